@@ -1,0 +1,54 @@
+using System.Collections.Immutable;
+
+namespace Telemedicina.Grains.Abstractions;
+
+/// <summary>One party of a call as the API shows it.</summary>
+[GenerateSerializer, Immutable, Alias("Telemedicina.ParticipantView")]
+public sealed record ParticipantView(
+    [property: Id(0)] Guid UserId,
+    [property: Id(1)] ParticipantRole Role,
+    [property: Id(2)] bool Joined,
+    [property: Id(3)] bool Online);
+
+/// <summary>The call state exposed by <c>GET /api/v1/calls/{roomId}</c>.</summary>
+[GenerateSerializer, Immutable, Alias("Telemedicina.CallView")]
+public sealed record CallView(
+    [property: Id(0)] Guid RoomId,
+    [property: Id(1)] Guid AppointmentId,
+    [property: Id(2)] CallStatus Status,
+    [property: Id(3)] ImmutableArray<ParticipantView> Participants,
+    [property: Id(4)] DateTimeOffset RequestedAt,
+    [property: Id(5)] DateTimeOffset? AcceptedAt,
+    [property: Id(6)] DateTimeOffset? StartedAt,
+    [property: Id(7)] DateTimeOffset? EndedAt,
+    [property: Id(8)] int? DurationSeconds,
+    [property: Id(9)] string? EndReason);
+
+/// <summary>What a participant gets when joining: the call, and who they are in the negotiation.</summary>
+[GenerateSerializer, Immutable, Alias("Telemedicina.RoomSnapshot")]
+public sealed record RoomSnapshot(
+    [property: Id(0)] CallView Call,
+    [property: Id(1)] Guid UserId,
+    [property: Id(2)] ParticipantRole Role,
+    [property: Id(3)] Guid CounterpartUserId)
+{
+    /// <summary>Perfect negotiation: the patient is polite (yields on glare), the doctor is not.</summary>
+    public bool Polite => Role == ParticipantRole.Patient;
+}
+
+/// <summary>Everything a room needs to open a call; validated by the caller against Scheduling.</summary>
+[GenerateSerializer, Immutable, Alias("Telemedicina.OpenCall")]
+public sealed record OpenCall(
+    [property: Id(0)] Guid AppointmentId,
+    [property: Id(1)] CallParty Patient,
+    [property: Id(2)] CallParty Doctor,
+    [property: Id(3)] DateTimeOffset AppointmentEndsAt,
+    [property: Id(4)] TimeSpan RingTimeout);
+
+/// <summary>Presence of one user across every silo.</summary>
+[GenerateSerializer, Immutable, Alias("Telemedicina.PresenceView")]
+public sealed record PresenceView(
+    [property: Id(0)] Guid UserId,
+    [property: Id(1)] bool Online,
+    [property: Id(2)] int Connections,
+    [property: Id(3)] Guid? InCallRoomId);

@@ -1,0 +1,38 @@
+using Orleans.Concurrency;
+
+using System.Collections.Immutable;
+
+namespace Telemedicina.Grains.Abstractions;
+
+/// <summary>
+/// One silo's SignalR connection of a user: enough for a grain to reach it without a backplane.
+/// <see cref="Observer"/> is the delivery observer of the silo that holds the WebSocket.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Telemedicina.UserConnection")]
+public sealed record UserConnection(
+    [property: Id(0)] string ConnectionId,
+    [property: Id(1)] SiloAddress Silo,
+    [property: Id(2)] ISiloDeliveryObserver Observer);
+
+/// <summary>An event for some connections held by one silo.</summary>
+[GenerateSerializer, Immutable, Alias("Telemedicina.Delivery")]
+public sealed record Delivery(
+    [property: Id(0)] ImmutableArray<string> ConnectionIds,
+    [property: Id(1)] ClientEvent Event);
+
+/// <summary>
+/// The per-silo delivery endpoint (one per silo, created by the host). Grains push events to the
+/// silo that holds the target connections; the silo writes them to its local WebSockets.
+/// </summary>
+/// <remarks>
+/// <see cref="Deliver"/> is one-way and only enqueues: calls to one observer reference run one at a
+/// time, so it must never wait on a socket. If the silo is dead the call is simply lost; the
+/// membership-driven cleanup in the grains removes its connections.
+/// </remarks>
+[Alias("Telemedicina.ISiloDeliveryObserver")]
+public interface ISiloDeliveryObserver : IGrainObserver
+{
+    [OneWay]
+    [Alias("Deliver")]
+    Task Deliver(Delivery delivery);
+}

@@ -1,0 +1,99 @@
+using Orleans.Concurrency;
+
+namespace Telemedicina.Grains.Abstractions;
+
+/// <summary>
+/// One consultation call (key: room id). Holds the call lifecycle (persisted) and, in memory, the
+/// connections of each party that joined, and routes signaling straight to the silo that holds
+/// the target connection.
+/// </summary>
+/// <remarks>
+/// Only the two parties may see or touch a room; anyone else gets <see cref="CallError.NotFound"/>.
+/// Signal and chat are one-way: the hub validates shape and membership before calling, and the
+/// grain re-checks membership and silently drops anything else. Nothing on that path awaits
+/// storage or a remote silo.
+/// </remarks>
+[Alias("Telemedicina.IConsultationRoomGrain")]
+public interface IConsultationRoomGrain : IGrainWithGuidKey
+{
+    /// <summary>Opens a new call in <see cref="CallStatus.Ringing"/> and notifies the doctor everywhere.</summary>
+    [Alias("Open")]
+    Task<CallView> Open(OpenCall command);
+
+    [Alias("GetCall")]
+    Task<CallView> GetCall(Guid userId);
+
+    [Alias("Accept")]
+    Task<CallView> Accept(Guid userId);
+
+    [Alias("Reject")]
+    Task<CallView> Reject(Guid userId);
+
+    [Alias("Cancel")]
+    Task<CallView> Cancel(Guid userId);
+
+    [Alias("EndCall")]
+    Task<CallView> EndCall(Guid userId, string reason);
+
+    /// <summary>Adds a connection of a party to an accepted call and returns the snapshot for it.</summary>
+    [Alias("Join")]
+    Task<RoomSnapshot> Join(Guid userId, UserConnection connection);
+
+    [Alias("Leave")]
+    Task Leave(Guid userId, string connectionId);
+
+    /// <summary>A hub connection that had joined is gone (disconnect without LeaveRoom).</summary>
+    [OneWay]
+    [Alias("ConnectionClosed")]
+    Task ConnectionClosed(Guid userId, string connectionId);
+
+    [OneWay]
+    [Alias("Signal")]
+    Task Signal(Guid fromUserId, string fromConnectionId, Guid toUserId, string kind, string payload);
+
+    [OneWay]
+    [Alias("Chat")]
+    Task Chat(Guid fromUserId, string fromConnectionId, string text);
+}
+
+/// <summary>
+/// The calls of one appointment (key: appointment id): makes "enter the consultation" idempotent,
+/// so a patient who taps twice, or from two devices, rings the doctor once.
+/// </summary>
+[Alias("Telemedicina.IAppointmentCallsGrain")]
+public interface IAppointmentCallsGrain : IGrainWithGuidKey
+{
+    /// <summary>Returns the live (ringing or accepted) call of the appointment, or opens a new one.</summary>
+    [Alias("RequestCall")]
+    Task<CallView> RequestCall(OpenCall command);
+
+    /// <summary>Room ids of every call of the appointment, oldest first.</summary>
+    [Alias("GetRooms")]
+    Task<IReadOnlyList<Guid>> GetRooms();
+}
+
+/// <summary>
+/// Presence of one user (key: user id): the SignalR connections the user has on every silo.
+/// Events for a user (e.g. an incoming call) are fanned out from here to each holding silo.
+/// </summary>
+/// <remarks>Connections are not persisted; after a silo crash clients reconnect and re-register.</remarks>
+[Alias("Telemedicina.IUserPresenceGrain")]
+public interface IUserPresenceGrain : IGrainWithGuidKey
+{
+    [Alias("Connect")]
+    Task Connect(UserConnection connection);
+
+    [Alias("Disconnect")]
+    Task Disconnect(string connectionId);
+
+    [Alias("GetPresence")]
+    Task<PresenceView> GetPresence();
+
+    /// <summary>Delivers an event to every live connection of the user.</summary>
+    [OneWay]
+    [Alias("Notify")]
+    Task Notify(ClientEvent clientEvent);
+
+    [Alias("SetInCall")]
+    Task SetInCall(Guid? roomId);
+}

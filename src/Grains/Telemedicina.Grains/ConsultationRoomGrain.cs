@@ -1,0 +1,376 @@
+using System.Collections.Immutable;
+using Microsoft.Extensions.Logging;
+using Telemedicina.Grains.Abstractions;
+using Telemedicina.Scheduling.Contracts;
+
+namespace Telemedicina.Grains;
+
+/// <inheritdoc cref="IConsultationRoomGrain"/>
+internal sealed partial class ConsultationRoomGrain(
+    [PersistentState("room", GrainStorage.Calls)] IPersistentState<RoomState> state,
+    IClusterMembershipService membership,
+    IAppointmentBook appointments,
+    TimeProvider clock,
+    ILogger<ConsultationRoomGrain> logger) : Grain, IConsultationRoomGrain
+{
+    // Connections of each party that joined this room (not persisted: rebuilt by re-joins).
+    private readonly Dictionary<Guid, Dictionary<string, UserConnection>> _joined = [];
+
+    // Next sequence number per recipient, so a client can see gaps and order.
+    private readonly Dictionary<Guid, long> _seq = [];
+
+    private IGrainTimer? _ringTimer;
+
+    private RoomState S => state.State;
+
+    private Guid RoomId => this.GetPrimaryKey();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (S.Opened && S.Status == CallStatus.Ringing)
+        {
+            // Reactivated (e.g. after a silo crash) while ringing: honour the original deadline.
+            await ArmRingTimeoutAsync();
+        }
+
+        await base.OnActivateAsync(cancellationToken);
+    }
+
+    public async Task<CallView> Open(OpenCall command)
+    {
+        if (S.Opened)
+        {
+            throw new CallRuleException(CallError.Conflict, "Esta chamada já foi aberta.");
+        }
+
+        var now = clock.GetUtcNow();
+        S.Opened = true;
+        S.AppointmentId = command.AppointmentId;
+        S.Patient = command.Patient;
+        S.Doctor = command.Doctor;
+        S.Status = CallStatus.Ringing;
+        S.RequestedAt = now;
+        S.RingDeadline = now + command.RingTimeout;
+        S.AppointmentEndsAt = command.AppointmentEndsAt;
+        S.Log.Add(new CallLogEntry(now, command.Patient.UserId, "requested", null));
+        await state.WriteStateAsync();
+        await ArmRingTimeoutAsync();
+
+        var requested = new CallRequestedEvent(RoomId, command.AppointmentId, command.Patient, now);
+        await Presence(command.Doctor.UserId).Notify(requested);
+        LogOpened(logger, RoomId, command.AppointmentId);
+        return await ViewAsync();
+    }
+
+    public async Task<CallView> GetCall(Guid userId)
+    {
+        EnsureParty(userId);
+        return await ViewAsync();
+    }
+
+    public async Task<CallView> Accept(Guid userId)
+    {
+        var role = EnsureParty(userId);
+        if (role != ParticipantRole.Doctor)
+        {
+            throw new CallRuleException(CallError.Forbidden, "Somente o médico pode aceitar a chamada.");
+        }
+
+        if (S.Status == CallStatus.Accepted)
+        {
+            return await ViewAsync();
+        }
+
+        EnsureStatus(CallStatus.Ringing);
+        S.Status = CallStatus.Accepted;
+        S.AcceptedAt = clock.GetUtcNow();
+        return await TransitionAsync(userId, "accepted", null);
+    }
+
+    public async Task<CallView> Reject(Guid userId)
+    {
+        var role = EnsureParty(userId);
+        if (role != ParticipantRole.Doctor)
+        {
+            throw new CallRuleException(CallError.Forbidden, "Somente o médico pode recusar a chamada.");
+        }
+
+        EnsureStatus(CallStatus.Ringing);
+        S.Status = CallStatus.Rejected;
+        S.EndedAt = clock.GetUtcNow();
+        S.EndReason = "rejected";
+        S.EndedBy = userId;
+        return await TransitionAsync(userId, "rejected", null);
+    }
+
+    public async Task<CallView> Cancel(Guid userId)
+    {
+        var role = EnsureParty(userId);
+        if (role != ParticipantRole.Patient)
+        {
+            throw new CallRuleException(CallError.Forbidden, "Somente quem chamou pode cancelar a chamada.");
+        }
+
+        if (S.Status != CallStatus.Ringing && !(S.Status == CallStatus.Accepted && S.StartedAt is null))
+        {
+            throw new CallRuleException(CallError.Conflict, "A chamada não pode mais ser cancelada.");
+        }
+
+        S.Status = CallStatus.Cancelled;
+        S.EndedAt = clock.GetUtcNow();
+        S.EndReason = "cancelled";
+        S.EndedBy = userId;
+        return await TransitionAsync(userId, "cancelled", null);
+    }
+
+    public async Task<CallView> EndCall(Guid userId, string reason)
+    {
+        EnsureParty(userId);
+        if (S.Status == CallStatus.Ended)
+        {
+            return await ViewAsync();
+        }
+
+        EnsureStatus(CallStatus.Accepted);
+        var now = clock.GetUtcNow();
+        S.Status = CallStatus.Ended;
+        S.EndedAt = now;
+        S.EndReason = string.IsNullOrWhiteSpace(reason) ? "hangup" : reason;
+        S.EndedBy = userId;
+        var view = await TransitionAsync(userId, "ended", S.EndReason);
+
+        if (S.StartedAt is { } started)
+        {
+            await SafeSchedulingAsync(() => appointments.CompleteAsync(S.AppointmentId, userId, now, Duration(started, now), S.EndReason, CancellationToken.None));
+        }
+
+        return view;
+    }
+
+    public async Task<RoomSnapshot> Join(Guid userId, UserConnection connection)
+    {
+        var role = EnsureParty(userId);
+        if (S.Status != CallStatus.Accepted)
+        {
+            throw new CallRuleException(CallError.Conflict, "A sala só abre depois que o médico aceita a chamada.");
+        }
+
+        if (!_joined.TryGetValue(userId, out var connections))
+        {
+            connections = new Dictionary<string, UserConnection>(StringComparer.Ordinal);
+            _joined[userId] = connections;
+        }
+
+        var firstConnection = connections.Count == 0;
+        connections[connection.ConnectionId] = connection;
+        var now = clock.GetUtcNow();
+        if (firstConnection)
+        {
+            var rejoin = S.Log.Any(e => e.UserId == userId && e.What == "joined");
+            S.Log.Add(new CallLogEntry(now, userId, rejoin ? "rejoined" : "joined", null));
+            SendTo(Counterpart(userId), new PeerJoinedEvent(RoomId, userId));
+
+            if (S.StartedAt is null && _joined.Count(p => p.Value.Count > 0) == 2)
+            {
+                S.StartedAt = now;
+                S.Log.Add(new CallLogEntry(now, null, "started", null));
+                await state.WriteStateAsync();
+                await SafeSchedulingAsync(() => appointments.MarkInProgressAsync(S.AppointmentId, userId, now, CancellationToken.None));
+            }
+            else
+            {
+                await state.WriteStateAsync();
+            }
+
+            await SafeSchedulingAsync(() => appointments.AppendHistoryAsync(S.AppointmentId, userId, rejoin ? "call.rejoined" : "call.joined", null, now, CancellationToken.None));
+        }
+
+        var view = await ViewAsync();
+        return new RoomSnapshot(view, userId, role, Counterpart(userId));
+    }
+
+    public Task Leave(Guid userId, string connectionId) => RemoveConnectionAsync(userId, connectionId, "left");
+
+    public Task ConnectionClosed(Guid userId, string connectionId) => RemoveConnectionAsync(userId, connectionId, "disconnected");
+
+    public Task Signal(Guid fromUserId, string fromConnectionId, Guid toUserId, string kind, string payload)
+    {
+        // Re-check what the hub checked; anything off is dropped without a word.
+        if (S.Status != CallStatus.Accepted || !IsJoined(fromUserId, fromConnectionId) || !IsParty(toUserId) || toUserId == fromUserId)
+        {
+            return Task.CompletedTask;
+        }
+
+        var seq = _seq.TryGetValue(toUserId, out var last) ? last + 1 : 1;
+        _seq[toUserId] = seq;
+        SendTo(toUserId, new SignalEvent(RoomId, fromUserId, kind, payload, seq));
+        return Task.CompletedTask;
+    }
+
+    public Task Chat(Guid fromUserId, string fromConnectionId, string text)
+    {
+        if (S.Status != CallStatus.Accepted || !IsJoined(fromUserId, fromConnectionId))
+        {
+            return Task.CompletedTask;
+        }
+
+        var chat = new ChatEvent(RoomId, fromUserId, text, clock.GetUtcNow());
+        SendTo(Counterpart(fromUserId), chat);
+        SendTo(fromUserId, chat, exceptConnectionId: fromConnectionId);
+        return Task.CompletedTask;
+    }
+
+    private async Task RemoveConnectionAsync(Guid userId, string connectionId, string reason)
+    {
+        if (!_joined.TryGetValue(userId, out var connections) || !connections.Remove(connectionId) || connections.Count > 0)
+        {
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        S.Log.Add(new CallLogEntry(now, userId, reason, null));
+        SendTo(Counterpart(userId), new PeerLeftEvent(RoomId, userId, reason));
+        if (S.Opened)
+        {
+            await state.WriteStateAsync();
+        }
+    }
+
+    private async Task<CallView> TransitionAsync(Guid byUserId, string what, string? why)
+    {
+        var now = clock.GetUtcNow();
+        S.Log.Add(new CallLogEntry(now, byUserId, what, why));
+        await state.WriteStateAsync();
+        if (S.Status != CallStatus.Ringing)
+        {
+            _ringTimer?.Dispose();
+            _ringTimer = null;
+        }
+
+        var changed = new CallStatusChangedEvent(RoomId, S.Status, byUserId, now);
+        await NotifyBothAsync(changed);
+        await SafeSchedulingAsync(() => appointments.AppendHistoryAsync(S.AppointmentId, byUserId, "call." + what, why, now, CancellationToken.None));
+        return await ViewAsync();
+    }
+
+    private async Task NotifyBothAsync(ClientEvent clientEvent)
+    {
+        // Through presence, so parties that have not joined the room (e.g. a waiting patient) hear it too.
+        await Presence(S.Patient!.UserId).Notify(clientEvent);
+        await Presence(S.Doctor!.UserId).Notify(clientEvent);
+    }
+
+    private async Task ArmRingTimeoutAsync()
+    {
+        var remaining = S.RingDeadline - clock.GetUtcNow();
+        if (remaining <= TimeSpan.Zero)
+        {
+            await RingTimedOutAsync();
+            return;
+        }
+
+        _ringTimer?.Dispose();
+        _ringTimer = this.RegisterGrainTimer(
+            static (grain, _) => grain.RingTimedOutAsync(),
+            this,
+            new GrainTimerCreationOptions(remaining, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+    }
+
+    private async Task RingTimedOutAsync()
+    {
+        if (S.Status != CallStatus.Ringing)
+        {
+            return;
+        }
+
+        S.Status = CallStatus.Missed;
+        S.EndedAt = clock.GetUtcNow();
+        S.EndReason = "missed";
+        await TransitionAsync(Guid.Empty, "missed", "ring timeout");
+    }
+
+    private void SendTo(Guid userId, ClientEvent clientEvent, string? exceptConnectionId = null)
+    {
+        if (!_joined.TryGetValue(userId, out var connections) || connections.Count == 0)
+        {
+            return;
+        }
+
+        var targets = exceptConnectionId is null ? connections.Values : connections.Values.Where(c => c.ConnectionId != exceptConnectionId);
+        foreach (var dead in DeliveryRouter.Deliver(membership, targets.ToList(), clientEvent))
+        {
+            connections.Remove(dead);
+        }
+    }
+
+    private async Task<CallView> ViewAsync()
+    {
+        var patient = await Presence(S.Patient!.UserId).GetPresence();
+        var doctor = await Presence(S.Doctor!.UserId).GetPresence();
+        var participants = ImmutableArray.Create(
+            new ParticipantView(S.Patient.UserId, ParticipantRole.Patient, HasJoined(S.Patient.UserId), patient.Online),
+            new ParticipantView(S.Doctor.UserId, ParticipantRole.Doctor, HasJoined(S.Doctor.UserId), doctor.Online));
+        int? duration = S is { StartedAt: { } started, EndedAt: { } ended } ? Duration(started, ended) : null;
+        return new CallView(RoomId, S.AppointmentId, S.Status, participants, S.RequestedAt, S.AcceptedAt, S.StartedAt, S.EndedAt, duration, S.EndReason);
+    }
+
+    private ParticipantRole EnsureParty(Guid userId)
+    {
+        if (!S.Opened)
+        {
+            // Never opened: behave exactly like a room that does not exist, and do not linger.
+            DeactivateOnIdle();
+            throw new CallRuleException(CallError.NotFound, "Chamada não encontrada.");
+        }
+
+        if (userId == S.Patient!.UserId)
+        {
+            return ParticipantRole.Patient;
+        }
+
+        if (userId == S.Doctor!.UserId)
+        {
+            return ParticipantRole.Doctor;
+        }
+
+        throw new CallRuleException(CallError.NotFound, "Chamada não encontrada.");
+    }
+
+    private void EnsureStatus(CallStatus expected)
+    {
+        if (S.Status != expected)
+        {
+            throw new CallRuleException(CallError.Conflict, $"A chamada está {S.Status.ToString().ToLowerInvariant()}.");
+        }
+    }
+
+    private bool IsParty(Guid userId) => S.Opened && (userId == S.Patient!.UserId || userId == S.Doctor!.UserId);
+
+    private bool HasJoined(Guid userId) => _joined.TryGetValue(userId, out var c) && c.Count > 0;
+
+    private bool IsJoined(Guid userId, string connectionId) => _joined.TryGetValue(userId, out var c) && c.ContainsKey(connectionId);
+
+    private Guid Counterpart(Guid userId) => userId == S.Patient!.UserId ? S.Doctor!.UserId : S.Patient.UserId;
+
+    private IUserPresenceGrain Presence(Guid userId) => GrainFactory.GetGrain<IUserPresenceGrain>(userId);
+
+    private static int Duration(DateTimeOffset from, DateTimeOffset to) => (int)Math.Max(0, Math.Round((to - from).TotalSeconds));
+
+    private async Task SafeSchedulingAsync(Func<Task> action)
+    {
+        try
+        {
+            await action();
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException or System.Data.Common.DbException)
+        {
+            LogSchedulingFailed(logger, e, RoomId, S.AppointmentId);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Call {RoomId} opened for appointment {AppointmentId}")]
+    private static partial void LogOpened(ILogger logger, Guid roomId, Guid appointmentId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {RoomId}: updating appointment {AppointmentId} failed")]
+    private static partial void LogSchedulingFailed(ILogger logger, Exception exception, Guid roomId, Guid appointmentId);
+}

@@ -1,0 +1,53 @@
+using Telemedicina.Grains.Abstractions;
+
+namespace Telemedicina.Grains;
+
+/// <summary>Persisted state of a consultation room (no connection ids: those are rebuilt on re-join).</summary>
+[GenerateSerializer, Alias("Telemedicina.RoomState")]
+internal sealed class RoomState
+{
+    [Id(0)] public bool Opened { get; set; }
+
+    [Id(1)] public Guid AppointmentId { get; set; }
+
+    [Id(2)] public CallParty? Patient { get; set; }
+
+    [Id(3)] public CallParty? Doctor { get; set; }
+
+    [Id(4)] public CallStatus Status { get; set; }
+
+    [Id(5)] public DateTimeOffset RequestedAt { get; set; }
+
+    [Id(6)] public DateTimeOffset RingDeadline { get; set; }
+
+    [Id(7)] public DateTimeOffset? AcceptedAt { get; set; }
+
+    [Id(8)] public DateTimeOffset? StartedAt { get; set; }
+
+    [Id(9)] public DateTimeOffset? EndedAt { get; set; }
+
+    [Id(10)] public string? EndReason { get; set; }
+
+    [Id(11)] public Guid? EndedBy { get; set; }
+
+    [Id(12)] public DateTimeOffset AppointmentEndsAt { get; set; }
+
+    [Id(13)] public List<CallLogEntry> Log { get; set; } = [];
+}
+
+/// <summary>One recorded event of a call: who, what, when, and why.</summary>
+[GenerateSerializer, Immutable, Alias("Telemedicina.CallLogEntry")]
+internal sealed record CallLogEntry(
+    [property: Id(0)] DateTimeOffset At,
+    [property: Id(1)] Guid? UserId,
+    [property: Id(2)] string What,
+    [property: Id(3)] string? Why);
+
+/// <summary>Persisted calls of one appointment.</summary>
+[GenerateSerializer, Alias("Telemedicina.AppointmentCallsState")]
+internal sealed class AppointmentCallsState
+{
+    [Id(0)] public List<Guid> Rooms { get; set; } = [];
+
+    [Id(1)] public Guid? ActiveRoomId { get; set; }
+}

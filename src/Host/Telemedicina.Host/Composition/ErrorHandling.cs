@@ -1,0 +1,46 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Npgsql;
+
+namespace Telemedicina.Host.Composition;
+
+/// <summary>
+/// Turns exceptions into problem+json without leaking internals: malformed requests are 400,
+/// an unavailable dependency (database, cluster) is 503, anything else a generic 500.
+/// </summary>
+internal sealed partial class ErrorHandling(IProblemDetailsService problems, ILogger<ErrorHandling> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, type, title, detail) = exception switch
+        {
+            BadHttpRequestException bad => (bad.StatusCode, "bad-request", "Requisição inválida", "O corpo ou os parâmetros da requisição são inválidos."),
+            NpgsqlException or TimeoutException or OrleansException or SiloUnavailableException =>
+                (StatusCodes.Status503ServiceUnavailable, "unavailable", "Serviço temporariamente indisponível", "Tente novamente em instantes."),
+            OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested =>
+                (499, "cancelled", "Requisição cancelada", "O cliente encerrou a requisição."),
+            _ => (StatusCodes.Status500InternalServerError, "internal", "Erro interno", "Ocorreu um erro inesperado. Já fomos avisados."),
+        };
+
+        if (status >= 500)
+        {
+            LogFailure(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
+        }
+
+        httpContext.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            Exception = null,
+            ProblemDetails =
+            {
+                Status = status,
+                Type = "https://telemedicina.local/problems/" + type,
+                Title = title,
+                Detail = detail,
+            },
+        });
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Request {Method} {Path} failed")]
+    private static partial void LogFailure(ILogger logger, Exception exception, string method, string path);
+}

@@ -1,0 +1,226 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+using Telemedicina.BuildingBlocks;
+using Telemedicina.BuildingBlocks.Database;
+using Telemedicina.Grains;
+using Telemedicina.Host.Health;
+using Telemedicina.Host.Ops;
+using Telemedicina.Identity.Contracts;
+
+namespace Telemedicina.Host.Composition;
+
+/// <summary>The composition root: everything a silo process is made of, in one readable place.</summary>
+internal static class HostComposition
+{
+    private const string ReadyTag = "ready";
+
+    public static string ConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString("Postgres") is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException("ConnectionStrings:Postgres is not set (environment variable ConnectionStrings__Postgres).");
+
+    public static WebApplicationBuilder AddTelemedicina(this WebApplicationBuilder builder)
+    {
+        DapperSetup.Configure();
+        var configuration = builder.Configuration;
+        var orleans = configuration.GetSection(OrleansSettings.Section).Get<OrleansSettings>() ?? new OrleansSettings();
+        var connectionString = ConnectionString(configuration);
+        var nodeName = configuration["Node:Name"] ?? $"{Environment.MachineName}:{orleans.SiloPort}";
+
+        // Kestrel answers /health while the silo is still joining (readiness says 503 meanwhile).
+        builder.Services.Configure<HostOptions>(o =>
+        {
+            o.ServicesStartConcurrently = true;
+            o.ServicesStopConcurrently = false;
+            o.ShutdownTimeout = TimeSpan.FromSeconds(45);
+        });
+
+        if (!builder.Environment.IsDevelopment())
+        {
+            builder.Logging.ClearProviders();
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                o.IncludeScopes = false;
+            });
+        }
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(new NodeInfo(nodeName));
+        builder.Services.AddSingleton(_ =>
+        {
+            var dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = "telemedicina" };
+            return dataSource.Build();
+        });
+
+        builder.Services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+        {
+            context.ProblemDetails.Extensions.Remove("exception");
+            context.ProblemDetails.Extensions["traceId"] = System.Diagnostics.Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier;
+        });
+        builder.Services.AddExceptionHandler<ErrorHandling>();
+        builder.Services.Configure<ForwardedHeadersOptions>(o =>
+        {
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            foreach (var network in configuration.GetSection("ForwardedHeaders:KnownNetworks").Get<string[]>() ?? [])
+            {
+                o.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+            }
+        });
+        builder.Services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.OnRejected = async (context, ct) =>
+            {
+                var problems = context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
+                await problems.WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context.HttpContext,
+                    ProblemDetails =
+                    {
+                        Status = StatusCodes.Status429TooManyRequests,
+                        Type = "https://telemedicina.local/problems/too-many-requests",
+                        Title = "Muitas tentativas",
+                        Detail = "Muitas requisições em pouco tempo. Aguarde um minuto e tente de novo.",
+                    },
+                });
+            };
+        });
+
+        builder.Services.AddSignalR(o =>
+            {
+                // An SDP offer with many candidates can exceed the 32 KB default; payloads are capped at 64 KiB by the hub.
+                o.MaximumReceiveMessageSize = 96 * 1024;
+                o.MaximumParallelInvocationsPerClient = 1;
+                o.EnableDetailedErrors = false;
+                o.KeepAliveInterval = TimeSpan.FromSeconds(15);
+                o.ClientTimeoutInterval = TimeSpan.FromSeconds(30);
+            })
+            .AddJsonProtocol(o => ConfigureJson(o.PayloadSerializerOptions));
+
+        builder.AddModules();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MigrationParticipant>();
+
+        builder.UseOrleans(silo =>
+        {
+            var orleansConnection = new NpgsqlConnectionStringBuilder(connectionString) { SearchPath = "orleans" }.ConnectionString;
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = orleans.ClusterId;
+                o.ServiceId = orleans.ServiceId;
+            });
+            silo.ConfigureEndpoints(IPAddress.Parse(orleans.AdvertisedIPAddress), orleans.SiloPort, orleans.GatewayPort, listenOnAnyHostAddress: true);
+            silo.UseAdoNetClustering(o =>
+            {
+                o.Invariant = "Npgsql";
+                o.ConnectionString = orleansConnection;
+            });
+            silo.AddAdoNetGrainStorage(GrainStorage.Calls, o =>
+            {
+                o.Invariant = "Npgsql";
+                o.ConnectionString = orleansConnection;
+            });
+            silo.UseAdoNetReminderService(o =>
+            {
+                o.Invariant = "Npgsql";
+                o.ConnectionString = orleansConnection;
+            });
+            silo.Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = orleans.ProbeTimeout;
+                o.NumMissedProbesLimit = orleans.NumMissedProbesLimit;
+                o.IAmAliveTablePublishTimeout = orleans.IAmAliveTablePublishTimeout;
+            });
+            silo.AddActivityPropagation();
+            silo.AddDashboard();
+        });
+
+        builder.Services.AddHealthChecks()
+            .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag])
+            .AddCheck<SiloActiveHealthCheck>("cluster", tags: [ReadyTag]);
+
+        builder.Services.AddOpenApi();
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("telemedicina", serviceInstanceId: nodeName))
+            .WithTracing(t => t
+                .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/health", StringComparison.Ordinal))
+                .AddHttpClientInstrumentation()
+                .AddNpgsql()
+                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Microsoft.AspNetCore.SignalR.Server"))
+            .WithMetrics(m => m
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter("Microsoft.Orleans", "Npgsql", "Microsoft.AspNetCore.Http.Connections", "Microsoft.AspNetCore.SignalR.Server"));
+        if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+        }
+
+        return builder;
+    }
+
+    public static WebApplication UseTelemedicina(this WebApplication app)
+    {
+        app.UseForwardedHeaders();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseHsts();
+        }
+
+        app.UseSecurityHeaders(app.Services.GetRequiredService<NodeInfo>().Name);
+        app.UseDefaultFiles();
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            OnPrepareResponse = context =>
+            {
+                // Vite names bundles by content hash: cache them for a year; never cache index.html.
+                context.Context.Response.Headers.CacheControl = context.Context.Request.Path.StartsWithSegments("/assets", StringComparison.Ordinal)
+                    ? "public, max-age=31536000, immutable"
+                    : "no-cache";
+            },
+        });
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+
+        app.MapHealthChecks("/health/live", new() { Predicate = _ => false, ResponseWriter = HealthResponse.WriteAsync });
+        app.MapHealthChecks("/health/ready", new()
+        {
+            Predicate = check => check.Tags.Contains(ReadyTag),
+            ResponseWriter = HealthResponse.WriteAsync,
+            ResultStatusCodes =
+            {
+                [HealthStatus.Healthy] = StatusCodes.Status200OK,
+                [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
+                [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+            },
+        });
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapOrleansDashboard(routePrefix: "/ops/dashboard").RequireAuthorization(Policies.Admin);
+        app.MapOpsSession();
+        app.MapModules();
+        return app;
+    }
+
+    private static void ConfigureJson(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+    }
+}

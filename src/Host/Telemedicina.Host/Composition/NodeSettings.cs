@@ -1,0 +1,28 @@
+namespace Telemedicina.Host.Composition;
+
+/// <summary>Configuration section <c>Orleans</c>: this silo's place in the cluster.</summary>
+public sealed class OrleansSettings
+{
+    public const string Section = "Orleans";
+
+    public string ClusterId { get; set; } = "telemedicina";
+
+    public string ServiceId { get; set; } = "telemedicina";
+
+    public int SiloPort { get; set; } = 11111;
+
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>The address other silos reach this one at (the instance's private IP in AWS).</summary>
+    public string AdvertisedIPAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>How long a probe may go unanswered; with the limit below this sets how fast a crash is detected.</summary>
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    public int NumMissedProbesLimit { get; set; } = 3;
+
+    public TimeSpan IAmAliveTablePublishTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Apply database migrations when the silo starts (under an advisory lock).</summary>
+    public bool MigrateOnStartup { get; set; } = true;
+}

@@ -1,0 +1,18 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Telemedicina.BuildingBlocks.Http;
+using Telemedicina.Grains.Abstractions;
+
+namespace Telemedicina.Calls.Endpoints;
+
+/// <summary>Maps refused call operations to problem responses.</summary>
+internal static class CallErrors
+{
+    public static ProblemHttpResult ToProblem(CallRuleException e) => e.Error switch
+    {
+        CallError.NotFound => Problems.NotFound("Chamada não encontrada."),
+        CallError.Forbidden => Problems.Forbidden(e.Message),
+        CallError.Conflict => Problems.Conflict(e.Message),
+        _ => Problems.Make(StatusCodes.Status400BadRequest, "bad-request", "Requisição inválida", e.Message),
+    };
+}

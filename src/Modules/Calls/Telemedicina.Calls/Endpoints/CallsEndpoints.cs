@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+using Telemedicina.Audit.Contracts;
+using Telemedicina.BuildingBlocks.Http;
+using Telemedicina.Calls.Infrastructure;
+using Telemedicina.Grains.Abstractions;
+using Telemedicina.Identity.Contracts;
+using Telemedicina.Scheduling.Contracts;
+
+namespace Telemedicina.Calls.Endpoints;
+
+internal sealed record RequestCallRequest(Guid? AppointmentId);
+
+internal sealed record EndCallRequest(string? Reason);
+
+internal static class CallsEndpoints
+{
+    public static void MapCalls(this RouteGroupBuilder calls)
+    {
+        calls.MapPost("", RequestAsync).RequireAuthorization(Policies.Patient).RequireRateLimiting(CallsModule.CallRequestRateLimit);
+        calls.MapGet("/ice-servers", IceServersAsync).RequireAuthorization(Policies.Authenticated);
+        calls.MapGet("/{roomId:guid}", GetAsync).RequireAuthorization(Policies.Authenticated);
+        calls.MapPost("/{roomId:guid}/accept", (Guid roomId, ClaimsPrincipal user, IGrainFactory grains) =>
+            RunAsync(() => grains.GetGrain<IConsultationRoomGrain>(roomId).Accept(user.GetId()))).RequireAuthorization(Policies.Doctor);
+        calls.MapPost("/{roomId:guid}/reject", (Guid roomId, ClaimsPrincipal user, IGrainFactory grains) =>
+            RunAsync(() => grains.GetGrain<IConsultationRoomGrain>(roomId).Reject(user.GetId()))).RequireAuthorization(Policies.Doctor);
+        calls.MapPost("/{roomId:guid}/cancel", (Guid roomId, ClaimsPrincipal user, IGrainFactory grains) =>
+            RunAsync(() => grains.GetGrain<IConsultationRoomGrain>(roomId).Cancel(user.GetId()))).RequireAuthorization(Policies.Authenticated);
+        calls.MapPost("/{roomId:guid}/end", (Guid roomId, EndCallRequest? request, ClaimsPrincipal user, IGrainFactory grains) =>
+            RunAsync(() => grains.GetGrain<IConsultationRoomGrain>(roomId).EndCall(user.GetId(), Reason(request?.Reason)))).RequireAuthorization(Policies.Authenticated);
+    }
+
+    private static async Task<Results<Created<CallView>, ValidationProblem, ProblemHttpResult>> RequestAsync(
+        RequestCallRequest request,
+        ClaimsPrincipal user,
+        IAppointmentBook appointments,
+        IUserDirectory directory,
+        IConsentRegistry consents,
+        IGrainFactory grains,
+        IAuditTrail audit,
+        IOptions<CallsSettings> settings,
+        TimeProvider clock,
+        CancellationToken ct)
+    {
+        if (request.AppointmentId is not { } appointmentId || appointmentId == Guid.Empty)
+        {
+            return Problems.Validation(new Dictionary<string, string[]> { ["appointmentId"] = ["Informe a consulta."] });
+        }
+
+        var me = user.GetId();
+        var appointment = await appointments.FindAsync(appointmentId, ct);
+        if (appointment is null || appointment.PatientId != me)
+        {
+            return Problems.NotFound("Consulta não encontrada.");
+        }
+
+        if (appointment.Status is not (AppointmentStatus.Scheduled or AppointmentStatus.InProgress))
+        {
+            return Problems.Conflict("Esta consulta não está mais agendada.");
+        }
+
+        var window = appointments.GetJoinWindow(appointment);
+        var now = clock.GetUtcNow();
+        if (!window.Contains(now))
+        {
+            var detail = now < window.OpensAt ? "A sala ainda não abriu." : "O horário desta consulta já passou.";
+            return Problems.Unprocessable(detail, new Dictionary<string, object?>
+            {
+                ["opensAt"] = window.OpensAt.ToString("O", CultureInfo.InvariantCulture),
+                ["closesAt"] = window.ClosesAt.ToString("O", CultureInfo.InvariantCulture),
+            });
+        }
+
+        if (!await consents.HasConsentAsync(me, ConsentTypes.Telemedicine, ct))
+        {
+            return Problems.Make(StatusCodes.Status403Forbidden, "consent-required", "Consentimento necessário",
+                "É preciso aceitar o termo de consentimento para telemedicina antes da consulta.");
+        }
+
+        var names = await directory.GetNamesAsync([appointment.PatientId, appointment.DoctorId], ct);
+        var command = new OpenCall(
+            appointment.AppointmentId,
+            new CallParty(appointment.PatientId, names.GetValueOrDefault(appointment.PatientId) ?? "Paciente"),
+            new CallParty(appointment.DoctorId, names.GetValueOrDefault(appointment.DoctorId) ?? "Médico(a)"),
+            appointment.EndsAt,
+            settings.Value.RingTimeout);
+        try
+        {
+            var call = await grains.GetGrain<IAppointmentCallsGrain>(appointment.AppointmentId).RequestCall(command);
+            await audit.RecordAsync(new AuditEvent(AuditActions.Create, "Call", call.RoomId.ToString(), me, Roles.Patient, me), ct);
+            return TypedResults.Created($"/api/v1/calls/{call.RoomId}", call);
+        }
+        catch (CallRuleException e)
+        {
+            return CallErrors.ToProblem(e);
+        }
+    }
+
+    private static async Task<Results<Ok<CallView>, ProblemHttpResult>> GetAsync(
+        Guid roomId, ClaimsPrincipal user, IGrainFactory grains, IAuditTrail audit, CancellationToken ct)
+    {
+        try
+        {
+            var me = user.GetId();
+            var call = await grains.GetGrain<IConsultationRoomGrain>(roomId).GetCall(me);
+            var patient = call.Participants.First(p => p.Role == ParticipantRole.Patient).UserId;
+            await audit.RecordAsync(new AuditEvent(AuditActions.Read, "Call", roomId.ToString(), me, user.FindRole(), patient, Purpose: "care"), ct);
+            return TypedResults.Ok(call);
+        }
+        catch (CallRuleException e)
+        {
+            return CallErrors.ToProblem(e);
+        }
+    }
+
+    private static async Task<Results<Ok<IceServersResponse>, ProblemHttpResult>> IceServersAsync(
+        Guid? appointmentId, ClaimsPrincipal user, IAppointmentBook appointments, IceServers ice, IOptions<TurnSettings> turn, CancellationToken ct)
+    {
+        var me = user.GetId();
+        DateTimeOffset? until = null;
+        if (appointmentId is { } id)
+        {
+            var appointment = await appointments.FindAsync(id, ct);
+            if (appointment is null || (appointment.PatientId != me && appointment.DoctorId != me))
+            {
+                return Problems.NotFound("Consulta não encontrada.");
+            }
+
+            until = appointments.GetJoinWindow(appointment).ClosesAt + turn.Value.CredentialMargin;
+        }
+
+        return TypedResults.Ok(ice.For(me, until));
+    }
+
+    private static async Task<Results<Ok<CallView>, ProblemHttpResult>> RunAsync(Func<Task<CallView>> action)
+    {
+        try
+        {
+            return TypedResults.Ok(await action());
+        }
+        catch (CallRuleException e)
+        {
+            return CallErrors.ToProblem(e);
+        }
+    }
+
+    private static string Reason(string? reason) =>
+        string.IsNullOrWhiteSpace(reason) ? "hangup" : reason.Trim() is { Length: <= 64 } r && r.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') ? r : "hangup";
+}

@@ -1,0 +1,48 @@
+namespace Telemedicina.Identity.Contracts;
+
+/// <summary>Account status as other modules see it.</summary>
+public enum AccountStatus
+{
+    Active = 0,
+    PendingVerification = 1,
+    Locked = 2,
+    Erased = 3,
+}
+
+/// <summary>What other modules may know about an account (no credentials, no sensitive fields).</summary>
+public sealed record UserSummary(
+    Guid UserId,
+    string FullName,
+    string Role,
+    AccountStatus Status,
+    bool EmailConfirmed,
+    string? TimeZone);
+
+/// <summary>A doctor's public profile. Bookable only when <see cref="Bookable"/>.</summary>
+public sealed record DoctorSummary(
+    Guid DoctorId,
+    string FullName,
+    string Specialty,
+    string TimeZone,
+    AccountStatus Status,
+    bool EmailConfirmed)
+{
+    public bool Bookable => Status == AccountStatus.Active && EmailConfirmed;
+}
+
+/// <summary>
+/// The Identity module's read facade for other modules. Answers from Identity's own schema; never
+/// exposes password hashes, tokens or encrypted personal fields.
+/// </summary>
+public interface IUserDirectory
+{
+    Task<UserSummary?> FindUserAsync(Guid userId, CancellationToken cancellationToken);
+
+    Task<DoctorSummary?> FindDoctorAsync(Guid doctorId, CancellationToken cancellationToken);
+
+    /// <summary>Verified, active, email-confirmed doctors matching the optional filters.</summary>
+    Task<IReadOnlyList<DoctorSummary>> SearchBookableDoctorsAsync(string? specialty, string? query, CancellationToken cancellationToken);
+
+    /// <summary>Full names of the given users (missing ids are left out).</summary>
+    Task<IReadOnlyDictionary<Guid, string>> GetNamesAsync(IReadOnlyCollection<Guid> userIds, CancellationToken cancellationToken);
+}

@@ -1,0 +1,141 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using Dapper;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using Npgsql;
+using Telemedicina.Identity.Domain;
+using Telemedicina.Identity.Infrastructure;
+
+namespace Telemedicina.Identity.Application;
+
+/// <summary>The answer to a successful login or refresh.</summary>
+internal sealed record LoginResponse(string AccessToken, DateTimeOffset ExpiresAt, string RefreshToken, LoginUser User);
+
+internal sealed record LoginUser(Guid Id, string Role, string FullName);
+
+/// <summary>Outcome of presenting a refresh token.</summary>
+internal enum RefreshOutcome
+{
+    Rotated,
+    Invalid,
+    Reused,
+}
+
+/// <summary>
+/// Issues short-lived JWT access tokens (ES256, shared keys) and rotating refresh tokens. A refresh
+/// token is single-use: presenting a used one revokes its whole family (stolen-token detection).
+/// </summary>
+internal sealed class TokenService(SigningKeyStore keys, NpgsqlDataSource db, IOptions<IdentitySettings> settings, TimeProvider clock)
+{
+    private readonly JsonWebTokenHandler _handler = new();
+
+    public async Task<LoginResponse> IssueAsync(AppUser user, Guid? familyId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var expires = now + settings.Value.AccessTokenLifetime;
+        var descriptor = new SecurityTokenDescriptor
+        {
+            Issuer = settings.Value.Issuer,
+            Audience = settings.Value.Audience,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = expires.UtcDateTime,
+            SigningCredentials = new SigningCredentials(keys.CurrentSigningKey, SecurityAlgorithms.EcdsaSha256),
+            Subject = new ClaimsIdentity(
+            [
+                new Claim(JwtRegisteredClaimNames.Sub, user.Id.ToString()),
+                new Claim(JwtRegisteredClaimNames.Jti, Guid.NewGuid().ToString("N")),
+                new Claim("role", user.Role),
+                new Claim("name", user.FullName),
+            ]),
+        };
+        var accessToken = _handler.CreateToken(descriptor);
+        var refreshToken = await CreateRefreshTokenAsync(user.Id, familyId ?? Guid.NewGuid(), cancellationToken);
+        return new LoginResponse(accessToken, expires, refreshToken, new LoginUser(user.Id, user.Role, user.FullName));
+    }
+
+    /// <summary>Consumes a refresh token. On <see cref="RefreshOutcome.Rotated"/> returns its user and family.</summary>
+    public async Task<(RefreshOutcome Outcome, Guid UserId, Guid FamilyId)> ConsumeAsync(string refreshToken, CancellationToken cancellationToken)
+    {
+        var hash = Hash(refreshToken);
+        var now = clock.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var consumed = await connection.QuerySingleOrDefaultAsync<TokenRow>(
+            """
+            UPDATE identity.refresh_tokens SET used_at = @now
+            WHERE token_hash = @hash AND used_at IS NULL AND revoked_at IS NULL AND expires_at > @now
+            RETURNING user_id, family_id
+            """,
+            new { hash, now });
+        if (consumed is not null)
+        {
+            return (RefreshOutcome.Rotated, consumed.UserId, consumed.FamilyId);
+        }
+
+        var known = await connection.QuerySingleOrDefaultAsync<TokenRow>(
+            "SELECT user_id, family_id, used_at FROM identity.refresh_tokens WHERE token_hash = @hash", new { hash });
+        if (known is { UsedAt: not null } reused)
+        {
+            await RevokeFamilyAsync(connection, reused.FamilyId, "reuse", now);
+            return (RefreshOutcome.Reused, reused.UserId, reused.FamilyId);
+        }
+
+        return (RefreshOutcome.Invalid, Guid.Empty, Guid.Empty);
+    }
+
+    /// <summary>Revokes the family of the given token (logout). Returns the user id when the token was known.</summary>
+    public async Task<Guid?> RevokeAsync(string refreshToken, string reason, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var token = await connection.QuerySingleOrDefaultAsync<TokenRow>(
+            "SELECT user_id, family_id FROM identity.refresh_tokens WHERE token_hash = @hash", new { hash = Hash(refreshToken) });
+        if (token is null)
+        {
+            return null;
+        }
+
+        await RevokeFamilyAsync(connection, token.FamilyId, reason, clock.GetUtcNow());
+        return token.UserId;
+    }
+
+    /// <summary>Revokes every refresh token of a user (password change, lock, erasure).</summary>
+    public async Task RevokeAllAsync(Guid userId, string reason, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(
+            "UPDATE identity.refresh_tokens SET revoked_at = @now, revoked_reason = @reason WHERE user_id = @userId AND revoked_at IS NULL",
+            new { userId, reason, now = clock.GetUtcNow() });
+    }
+
+    private static Task<int> RevokeFamilyAsync(NpgsqlConnection connection, Guid familyId, string reason, DateTimeOffset now) =>
+        connection.ExecuteAsync(
+            "UPDATE identity.refresh_tokens SET revoked_at = @now, revoked_reason = @reason WHERE family_id = @familyId AND revoked_at IS NULL",
+            new { familyId, reason, now });
+
+    private async Task<string> CreateRefreshTokenAsync(Guid userId, Guid familyId, CancellationToken cancellationToken)
+    {
+        var token = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
+        var now = clock.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(
+            """
+            INSERT INTO identity.refresh_tokens (id, user_id, family_id, token_hash, created_at, expires_at)
+            VALUES (@id, @userId, @familyId, @hash, @now, @expires)
+            """,
+            new { id = Guid.NewGuid(), userId, familyId, hash = Hash(token), now, expires = now + settings.Value.RefreshTokenLifetime });
+        return token;
+    }
+
+    private static byte[] Hash(string token) => SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token));
+
+    private sealed class TokenRow
+    {
+        public Guid UserId { get; init; }
+
+        public Guid FamilyId { get; init; }
+
+        public DateTimeOffset? UsedAt { get; init; }
+    }
+}

@@ -1,0 +1,176 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Routing;
+using Telemedicina.Audit.Contracts;
+using Telemedicina.BuildingBlocks.Http;
+using Telemedicina.Identity.Application;
+using Telemedicina.Identity.Contracts;
+using Telemedicina.Identity.Domain;
+
+namespace Telemedicina.Identity.Endpoints.Login;
+
+internal sealed record LoginRequest(string? Email, string? Password);
+
+internal sealed record TwoFactorLoginRequest(string? ChallengeToken, string? Code);
+
+internal sealed record TwoFactorRequiredResponse(bool TwoFactorRequired, string ChallengeToken);
+
+internal sealed record RefreshRequest(string? RefreshToken);
+
+internal static class LoginEndpoints
+{
+    private const string WrongCredentials = "E-mail ou senha inválidos.";
+
+    public static void MapLogin(this RouteGroupBuilder group)
+    {
+        group.MapPost("/login", LoginAsync).AllowAnonymous().RequireRateLimiting(IdentityModule.LoginRateLimit);
+        group.MapPost("/login/2fa", TwoFactorAsync).AllowAnonymous().RequireRateLimiting(IdentityModule.LoginRateLimit);
+        group.MapPost("/refresh", RefreshAsync).AllowAnonymous().RequireRateLimiting(IdentityModule.LoginRateLimit);
+        group.MapPost("/logout", LogoutAsync).AllowAnonymous();
+    }
+
+    private static async Task<Results<Ok<LoginResponse>, Ok<TwoFactorRequiredResponse>, ValidationProblem, ProblemHttpResult>> LoginAsync(
+        LoginRequest request,
+        UserManager<AppUser> users,
+        SignInManager<AppUser> signIn,
+        TokenService tokens,
+        TwoFactor twoFactor,
+        IAuditTrail audit,
+        CancellationToken ct)
+    {
+        var validation = new Validation()
+            .Require(!string.IsNullOrWhiteSpace(request.Email) && request.Email.Length <= 256, "email", "Informe o e-mail.")
+            .Require(!string.IsNullOrEmpty(request.Password) && request.Password.Length <= 256, "password", "Informe a senha.");
+        if (!validation.IsValid)
+        {
+            return Problems.Validation(validation.ToDictionary());
+        }
+
+        var user = await users.FindByEmailAsync(request.Email!.Trim());
+        if (user is null || user.Status == AccountStatus.Erased)
+        {
+            // Same work and answer as a wrong password, so unknown e-mails cannot be told apart.
+            users.PasswordHasher.HashPassword(new AppUser(), request.Password!);
+            await audit.RecordAsync(new AuditEvent(AuditActions.Login, "Session", null, null, null, null, AuditOutcomes.Failure,
+                Details: new Dictionary<string, string> { ["reason"] = "unknown-account" }), ct);
+            return Problems.Unauthorized(WrongCredentials);
+        }
+
+        var result = await signIn.CheckPasswordSignInAsync(user, request.Password!, lockoutOnFailure: true);
+        if (result.IsLockedOut)
+        {
+            await audit.RecordAsync(new AuditEvent(AuditActions.Login, "Session", null, user.Id, user.Role, user.Id, AuditOutcomes.Denied,
+                Details: new Dictionary<string, string> { ["reason"] = "lockout" }), ct);
+            return Problems.Locked("Muitas tentativas de acesso. A conta está temporariamente bloqueada; tente mais tarde.");
+        }
+
+        if (!result.Succeeded)
+        {
+            await audit.RecordAsync(new AuditEvent(AuditActions.Login, "Session", null, user.Id, user.Role, user.Id, AuditOutcomes.Failure,
+                Details: new Dictionary<string, string> { ["reason"] = "wrong-password" }), ct);
+            return Problems.Unauthorized(WrongCredentials);
+        }
+
+        if (user.Status == AccountStatus.Locked)
+        {
+            return Problems.Locked("Esta conta está bloqueada. Fale com o suporte.");
+        }
+
+        if (user.TwoFactorEnabled)
+        {
+            return TypedResults.Ok(new TwoFactorRequiredResponse(true, twoFactor.CreateChallenge(user)));
+        }
+
+        await audit.RecordAsync(new AuditEvent(AuditActions.Login, "Session", null, user.Id, user.Role, user.Id), ct);
+        return TypedResults.Ok(await tokens.IssueAsync(user, null, ct));
+    }
+
+    private static async Task<Results<Ok<LoginResponse>, ValidationProblem, ProblemHttpResult>> TwoFactorAsync(
+        TwoFactorLoginRequest request,
+        UserManager<AppUser> users,
+        TokenService tokens,
+        TwoFactor twoFactor,
+        IAuditTrail audit,
+        CancellationToken ct)
+    {
+        var validation = new Validation()
+            .Require(!string.IsNullOrEmpty(request.ChallengeToken) && request.ChallengeToken.Length <= 4096, "challengeToken", "Desafio ausente.")
+            .Require(!string.IsNullOrWhiteSpace(request.Code) && request.Code.Length <= 64, "code", "Informe o código.");
+        if (!validation.IsValid)
+        {
+            return Problems.Validation(validation.ToDictionary());
+        }
+
+        var user = await twoFactor.ReadChallengeAsync(request.ChallengeToken!);
+        if (user is null)
+        {
+            return Problems.Unauthorized("O desafio expirou ou é inválido. Entre novamente.");
+        }
+
+        if (await users.IsLockedOutAsync(user))
+        {
+            return Problems.Locked("Muitas tentativas de acesso. A conta está temporariamente bloqueada; tente mais tarde.");
+        }
+
+        var code = request.Code!.Trim();
+        var isTotp = code.Length == 6 && code.All(char.IsAsciiDigit);
+        var ok = isTotp ? await twoFactor.VerifyTotpAsync(user, code, ct) : await twoFactor.RedeemRecoveryCodeAsync(user, code);
+        if (!ok)
+        {
+            await users.AccessFailedAsync(user);
+            await audit.RecordAsync(new AuditEvent(AuditActions.Login, "Session", null, user.Id, user.Role, user.Id, AuditOutcomes.Failure,
+                Details: new Dictionary<string, string> { ["reason"] = "wrong-2fa-code" }), ct);
+            return Problems.Unauthorized("Código inválido ou já utilizado.");
+        }
+
+        await users.ResetAccessFailedCountAsync(user);
+        await audit.RecordAsync(new AuditEvent(AuditActions.Login, "Session", null, user.Id, user.Role, user.Id,
+            Details: new Dictionary<string, string> { ["secondFactor"] = isTotp ? "totp" : "recovery-code" }), ct);
+        return TypedResults.Ok(await tokens.IssueAsync(user, null, ct));
+    }
+
+    private static async Task<Results<Ok<LoginResponse>, ValidationProblem, ProblemHttpResult>> RefreshAsync(
+        RefreshRequest request,
+        UserManager<AppUser> users,
+        TokenService tokens,
+        IAuditTrail audit,
+        CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(request.RefreshToken) || request.RefreshToken.Length > 512)
+        {
+            return Problems.Validation(new Dictionary<string, string[]> { ["refreshToken"] = ["Informe o refresh token."] });
+        }
+
+        var (outcome, userId, familyId) = await tokens.ConsumeAsync(request.RefreshToken, ct);
+        if (outcome == RefreshOutcome.Reused)
+        {
+            await audit.RecordAsync(new AuditEvent(AuditActions.Security, "RefreshToken", familyId.ToString(), userId, null, userId, AuditOutcomes.Denied,
+                Details: new Dictionary<string, string> { ["reason"] = "refresh-token-reuse" }), ct);
+        }
+
+        var user = outcome == RefreshOutcome.Rotated ? await users.FindByIdAsync(userId.ToString()) : null;
+        if (user is null || user.Status is AccountStatus.Locked or AccountStatus.Erased)
+        {
+            return Problems.Unauthorized("Sessão expirada. Entre novamente.");
+        }
+
+        return TypedResults.Ok(await tokens.IssueAsync(user, familyId, ct));
+    }
+
+    private static async Task<NoContent> LogoutAsync(RefreshRequest? request, ClaimsPrincipal principal, TokenService tokens, IAuditTrail audit, CancellationToken ct)
+    {
+        if (request?.RefreshToken is { Length: > 0 and <= 512 } token)
+        {
+            var userId = await tokens.RevokeAsync(token, "logout", ct);
+            if (userId is not null)
+            {
+                await audit.RecordAsync(new AuditEvent(AuditActions.Logout, "Session", null, userId, principal.FindRole(), userId), ct);
+            }
+        }
+
+        return TypedResults.NoContent();
+    }
+}

@@ -1,0 +1,169 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using Npgsql;
+using Telemedicina.BuildingBlocks.Database;
+using Telemedicina.BuildingBlocks.Http;
+using Telemedicina.Identity.Application;
+using Telemedicina.Identity.Contracts;
+using Telemedicina.Identity.Domain;
+using Telemedicina.Identity.Endpoints.Admin;
+using Telemedicina.Identity.Endpoints.Login;
+using Telemedicina.Identity.Endpoints.Profile;
+using Telemedicina.Identity.Endpoints.Registration;
+using Telemedicina.Identity.Infrastructure;
+
+namespace Telemedicina.Identity;
+
+/// <summary>
+/// The Identity module: accounts and roles on ASP.NET Core Identity, JWT access tokens with
+/// rotating refresh tokens, TOTP 2FA, and the shared signing/Data Protection keys that let every
+/// silo accept every token.
+/// </summary>
+public static class IdentityModule
+{
+    public const string LoginRateLimit = "identity-login";
+    public const string RegisterRateLimit = "identity-register";
+
+    /// <summary>Cookie carrying an admin's access token for the <c>/ops</c> dashboard only.</summary>
+    public const string OpsCookieName = "ops_token";
+
+    public static ModuleMigrations Migrations { get; } = new("Identity", "identity", typeof(IdentityModule).Assembly);
+
+    public static IHostApplicationBuilder AddIdentityModule(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.Configure<IdentitySettings>(builder.Configuration.GetSection(IdentitySettings.Section));
+        services.AddDbContext<IdentityDb>((sp, options) =>
+            options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()).UseSnakeCaseNamingConvention());
+
+        services.AddDataProtection()
+            .SetApplicationName("telemedicina")
+            .PersistKeysToDbContext<IdentityDb>();
+
+        var settings = builder.Configuration.GetSection(IdentitySettings.Section).Get<IdentitySettings>() ?? new IdentitySettings();
+        services.AddIdentityCore<AppUser>(options =>
+            {
+                options.User.RequireUniqueEmail = true;
+                options.Password.RequiredLength = 10;
+                options.Password.RequireDigit = false;
+                options.Password.RequireLowercase = false;
+                options.Password.RequireUppercase = false;
+                options.Password.RequireNonAlphanumeric = false;
+                options.Password.RequiredUniqueChars = 4;
+                options.Lockout.AllowedForNewUsers = true;
+                options.Lockout.MaxFailedAccessAttempts = settings.MaxFailedAccessAttempts;
+                options.Lockout.DefaultLockoutTimeSpan = settings.LockoutDuration;
+                // Confirmation is enforced where it matters (booking), not at sign-in.
+                options.SignIn.RequireConfirmedEmail = false;
+            })
+            .AddRoles<AppRole>()
+            .AddEntityFrameworkStores<IdentityDb>()
+            .AddSignInManager()
+            .AddDefaultTokenProviders();
+
+        services.AddSingleton<SigningKeyStore>();
+        services.AddHostedService(sp => sp.GetRequiredService<SigningKeyStore>());
+        services.AddSingleton<TokenService>();
+        services.AddScoped<TwoFactor>();
+        services.AddSingleton<PersonalDataProtector>();
+        services.AddSingleton<IUserDirectory, UserDirectory>();
+
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<SigningKeyStore, IOptions<IdentitySettings>>((options, keys, identity) =>
+            {
+                options.MapInboundClaims = false;
+                options.TokenValidationParameters = new TokenValidationParameters
+                {
+                    ValidIssuer = identity.Value.Issuer,
+                    ValidAudience = identity.Value.Audience,
+                    ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
+                    IssuerSigningKeyResolver = (_, _, keyId, _) => keys.ResolveValidationKeys(keyId),
+                    NameClaimType = "name",
+                    RoleClaimType = CurrentUser.RoleClaim,
+                    ClockSkew = TimeSpan.FromSeconds(30),
+                    RequireExpirationTime = true,
+                    RequireSignedTokens = true,
+                };
+                options.Events = new JwtBearerEvents
+                {
+                    // Browsers cannot set headers on WebSockets: the hub takes the token from the query string.
+                    OnMessageReceived = context =>
+                    {
+                        var path = context.HttpContext.Request.Path;
+                        if (path.StartsWithSegments("/hubs", StringComparison.Ordinal)
+                            && context.Request.Query.TryGetValue("access_token", out var token))
+                        {
+                            context.Token = token;
+                        }
+                        else if (path.StartsWithSegments("/ops", StringComparison.Ordinal)
+                            && string.IsNullOrEmpty(context.Request.Headers.Authorization)
+                            && context.Request.Cookies.TryGetValue(OpsCookieName, out var cookie))
+                        {
+                            // The admin-only dashboard is opened in a browser with a /ops-scoped cookie.
+                            context.Token = cookie;
+                        }
+
+                        return Task.CompletedTask;
+                    },
+                };
+            });
+
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Policies.Authenticated, p => p.RequireAuthenticatedUser().RequireClaim(CurrentUser.RoleClaim, Roles.Patient, Roles.Doctor, Roles.Admin))
+            .AddPolicy(Policies.Patient, p => p.RequireAuthenticatedUser().RequireClaim(CurrentUser.RoleClaim, Roles.Patient))
+            .AddPolicy(Policies.Doctor, p => p.RequireAuthenticatedUser().RequireClaim(CurrentUser.RoleClaim, Roles.Doctor))
+            .AddPolicy(Policies.Admin, p => p.RequireAuthenticatedUser().RequireClaim(CurrentUser.RoleClaim, Roles.Admin));
+
+        var limits = builder.Configuration.GetSection("RateLimits");
+        var loginPermits = limits.GetValue("Login:PermitPerMinute", 20);
+        var registerPermits = limits.GetValue("Register:PermitPerMinute", 10);
+        services.AddRateLimiter(options =>
+        {
+            options.AddPolicy(LoginRateLimit, context => PerClientIp(context, loginPermits));
+            options.AddPolicy(RegisterRateLimit, context => PerClientIp(context, registerPermits));
+        });
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapIdentityEndpoints(this IEndpointRouteBuilder app)
+    {
+        var identity = app.MapGroup("/api/v1/identity").WithTags("Identity");
+        identity.MapRegister();
+        identity.MapLogin();
+        identity.MapMe();
+
+        var admin = app.MapGroup("/api/v1/admin").WithTags("Admin").RequireAuthorization(Policies.Admin);
+        admin.MapAdminUsers();
+        return app;
+    }
+
+    /// <summary>
+    /// Runs once after migrations, while the migration lock is held: creates the first Data
+    /// Protection key and JWT signing keys so that silos starting together share them.
+    /// </summary>
+    public static async Task InitializeAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        services.GetRequiredService<IDataProtectionProvider>().CreateProtector("Telemedicina.Startup").Protect("ready"u8.ToArray());
+        await services.GetRequiredService<SigningKeyStore>().RefreshAsync(cancellationToken);
+    }
+
+    public static Task<DemoAccounts> SeedDemoAsync(IServiceProvider services) =>
+        DemoAccountSeeder.SeedAsync(services, services.GetRequiredService<TimeProvider>());
+
+    private static RateLimitPartition<string> PerClientIp(HttpContext context, int permitPerMinute) =>
+        RateLimitPartition.GetFixedWindowLimiter(
+            context.ClientIp() ?? "unknown",
+            _ => new FixedWindowRateLimiterOptions { PermitLimit = permitPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
+}

@@ -1,0 +1,27 @@
+namespace Telemedicina.Identity;
+
+/// <summary>Configuration section <c>Identity</c>.</summary>
+public sealed class IdentitySettings
+{
+    public const string Section = "Identity";
+
+    /// <summary>Unconfirmed accounts cannot book or be booked (an outside test run may turn this off).</summary>
+    public bool RequireConfirmedEmail { get; set; } = true;
+
+    public string Issuer { get; set; } = "telemedicina";
+
+    public string Audience { get; set; } = "telemedicina-api";
+
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
+
+    public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(14);
+
+    public TimeSpan TwoFactorChallengeLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long one JWT signing key is used before the next one takes over.</summary>
+    public TimeSpan SigningKeyRotation { get; set; } = TimeSpan.FromDays(30);
+
+    public int MaxFailedAccessAttempts { get; set; } = 5;
+
+    public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);
+}

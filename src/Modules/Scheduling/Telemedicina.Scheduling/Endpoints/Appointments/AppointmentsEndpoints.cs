@@ -1,0 +1,156 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Telemedicina.Audit.Contracts;
+using Telemedicina.BuildingBlocks.Http;
+using Telemedicina.Identity.Contracts;
+using Telemedicina.Scheduling.Contracts;
+using Telemedicina.Scheduling.Endpoints.Doctors;
+using Telemedicina.Scheduling.Infrastructure;
+
+namespace Telemedicina.Scheduling.Endpoints.Appointments;
+
+internal sealed record BookRequest(Guid? DoctorId, string? StartsAt, string? Reason);
+
+internal sealed record BookedResponse(Guid AppointmentId, AppointmentStatus Status, DateTimeOffset StartsAt, DateTimeOffset EndsAt);
+
+internal sealed record AppointmentView(
+    Guid AppointmentId,
+    Guid DoctorId,
+    string? DoctorName,
+    Guid PatientId,
+    string? PatientName,
+    DateTimeOffset StartsAt,
+    DateTimeOffset EndsAt,
+    AppointmentStatus Status,
+    string? Reason,
+    int? DurationSeconds);
+
+internal sealed record HistoryView(DateTimeOffset At, Guid? ByUserId, string What, string? FromStatus, string? ToStatus, string? Why);
+
+internal static class AppointmentsEndpoints
+{
+    public static void MapAppointments(this RouteGroupBuilder group)
+    {
+        group.MapPost("/appointments", BookAsync).RequireAuthorization(Policies.Patient);
+        group.MapGet("/appointments", ListAsync).RequireAuthorization(Policies.Authenticated);
+        group.MapGet("/appointments/{id:guid}", GetAsync).RequireAuthorization(Policies.Authenticated);
+        group.MapGet("/appointments/{id:guid}/history", HistoryAsync).RequireAuthorization(Policies.Authenticated);
+    }
+
+    private static async Task<Results<Created<BookedResponse>, ValidationProblem, ProblemHttpResult>> BookAsync(
+        BookRequest request, ClaimsPrincipal user, Booking booking, IAuditTrail audit, CancellationToken ct)
+    {
+        var startsAt = default(DateTimeOffset);
+        var validation = new Validation()
+            .Require(request.DoctorId is not null && request.DoctorId != Guid.Empty, "doctorId", "Informe o médico.")
+            .Require(QueryTime.TryParse(request.StartsAt, out startsAt), "startsAt", "Horário inválido (ISO 8601).")
+            .MaxLength(request.Reason, "reason", 500, "Motivo");
+        if (!validation.IsValid)
+        {
+            return Problems.Validation(validation.ToDictionary());
+        }
+
+        var patientId = user.GetId();
+        var result = await booking.BookAsync(patientId, request.DoctorId!.Value, startsAt, request.Reason, ct);
+        switch (result)
+        {
+            case BookingResult.Booked booked:
+                var a = booked.Appointment;
+                await audit.RecordAsync(new AuditEvent(AuditActions.Create, "Appointment", a.Id.ToString(), patientId, Roles.Patient, patientId), ct);
+                return TypedResults.Created($"/api/v1/scheduling/appointments/{a.Id}", new BookedResponse(a.Id, AppointmentStatus.Scheduled, a.StartsAt, a.EndsAt));
+            case BookingResult.NotAllowed notAllowed:
+                return Problems.Make(StatusCodes.Status403Forbidden, notAllowed.Type, "Agendamento não permitido", notAllowed.Detail);
+            case BookingResult.Taken taken:
+                return Problems.Conflict(taken.Detail, new Dictionary<string, object?>
+                {
+                    ["alternatives"] = taken.Alternatives.Select(s => new SlotView(s.StartsAt, s.EndsAt)).ToArray(),
+                });
+            case BookingResult.Unprocessable unprocessable:
+                return Problems.Unprocessable(unprocessable.Detail);
+            default:
+                throw new InvalidOperationException("Unknown booking result.");
+        }
+    }
+
+    private static async Task<Results<Ok<AppointmentView[]>, ValidationProblem>> ListAsync(
+        string? role, string? from, string? to, ClaimsPrincipal user, AppointmentStore store, IUserDirectory directory, IAuditTrail audit,
+        TimeProvider clock, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var start = now.AddDays(-30);
+        var end = now.AddDays(90);
+        var callerRole = user.FindRole();
+        var validation = new Validation()
+            .Require(role is null or Roles.Patient or Roles.Doctor, "role", "Perfil deve ser 'patient' ou 'doctor'.")
+            .Require(from is null || QueryTime.TryParse(from, out start), "from", "Data inicial inválida (ISO 8601).")
+            .Require(to is null || QueryTime.TryParse(to, out end), "to", "Data final inválida (ISO 8601).");
+        if (validation.IsValid)
+        {
+            validation.Require(end > start, "to", "A data final deve ser depois da inicial.")
+                .Require(end - start <= TimeSpan.FromDays(400), "to", "Consulte no máximo 400 dias por vez.");
+        }
+
+        if (!validation.IsValid)
+        {
+            return Problems.Validation(validation.ToDictionary());
+        }
+
+        // Only the caller's own appointments, on the side the caller is: a role that is not the
+        // caller's simply matches nothing.
+        var me = user.GetId();
+        var asRole = role ?? callerRole;
+        if (asRole != callerRole)
+        {
+            return TypedResults.Ok(Array.Empty<AppointmentView>());
+        }
+
+        var rows = await store.ListAsync(asRole == Roles.Doctor ? me : null, asRole == Roles.Patient ? me : null, start, end, ct);
+        if (asRole is not (Roles.Doctor or Roles.Patient))
+        {
+            rows = [];
+        }
+
+        await audit.RecordAsync(new AuditEvent(AuditActions.Read, "AppointmentList", null, me, callerRole, me, Purpose: "self-service"), ct);
+        return TypedResults.Ok(await ToViewsAsync(rows, directory, ct));
+    }
+
+    private static async Task<Results<Ok<AppointmentView>, ProblemHttpResult>> GetAsync(
+        Guid id, ClaimsPrincipal user, AppointmentStore store, IUserDirectory directory, IAuditTrail audit, CancellationToken ct)
+    {
+        var row = await store.FindAsync(id, ct);
+        var me = user.GetId();
+        if (row is null || (row.PatientId != me && row.DoctorId != me))
+        {
+            return Problems.NotFound("Consulta não encontrada.");
+        }
+
+        await audit.RecordAsync(new AuditEvent(AuditActions.Read, "Appointment", id.ToString(), me, user.FindRole(), row.PatientId, Purpose: "care"), ct);
+        return TypedResults.Ok((await ToViewsAsync([row], directory, ct))[0]);
+    }
+
+    private static async Task<Results<Ok<HistoryView[]>, ProblemHttpResult>> HistoryAsync(
+        Guid id, ClaimsPrincipal user, AppointmentStore store, IAuditTrail audit, CancellationToken ct)
+    {
+        var row = await store.FindAsync(id, ct);
+        var me = user.GetId();
+        if (row is null || (row.PatientId != me && row.DoctorId != me))
+        {
+            return Problems.NotFound("Consulta não encontrada.");
+        }
+
+        var history = await store.HistoryAsync(id, ct);
+        await audit.RecordAsync(new AuditEvent(AuditActions.Read, "AppointmentHistory", id.ToString(), me, user.FindRole(), row.PatientId, Purpose: "care"), ct);
+        return TypedResults.Ok(history.Select(h => new HistoryView(h.At, h.ByUserId, h.What, h.FromStatus, h.ToStatus, h.Why)).ToArray());
+    }
+
+    private static async Task<AppointmentView[]> ToViewsAsync(IReadOnlyList<AppointmentRow> rows, IUserDirectory directory, CancellationToken ct)
+    {
+        var names = await directory.GetNamesAsync(rows.SelectMany(r => new[] { r.DoctorId, r.PatientId }).Distinct().ToList(), ct);
+        return rows.Select(r => new AppointmentView(
+            r.Id, r.DoctorId, names.GetValueOrDefault(r.DoctorId), r.PatientId, names.GetValueOrDefault(r.PatientId),
+            r.StartsAt, r.EndsAt, r.StatusValue, r.Reason, r.DurationSeconds)).ToArray();
+    }
+}

@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Options;
+using Telemedicina.Audit.Contracts;
+using Telemedicina.Scheduling.Contracts;
+
+namespace Telemedicina.Scheduling.Infrastructure;
+
+/// <inheritdoc cref="IAppointmentBook"/>
+internal sealed class AppointmentBook(AppointmentStore store, IAuditTrail audit, IOptions<SchedulingSettings> settings) : IAppointmentBook
+{
+    public async Task<AppointmentInfo?> FindAsync(Guid appointmentId, CancellationToken cancellationToken)
+    {
+        var row = await store.FindAsync(appointmentId, cancellationToken);
+        return row is null ? null : new AppointmentInfo(row.Id, row.DoctorId, row.PatientId, row.StartsAt, row.EndsAt, row.StatusValue);
+    }
+
+    public JoinWindow GetJoinWindow(AppointmentInfo appointment) =>
+        new(appointment.StartsAt - settings.Value.JoinWindowBefore, appointment.EndsAt + settings.Value.JoinWindowAfter);
+
+    public async Task MarkInProgressAsync(Guid appointmentId, Guid? byUserId, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        if (await store.TransitionAsync(appointmentId, [AppointmentStatus.Scheduled], AppointmentStatus.InProgress, byUserId, "started", null, at, null, cancellationToken))
+        {
+            await audit.RecordAsync(new AuditEvent(AuditActions.Update, "Appointment", appointmentId.ToString(), byUserId, null, null,
+                Details: new Dictionary<string, string> { ["status"] = "inProgress" }), cancellationToken);
+        }
+    }
+
+    public async Task CompleteAsync(Guid appointmentId, Guid? byUserId, DateTimeOffset at, int durationSeconds, string? reason, CancellationToken cancellationToken)
+    {
+        if (await store.TransitionAsync(appointmentId, [AppointmentStatus.InProgress], AppointmentStatus.Completed, byUserId, "completed", reason, at, durationSeconds, cancellationToken))
+        {
+            await audit.RecordAsync(new AuditEvent(AuditActions.Update, "Appointment", appointmentId.ToString(), byUserId, null, null,
+                Details: new Dictionary<string, string> { ["status"] = "completed" }), cancellationToken);
+        }
+    }
+
+    public Task AppendHistoryAsync(Guid appointmentId, Guid? byUserId, string what, string? why, DateTimeOffset at, CancellationToken cancellationToken) =>
+        store.AppendHistoryAsync(appointmentId, at, byUserId, what, why, cancellationToken);
+}

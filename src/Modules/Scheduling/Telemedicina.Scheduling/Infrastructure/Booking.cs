@@ -1,0 +1,108 @@
+using Microsoft.Extensions.Options;
+using Telemedicina.Audit.Contracts;
+using Telemedicina.Identity.Contracts;
+using Telemedicina.Scheduling.Domain;
+
+namespace Telemedicina.Scheduling.Infrastructure;
+
+/// <summary>Outcome of a booking attempt.</summary>
+internal abstract record BookingResult
+{
+    public sealed record Booked(AppointmentRow Appointment) : BookingResult;
+
+    /// <summary>The patient may not book (unconfirmed e-mail, no consent): 403.</summary>
+    public sealed record NotAllowed(string Type, string Detail) : BookingResult;
+
+    /// <summary>Outside availability, notice or window, or doctor not bookable: 422.</summary>
+    public sealed record Unprocessable(string Detail) : BookingResult;
+
+    /// <summary>The slot was taken meanwhile: 409 with the next free slots.</summary>
+    public sealed record Taken(string Detail, IReadOnlyList<Slot> Alternatives) : BookingResult;
+}
+
+/// <summary>Slot queries and bookings, with every rule checked here and double booking refused by the database.</summary>
+internal sealed class Booking(
+    AvailabilityStore availability,
+    AppointmentStore appointments,
+    IUserDirectory directory,
+    IConsentRegistry consents,
+    IOptions<SchedulingSettings> settings,
+    TimeProvider clock)
+{
+    public async Task<IReadOnlyList<Slot>?> FreeSlotsAsync(Guid doctorId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var doctor = await directory.FindDoctorAsync(doctorId, cancellationToken);
+        var rules = doctor is { Bookable: true } ? await availability.FindAsync(doctorId, cancellationToken) : null;
+        if (rules is null)
+        {
+            return doctor is { Bookable: true } ? [] : null;
+        }
+
+        return await ComputeAsync(rules, from, to, withBusy: true, cancellationToken);
+    }
+
+    public async Task<BookingResult> BookAsync(Guid patientId, Guid doctorId, DateTimeOffset startsAt, string? reason, CancellationToken cancellationToken)
+    {
+        var patient = await directory.FindUserAsync(patientId, cancellationToken);
+        if (patient is null || !patient.EmailConfirmed)
+        {
+            return new BookingResult.NotAllowed("email-not-confirmed", "Confirme seu e-mail antes de agendar.");
+        }
+
+        if (!await consents.HasConsentAsync(patientId, ConsentTypes.Telemedicine, cancellationToken))
+        {
+            return new BookingResult.NotAllowed("consent-required", "É preciso aceitar o termo de consentimento para telemedicina antes de agendar.");
+        }
+
+        var doctor = await directory.FindDoctorAsync(doctorId, cancellationToken);
+        var rules = doctor is { Bookable: true } ? await availability.FindAsync(doctorId, cancellationToken) : null;
+        if (rules is null)
+        {
+            return new BookingResult.Unprocessable("Este médico não está disponível para agendamento.");
+        }
+
+        var around = await ComputeAsync(rules, startsAt.AddDays(-1), startsAt.AddDays(1), withBusy: false, cancellationToken);
+        var slot = around.FirstOrDefault(s => s.StartsAt == startsAt);
+        if (slot is null)
+        {
+            return new BookingResult.Unprocessable("Horário fora da disponibilidade do médico, da antecedência mínima ou da janela de agendamento.");
+        }
+
+        var now = clock.GetUtcNow();
+        var row = new AppointmentRow
+        {
+            Id = Guid.CreateVersion7(),
+            DoctorId = doctorId,
+            PatientId = patientId,
+            StartsAt = slot.StartsAt,
+            EndsAt = slot.EndsAt,
+            Status = "scheduled",
+            Reason = string.IsNullOrWhiteSpace(reason) ? null : reason.Trim(),
+            CreatedAt = now,
+        };
+        var conflict = await appointments.InsertAsync(
+            row, slot.StartsAt.AddMinutes(-rules.BufferBeforeMinutes), slot.EndsAt.AddMinutes(rules.BufferAfterMinutes), cancellationToken);
+        if (conflict == BookingConflict.None)
+        {
+            return new BookingResult.Booked(row);
+        }
+
+        var alternatives = (await ComputeAsync(rules, slot.StartsAt, slot.StartsAt.AddDays(14), withBusy: true, cancellationToken)).Take(5).ToList();
+        return new BookingResult.Taken(
+            conflict == BookingConflict.PatientBusy ? "Você já tem uma consulta nesse horário." : "Este horário acabou de ser reservado.",
+            alternatives);
+    }
+
+    private async Task<IReadOnlyList<Slot>> ComputeAsync(Availability rules, DateTimeOffset from, DateTimeOffset to, bool withBusy, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var notice = TimeSpan.FromMinutes(Math.Max(rules.MinimumNoticeMinutes ?? 0, settings.Value.MinimumNotice.TotalMinutes));
+        var window = TimeSpan.FromDays(rules.BookingWindowDays > 0 ? rules.BookingWindowDays : settings.Value.BookingWindowDays);
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(rules.TimeZone);
+        var firstDay = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(from, zone).DateTime).AddDays(-1);
+        var lastDay = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(to, zone).DateTime).AddDays(1);
+        var blocked = await availability.BlockedDatesAsync(rules.DoctorId, firstDay, lastDay, cancellationToken);
+        var busy = withBusy ? await appointments.BusyAsync(rules.DoctorId, from.AddDays(-1), to.AddDays(1), cancellationToken) : [];
+        return SlotCalculator.Compute(rules, blocked, from, to, now + notice, now + window, busy);
+    }
+}

@@ -1,0 +1,22 @@
+namespace Telemedicina.Scheduling;
+
+/// <summary>Configuration section <c>Scheduling</c>.</summary>
+public sealed class SchedulingSettings
+{
+    public const string Section = "Scheduling";
+
+    /// <summary>Earliest a slot can be booked ahead of its start (a doctor may set more).</summary>
+    public TimeSpan MinimumNotice { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long before the start the room opens.</summary>
+    public TimeSpan JoinWindowBefore { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long after the scheduled end a late consultation can still start.</summary>
+    public TimeSpan JoinWindowAfter { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Patients cancel at least this long before the start.</summary>
+    public TimeSpan CancelBefore { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>Default booking window when the doctor sets none.</summary>
+    public int BookingWindowDays { get; set; } = 30;
+}

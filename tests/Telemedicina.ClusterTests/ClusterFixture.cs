@@ -1,0 +1,32 @@
+using Telemedicina.Testing;
+
+[assembly: AssemblyFixture(typeof(Telemedicina.ClusterTests.ClusterFixture))]
+
+namespace Telemedicina.ClusterTests;
+
+/// <summary>Two real silos on a throwaway PostgreSQL, shared by the tests that do not break the cluster.</summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    private TestCluster? _cluster;
+    private TestUser? _admin;
+
+    public TestCluster Cluster => _cluster ?? throw new InvalidOperationException("Cluster not started.");
+
+    /// <summary>The demo admin, logged in once (TOTP codes are single-use).</summary>
+    public TestUser Admin => _admin ?? throw new InvalidOperationException("Cluster not started.");
+
+    public async ValueTask InitializeAsync()
+    {
+        _cluster = await TestCluster.StartAsync(silos: 2);
+        using var api = _cluster.Api(0);
+        _admin = await api.LoginDemoAdminAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace Telemedicina.Testing;
+
+/// <summary>
+/// A throwaway PostgreSQL cluster for one test run: initdb into a temporary folder, start on a
+/// free loopback port, drop everything on dispose. When the process runs as root (CI), the
+/// server runs as the <c>postgres</c> user because initdb refuses root.
+/// </summary>
+public sealed class PostgresServer : IAsyncDisposable
+{
+    private readonly string _dataDir;
+    private bool _running;
+
+    private PostgresServer(string dataDir, int port)
+    {
+        _dataDir = dataDir;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string AdminConnectionString => ConnectionString("postgres");
+
+    public string ConnectionString(string database) =>
+        new NpgsqlConnectionStringBuilder
+        {
+            Host = "127.0.0.1",
+            Port = Port,
+            Username = "postgres",
+            Database = database,
+            Pooling = true,
+            MaxPoolSize = 50,
+            Timeout = 5,
+        }.ConnectionString;
+
+    public static async Task<PostgresServer> StartAsync(CancellationToken cancellationToken = default)
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "telemedicina-pg-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(dataDir);
+        var asRoot = Environment.UserName == "root";
+        if (asRoot)
+        {
+            await Exec("chown", ["postgres:postgres", dataDir], false, cancellationToken);
+        }
+
+        await Exec(Tool("initdb"), ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], asRoot, cancellationToken);
+        var server = new PostgresServer(dataDir, FreeTcpPort());
+        await server.StartProcessAsync(cancellationToken);
+        return server;
+    }
+
+    /// <summary>Starts a stopped server again on the same port (used by database-outage tests).</summary>
+    public Task StartProcessAsync(CancellationToken cancellationToken = default)
+    {
+        var options = string.Join(' ',
+            $"-p {Port}", $"-k {_dataDir}", "-c listen_addresses=127.0.0.1", "-c fsync=off",
+            "-c synchronous_commit=off", "-c full_page_writes=off", "-c max_connections=400",
+            "-c shared_buffers=128MB");
+        _running = true;
+        return Exec(Tool("pg_ctl"), ["-D", _dataDir, "-o", options, "-l", Path.Combine(_dataDir, "server.log"), "-w", "-t", "30", "start"],
+            Environment.UserName == "root", cancellationToken);
+    }
+
+    /// <summary>Stops the server immediately (simulates a database outage).</summary>
+    public async Task StopProcessAsync(CancellationToken cancellationToken = default)
+    {
+        if (!_running)
+        {
+            return;
+        }
+
+        _running = false;
+        await Exec(Tool("pg_ctl"), ["-D", _dataDir, "-m", "immediate", "-w", "stop"], Environment.UserName == "root", cancellationToken);
+    }
+
+    public async Task<string> CreateDatabaseAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await using var connection = new NpgsqlConnection(AdminConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        return ConnectionString(name);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        try
+        {
+            await StopProcessAsync();
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone; nothing to stop.
+        }
+
+        try
+        {
+            Directory.Delete(_dataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    public static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string Tool(string name)
+    {
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':'))
+        {
+            var candidate = Path.Combine(dir, name);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        var versions = Directory.Exists("/usr/lib/postgresql") ? Directory.GetDirectories("/usr/lib/postgresql") : [];
+        foreach (var version in versions.OrderByDescending(v => v, StringComparer.Ordinal))
+        {
+            var candidate = Path.Combine(version, "bin", name);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException($"PostgreSQL tool '{name}' not found: install the 'postgresql' package (./test.sh does).");
+    }
+
+    private static async Task Exec(string file, string[] args, bool asPostgres, CancellationToken cancellationToken)
+    {
+        var psi = new ProcessStartInfo(asPostgres ? "runuser" : file)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        if (asPostgres)
+        {
+            foreach (var a in new[] { "-u", "postgres", "--", file })
+            {
+                psi.ArgumentList.Add(a);
+            }
+        }
+
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {file}.");
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited with {process.ExitCode}: {await stderr} {await stdout}");
+        }
+    }
+}

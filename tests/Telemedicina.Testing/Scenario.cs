@@ -1,0 +1,34 @@
+namespace Telemedicina.Testing;
+
+/// <summary>Ready-made actors for end-to-end tests: a verified doctor with availability and a consenting patient.</summary>
+public static class Scenario
+{
+    /// <summary>A doctor registered on <paramref name="api"/>, verified by the demo admin, available every day.</summary>
+    public static async Task<TestUser> VerifiedDoctorAsync(TelemedicinaApi api, TestUser admin)
+    {
+        var doctor = await api.RegisterDoctorAsync();
+        await api.VerifyDoctorAsync(admin, doctor.Id);
+        await api.SetAllDayAvailabilityAsync(doctor);
+        return doctor;
+    }
+
+    public static async Task<TestUser> ConsentingPatientAsync(TelemedicinaApi api)
+    {
+        var patient = await api.RegisterPatientAsync();
+        await api.GrantConsentAsync(patient);
+        return patient;
+    }
+
+    /// <summary>Books the first free slot of the doctor from now on; with the test join window it can be joined at once.</summary>
+    public static async Task<Booked> BookNextSlotAsync(TelemedicinaApi api, TestUser patient, TestUser doctor)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var slots = await api.SlotsAsync(patient, doctor.Id, now, now.AddDays(1));
+        if (slots.Length == 0)
+        {
+            throw new InvalidOperationException("The doctor has no free slot in the next day.");
+        }
+
+        return await api.BookAsync(patient, doctor.Id, slots[0].StartsAt);
+    }
+}

@@ -1,0 +1,149 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using OtpNet;
+
+namespace Telemedicina.Testing;
+
+/// <summary>A thin HTTP client for the public contract, pointed at one silo (or the load balancer).</summary>
+public sealed class TelemedicinaApi(Uri baseUrl) : IDisposable
+{
+    public const string DemoPassword = "Telemedicina!2026";
+    public const string DemoAdminTotpSecret = "JBSWY3DPEHPK3PXP";
+    private static long _lastTotpStep;
+
+    public HttpClient Http { get; } = new() { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(30) };
+
+    public Uri BaseUrl => baseUrl;
+
+    /// <summary>A TOTP code for a step no earlier than any this process used, so replay protection never refuses it.</summary>
+    public static string NextTotp(string secret)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 30;
+        long step;
+        lock (typeof(TelemedicinaApi))
+        {
+            step = Math.Max(now, _lastTotpStep + 1);
+            if (step > now + 1)
+            {
+                throw new InvalidOperationException("Too many TOTP logins in one 30 s step for the ±1 step window.");
+            }
+
+            _lastTotpStep = step;
+        }
+
+        return new Totp(Base32Encoding.ToBytes(secret)).ComputeTotp(DateTimeOffset.FromUnixTimeSeconds(step * 30).UtcDateTime);
+    }
+
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body = null, string? token = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, options: ApiJson.Options);
+        }
+
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return await Http.SendAsync(request);
+    }
+
+    public async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, string? token, HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        using var response = await SendAsync(method, path, body, token);
+        var text = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != expected)
+        {
+            throw new ApiException(response.StatusCode, text, $"{method} {path}");
+        }
+
+        return System.Text.Json.JsonSerializer.Deserialize<T>(text, ApiJson.Options)!;
+    }
+
+    public async Task<TestUser> RegisterPatientAsync(string? name = null)
+    {
+        var email = $"paciente-{Guid.NewGuid():N}@teste.local";
+        var fullName = name ?? "Paciente " + email[9..15];
+        var registered = await SendAsync<Registered>(HttpMethod.Post, "/api/v1/identity/register",
+            new { email, password = "Senha-de-teste-123", fullName, role = "patient", timeZone = "America/Sao_Paulo" }, null, HttpStatusCode.Created);
+        var user = new TestUser(registered.UserId, email, "Senha-de-teste-123", "patient", fullName);
+        await LoginAsync(user);
+        return user;
+    }
+
+    public async Task<TestUser> RegisterDoctorAsync(string? name = null)
+    {
+        var email = $"medico-{Guid.NewGuid():N}@teste.local";
+        var fullName = name ?? "Dr. Teste " + email[7..13];
+        var crm = Random.Shared.Next(1, 9_999_999).ToString(CultureInfo.InvariantCulture);
+        var registered = await SendAsync<Registered>(HttpMethod.Post, "/api/v1/identity/register",
+            new { email, password = "Senha-de-teste-123", fullName, role = "doctor", crm, crmState = "SP", specialty = "Clínica Médica", timeZone = "America/Sao_Paulo" },
+            null, HttpStatusCode.Created);
+        var user = new TestUser(registered.UserId, email, "Senha-de-teste-123", "doctor", fullName);
+        await LoginAsync(user);
+        return user;
+    }
+
+    public async Task LoginAsync(TestUser user)
+    {
+        var result = await SendAsync<LoginResult>(HttpMethod.Post, "/api/v1/identity/login", new { email = user.Email, password = user.Password }, null);
+        if (result.TwoFactorRequired)
+        {
+            result = await SendAsync<LoginResult>(HttpMethod.Post, "/api/v1/identity/login/2fa",
+                new { challengeToken = result.ChallengeToken, code = NextTotp(DemoAdminTotpSecret) }, null);
+        }
+
+        user.AccessToken = result.AccessToken!;
+        user.RefreshToken = result.RefreshToken!;
+    }
+
+    public async Task<TestUser> LoginDemoAdminAsync()
+    {
+        var admin = new TestUser(Guid.Empty, "admin@telemedicina.local", DemoPassword, "admin", "Administradora Demo");
+        await LoginAsync(admin);
+        return admin with { AccessToken = admin.AccessToken, RefreshToken = admin.RefreshToken };
+    }
+
+    public Task GrantConsentAsync(TestUser user, string type = "telemedicine") =>
+        SendAsync<object>(HttpMethod.Post, "/api/v1/privacy/consents", new { type, granted = true }, user.AccessToken);
+
+    public Task VerifyDoctorAsync(TestUser admin, Guid doctorId) =>
+        SendAsync<object>(HttpMethod.Post, $"/api/v1/admin/doctors/{doctorId}/verify", null, admin.AccessToken);
+
+    /// <summary>Every day, all day, in 15-minute slots (São Paulo time), so a slot is always near.</summary>
+    public Task SetAllDayAvailabilityAsync(TestUser doctor, int slotMinutes = 15) =>
+        SendAsync<object>(HttpMethod.Put, "/api/v1/scheduling/doctors/me/availability", new
+        {
+            timeZone = "America/Sao_Paulo",
+            slotMinutes,
+            weekly = Enumerable.Range(0, 7).Select(d => new { dayOfWeek = d, start = "00:00", end = "24:00" }).ToArray(),
+        }, doctor.AccessToken);
+
+    public Task<Slot[]> SlotsAsync(TestUser user, Guid doctorId, DateTimeOffset from, DateTimeOffset to) =>
+        SendAsync<Slot[]>(HttpMethod.Get, $"/api/v1/scheduling/doctors/{doctorId}/slots?from={Query(from)}&to={Query(to)}", null, user.AccessToken);
+
+    public Task<Booked> BookAsync(TestUser patient, Guid doctorId, DateTimeOffset startsAt) =>
+        SendAsync<Booked>(HttpMethod.Post, "/api/v1/scheduling/appointments", new { doctorId, startsAt = Iso(startsAt) }, patient.AccessToken, HttpStatusCode.Created);
+
+    public Task<Appointment> GetAppointmentAsync(TestUser user, Guid appointmentId) =>
+        SendAsync<Appointment>(HttpMethod.Get, $"/api/v1/scheduling/appointments/{appointmentId}", null, user.AccessToken);
+
+    public Task<CallState> RequestCallAsync(TestUser patient, Guid appointmentId) =>
+        SendAsync<CallState>(HttpMethod.Post, "/api/v1/calls", new { appointmentId }, patient.AccessToken, HttpStatusCode.Created);
+
+    public Task<CallState> CallActionAsync(TestUser user, Guid roomId, string action) =>
+        SendAsync<CallState>(HttpMethod.Post, $"/api/v1/calls/{roomId}/{action}", null, user.AccessToken);
+
+    public Task<CallState> GetCallAsync(TestUser user, Guid roomId) =>
+        SendAsync<CallState>(HttpMethod.Get, $"/api/v1/calls/{roomId}", null, user.AccessToken);
+
+    public static string Iso(DateTimeOffset instant) => instant.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+
+    public static string Query(DateTimeOffset instant) => Uri.EscapeDataString(Iso(instant));
+
+    public void Dispose() => Http.Dispose();
+}

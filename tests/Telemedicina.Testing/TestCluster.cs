@@ -1,0 +1,95 @@
+namespace Telemedicina.Testing;
+
+/// <summary>
+/// A real cluster for tests: a throwaway PostgreSQL, the demo data, and N silo processes of the
+/// product's host with ADO.NET clustering. Nothing is shared with ./run.sh or other test runs.
+/// </summary>
+public sealed class TestCluster : IAsyncDisposable
+{
+    private readonly Dictionary<string, string> _environment;
+    private int _next;
+
+    private TestCluster(PostgresServer postgres, string connectionString, string clusterId, Dictionary<string, string> environment)
+    {
+        Postgres = postgres;
+        ConnectionString = connectionString;
+        ClusterId = clusterId;
+        _environment = environment;
+    }
+
+    /// <summary>Settings every test cluster uses: generous rate limits, a near join window, no e-mail gate.</summary>
+    public static IReadOnlyDictionary<string, string> DefaultEnvironment { get; } = new Dictionary<string, string>
+    {
+        ["RateLimits__Login__PermitPerMinute"] = "10000",
+        ["RateLimits__Register__PermitPerMinute"] = "10000",
+        ["RateLimits__CallRequest__PermitPerMinute"] = "10000",
+        ["Identity__RequireConfirmedEmail"] = "false",
+        ["Scheduling__MinimumNotice"] = "00:00:00",
+        ["Scheduling__JoinWindowBefore"] = "01:00:00",
+    };
+
+    public PostgresServer Postgres { get; }
+
+    public string ConnectionString { get; }
+
+    public string ClusterId { get; }
+
+    public List<SiloProcess> Silos { get; } = [];
+
+    public static async Task<TestCluster> StartAsync(int silos = 2, IReadOnlyDictionary<string, string>? environment = null, bool seedDemo = true)
+    {
+        var postgres = await PostgresServer.StartAsync();
+        var clusterId = "t" + Guid.NewGuid().ToString("N")[..10];
+        var connectionString = await postgres.CreateDatabaseAsync("telemedicina");
+        var env = new Dictionary<string, string>(DefaultEnvironment);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            env[key] = value;
+        }
+
+        var cluster = new TestCluster(postgres, connectionString, clusterId, env);
+        try
+        {
+            if (seedDemo)
+            {
+                await using var seed = SiloProcess.Start("seed", connectionString, clusterId, env, "seed-demo");
+                await seed.WaitForExitSuccessAsync(TimeSpan.FromMinutes(2));
+            }
+
+            for (var i = 0; i < silos; i++)
+            {
+                cluster.AddSilo();
+            }
+
+            await Task.WhenAll(cluster.Silos.Select(s => s.WaitReadyAsync(TimeSpan.FromSeconds(90))));
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Starts one more silo in this cluster (not awaited: call <see cref="SiloProcess.WaitReadyAsync"/>).</summary>
+    public SiloProcess AddSilo(IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var env = new Dictionary<string, string>(_environment);
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+        {
+            env[key] = value;
+        }
+
+        var silo = SiloProcess.Start($"silo{++_next}", ConnectionString, ClusterId, env);
+        Silos.Add(silo);
+        return silo;
+    }
+
+    public TelemedicinaApi Api(int silo) => new(Silos[silo].BaseUrl);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Task.WhenAll(Silos.Select(s => s.DisposeAsync().AsTask()));
+        await Postgres.DisposeAsync();
+    }
+}

@@ -1,0 +1,109 @@
+using Telemedicina.Scheduling.Domain;
+
+namespace Telemedicina.UnitTests.Scheduling;
+
+public sealed class SlotCalculatorTests
+{
+    private static readonly DateTimeOffset Past = DateTimeOffset.MinValue;
+    private static readonly DateTimeOffset Future = DateTimeOffset.MaxValue;
+
+    private static DateTimeOffset At(string iso) => DateTimeOffset.Parse(iso, System.Globalization.CultureInfo.InvariantCulture);
+
+    private static Availability Daily(string zone, int startMinute, int endMinute, int slot = 30, int before = 0, int after = 0) =>
+        new(Guid.NewGuid(), zone, slot, before, after, null, 30,
+            Enum.GetValues<DayOfWeek>().Select(d => new WeeklyInterval(d, startMinute, endMinute)).ToList());
+
+    private static IReadOnlyList<Slot> Day(Availability availability, DateTimeOffset from, DateTimeOffset to, IReadOnlyList<BusySpan>? busy = null) =>
+        SlotCalculator.Compute(availability, new HashSet<DateOnly>(), from, to, Past, Future, busy ?? []);
+
+    [Fact]
+    public void Compute_WhenNewYorkSpringsForward_SkipsTheMissingHourAndKeepsRealDuration()
+    {
+        // 2026-03-08 02:00 EST → 03:00 EDT. Slots 01:00–04:00 local: 02:00 and 02:30 do not exist.
+        var availability = Daily("America/New_York", 60, 240);
+        var slots = Day(availability, At("2026-03-08T00:00:00Z"), At("2026-03-09T00:00:00Z"));
+        var starts = slots.Select(s => s.StartsAt.UtcDateTime.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+
+        // 01:00 EST = 06:00Z, 01:30 EST = 06:30Z, 03:00 EDT = 07:00Z, 03:30 EDT = 07:30Z.
+        Assert.Equal(["06:00", "06:30", "07:00", "07:30"], starts);
+        Assert.All(slots, s => Assert.Equal(TimeSpan.FromMinutes(30), s.EndsAt - s.StartsAt));
+    }
+
+    [Fact]
+    public void Compute_WhenNewYorkFallsBack_GivesTheRepeatedHourOnce()
+    {
+        // 2026-11-01 02:00 EDT → 01:00 EST: 01:00–01:59 happens twice; we offer the first occurrence.
+        var availability = Daily("America/New_York", 60, 150);
+        var slots = Day(availability, At("2026-11-01T00:00:00Z"), At("2026-11-02T00:00:00Z"));
+        Assert.Equal(
+            [At("2026-11-01T05:00:00Z"), At("2026-11-01T05:30:00Z"), At("2026-11-01T07:00:00Z")],
+            slots.Select(s => s.StartsAt));
+    }
+
+    [Fact]
+    public void Compute_InLisbonAcrossSummerTime_KeepsLocalWallClock()
+    {
+        // Lisbon: WET (UTC+0) until 2026-03-29 01:00 UTC, then WEST (UTC+1). A 09:00 slot moves from 09:00Z to 08:00Z.
+        var availability = Daily("Europe/Lisbon", 9 * 60, 9 * 60 + 30);
+        var slots = Day(availability, At("2026-03-28T00:00:00Z"), At("2026-03-30T00:00:00Z"));
+        Assert.Equal([At("2026-03-28T09:00:00Z"), At("2026-03-29T08:00:00Z")], slots.Select(s => s.StartsAt));
+    }
+
+    [Fact]
+    public void Compute_InLisbonSpringForward_SkipsTheNonexistentHour()
+    {
+        // 2026-03-29 01:00 WET → 02:00 WEST: 01:00 and 01:30 local do not exist.
+        var availability = Daily("Europe/Lisbon", 0, 180);
+        var slots = Day(availability, At("2026-03-29T00:00:00Z"), At("2026-03-29T03:00:00Z"));
+        Assert.Equal(
+            [At("2026-03-29T00:00:00Z"), At("2026-03-29T00:30:00Z"), At("2026-03-29T01:00:00Z"), At("2026-03-29T01:30:00Z")],
+            slots.Select(s => s.StartsAt));
+    }
+
+    [Fact]
+    public void Compute_InSaoPauloWhenBrazilHadSummerTime_SkipsMidnightGap()
+    {
+        // Brazil's last summer time began 2018-11-04 at 00:00 (clocks to 01:00). 00:00 and 00:30 did not exist.
+        var availability = Daily("America/Sao_Paulo", 0, 120);
+        var slots = Day(availability, At("2018-11-04T02:00:00Z"), At("2018-11-04T06:00:00Z"));
+        Assert.Equal([At("2018-11-04T03:00:00Z"), At("2018-11-04T03:30:00Z")], slots.Select(s => s.StartsAt));
+    }
+
+    [Fact]
+    public void Compute_InSaoPauloToday_IsUtcMinusThreeAllYear()
+    {
+        var availability = Daily("America/Sao_Paulo", 8 * 60, 9 * 60);
+        var january = Day(availability, At("2026-01-15T00:00:00Z"), At("2026-01-16T00:00:00Z"));
+        var july = Day(availability, At("2026-07-15T00:00:00Z"), At("2026-07-16T00:00:00Z"));
+        Assert.Equal(At("2026-01-15T11:00:00Z"), january[0].StartsAt);
+        Assert.Equal(At("2026-07-15T11:00:00Z"), july[0].StartsAt);
+    }
+
+    [Fact]
+    public void Compute_WithBuffers_SpacesSlotsAndTreatsBuffersAsBusy()
+    {
+        // 08:00–10:00 UTC, 30 min slots, 10 min before and 5 after: starts at 08:10, 08:55 (and 09:40 would end 10:10+5 > 10:00).
+        var availability = Daily("UTC", 8 * 60, 10 * 60, slot: 30, before: 10, after: 5);
+        var from = At("2026-05-04T00:00:00Z");
+        var slots = Day(availability, from, from.AddDays(1));
+        Assert.Equal([At("2026-05-04T08:10:00Z"), At("2026-05-04T08:55:00Z")], slots.Select(s => s.StartsAt));
+
+        // Another appointment's block ending at 08:50 does not touch the 08:55 slot's block (08:45–09:30)? It does: 08:45 < 08:50.
+        var busy = new[] { new BusySpan(At("2026-05-04T08:00:00Z"), At("2026-05-04T08:50:00Z")) };
+        Assert.Empty(Day(availability, from, from.AddDays(1), busy));
+    }
+
+    [Fact]
+    public void Compute_HonoursNoticeWindowAndBlockedDates()
+    {
+        var availability = Daily("UTC", 8 * 60, 12 * 60, slot: 60);
+        var from = At("2026-05-04T00:00:00Z");
+        var earliest = At("2026-05-04T09:30:00Z");
+        var latest = At("2026-05-05T09:00:00Z");
+        var blocked = new HashSet<DateOnly> { new(2026, 5, 6) };
+        var slots = SlotCalculator.Compute(availability, blocked, from, from.AddDays(3), earliest, latest, []);
+        Assert.Equal(
+            [At("2026-05-04T10:00:00Z"), At("2026-05-04T11:00:00Z"), At("2026-05-05T08:00:00Z"), At("2026-05-05T09:00:00Z")],
+            slots.Select(s => s.StartsAt));
+    }
+}
