@@ -52,3 +52,21 @@ public sealed record PresenceView(
     [property: Id(1)] bool Online,
     [property: Id(2)] int Connections,
     [property: Id(3)] Guid? InCallRoomId);
+
+/// <summary>
+/// A message from one hub connection into a room. <see cref="Stream"/> (one per connection) and
+/// <see cref="Seq"/> (1, 2, 3, ... per connection) let the room process messages in the order the
+/// client sent them, although one-way calls between silos may overtake each other.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Telemedicina.RoomMessage")]
+public sealed record RoomMessage(
+    [property: Id(0)] Guid FromUserId,
+    [property: Id(1)] string FromConnectionId,
+    [property: Id(2)] Guid Stream,
+    [property: Id(3)] long Seq,
+    [property: Id(4)] Guid ToUserId,
+    [property: Id(5)] string Kind,
+    [property: Id(6)] string Payload)
+{
+    public const string ChatKind = "chat";
+}

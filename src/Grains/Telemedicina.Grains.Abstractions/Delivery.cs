@@ -14,11 +14,17 @@ public sealed record UserConnection(
     [property: Id(1)] SiloAddress Silo,
     [property: Id(2)] ISiloDeliveryObserver Observer);
 
-/// <summary>An event for some connections held by one silo.</summary>
+/// <summary>
+/// An event for some connections held by one silo. <see cref="Stream"/> and <see cref="Seq"/> number
+/// the deliveries one sender activation makes to one silo (1, 2, 3, ...): Orleans does not keep
+/// one-way messages in order across silos, so the receiving silo restores the order.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("Telemedicina.Delivery")]
 public sealed record Delivery(
     [property: Id(0)] ImmutableArray<string> ConnectionIds,
-    [property: Id(1)] ClientEvent Event);
+    [property: Id(1)] ClientEvent Event,
+    [property: Id(2)] Guid Stream,
+    [property: Id(3)] long Seq);
 
 /// <summary>
 /// The per-silo delivery endpoint (one per silo, created by the host). Grains push events to the

@@ -47,13 +47,15 @@ public interface IConsultationRoomGrain : IGrainWithGuidKey
     [Alias("ConnectionClosed")]
     Task ConnectionClosed(Guid userId, string connectionId);
 
+    /// <summary>Relays a signaling message to the other party's joined connections.</summary>
     [OneWay]
     [Alias("Signal")]
-    Task Signal(Guid fromUserId, string fromConnectionId, Guid toUserId, string kind, string payload);
+    Task Signal(RoomMessage message);
 
+    /// <summary>Relays a chat line to the other party (and the sender's other connections).</summary>
     [OneWay]
     [Alias("Chat")]
-    Task Chat(Guid fromUserId, string fromConnectionId, string text);
+    Task Chat(RoomMessage message);
 }
 
 /// <summary>

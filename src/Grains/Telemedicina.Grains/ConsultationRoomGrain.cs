@@ -19,7 +19,12 @@ internal sealed partial class ConsultationRoomGrain(
     // Next sequence number per recipient, so a client can see gaps and order.
     private readonly Dictionary<Guid, long> _seq = [];
 
+    private readonly DeliverySequencer _sequencer = new();
+
+    // Messages from each hub connection, put back in the order the client sent them.
+    private readonly StreamReorderer<RoomMessage> _inbound = new(clock);
     private IGrainTimer? _ringTimer;
+    private IGrainTimer? _sweepTimer;
 
     private RoomState S => state.State;
 
@@ -193,31 +198,62 @@ internal sealed partial class ConsultationRoomGrain(
 
     public Task ConnectionClosed(Guid userId, string connectionId) => RemoveConnectionAsync(userId, connectionId, "disconnected");
 
-    public Task Signal(Guid fromUserId, string fromConnectionId, Guid toUserId, string kind, string payload)
+    public Task Signal(RoomMessage message) => AcceptInbound(message);
+
+    public Task Chat(RoomMessage message) => AcceptInbound(message);
+
+    private Task AcceptInbound(RoomMessage message)
     {
-        // Re-check what the hub checked; anything off is dropped without a word.
-        if (S.Status != CallStatus.Accepted || !IsJoined(fromUserId, fromConnectionId) || !IsParty(toUserId) || toUserId == fromUserId)
+        _inbound.Accept(message.Stream, message.Seq, message, Process);
+        if (_inbound.HasGaps && _sweepTimer is null)
         {
-            return Task.CompletedTask;
+            _sweepTimer = this.RegisterGrainTimer(
+                static grain => grain.SweepInbound(),
+                this,
+                new GrainTimerCreationOptions(TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250)));
         }
 
-        var seq = _seq.TryGetValue(toUserId, out var last) ? last + 1 : 1;
-        _seq[toUserId] = seq;
-        SendTo(toUserId, new SignalEvent(RoomId, fromUserId, kind, payload, seq));
         return Task.CompletedTask;
     }
 
-    public Task Chat(Guid fromUserId, string fromConnectionId, string text)
+    private Task SweepInbound()
     {
-        if (S.Status != CallStatus.Accepted || !IsJoined(fromUserId, fromConnectionId))
+        _inbound.Sweep(Process);
+        if (!_inbound.HasGaps)
         {
-            return Task.CompletedTask;
+            _sweepTimer?.Dispose();
+            _sweepTimer = null;
         }
 
-        var chat = new ChatEvent(RoomId, fromUserId, text, clock.GetUtcNow());
-        SendTo(Counterpart(fromUserId), chat);
-        SendTo(fromUserId, chat, exceptConnectionId: fromConnectionId);
         return Task.CompletedTask;
+    }
+
+    private void Process(RoomMessage message)
+    {
+        // Re-check what the hub checked; anything off is dropped without a word.
+        var from = message.FromUserId;
+        if (S.Status != CallStatus.Accepted || !IsJoined(from, message.FromConnectionId))
+        {
+            return;
+        }
+
+        if (message.Kind == RoomMessage.ChatKind)
+        {
+            var chat = new ChatEvent(RoomId, from, message.Payload, clock.GetUtcNow());
+            SendTo(Counterpart(from), chat);
+            SendTo(from, chat, exceptConnectionId: message.FromConnectionId);
+            return;
+        }
+
+        var to = message.ToUserId;
+        if (!IsParty(to) || to == from)
+        {
+            return;
+        }
+
+        var seq = _seq.TryGetValue(to, out var last) ? last + 1 : 1;
+        _seq[to] = seq;
+        SendTo(to, new SignalEvent(RoomId, from, message.Kind, message.Payload, seq));
     }
 
     private async Task RemoveConnectionAsync(Guid userId, string connectionId, string reason)
@@ -297,7 +333,7 @@ internal sealed partial class ConsultationRoomGrain(
         }
 
         var targets = exceptConnectionId is null ? connections.Values : connections.Values.Where(c => c.ConnectionId != exceptConnectionId);
-        foreach (var dead in DeliveryRouter.Deliver(membership, targets.ToList(), clientEvent))
+        foreach (var dead in DeliveryRouter.Deliver(membership, _sequencer, targets.ToList(), clientEvent))
         {
             connections.Remove(dead);
         }

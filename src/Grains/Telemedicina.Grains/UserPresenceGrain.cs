@@ -6,6 +6,7 @@ namespace Telemedicina.Grains;
 internal sealed class UserPresenceGrain(IClusterMembershipService membership) : Grain, IUserPresenceGrain
 {
     private readonly Dictionary<string, UserConnection> _connections = new(StringComparer.Ordinal);
+    private readonly DeliverySequencer _sequencer = new();
     private Guid? _inCallRoomId;
 
     public Task Connect(UserConnection connection)
@@ -35,7 +36,7 @@ internal sealed class UserPresenceGrain(IClusterMembershipService membership) : 
 
     public Task Notify(ClientEvent clientEvent)
     {
-        foreach (var dead in DeliveryRouter.Deliver(membership, _connections.Values, clientEvent))
+        foreach (var dead in DeliveryRouter.Deliver(membership, _sequencer, _connections.Values, clientEvent))
         {
             _connections.Remove(dead);
         }

@@ -17,10 +17,10 @@ public sealed class CallsSettings
     public int MaxChatLength { get; set; } = 2000;
 
     /// <summary>Signals and chats one connection may send per second, sustained.</summary>
-    public int MessagesPerSecond { get; set; } = 50;
+    public int MessagesPerSecond { get; set; } = 100;
 
     /// <summary>Burst allowance on top of the sustained rate.</summary>
-    public int MessageBurst { get; set; } = 200;
+    public int MessageBurst { get; set; } = 400;
 
     /// <summary>Refused messages after which the connection is dropped as abusive.</summary>
     public int AbuseDisconnectThreshold { get; set; } = 100;

@@ -10,8 +10,8 @@ namespace Telemedicina.Calls.Delivery;
 /// <summary>
 /// This silo's delivery endpoint (DESIGN "Real-time routing", step 1): one grain observer per silo
 /// that grains call to reach the WebSockets held here. <see cref="ISiloDeliveryObserver.Deliver"/>
-/// only enqueues; lanes keyed by connection id write to the sockets, so messages to one
-/// connection keep their order and a slow client stalls only its own lane.
+/// only restores the sender's order and enqueues; lanes keyed by connection id write to the
+/// sockets, so messages to one connection keep their order and a slow client stalls only its lane.
 /// </summary>
 public sealed partial class SiloDelivery : BackgroundService, ISiloDeliveryObserver
 {
@@ -20,11 +20,15 @@ public sealed partial class SiloDelivery : BackgroundService, ISiloDeliveryObser
     private readonly IGrainFactory _grains;
     private readonly ILogger<SiloDelivery> _logger;
     private readonly Lock _gate = new();
+    private readonly StreamReorderer<Grains.Abstractions.Delivery> _reorderer;
+    private readonly Action<Grains.Abstractions.Delivery> _dispatch;
     private ISiloDeliveryObserver? _reference;
 
-    public SiloDelivery(IHubContext<ConsultationHub> hub, IGrainFactory grains, ILocalSiloDetails silo, ILogger<SiloDelivery> logger)
+    public SiloDelivery(IHubContext<ConsultationHub> hub, IGrainFactory grains, ILocalSiloDetails silo, TimeProvider clock, ILogger<SiloDelivery> logger)
     {
         _hub = hub;
+        _reorderer = new StreamReorderer<Grains.Abstractions.Delivery>(clock);
+        _dispatch = Dispatch;
         _grains = grains;
         _logger = logger;
         Silo = silo.SiloAddress;
@@ -58,16 +62,36 @@ public sealed partial class SiloDelivery : BackgroundService, ISiloDeliveryObser
 
     public Task Deliver(Grains.Abstractions.Delivery delivery)
     {
-        foreach (var connectionId in delivery.ConnectionIds)
-        {
-            _lanes[Lane(connectionId)].Writer.TryWrite((connectionId, delivery.Event));
-        }
-
+        _reorderer.Accept(delivery.Stream, delivery.Seq, delivery, _dispatch);
         return Task.CompletedTask;
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(_lanes.Select(lane => Task.Run(() => DrainAsync(lane.Reader, stoppingToken), stoppingToken)));
+        Task.WhenAll(_lanes.Select(lane => Task.Run(() => DrainAsync(lane.Reader, stoppingToken), stoppingToken)).Append(SweepAsync(stoppingToken)));
+
+    private void Dispatch(Grains.Abstractions.Delivery delivery)
+    {
+        foreach (var connectionId in delivery.ConnectionIds)
+        {
+            _lanes[Lane(connectionId)].Writer.TryWrite((connectionId, delivery.Event));
+        }
+    }
+
+    private async Task SweepAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                _reorderer.Sweep(_dispatch);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down.
+        }
+    }
 
     private async Task DrainAsync(ChannelReader<(string ConnectionId, ClientEvent Event)> reader, CancellationToken stoppingToken)
     {

@@ -36,24 +36,12 @@ public sealed class ConsultationHub(
     IOptions<TurnSettings> turn,
     IOptions<CallsSettings> settings) : Microsoft.AspNetCore.SignalR.Hub
 {
-    private const string RoomsKey = "rooms";
-    private const string LimiterKey = "limiter";
-    private const string RefusedKey = "refused";
+    private const string StateKey = "telemedicina.connection";
     private const string NotFound = "Sala não encontrada.";
 
     public override async Task OnConnectedAsync()
     {
-        var limits = settings.Value;
-        Context.Items[RoomsKey] = new Dictionary<Guid, Guid>();
-        Context.Items[LimiterKey] = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = limits.MessageBurst,
-            TokensPerPeriod = limits.MessagesPerSecond,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        });
-        Context.Items[RefusedKey] = 0;
+        Context.Items[StateKey] = new ConnectionState(settings.Value);
         await Presence().Connect(delivery.Connection(Context.ConnectionId));
         await base.OnConnectedAsync();
     }
@@ -67,7 +55,7 @@ public sealed class ConsultationHub(
         }
 
         await Presence().Disconnect(Context.ConnectionId);
-        (Context.Items[LimiterKey] as IDisposable)?.Dispose();
+        State().Dispose();
         await base.OnDisconnectedAsync(exception);
     }
 
@@ -139,7 +127,7 @@ public sealed class ConsultationHub(
         }
 
         // One-way: the room routes it to the silo that holds the target's connections.
-        return grains.GetGrain<IConsultationRoomGrain>(id).Signal(Me(), Context.ConnectionId, to, kind, payload);
+        return grains.GetGrain<IConsultationRoomGrain>(id).Signal(Message(to, kind, payload));
     }
 
     public Task Chat(string roomId, string text)
@@ -156,21 +144,30 @@ public sealed class ConsultationHub(
             Refuse($"A mensagem deve ter de 1 a {settings.Value.MaxChatLength} caracteres.");
         }
 
-        return grains.GetGrain<IConsultationRoomGrain>(id).Chat(Me(), Context.ConnectionId, text);
+        return grains.GetGrain<IConsultationRoomGrain>(id).Chat(Message(Guid.Empty, RoomMessage.ChatKind, text));
     }
 
     private Guid Me() => Context.User!.GetId();
 
     private IUserPresenceGrain Presence() => grains.GetGrain<IUserPresenceGrain>(Me());
 
-    private Dictionary<Guid, Guid> Rooms() => (Dictionary<Guid, Guid>)Context.Items[RoomsKey]!;
+    private ConnectionState State() => (ConnectionState)Context.Items[StateKey]!;
+
+    private Dictionary<Guid, Guid> Rooms() => State().Rooms;
+
+    // Numbered per connection only when forwarded, so the room sees 1, 2, 3, ... without gaps.
+    private RoomMessage Message(Guid to, string kind, string payload)
+    {
+        var state = State();
+        return new RoomMessage(Me(), Context.ConnectionId, state.Stream, state.NextSeq(), to, kind, payload);
+    }
 
     private static Guid ParseRoom(string roomId) =>
         Guid.TryParse(roomId, out var id) && id != Guid.Empty ? id : throw new HubException(NotFound);
 
     private void Throttle()
     {
-        using var lease = ((TokenBucketRateLimiter)Context.Items[LimiterKey]!).AttemptAcquire();
+        using var lease = State().Limiter.AttemptAcquire();
         if (!lease.IsAcquired)
         {
             Refuse("Mensagens demais; aguarde um instante.");
@@ -180,14 +177,39 @@ public sealed class ConsultationHub(
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     private void Refuse(string message)
     {
-        var refused = (int)Context.Items[RefusedKey]! + 1;
-        Context.Items[RefusedKey] = refused;
-        if (refused >= settings.Value.AbuseDisconnectThreshold)
+        if (State().Refuse() >= settings.Value.AbuseDisconnectThreshold)
         {
             // An abusive client loses its connection; its presence and rooms are cleaned up on disconnect.
             Context.Abort();
         }
 
         throw new HubException(message);
+    }
+
+
+    /// <summary>What the hub keeps per connection: joined rooms, message numbering, rate limit.</summary>
+    private sealed class ConnectionState(CallsSettings limits) : IDisposable
+    {
+        private long _seq;
+        private int _refused;
+
+        public Dictionary<Guid, Guid> Rooms { get; } = [];
+
+        public Guid Stream { get; } = Guid.NewGuid();
+
+        public TokenBucketRateLimiter Limiter { get; } = new(new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = limits.MessageBurst,
+            TokensPerPeriod = limits.MessagesPerSecond,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
+
+        public long NextSeq() => Interlocked.Increment(ref _seq);
+
+        public int Refuse() => Interlocked.Increment(ref _refused);
+
+        public void Dispose() => Limiter.Dispose();
     }
 }

@@ -1,0 +1,53 @@
+using System.Text.Json;
+using Microsoft.Playwright;
+
+namespace Telemedicina.BrowserTests;
+
+/// <summary>Media statistics as the product's call session reports them (window.telemedicina.session.stats()).</summary>
+internal sealed record MediaStats(
+    string? ConnectionState,
+    string? IceConnectionState,
+    long FramesDecoded,
+    long AudioSamplesReceived,
+    string? LocalCandidateType,
+    string? RemoteCandidateType,
+    long IceRestarts);
+
+/// <summary>Drives the product's own UI through its documented test hooks.</summary>
+internal static class CallPage
+{
+    public static async Task LoginAsync(IPage page, Uri baseUrl, string email, string password, string expectedPage)
+    {
+        await page.GotoAsync(new Uri(baseUrl, "/#/login").ToString());
+        await page.GetByTestId("email").FillAsync(email);
+        await page.GetByTestId("password").FillAsync(password);
+        await page.GetByTestId("login-submit").ClickAsync();
+        await page.Locator($"[data-page='{expectedPage}']").WaitForAsync(new() { Timeout = 20_000 });
+    }
+
+    public static async Task<MediaStats?> StatsAsync(IPage page)
+    {
+        var json = await page.EvaluateAsync<JsonElement?>(
+            "async () => window.telemedicina && window.telemedicina.session ? await window.telemedicina.session.stats() : null");
+        return json is { ValueKind: JsonValueKind.Object } value ? value.Deserialize<MediaStats>(Telemedicina.Testing.ApiJson.Options) : null;
+    }
+
+    /// <summary>Waits until the peer connection is connected and decoding video, then returns the stats.</summary>
+    public static async Task<MediaStats> WaitForMediaAsync(IPage page, TimeSpan timeout, long minFrames = 1)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        MediaStats? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await StatsAsync(page);
+            if (last is { ConnectionState: "connected" } && last.FramesDecoded >= minFrames)
+            {
+                return last;
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"Media did not flow within {timeout}; last stats: {last}");
+    }
+}
