@@ -7,7 +7,7 @@ using OtpNet;
 namespace Telemedicina.Testing;
 
 /// <summary>A thin HTTP client for the public contract, pointed at one silo (or the load balancer).</summary>
-public sealed class TelemedicinaApi(Uri baseUrl) : IDisposable
+public sealed class TelemedicinaApi(Uri baseUrl, Outbox? outbox = null) : IDisposable
 {
     public const string DemoPassword = "Telemedicina!2026";
     public const string DemoAdminTotpSecret = "JBSWY3DPEHPK3PXP";
@@ -64,13 +64,18 @@ public sealed class TelemedicinaApi(Uri baseUrl) : IDisposable
         return System.Text.Json.JsonSerializer.Deserialize<T>(text, ApiJson.Options)!;
     }
 
-    public async Task<TestUser> RegisterPatientAsync(string? name = null)
+    public async Task<TestUser> RegisterPatientAsync(string? name = null, bool confirm = true)
     {
         var email = $"paciente-{Guid.NewGuid():N}@teste.local";
         var fullName = name ?? "Paciente " + email[9..15];
         var registered = await SendAsync<Registered>(HttpMethod.Post, "/api/v1/identity/register",
             new { email, password = "Senha-de-teste-123", fullName, role = "patient", timeZone = "America/Sao_Paulo" }, null, HttpStatusCode.Created);
         var user = new TestUser(registered.UserId, email, "Senha-de-teste-123", "patient", fullName);
+        if (confirm)
+        {
+            await ConfirmEmailAsync(user);
+        }
+
         await LoginAsync(user);
         return user;
     }
@@ -84,8 +89,21 @@ public sealed class TelemedicinaApi(Uri baseUrl) : IDisposable
             new { email, password = "Senha-de-teste-123", fullName, role = "doctor", crm, crmState = "SP", specialty = "Clínica Médica", timeZone = "America/Sao_Paulo" },
             null, HttpStatusCode.Created);
         var user = new TestUser(registered.UserId, email, "Senha-de-teste-123", "doctor", fullName);
+        await ConfirmEmailAsync(user);
         await LoginAsync(user);
         return user;
+    }
+
+    /// <summary>Confirms the user's e-mail with the link the product sent to the outbox.</summary>
+    public async Task ConfirmEmailAsync(TestUser user)
+    {
+        if (outbox is null)
+        {
+            throw new InvalidOperationException("This API client has no outbox to read the confirmation link from.");
+        }
+
+        var query = Outbox.FragmentQuery(await outbox.WaitForLinkAsync(user.Email, "confirm-email"));
+        await SendAsync<object>(HttpMethod.Post, "/api/v1/identity/confirm-email", new { userId = query["userId"], token = query["token"] }, null);
     }
 
     public async Task LoginAsync(TestUser user)

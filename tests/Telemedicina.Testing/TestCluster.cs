@@ -9,26 +9,30 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly Dictionary<string, string> _environment;
     private int _next;
 
-    private TestCluster(PostgresServer postgres, string connectionString, string clusterId, Dictionary<string, string> environment)
+    private TestCluster(PostgresServer postgres, string connectionString, string clusterId, Dictionary<string, string> environment, Outbox outbox)
     {
+        Outbox = outbox;
         Postgres = postgres;
         ConnectionString = connectionString;
         ClusterId = clusterId;
         _environment = environment;
     }
 
-    /// <summary>Settings every test cluster uses: generous rate limits, a near join window, no e-mail gate.</summary>
+    /// <summary>Settings every test cluster uses: generous rate limits and a join window that opens at booking time.</summary>
     public static IReadOnlyDictionary<string, string> DefaultEnvironment { get; } = new Dictionary<string, string>
     {
         ["RateLimits__Login__PermitPerMinute"] = "10000",
+        ["RateLimits__LoginPerAccount__PermitPerMinute"] = "10000",
         ["RateLimits__Register__PermitPerMinute"] = "10000",
         ["RateLimits__CallRequest__PermitPerMinute"] = "10000",
-        ["Identity__RequireConfirmedEmail"] = "false",
         ["Scheduling__MinimumNotice"] = "00:00:00",
         ["Scheduling__JoinWindowBefore"] = "01:00:00",
     };
 
     public PostgresServer Postgres { get; }
+
+    /// <summary>The development outbox the silos write e-mails to.</summary>
+    public Outbox Outbox { get; }
 
     public string ConnectionString { get; }
 
@@ -41,13 +45,14 @@ public sealed class TestCluster : IAsyncDisposable
         var postgres = await PostgresServer.StartAsync();
         var clusterId = "t" + Guid.NewGuid().ToString("N")[..10];
         var connectionString = await postgres.CreateDatabaseAsync("telemedicina");
-        var env = new Dictionary<string, string>(DefaultEnvironment);
+        var outbox = new Outbox(Path.Combine(Path.GetTempPath(), "telemedicina-outbox-" + clusterId));
+        var env = new Dictionary<string, string>(DefaultEnvironment) { ["Email__OutboxDirectory"] = outbox.Directory };
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             env[key] = value;
         }
 
-        var cluster = new TestCluster(postgres, connectionString, clusterId, env);
+        var cluster = new TestCluster(postgres, connectionString, clusterId, env, outbox);
         try
         {
             if (seedDemo)
@@ -85,11 +90,18 @@ public sealed class TestCluster : IAsyncDisposable
         return silo;
     }
 
-    public TelemedicinaApi Api(int silo) => new(Silos[silo].BaseUrl);
+    public TelemedicinaApi Api(int silo) => new(Silos[silo].BaseUrl, Outbox);
 
     public async ValueTask DisposeAsync()
     {
         await Task.WhenAll(Silos.Select(s => s.DisposeAsync().AsTask()));
         await Postgres.DisposeAsync();
+        try
+        {
+            System.IO.Directory.Delete(Outbox.Directory, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
     }
 }

@@ -13,14 +13,17 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using Npgsql;
 using Telemedicina.BuildingBlocks.Database;
+using Telemedicina.BuildingBlocks.Email;
 using Telemedicina.BuildingBlocks.Http;
 using Telemedicina.Identity.Application;
 using Telemedicina.Identity.Contracts;
 using Telemedicina.Identity.Domain;
+using Telemedicina.Identity.Endpoints.Account;
 using Telemedicina.Identity.Endpoints.Admin;
 using Telemedicina.Identity.Endpoints.Login;
 using Telemedicina.Identity.Endpoints.Profile;
 using Telemedicina.Identity.Endpoints.Registration;
+using Telemedicina.Identity.Endpoints.TwoFactorSetup;
 using Telemedicina.Identity.Infrastructure;
 
 namespace Telemedicina.Identity;
@@ -70,7 +73,10 @@ public static class IdentityModule
             .AddRoles<AppRole>()
             .AddEntityFrameworkStores<IdentityDb>()
             .AddSignInManager()
-            .AddDefaultTokenProviders();
+            .AddDefaultTokenProviders()
+            .AddPasswordValidator<PasswordPolicy>()
+            .AddErrorDescriber<PortugueseIdentityErrors>();
+        services.Configure<DataProtectionTokenProviderOptions>(o => o.TokenLifespan = TimeSpan.FromHours(2));
 
         services.AddSingleton<SigningKeyStore>();
         services.AddHostedService(sp => sp.GetRequiredService<SigningKeyStore>());
@@ -78,6 +84,10 @@ public static class IdentityModule
         services.AddScoped<TwoFactor>();
         services.AddSingleton<PersonalDataProtector>();
         services.AddSingleton<IUserDirectory, UserDirectory>();
+        services.AddSingleton<KeyedHasher>();
+        services.AddSingleton<AccountLoginLimiter>();
+        services.AddScoped<AccountEmails>();
+        services.AddEmail(builder.Configuration);
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
@@ -92,7 +102,7 @@ public static class IdentityModule
                     IssuerSigningKeyResolver = (_, _, keyId, _) => keys.ResolveValidationKeys(keyId),
                     NameClaimType = "name",
                     RoleClaimType = CurrentUser.RoleClaim,
-                    ClockSkew = TimeSpan.FromSeconds(30),
+                    ClockSkew = identity.Value.ClockSkew,
                     RequireExpirationTime = true,
                     RequireSignedTokens = true,
                 };
@@ -124,7 +134,9 @@ public static class IdentityModule
             .AddPolicy(Policies.Authenticated, p => p.RequireAuthenticatedUser().RequireClaim(CurrentUser.RoleClaim, Roles.Patient, Roles.Doctor, Roles.Admin))
             .AddPolicy(Policies.Patient, p => p.RequireAuthenticatedUser().RequireClaim(CurrentUser.RoleClaim, Roles.Patient))
             .AddPolicy(Policies.Doctor, p => p.RequireAuthenticatedUser().RequireClaim(CurrentUser.RoleClaim, Roles.Doctor))
-            .AddPolicy(Policies.Admin, p => p.RequireAuthenticatedUser().RequireClaim(CurrentUser.RoleClaim, Roles.Admin));
+            // Admin endpoints require a session that used the second factor.
+            .AddPolicy(Policies.Admin, p => p.RequireAuthenticatedUser().RequireClaim(CurrentUser.RoleClaim, Roles.Admin)
+                .RequireClaim(TokenService.AuthenticationMethodClaim, "mfa"));
 
         var limits = builder.Configuration.GetSection("RateLimits");
         var loginPermits = limits.GetValue("Login:PermitPerMinute", 20);
@@ -143,6 +155,8 @@ public static class IdentityModule
         identity.MapRegister();
         identity.MapLogin();
         identity.MapMe();
+        identity.MapAccount();
+        identity.MapTwoFactor();
 
         var admin = app.MapGroup("/api/v1/admin").WithTags("Admin").RequireAuthorization(Policies.Admin);
         admin.MapAdminUsers();
@@ -157,6 +171,7 @@ public static class IdentityModule
     {
         services.GetRequiredService<IDataProtectionProvider>().CreateProtector("Telemedicina.Startup").Protect("ready"u8.ToArray());
         await services.GetRequiredService<SigningKeyStore>().RefreshAsync(cancellationToken);
+        await services.GetRequiredService<KeyedHasher>().LoadOrCreateAsync(cancellationToken);
     }
 
     public static Task<DemoAccounts> SeedDemoAsync(IServiceProvider services) =>

@@ -31,7 +31,10 @@ internal sealed class TokenService(SigningKeyStore keys, NpgsqlDataSource db, IO
 {
     private readonly JsonWebTokenHandler _handler = new();
 
-    public async Task<LoginResponse> IssueAsync(AppUser user, Guid? familyId, CancellationToken cancellationToken)
+    /// <summary>Claim naming how the session authenticated: <c>mfa</c> (password + second factor) or <c>pwd</c>.</summary>
+    public const string AuthenticationMethodClaim = "amr";
+
+    public async Task<LoginResponse> IssueAsync(AppUser user, Guid? familyId, bool mfa, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var expires = now + settings.Value.AccessTokenLifetime;
@@ -49,15 +52,16 @@ internal sealed class TokenService(SigningKeyStore keys, NpgsqlDataSource db, IO
                 new Claim(JwtRegisteredClaimNames.Jti, Guid.NewGuid().ToString("N")),
                 new Claim("role", user.Role),
                 new Claim("name", user.FullName),
+                new Claim(AuthenticationMethodClaim, mfa ? "mfa" : "pwd"),
             ]),
         };
         var accessToken = _handler.CreateToken(descriptor);
-        var refreshToken = await CreateRefreshTokenAsync(user.Id, familyId ?? Guid.NewGuid(), cancellationToken);
+        var refreshToken = await CreateRefreshTokenAsync(user.Id, familyId ?? Guid.NewGuid(), mfa, cancellationToken);
         return new LoginResponse(accessToken, expires, refreshToken, new LoginUser(user.Id, user.Role, user.FullName));
     }
 
     /// <summary>Consumes a refresh token. On <see cref="RefreshOutcome.Rotated"/> returns its user and family.</summary>
-    public async Task<(RefreshOutcome Outcome, Guid UserId, Guid FamilyId)> ConsumeAsync(string refreshToken, CancellationToken cancellationToken)
+    public async Task<(RefreshOutcome Outcome, Guid UserId, Guid FamilyId, bool Mfa)> ConsumeAsync(string refreshToken, CancellationToken cancellationToken)
     {
         var hash = Hash(refreshToken);
         var now = clock.GetUtcNow();
@@ -66,12 +70,12 @@ internal sealed class TokenService(SigningKeyStore keys, NpgsqlDataSource db, IO
             """
             UPDATE identity.refresh_tokens SET used_at = @now
             WHERE token_hash = @hash AND used_at IS NULL AND revoked_at IS NULL AND expires_at > @now
-            RETURNING user_id, family_id
+            RETURNING user_id, family_id, mfa
             """,
             new { hash, now });
         if (consumed is not null)
         {
-            return (RefreshOutcome.Rotated, consumed.UserId, consumed.FamilyId);
+            return (RefreshOutcome.Rotated, consumed.UserId, consumed.FamilyId, consumed.Mfa);
         }
 
         var known = await connection.QuerySingleOrDefaultAsync<TokenRow>(
@@ -79,10 +83,10 @@ internal sealed class TokenService(SigningKeyStore keys, NpgsqlDataSource db, IO
         if (known is { UsedAt: not null } reused)
         {
             await RevokeFamilyAsync(connection, reused.FamilyId, "reuse", now);
-            return (RefreshOutcome.Reused, reused.UserId, reused.FamilyId);
+            return (RefreshOutcome.Reused, reused.UserId, reused.FamilyId, false);
         }
 
-        return (RefreshOutcome.Invalid, Guid.Empty, Guid.Empty);
+        return (RefreshOutcome.Invalid, Guid.Empty, Guid.Empty, false);
     }
 
     /// <summary>Revokes the family of the given token (logout). Returns the user id when the token was known.</summary>
@@ -114,17 +118,17 @@ internal sealed class TokenService(SigningKeyStore keys, NpgsqlDataSource db, IO
             "UPDATE identity.refresh_tokens SET revoked_at = @now, revoked_reason = @reason WHERE family_id = @familyId AND revoked_at IS NULL",
             new { familyId, reason, now });
 
-    private async Task<string> CreateRefreshTokenAsync(Guid userId, Guid familyId, CancellationToken cancellationToken)
+    private async Task<string> CreateRefreshTokenAsync(Guid userId, Guid familyId, bool mfa, CancellationToken cancellationToken)
     {
         var token = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
         var now = clock.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(
             """
-            INSERT INTO identity.refresh_tokens (id, user_id, family_id, token_hash, created_at, expires_at)
-            VALUES (@id, @userId, @familyId, @hash, @now, @expires)
+            INSERT INTO identity.refresh_tokens (id, user_id, family_id, token_hash, created_at, expires_at, mfa)
+            VALUES (@id, @userId, @familyId, @hash, @now, @expires, @mfa)
             """,
-            new { id = Guid.NewGuid(), userId, familyId, hash = Hash(token), now, expires = now + settings.Value.RefreshTokenLifetime });
+            new { id = Guid.NewGuid(), userId, familyId, hash = Hash(token), now, expires = now + settings.Value.RefreshTokenLifetime, mfa });
         return token;
     }
 
@@ -137,5 +141,7 @@ internal sealed class TokenService(SigningKeyStore keys, NpgsqlDataSource db, IO
         public Guid FamilyId { get; init; }
 
         public DateTimeOffset? UsedAt { get; init; }
+
+        public bool Mfa { get; init; }
     }
 }

@@ -66,6 +66,13 @@ internal sealed class TwoFactor(UserManager<AppUser> users, NpgsqlDataSource db,
         return consumed == 1;
     }
 
+    /// <summary>Forgets the last accepted step (a new authenticator key starts a new sequence).</summary>
+    public async Task ResetReplayGuardAsync(AppUser user, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync("UPDATE identity.users SET totp_last_step = 0 WHERE id = @id", new { id = user.Id });
+    }
+
     /// <summary>Redeems a single-use recovery code through Identity.</summary>
     public async Task<bool> RedeemRecoveryCodeAsync(AppUser user, string code)
     {

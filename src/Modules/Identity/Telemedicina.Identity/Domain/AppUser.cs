@@ -20,6 +20,12 @@ internal sealed class AppUser : IdentityUser<Guid>
     /// <summary>Birth date (ISO yyyy-MM-dd), encrypted with the personal-data protector.</summary>
     public string? BirthDateProtected { get; set; }
 
+    /// <summary>CPF (11 digits), encrypted with the personal-data protector.</summary>
+    public string? CpfProtected { get; set; }
+
+    /// <summary>Keyed hash (HMAC-SHA256) of the CPF, unique: finds duplicates without decrypting.</summary>
+    public byte[]? CpfHash { get; set; }
+
     /// <summary>Last TOTP time step accepted: a code is accepted at most once.</summary>
     public long TotpLastStep { get; set; }
 
@@ -68,6 +74,9 @@ internal sealed class RefreshToken
     public DateTimeOffset? RevokedAt { get; set; }
 
     public string? RevokedReason { get; set; }
+
+    /// <summary>The login that started this family used a second factor.</summary>
+    public bool Mfa { get; set; }
 }
 
 /// <summary>A JWT signing key shared by every silo. The private key is stored protected by Data Protection.</summary>

@@ -34,6 +34,9 @@ internal sealed class IdentityDb(DbContextOptions<IdentityDb> options)
             user.Property(u => u.TimeZone).HasMaxLength(64);
             user.HasOne(u => u.DoctorProfile).WithOne().HasForeignKey<DoctorProfile>(d => d.UserId).OnDelete(DeleteBehavior.Cascade);
             user.HasIndex(u => u.Role);
+            user.HasIndex(u => u.CpfHash).IsUnique();
+            // Written only by TwoFactor's atomic conditional UPDATE; EF must never write back a stale value.
+            user.Property(u => u.TotpLastStep).Metadata.SetAfterSaveBehavior(Microsoft.EntityFrameworkCore.Metadata.PropertySaveBehavior.Ignore);
         });
         builder.Entity<AppRole>().ToTable("roles");
         builder.Entity<Microsoft.AspNetCore.Identity.IdentityUserRole<Guid>>().ToTable("user_roles");

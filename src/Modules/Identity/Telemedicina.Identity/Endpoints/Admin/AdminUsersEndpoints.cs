@@ -41,6 +41,7 @@ internal static class AdminUsersEndpoints
         admin.MapPost("/doctors/{id:guid}/verify", VerifyDoctorAsync);
         admin.MapPost("/users/{id:guid}/lock", LockAsync);
         admin.MapPost("/users/{id:guid}/unlock", UnlockAsync);
+        admin.MapPost("/users/{id:guid}/reset-2fa", ResetTwoFactorAsync);
     }
 
     private static async Task<Results<Ok<AdminUserPage>, ValidationProblem>> SearchAsync(
@@ -138,6 +139,24 @@ internal static class AdminUsersEndpoints
         user.AccessFailedCount = 0;
         await db.SaveChangesAsync(ct);
         await audit.RecordAsync(new AuditEvent(AuditActions.Update, "AccountUnlock", id.ToString(), principal.GetId(), Roles.Admin, id, Purpose: "administration"), ct);
+        return TypedResults.Ok(new AccountStatusResponse(user.Id, user.Status));
+    }
+
+    private static async Task<Results<Ok<AccountStatusResponse>, ProblemHttpResult>> ResetTwoFactorAsync(
+        Guid id, ClaimsPrincipal principal, UserManager<AppUser> users, TokenService tokens, IAuditTrail audit, CancellationToken ct)
+    {
+        var user = await users.FindByIdAsync(id.ToString());
+        if (user is null || user.Status == AccountStatus.Erased)
+        {
+            return Problems.NotFound("Usuário não encontrado.");
+        }
+
+        // For a user who lost the phone: 2FA off, old key and recovery codes void, sessions ended.
+        await users.SetTwoFactorEnabledAsync(user, false);
+        await users.ResetAuthenticatorKeyAsync(user);
+        await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 0);
+        await tokens.RevokeAllAsync(user.Id, "2fa-reset", ct);
+        await audit.RecordAsync(new AuditEvent(AuditActions.Security, "TwoFactorReset", id.ToString(), principal.GetId(), Roles.Admin, id, Purpose: "administration"), ct);
         return TypedResults.Ok(new AccountStatusResponse(user.Id, user.Status));
     }
 }

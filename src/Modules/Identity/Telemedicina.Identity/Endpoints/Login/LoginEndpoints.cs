@@ -38,6 +38,7 @@ internal static class LoginEndpoints
         SignInManager<AppUser> signIn,
         TokenService tokens,
         TwoFactor twoFactor,
+        AccountLoginLimiter accountLimiter,
         IAuditTrail audit,
         CancellationToken ct)
     {
@@ -47,6 +48,11 @@ internal static class LoginEndpoints
         if (!validation.IsValid)
         {
             return Problems.Validation(validation.ToDictionary());
+        }
+
+        if (!accountLimiter.TryAcquire(request.Email!))
+        {
+            return Problems.TooManyRequests("Muitas tentativas para esta conta. Aguarde um minuto e tente de novo.");
         }
 
         var user = await users.FindByEmailAsync(request.Email!.Trim());
@@ -71,6 +77,12 @@ internal static class LoginEndpoints
         {
             await audit.RecordAsync(new AuditEvent(AuditActions.Login, "Session", null, user.Id, user.Role, user.Id, AuditOutcomes.Failure,
                 Details: new Dictionary<string, string> { ["reason"] = "wrong-password" }), ct);
+            if (await users.IsLockedOutAsync(user))
+            {
+                await audit.RecordAsync(new AuditEvent(AuditActions.Security, "Lockout", user.Id.ToString(), user.Id, user.Role, user.Id,
+                    Details: new Dictionary<string, string> { ["event"] = "locked-out" }), ct);
+            }
+
             return Problems.Unauthorized(WrongCredentials);
         }
 
@@ -85,7 +97,7 @@ internal static class LoginEndpoints
         }
 
         await audit.RecordAsync(new AuditEvent(AuditActions.Login, "Session", null, user.Id, user.Role, user.Id), ct);
-        return TypedResults.Ok(await tokens.IssueAsync(user, null, ct));
+        return TypedResults.Ok(await tokens.IssueAsync(user, null, mfa: false, ct));
     }
 
     private static async Task<Results<Ok<LoginResponse>, ValidationProblem, ProblemHttpResult>> TwoFactorAsync(
@@ -127,9 +139,15 @@ internal static class LoginEndpoints
         }
 
         await users.ResetAccessFailedCountAsync(user);
+        if (!isTotp)
+        {
+            await audit.RecordAsync(new AuditEvent(AuditActions.Security, "TwoFactor", user.Id.ToString(), user.Id, user.Role, user.Id,
+                Details: new Dictionary<string, string> { ["event"] = "recovery-code-used", ["remaining"] = (await users.CountRecoveryCodesAsync(user)).ToString(System.Globalization.CultureInfo.InvariantCulture) }), ct);
+        }
+
         await audit.RecordAsync(new AuditEvent(AuditActions.Login, "Session", null, user.Id, user.Role, user.Id,
             Details: new Dictionary<string, string> { ["secondFactor"] = isTotp ? "totp" : "recovery-code" }), ct);
-        return TypedResults.Ok(await tokens.IssueAsync(user, null, ct));
+        return TypedResults.Ok(await tokens.IssueAsync(user, null, mfa: true, ct));
     }
 
     private static async Task<Results<Ok<LoginResponse>, ValidationProblem, ProblemHttpResult>> RefreshAsync(
@@ -144,7 +162,7 @@ internal static class LoginEndpoints
             return Problems.Validation(new Dictionary<string, string[]> { ["refreshToken"] = ["Informe o refresh token."] });
         }
 
-        var (outcome, userId, familyId) = await tokens.ConsumeAsync(request.RefreshToken, ct);
+        var (outcome, userId, familyId, mfa) = await tokens.ConsumeAsync(request.RefreshToken, ct);
         if (outcome == RefreshOutcome.Reused)
         {
             await audit.RecordAsync(new AuditEvent(AuditActions.Security, "RefreshToken", familyId.ToString(), userId, null, userId, AuditOutcomes.Denied,
@@ -157,7 +175,7 @@ internal static class LoginEndpoints
             return Problems.Unauthorized("Sessão expirada. Entre novamente.");
         }
 
-        return TypedResults.Ok(await tokens.IssueAsync(user, familyId, ct));
+        return TypedResults.Ok(await tokens.IssueAsync(user, familyId, mfa, ct));
     }
 
     private static async Task<NoContent> LogoutAsync(RefreshRequest? request, ClaimsPrincipal principal, TokenService tokens, IAuditTrail audit, CancellationToken ct)

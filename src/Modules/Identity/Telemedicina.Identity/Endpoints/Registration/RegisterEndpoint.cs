@@ -8,6 +8,7 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Telemedicina.Audit.Contracts;
 using Telemedicina.BuildingBlocks.Http;
+using Telemedicina.Identity.Application;
 using Telemedicina.Identity.Contracts;
 using Telemedicina.Identity.Domain;
 using Telemedicina.Identity.Infrastructure;
@@ -21,6 +22,7 @@ internal sealed record RegisterRequest(
     string? Role,
     string? Phone,
     string? BirthDate,
+    string? Cpf,
     string? Crm,
     string? CrmState,
     string? Specialty,
@@ -37,6 +39,8 @@ internal static class RegisterEndpoint
         RegisterRequest request,
         UserManager<AppUser> users,
         PersonalDataProtector personalData,
+        KeyedHasher hasher,
+        AccountEmails emails,
         IAuditTrail audit,
         TimeProvider clock,
         CancellationToken ct)
@@ -65,6 +69,13 @@ internal static class RegisterEndpoint
             birthDate = parsed ? date : null;
         }
 
+        string? cpf = null;
+        if (request.Cpf is not null)
+        {
+            cpf = Cpf.Normalize(request.Cpf);
+            validation.Require(cpf is not null, "cpf", "CPF inválido.");
+        }
+
         var isDoctor = request.Role == Roles.Doctor;
         if (isDoctor)
         {
@@ -90,6 +101,8 @@ internal static class RegisterEndpoint
             TimeZone = request.TimeZone ?? "America/Sao_Paulo",
             PhoneProtected = personalData.Protect(phone),
             BirthDateProtected = personalData.Protect(birthDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)),
+            CpfProtected = personalData.Protect(cpf),
+            CpfHash = cpf is null ? null : await hasher.HashAsync(cpf, ct),
             CreatedAt = clock.GetUtcNow(),
             LockoutEnabled = true,
             DoctorProfile = isDoctor
@@ -104,9 +117,12 @@ internal static class RegisterEndpoint
         }
         catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } unique)
         {
-            return unique.ConstraintName == "ix_doctor_profiles_crm_crm_state"
-                ? Problems.Conflict("Este CRM já está cadastrado.")
-                : Problems.Conflict("Já existe uma conta com este e-mail.");
+            return unique.ConstraintName switch
+            {
+                "ix_doctor_profiles_crm_crm_state" => Problems.Conflict("Este CRM já está cadastrado."),
+                "ix_users_cpf_hash" => Problems.Conflict("Este CPF já está cadastrado."),
+                _ => Problems.Conflict("Já existe uma conta com este e-mail."),
+            };
         }
 
         if (!result.Succeeded)
@@ -126,6 +142,7 @@ internal static class RegisterEndpoint
         }
 
         await users.AddToRoleAsync(user, user.Role);
+        await emails.SendConfirmationAsync(user, await users.GenerateEmailConfirmationTokenAsync(user), ct);
         await audit.RecordAsync(new AuditEvent(AuditActions.Create, "User", user.Id.ToString(), user.Id, user.Role, user.Id), ct);
         return TypedResults.Created($"/api/v1/identity/me", new RegisterResponse(user.Id, user.Status));
     }

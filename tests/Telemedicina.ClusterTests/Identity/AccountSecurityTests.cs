@@ -1,0 +1,222 @@
+using System.Net;
+using System.Text.Json;
+using OtpNet;
+using Telemedicina.Testing;
+
+namespace Telemedicina.ClusterTests.Identity;
+
+/// <summary>Lockout, rate limits, TOTP with replay protection, recovery codes, e-mail and password flows.</summary>
+public sealed class AccountSecurityTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task Login_AfterRepeatedFailures_LocksTheAccountWith423ProblemJson()
+    {
+        using var api = fixture.Cluster.Api(0);
+        var patient = await api.RegisterPatientAsync();
+        for (var i = 0; i < 4; i++)
+        {
+            using var wrong = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/login", new { email = patient.Email, password = "errada-" + i });
+            Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        }
+
+        // The fifth failure is the one that locks: it already says so.
+        using (var fifth = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/login", new { email = patient.Email, password = "errada-5" }))
+        {
+            Assert.Equal(HttpStatusCode.Locked, fifth.StatusCode);
+        }
+
+        using var locked = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/login", new { email = patient.Email, password = patient.Password });
+        Assert.Equal(HttpStatusCode.Locked, locked.StatusCode);
+        Assert.Equal("application/problem+json", locked.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Login_UnknownEmailAndWrongPassword_GetTheSameAnswer()
+    {
+        using var api = fixture.Cluster.Api(1);
+        var patient = await api.RegisterPatientAsync();
+        using var unknown = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/login", new { email = "ninguem-" + Guid.NewGuid().ToString("N")[..8] + "@teste.local", password = "Qualquer-coisa-1" });
+        using var wrong = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/login", new { email = patient.Email, password = "Qualquer-coisa-1" });
+        Assert.Equal(HttpStatusCode.Unauthorized, unknown.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        var a = JsonDocument.Parse(await unknown.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
+        var b = JsonDocument.Parse(await wrong.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
+        Assert.Equal(a.GetProperty("detail").GetString(), b.GetProperty("detail").GetString());
+        Assert.Equal(a.GetProperty("title").GetString(), b.GetProperty("title").GetString());
+    }
+
+    [Fact]
+    public async Task Login_RateLimits_PerAccountAndPerIp_Answer429ProblemJson()
+    {
+        var silo = fixture.Cluster.AddSilo(new Dictionary<string, string>
+        {
+            ["RateLimits__Login__PermitPerMinute"] = "6",
+            ["RateLimits__LoginPerAccount__PermitPerMinute"] = "3",
+        });
+        await silo.WaitReadyAsync(TimeSpan.FromSeconds(90));
+        using var registrar = fixture.Cluster.Api(0);
+        var first = await registrar.RegisterPatientAsync();
+        var second = await registrar.RegisterPatientAsync();
+        using var limited = new TelemedicinaApi(silo.BaseUrl);
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var ok = await limited.SendAsync(HttpMethod.Post, "/api/v1/identity/login", new { email = first.Email, password = first.Password });
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        using (var perAccount = await limited.SendAsync(HttpMethod.Post, "/api/v1/identity/login", new { email = first.Email, password = first.Password }))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, perAccount.StatusCode);
+            Assert.Equal("application/problem+json", perAccount.Content.Headers.ContentType?.MediaType);
+        }
+
+        using (var otherAccount = await limited.SendAsync(HttpMethod.Post, "/api/v1/identity/login", new { email = second.Email, password = second.Password }))
+        {
+            Assert.Equal(HttpStatusCode.OK, otherAccount.StatusCode);
+        }
+
+        // Sixth request from this address in the minute: the per-IP policy answers.
+        using (var sixth = await limited.SendAsync(HttpMethod.Post, "/api/v1/identity/login", new { email = second.Email, password = second.Password }))
+        {
+            Assert.Equal(HttpStatusCode.OK, sixth.StatusCode);
+        }
+
+        using var perIp = await limited.SendAsync(HttpMethod.Post, "/api/v1/identity/login", new { email = second.Email, password = second.Password });
+        Assert.Equal(HttpStatusCode.TooManyRequests, perIp.StatusCode);
+        Assert.Equal("application/problem+json", perIp.Content.Headers.ContentType?.MediaType);
+        await silo.StopAsync();
+    }
+
+    [Fact]
+    public async Task TwoFactor_WrongRefused_RightAcceptedOnce_ReplayRefused_RecoveryCodeOnce()
+    {
+        using var api = fixture.Cluster.Api(0);
+        var patient = await api.RegisterPatientAsync();
+        var setup = await api.SendAsync<JsonElement>(HttpMethod.Post, "/api/v1/identity/2fa/setup", null, patient.AccessToken);
+        var secret = setup.GetProperty("secret").GetString()!;
+        Assert.StartsWith("otpauth://totp/", setup.GetProperty("otpauthUri").GetString(), StringComparison.Ordinal);
+        var totp = new Totp(Base32Encoding.ToBytes(secret));
+        var step = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 30;
+        string CodeAt(long s) => totp.ComputeTotp(DateTimeOffset.FromUnixTimeSeconds(s * 30).UtcDateTime);
+
+        using (var wrong = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/2fa/enable", new { code = Wrong(CodeAt(step)) }, patient.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, wrong.StatusCode);
+        }
+
+        var enabled = await api.SendAsync<JsonElement>(HttpMethod.Post, "/api/v1/identity/2fa/enable", new { code = CodeAt(step) }, patient.AccessToken);
+        var recovery = enabled.GetProperty("recoveryCodes").EnumerateArray().Select(c => c.GetString()!).ToArray();
+        Assert.Equal(10, recovery.Length);
+
+        // Login now asks for the second factor; the code used to enable is spent, the next step's is fresh.
+        var challenge = await LoginChallengeAsync(api, patient);
+        using (var replayed = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/login/2fa", new { challengeToken = challenge, code = CodeAt(step) }))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, replayed.StatusCode);
+        }
+
+        var login = await api.SendAsync<LoginResult>(HttpMethod.Post, "/api/v1/identity/login/2fa", new { challengeToken = challenge, code = CodeAt(step + 1) }, null);
+        Assert.False(string.IsNullOrEmpty(login.AccessToken));
+        Assert.Equal("mfa", Jwt.Payload(login.AccessToken!)["amr"]!.GetValue<string>());
+
+        using (var replayAgain = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/login/2fa", new { challengeToken = await LoginChallengeAsync(api, patient), code = CodeAt(step + 1) }))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, replayAgain.StatusCode);
+        }
+
+        var byRecovery = await api.SendAsync<LoginResult>(HttpMethod.Post, "/api/v1/identity/login/2fa",
+            new { challengeToken = await LoginChallengeAsync(api, patient), code = recovery[0] }, null);
+        Assert.False(string.IsNullOrEmpty(byRecovery.AccessToken));
+        using var recoveryAgain = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/login/2fa",
+            new { challengeToken = await LoginChallengeAsync(api, patient), code = recovery[0] });
+        Assert.Equal(HttpStatusCode.Unauthorized, recoveryAgain.StatusCode);
+    }
+
+    [Fact]
+    public async Task UnconfirmedEmail_CannotBook_UntilTheOutboxLinkIsFollowed()
+    {
+        using var api = fixture.Cluster.Api(1);
+        var doctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
+        var patient = await api.RegisterPatientAsync(confirm: false);
+        await api.GrantConsentAsync(patient);
+        var slot = (await api.SlotsAsync(patient, doctor.Id, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1)))[0];
+        using (var refused = await api.SendAsync(HttpMethod.Post, "/api/v1/scheduling/appointments", new { doctorId = doctor.Id, startsAt = TelemedicinaApi.Iso(slot.StartsAt) }, patient.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        }
+
+        await api.ConfirmEmailAsync(patient);
+        var booked = await api.BookAsync(patient, doctor.Id, slot.StartsAt);
+        Assert.Equal("scheduled", booked.Status);
+    }
+
+    [Fact]
+    public async Task PasswordReset_ByOutboxLink_ChangesPassword_AndEndsOldSessions()
+    {
+        using var api = fixture.Cluster.Api(0);
+        var patient = await api.RegisterPatientAsync();
+        using (var forgot = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/password/forgot", new { email = patient.Email }))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, forgot.StatusCode);
+        }
+
+        using (var unknown = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/password/forgot", new { email = "ninguem@teste.local" }))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, unknown.StatusCode);
+        }
+
+        var query = Outbox.FragmentQuery(await fixture.Cluster.Outbox.WaitForLinkAsync(patient.Email, "reset-password"));
+        using (var common = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/password/reset", new { email = patient.Email, token = query["token"], newPassword = "senha12345" }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, common.StatusCode);
+        }
+
+        using (var reset = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/password/reset", new { email = patient.Email, token = query["token"], newPassword = "Uma frase bem longa 42" }))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, reset.StatusCode);
+        }
+
+        using (var oldSession = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/refresh", new { refreshToken = patient.RefreshToken }))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, oldSession.StatusCode);
+        }
+
+        var renamed = patient with { Password = "Uma frase bem longa 42" };
+        await api.LoginAsync(renamed);
+        using var change = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/password/change",
+            new { currentPassword = "errada", newPassword = "Outra frase bem longa 43" }, renamed.AccessToken);
+        Assert.Equal(HttpStatusCode.BadRequest, change.StatusCode);
+    }
+
+    [Fact]
+    public async Task AdminEndpoints_RefuseNonAdmins_AndAdminResetsTwoFactor()
+    {
+        using var api = fixture.Cluster.Api(1);
+        var patient = await api.RegisterPatientAsync();
+        using (var asPatient = await api.SendAsync(HttpMethod.Get, "/api/v1/admin/users", token: patient.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, asPatient.StatusCode);
+        }
+
+        var setup = await api.SendAsync<JsonElement>(HttpMethod.Post, "/api/v1/identity/2fa/setup", null, patient.AccessToken);
+        var totp = new Totp(Base32Encoding.ToBytes(setup.GetProperty("secret").GetString()!));
+        await api.SendAsync<JsonElement>(HttpMethod.Post, "/api/v1/identity/2fa/enable", new { code = totp.ComputeTotp() }, patient.AccessToken);
+
+        await api.SendAsync<JsonElement>(HttpMethod.Post, $"/api/v1/admin/users/{patient.Id}/reset-2fa", null, fixture.Admin.AccessToken);
+        var login = await api.SendAsync<LoginResult>(HttpMethod.Post, "/api/v1/identity/login", new { email = patient.Email, password = patient.Password }, null);
+        Assert.False(login.TwoFactorRequired);
+
+        var page = await api.SendAsync<JsonElement>(HttpMethod.Get, $"/api/v1/admin/users?role=patient&q={Uri.EscapeDataString(patient.Email)}", null, fixture.Admin.AccessToken);
+        Assert.Equal(1, page.GetProperty("total").GetInt32());
+    }
+
+    private static async Task<string> LoginChallengeAsync(TelemedicinaApi api, TestUser user)
+    {
+        var result = await api.SendAsync<LoginResult>(HttpMethod.Post, "/api/v1/identity/login", new { email = user.Email, password = user.Password }, null);
+        Assert.True(result.TwoFactorRequired);
+        return result.ChallengeToken!;
+    }
+
+    private static string Wrong(string code) => ((int.Parse(code, System.Globalization.CultureInfo.InvariantCulture) + 1) % 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,37 @@
+using System.Net;
+using Telemedicina.Testing;
+
+namespace Telemedicina.ClusterTests.Identity;
+
+public sealed class DoctorVerificationTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task PendingDoctor_IsNotListedAndCannotBeBooked_UntilVerified()
+    {
+        using var api = fixture.Cluster.Api(0);
+        var doctor = await api.RegisterDoctorAsync();
+        await api.SetAllDayAvailabilityAsync(doctor);
+        var patient = await Scenario.ConsentingPatientAsync(api);
+
+        var listed = await api.SendAsync<Doctor[]>(HttpMethod.Get, "/api/v1/scheduling/doctors", null, patient.AccessToken);
+        Assert.DoesNotContain(listed, d => d.DoctorId == doctor.Id);
+        using (var slots = await api.SendAsync(HttpMethod.Get, $"/api/v1/scheduling/doctors/{doctor.Id}/slots", token: patient.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, slots.StatusCode);
+        }
+
+        var start = DateTimeOffset.UtcNow.AddHours(3);
+        var aligned = new DateTimeOffset(start.Year, start.Month, start.Day, start.Hour, 0, 0, TimeSpan.Zero);
+        using (var refused = await api.SendAsync(HttpMethod.Post, "/api/v1/scheduling/appointments", new { doctorId = doctor.Id, startsAt = TelemedicinaApi.Iso(aligned) }, patient.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+        }
+
+        await api.VerifyDoctorAsync(fixture.Admin, doctor.Id);
+        listed = await api.SendAsync<Doctor[]>(HttpMethod.Get, "/api/v1/scheduling/doctors", null, patient.AccessToken);
+        Assert.Contains(listed, d => d.DoctorId == doctor.Id);
+        Assert.Equal("scheduled", (await api.BookAsync(patient, doctor.Id, aligned)).Status);
+    }
+
+    private sealed record Doctor(Guid DoctorId, string FullName, string Specialty, string TimeZone);
+}

@@ -1,0 +1,114 @@
+using System.Net;
+using Microsoft.AspNetCore.SignalR.Client;
+using Telemedicina.Testing;
+
+namespace Telemedicina.ClusterTests.Identity;
+
+/// <summary>Tokens every silo accepts, rotating refresh tokens, and forged tokens refused everywhere.</summary>
+public sealed class TokenTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task Token_IssuedOnSilo1_WorksOnSilo2_AndRefreshOnSilo2Rotates()
+    {
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        var patient = await silo1.RegisterPatientAsync();
+
+        using (var me = await silo2.SendAsync(HttpMethod.Get, "/api/v1/identity/me", token: patient.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+        }
+
+        var first = patient.RefreshToken;
+        var refreshed = await silo2.SendAsync<LoginResult>(HttpMethod.Post, "/api/v1/identity/refresh", new { refreshToken = first }, null);
+        Assert.NotEqual(first, refreshed.RefreshToken);
+        using (var me = await silo1.SendAsync(HttpMethod.Get, "/api/v1/identity/me", token: refreshed.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+        }
+
+        // Presenting the rotated-out token again is theft: the whole family dies, newest token included.
+        using (var reuse = await silo1.SendAsync(HttpMethod.Post, "/api/v1/identity/refresh", new { refreshToken = first }))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, reuse.StatusCode);
+            Assert.Equal("application/problem+json", reuse.Content.Headers.ContentType?.MediaType);
+        }
+
+        using var newest = await silo2.SendAsync(HttpMethod.Post, "/api/v1/identity/refresh", new { refreshToken = refreshed.RefreshToken });
+        Assert.Equal(HttpStatusCode.Unauthorized, newest.StatusCode);
+    }
+
+    [Fact]
+    public async Task Logout_RevokesTheRefreshToken()
+    {
+        using var api = fixture.Cluster.Api(0);
+        var patient = await api.RegisterPatientAsync();
+        using (var logout = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/logout", new { refreshToken = patient.RefreshToken }, patient.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, logout.StatusCode);
+        }
+
+        using var refresh = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/refresh", new { refreshToken = patient.RefreshToken });
+        Assert.Equal(HttpStatusCode.Unauthorized, refresh.StatusCode);
+    }
+
+    [Fact]
+    public async Task ForgedTokens_AreRefusedOnHttpAndOnTheHub()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var api = fixture.Cluster.Api(1);
+        var patient = await api.RegisterPatientAsync();
+        var forged = new[]
+        {
+            Jwt.Tamper(patient.AccessToken, "role", "admin"),
+            Jwt.Tamper(patient.AccessToken, "sub", Guid.NewGuid().ToString()),
+            Jwt.AlgNone(patient.AccessToken),
+            Jwt.Tamper(patient.AccessToken, "aud", "someone-else"),
+            "not-a-jwt",
+        };
+
+        foreach (var token in forged)
+        {
+            using var response = await api.SendAsync(HttpMethod.Get, "/api/v1/identity/me", token: token);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            await Assert.ThrowsAnyAsync<Exception>(async () =>
+            {
+                await using var hub = await HubClient.ConnectAsync(api.BaseUrl, () => token);
+            });
+        }
+
+        // The genuine token still works on both.
+        await using var genuine = await HubClient.ConnectAsync(api.BaseUrl, () => patient.AccessToken);
+        Assert.Equal(HubConnectionState.Connected, genuine.Connection.State);
+        await genuine.Connection.StopAsync(ct);
+    }
+
+    [Fact]
+    public async Task ExpiredToken_IsRefusedOnHttpAndOnTheHub()
+    {
+        var silo = fixture.Cluster.AddSilo(new Dictionary<string, string>
+        {
+            ["Identity__AccessTokenLifetime"] = "00:00:02",
+            ["Identity__ClockSkew"] = "00:00:00",
+        });
+        await silo.WaitReadyAsync(TimeSpan.FromSeconds(90));
+        using var api = new TelemedicinaApi(silo.BaseUrl, fixture.Cluster.Outbox);
+        var patient = await api.RegisterPatientAsync();
+        using (var fresh = await api.SendAsync(HttpMethod.Get, "/api/v1/identity/me", token: patient.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(3), TestContext.Current.CancellationToken);
+        using (var expired = await api.SendAsync(HttpMethod.Get, "/api/v1/identity/me", token: patient.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, expired.StatusCode);
+        }
+
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var hub = await HubClient.ConnectAsync(api.BaseUrl, () => patient.AccessToken);
+        });
+        await silo.StopAsync();
+    }
+}
