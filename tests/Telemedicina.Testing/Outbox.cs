@@ -32,6 +32,30 @@ public sealed class Outbox(string directory)
         throw new TimeoutException($"No '{kind}' e-mail to {to} in {Directory}.");
     }
 
+    /// <summary>Waits for any e-mail of <paramref name="kind"/> to <paramref name="to"/> (notifications carry no link).</summary>
+    public async Task WaitForLinkOrMessageAsync(string to, string kind, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(90));
+        while (DateTime.UtcNow < deadline)
+        {
+            if (System.IO.Directory.Exists(Directory))
+            {
+                foreach (var file in System.IO.Directory.GetFiles(Directory, "*.json"))
+                {
+                    using var document = JsonDocument.Parse(await File.ReadAllTextAsync(file));
+                    if (document.RootElement.GetProperty("to").GetString() == to && document.RootElement.GetProperty("kind").GetString() == kind)
+                    {
+                        return;
+                    }
+                }
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"No '{kind}' e-mail to {to} in {Directory}.");
+    }
+
     /// <summary>The query parameters in a link's fragment (links look like /#/route?a=1&amp;b=2).</summary>
     public static Dictionary<string, string> FragmentQuery(Uri link)
     {

@@ -27,6 +27,7 @@ public sealed class TestCluster : IAsyncDisposable
         ["RateLimits__CallRequest__PermitPerMinute"] = "10000",
         ["Scheduling__MinimumNotice"] = "00:00:00",
         ["Scheduling__JoinWindowBefore"] = "01:00:00",
+        ["Scheduling__JobInterval"] = "00:00:05",
     };
 
     public PostgresServer Postgres { get; }

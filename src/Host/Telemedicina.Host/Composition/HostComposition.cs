@@ -12,6 +12,7 @@ using Orleans.Configuration;
 using Orleans.Dashboard;
 using Telemedicina.BuildingBlocks;
 using Telemedicina.BuildingBlocks.Database;
+using Telemedicina.BuildingBlocks.Email;
 using Telemedicina.Grains;
 using Telemedicina.Host.Health;
 using Telemedicina.Host.Ops;
@@ -110,8 +111,11 @@ internal static class HostComposition
             })
             .AddJsonProtocol(o => ConfigureJson(o.PayloadSerializerOptions));
 
+        builder.Services.AddEmail(configuration);
         builder.AddModules();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MigrationParticipant>();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, JobsStarter>();
+        var jobInterval = configuration.GetValue("Scheduling:JobInterval", TimeSpan.FromMinutes(1));
 
         builder.UseOrleans(silo =>
         {
@@ -137,6 +141,7 @@ internal static class HostComposition
                 o.Invariant = "Npgsql";
                 o.ConnectionString = orleansConnection;
             });
+            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = jobInterval < o.MinimumReminderPeriod ? jobInterval : o.MinimumReminderPeriod);
             silo.Configure<ClusterMembershipOptions>(o =>
             {
                 o.ProbeTimeout = orleans.ProbeTimeout;

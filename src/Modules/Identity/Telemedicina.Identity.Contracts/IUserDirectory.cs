@@ -30,6 +30,9 @@ public sealed record DoctorSummary(
     public bool Bookable => Status == AccountStatus.Active && EmailConfirmed;
 }
 
+/// <summary>Where to reach a person (for notifications only; reading it is itself personal-data access).</summary>
+public sealed record UserContact(Guid UserId, string Email, string FullName, string? TimeZone);
+
 /// <summary>
 /// The Identity module's read facade for other modules. Answers from Identity's own schema; never
 /// exposes password hashes, tokens or encrypted personal fields.
@@ -42,6 +45,9 @@ public interface IUserDirectory
 
     /// <summary>Verified, active, email-confirmed doctors matching the optional filters.</summary>
     Task<IReadOnlyList<DoctorSummary>> SearchBookableDoctorsAsync(string? specialty, string? query, CancellationToken cancellationToken);
+
+    /// <summary>E-mail and name for sending a notification; null for unknown or erased accounts.</summary>
+    Task<UserContact?> FindContactAsync(Guid userId, CancellationToken cancellationToken);
 
     /// <summary>Full names of the given users (missing ids are left out).</summary>
     Task<IReadOnlyDictionary<Guid, string>> GetNamesAsync(IReadOnlyCollection<Guid> userIds, CancellationToken cancellationToken);

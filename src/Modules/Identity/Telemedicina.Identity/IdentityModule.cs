@@ -13,7 +13,6 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using Npgsql;
 using Telemedicina.BuildingBlocks.Database;
-using Telemedicina.BuildingBlocks.Email;
 using Telemedicina.BuildingBlocks.Http;
 using Telemedicina.Identity.Application;
 using Telemedicina.Identity.Contracts;
@@ -87,7 +86,6 @@ public static class IdentityModule
         services.AddSingleton<KeyedHasher>();
         services.AddSingleton<AccountLoginLimiter>();
         services.AddScoped<AccountEmails>();
-        services.AddEmail(builder.Configuration);
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Telemedicina.BuildingBlocks.Database;
 using Telemedicina.Scheduling.Contracts;
 using Telemedicina.Scheduling.Domain;
+using Telemedicina.Scheduling.Endpoints.Admin;
 using Telemedicina.Scheduling.Endpoints.Appointments;
 using Telemedicina.Scheduling.Endpoints.Doctors;
 using Telemedicina.Scheduling.Infrastructure;
@@ -24,6 +25,8 @@ public static class SchedulingModule
         builder.Services.AddSingleton<AppointmentStore>();
         builder.Services.AddSingleton<Booking>();
         builder.Services.AddSingleton<IAppointmentBook, AppointmentBook>();
+        builder.Services.AddSingleton<Notifications>();
+        builder.Services.AddSingleton<ISchedulingJobs, SchedulingJobs>();
         return builder;
     }
 
@@ -32,6 +35,9 @@ public static class SchedulingModule
         var scheduling = app.MapGroup("/api/v1/scheduling").WithTags("Scheduling");
         scheduling.MapDoctors();
         scheduling.MapAppointments();
+        scheduling.MapBlockedDates();
+        scheduling.MapSpecialties();
+        app.MapGroup("/api/v1/admin").WithTags("Admin").RequireAuthorization(Identity.Contracts.Policies.Admin).MapAdminScheduling();
         return app;
     }
 

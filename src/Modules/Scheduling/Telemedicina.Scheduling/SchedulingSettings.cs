@@ -17,6 +17,15 @@ public sealed class SchedulingSettings
     /// <summary>Patients cancel at least this long before the start.</summary>
     public TimeSpan CancelBefore { get; set; } = TimeSpan.FromHours(2);
 
+    /// <summary>After this long past the start without both parties in the call, the appointment is a no-show.</summary>
+    public TimeSpan NoShowGrace { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>An in-progress consultation is completed automatically this long after it started.</summary>
+    public TimeSpan MaxConsultationDuration { get; set; } = TimeSpan.FromMinutes(90);
+
+    /// <summary>How often the cluster-wide jobs run.</summary>
+    public TimeSpan JobInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Default booking window when the doctor sets none.</summary>
     public int BookingWindowDays { get; set; } = 30;
 }

@@ -52,6 +52,14 @@ internal sealed class UserDirectory(IServiceScopeFactory scopes, IOptions<Identi
         return list.Select(ToDoctor).ToList();
     }
 
+    public async Task<UserContact?> FindContactAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IdentityDb>();
+        var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId && u.Status != AccountStatus.Erased, cancellationToken);
+        return user?.Email is null ? null : new UserContact(user.Id, user.Email, user.FullName, user.TimeZone);
+    }
+
     public async Task<IReadOnlyDictionary<Guid, string>> GetNamesAsync(IReadOnlyCollection<Guid> userIds, CancellationToken cancellationToken)
     {
         if (userIds.Count == 0)

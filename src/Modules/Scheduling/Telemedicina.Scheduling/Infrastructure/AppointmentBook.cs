@@ -18,7 +18,7 @@ internal sealed class AppointmentBook(AppointmentStore store, IAuditTrail audit,
 
     public async Task MarkInProgressAsync(Guid appointmentId, Guid? byUserId, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        if (await store.TransitionAsync(appointmentId, [AppointmentStatus.Scheduled], AppointmentStatus.InProgress, byUserId, "started", null, at, null, cancellationToken))
+        if (await store.TransitionAsync(appointmentId, AppointmentStatus.InProgress, new Transition(byUserId, "started", null, at), cancellationToken) is not null)
         {
             await audit.RecordAsync(new AuditEvent(AuditActions.Update, "Appointment", appointmentId.ToString(), byUserId, null, null,
                 Details: new Dictionary<string, string> { ["status"] = "inProgress" }), cancellationToken);
@@ -27,7 +27,7 @@ internal sealed class AppointmentBook(AppointmentStore store, IAuditTrail audit,
 
     public async Task CompleteAsync(Guid appointmentId, Guid? byUserId, DateTimeOffset at, int durationSeconds, string? reason, CancellationToken cancellationToken)
     {
-        if (await store.TransitionAsync(appointmentId, [AppointmentStatus.InProgress], AppointmentStatus.Completed, byUserId, "completed", reason, at, durationSeconds, cancellationToken))
+        if (await store.TransitionAsync(appointmentId, AppointmentStatus.Completed, new Transition(byUserId, "completed", reason, at, durationSeconds), cancellationToken) is not null)
         {
             await audit.RecordAsync(new AuditEvent(AuditActions.Update, "Appointment", appointmentId.ToString(), byUserId, null, null,
                 Details: new Dictionary<string, string> { ["status"] = "completed" }), cancellationToken);

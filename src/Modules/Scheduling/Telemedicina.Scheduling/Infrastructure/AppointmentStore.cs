@@ -26,6 +26,14 @@ internal sealed class AppointmentRow
 
     public int? DurationSeconds { get; init; }
 
+    public DateTimeOffset? CancelledAt { get; init; }
+
+    public string? CancelReason { get; init; }
+
+    public string? NoShowParty { get; init; }
+
+    public Guid? RescheduledFrom { get; init; }
+
     public AppointmentStatus StatusValue => AppointmentStatusNames.Parse(Status);
 }
 
@@ -45,6 +53,9 @@ internal sealed class HistoryRow
     public string? Why { get; init; }
 }
 
+/// <summary>Who did a status change, what it was called in the history, and its side data.</summary>
+internal sealed record Transition(Guid? ByUserId, string What, string? Why, DateTimeOffset At, int? DurationSeconds = null, string? NoShowParty = null);
+
 /// <summary>Why a booking insert was refused by the database.</summary>
 internal enum BookingConflict
 {
@@ -56,7 +67,8 @@ internal enum BookingConflict
 /// <summary>Appointments and their history. Every status change writes history in the same transaction.</summary>
 internal sealed class AppointmentStore(NpgsqlDataSource db)
 {
-    private const string Columns = "id, doctor_id, patient_id, starts_at, ends_at, status, reason, created_at, duration_seconds";
+    private const string Columns =
+        "id, doctor_id, patient_id, starts_at, ends_at, status, reason, created_at, duration_seconds, cancelled_at, cancel_reason, no_show_party, rescheduled_from";
 
     public async Task<BookingConflict> InsertAsync(AppointmentRow row, DateTimeOffset blockedFrom, DateTimeOffset blockedUntil, CancellationToken cancellationToken)
     {
@@ -122,34 +134,86 @@ internal sealed class AppointmentStore(NpgsqlDataSource db)
         return rows.ToList();
     }
 
-    /// <summary>Moves an appointment from one of <paramref name="from"/> to <paramref name="to"/>; false if it was in none of them.</summary>
-    public async Task<bool> TransitionAsync(
-        Guid id, IReadOnlyCollection<AppointmentStatus> from, AppointmentStatus to, Guid? byUserId, string what, string? why,
-        DateTimeOffset at, int? durationSeconds, CancellationToken cancellationToken)
+    /// <summary>
+    /// Moves an appointment to <paramref name="to"/> if <see cref="AppointmentLifecycle"/> allows it from its
+    /// current status; returns the previous status on success, null (and changes nothing) otherwise.
+    /// </summary>
+    public async Task<AppointmentStatus?> TransitionAsync(Guid id, AppointmentStatus to, Transition change, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        var previous = await connection.QuerySingleOrDefaultAsync<string>(
-            "SELECT status FROM scheduling.appointments WHERE id = @id FOR UPDATE", new { id }, tx);
-        if (previous is null || !from.Contains(AppointmentStatusNames.Parse(previous)))
+        var previous = await TransitionAsync(connection, tx, id, to, change);
+        if (previous is not null)
         {
-            return false;
+            await tx.CommitAsync(cancellationToken);
+        }
+
+        return previous;
+    }
+
+    /// <summary>
+    /// Reschedules in one transaction: the old appointment is cancelled and the new one inserted with a
+    /// link back to it. If the new slot is taken, nothing changes.
+    /// </summary>
+    public async Task<(BookingConflict Conflict, bool Moved)> RescheduleAsync(
+        Guid oldId, AppointmentRow replacement, DateTimeOffset blockedFrom, DateTimeOffset blockedUntil, Guid byUserId, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        var previous = await TransitionAsync(connection, tx, oldId, AppointmentStatus.Cancelled,
+            new Transition(byUserId, "rescheduled", "rescheduled to " + replacement.StartsAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture), at));
+        if (previous is null)
+        {
+            return (BookingConflict.None, false);
+        }
+
+        try
+        {
+            await connection.ExecuteAsync(
+                """
+                INSERT INTO scheduling.appointments (id, doctor_id, patient_id, starts_at, ends_at, blocked_from, blocked_until, status, reason,
+                                                     created_at, updated_at, rescheduled_from)
+                VALUES (@Id, @DoctorId, @PatientId, @StartsAt, @EndsAt, @blockedFrom, @blockedUntil, 'scheduled', @Reason, @CreatedAt, @CreatedAt, @oldId)
+                """,
+                new { replacement.Id, replacement.DoctorId, replacement.PatientId, replacement.StartsAt, replacement.EndsAt, blockedFrom, blockedUntil, replacement.Reason, replacement.CreatedAt, oldId },
+                tx);
+            await InsertHistoryAsync(connection, tx, replacement.Id, at, byUserId, "booked", null, "scheduled", "rescheduled from " + oldId);
+            await tx.CommitAsync(cancellationToken);
+            return (BookingConflict.None, true);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ExclusionViolation)
+        {
+            await tx.RollbackAsync(cancellationToken);
+            return (e.ConstraintName == "appointments_no_patient_overlap" ? BookingConflict.PatientBusy : BookingConflict.DoctorBusy, false);
+        }
+    }
+
+    private static async Task<AppointmentStatus?> TransitionAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid id, AppointmentStatus to, Transition change)
+    {
+        var previousName = await connection.QuerySingleOrDefaultAsync<string>(
+            "SELECT status FROM scheduling.appointments WHERE id = @id FOR UPDATE", new { id }, tx);
+        if (previousName is null || !AppointmentLifecycle.CanMove(AppointmentStatusNames.Parse(previousName), to))
+        {
+            return null;
         }
 
         var toName = AppointmentStatusNames.ToName(to);
         await connection.ExecuteAsync(
             """
-            UPDATE scheduling.appointments SET status = @toName, updated_at = @at,
-                started_at = CASE WHEN @toName = 'inProgress' THEN @at ELSE started_at END,
-                completed_at = CASE WHEN @toName = 'completed' THEN @at ELSE completed_at END,
-                duration_seconds = COALESCE(@durationSeconds, duration_seconds)
+            UPDATE scheduling.appointments SET status = @toName, updated_at = @At,
+                started_at = CASE WHEN @toName = 'inProgress' THEN @At ELSE started_at END,
+                completed_at = CASE WHEN @toName = 'completed' THEN @At ELSE completed_at END,
+                cancelled_at = CASE WHEN @toName = 'cancelled' THEN @At ELSE cancelled_at END,
+                cancelled_by = CASE WHEN @toName = 'cancelled' THEN @ByUserId ELSE cancelled_by END,
+                cancel_reason = CASE WHEN @toName = 'cancelled' THEN @Why ELSE cancel_reason END,
+                duration_seconds = COALESCE(@DurationSeconds, duration_seconds),
+                no_show_party = COALESCE(@NoShowParty, no_show_party)
             WHERE id = @id
             """,
-            new { id, toName, at, durationSeconds },
+            new { id, toName, change.At, change.ByUserId, change.Why, change.DurationSeconds, change.NoShowParty },
             tx);
-        await InsertHistoryAsync(connection, tx, id, at, byUserId, what, previous, toName, why);
-        await tx.CommitAsync(cancellationToken);
-        return true;
+        await InsertHistoryAsync(connection, tx, id, change.At, change.ByUserId, change.What, previousName, toName, change.Why);
+        return AppointmentStatusNames.Parse(previousName);
     }
 
     public async Task AppendHistoryAsync(Guid id, DateTimeOffset at, Guid? byUserId, string what, string? why, CancellationToken cancellationToken)

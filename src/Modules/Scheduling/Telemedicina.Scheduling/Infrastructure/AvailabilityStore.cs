@@ -62,6 +62,32 @@ internal sealed class AvailabilityStore(NpgsqlDataSource db, TimeProvider clock)
         return dates.ToHashSet();
     }
 
+    public async Task<IReadOnlyList<BlockedDate>> ListBlockedAsync(Guid doctorId, DateOnly from, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<BlockedDate>(
+            "SELECT date, reason FROM scheduling.blocked_dates WHERE doctor_id = @doctorId AND date >= @from ORDER BY date",
+            new { doctorId, from });
+        return rows.ToList();
+    }
+
+    public async Task AddBlockedAsync(Guid doctorId, DateOnly date, string? reason, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(
+            """
+            INSERT INTO scheduling.blocked_dates (doctor_id, date, reason, created_at) VALUES (@doctorId, @date, @reason, @now)
+            ON CONFLICT (doctor_id, date) DO UPDATE SET reason = excluded.reason
+            """,
+            new { doctorId, date, reason, now = clock.GetUtcNow() });
+    }
+
+    public async Task<bool> RemoveBlockedAsync(Guid doctorId, DateOnly date, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync("DELETE FROM scheduling.blocked_dates WHERE doctor_id = @doctorId AND date = @date", new { doctorId, date }) == 1;
+    }
+
     private sealed class AvailabilityRow
     {
         public Guid DoctorId { get; init; }
@@ -89,4 +115,12 @@ internal sealed class AvailabilityStore(NpgsqlDataSource db, TimeProvider clock)
 
         public int EndMinute { get; init; }
     }
+}
+
+/// <summary>A day the doctor does not work.</summary>
+internal sealed class BlockedDate
+{
+    public DateOnly Date { get; init; }
+
+    public string? Reason { get; init; }
 }

@@ -18,6 +18,12 @@ internal abstract record BookingResult
 
     /// <summary>The slot was taken meanwhile: 409 with the next free slots.</summary>
     public sealed record Taken(string Detail, IReadOnlyList<Slot> Alternatives) : BookingResult;
+
+    /// <summary>No such appointment for this caller: 404.</summary>
+    public sealed record NotFound : BookingResult;
+
+    /// <summary>The appointment is not in a state that allows this: 409.</summary>
+    public sealed record WrongState(string Detail) : BookingResult;
 }
 
 /// <summary>Slot queries and bookings, with every rule checked here and double booking refused by the database.</summary>
@@ -26,6 +32,7 @@ internal sealed class Booking(
     AppointmentStore appointments,
     IUserDirectory directory,
     IConsentRegistry consents,
+    Notifications notifications,
     IOptions<SchedulingSettings> settings,
     TimeProvider clock)
 {
@@ -84,6 +91,7 @@ internal sealed class Booking(
             row, slot.StartsAt.AddMinutes(-rules.BufferBeforeMinutes), slot.EndsAt.AddMinutes(rules.BufferAfterMinutes), cancellationToken);
         if (conflict == BookingConflict.None)
         {
+            await notifications.EnqueueAsync(row.Id, NotificationKinds.Booked, doctorId, cancellationToken);
             return new BookingResult.Booked(row);
         }
 
@@ -91,6 +99,113 @@ internal sealed class Booking(
         return new BookingResult.Taken(
             conflict == BookingConflict.PatientBusy ? "Você já tem uma consulta nesse horário." : "Este horário acabou de ser reservado.",
             alternatives);
+    }
+
+    /// <summary>
+    /// Cancels a scheduled appointment. Patients until <see cref="SchedulingSettings.CancelBefore"/> before the
+    /// start; doctors and admins any time, with a reason. The other party is notified.
+    /// </summary>
+    public async Task<BookingResult> CancelAsync(Guid appointmentId, Guid byUserId, bool asAdmin, string? reason, CancellationToken cancellationToken)
+    {
+        var row = await appointments.FindAsync(appointmentId, cancellationToken);
+        var isAdmin = asAdmin;
+        if (row is null || (!isAdmin && row.PatientId != byUserId && row.DoctorId != byUserId))
+        {
+            return new BookingResult.NotFound();
+        }
+
+        if (row.StatusValue != Contracts.AppointmentStatus.Scheduled)
+        {
+            return new BookingResult.WrongState("Só consultas agendadas podem ser canceladas.");
+        }
+
+        var now = clock.GetUtcNow();
+        var byPatient = !isAdmin && row.PatientId == byUserId;
+        if (byPatient && now > row.StartsAt - settings.Value.CancelBefore)
+        {
+            return new BookingResult.Unprocessable(
+                $"O paciente pode cancelar até {settings.Value.CancelBefore.TotalHours:0.#} h antes do início. Fale com o médico.");
+        }
+
+        if (!byPatient && string.IsNullOrWhiteSpace(reason))
+        {
+            return new BookingResult.Unprocessable("Informe o motivo do cancelamento.");
+        }
+
+        var done = await appointments.TransitionAsync(appointmentId, Contracts.AppointmentStatus.Cancelled,
+            new Transition(byUserId, isAdmin ? "cancelled-by-admin" : "cancelled", reason?.Trim(), now), cancellationToken);
+        if (done is null)
+        {
+            return new BookingResult.WrongState("Só consultas agendadas podem ser canceladas.");
+        }
+
+        foreach (var party in new[] { row.PatientId, row.DoctorId }.Where(p => p != byUserId))
+        {
+            await notifications.EnqueueAsync(appointmentId, NotificationKinds.Cancelled, party, cancellationToken);
+        }
+
+        return new BookingResult.Booked((await appointments.FindAsync(appointmentId, cancellationToken))!);
+    }
+
+    /// <summary>Moves a patient's appointment to another slot of the same doctor: cancel + rebook in one transaction.</summary>
+    public async Task<BookingResult> RescheduleAsync(Guid appointmentId, Guid patientId, DateTimeOffset startsAt, CancellationToken cancellationToken)
+    {
+        var row = await appointments.FindAsync(appointmentId, cancellationToken);
+        if (row is null || row.PatientId != patientId)
+        {
+            return new BookingResult.NotFound();
+        }
+
+        if (row.StatusValue != Contracts.AppointmentStatus.Scheduled)
+        {
+            return new BookingResult.WrongState("Só consultas agendadas podem ser remarcadas.");
+        }
+
+        var now = clock.GetUtcNow();
+        if (now > row.StartsAt - settings.Value.CancelBefore)
+        {
+            return new BookingResult.Unprocessable($"Remarcações até {settings.Value.CancelBefore.TotalHours:0.#} h antes do início.");
+        }
+
+        var rules = await availability.FindAsync(row.DoctorId, cancellationToken);
+        var doctor = await directory.FindDoctorAsync(row.DoctorId, cancellationToken);
+        if (rules is null || doctor is not { Bookable: true })
+        {
+            return new BookingResult.Unprocessable("Este médico não está disponível para agendamento.");
+        }
+
+        var slot = (await ComputeAsync(rules, startsAt.AddDays(-1), startsAt.AddDays(1), withBusy: false, cancellationToken)).FirstOrDefault(s => s.StartsAt == startsAt);
+        if (slot is null)
+        {
+            return new BookingResult.Unprocessable("Horário fora da disponibilidade do médico, da antecedência mínima ou da janela de agendamento.");
+        }
+
+        var replacement = new AppointmentRow
+        {
+            Id = Guid.CreateVersion7(),
+            DoctorId = row.DoctorId,
+            PatientId = patientId,
+            StartsAt = slot.StartsAt,
+            EndsAt = slot.EndsAt,
+            Status = "scheduled",
+            Reason = row.Reason,
+            CreatedAt = now,
+        };
+        var (conflict, moved) = await appointments.RescheduleAsync(appointmentId, replacement,
+            slot.StartsAt.AddMinutes(-rules.BufferBeforeMinutes), slot.EndsAt.AddMinutes(rules.BufferAfterMinutes), patientId, now, cancellationToken);
+        if (moved)
+        {
+            await notifications.EnqueueAsync(replacement.Id, NotificationKinds.Rescheduled, row.DoctorId, cancellationToken);
+            return new BookingResult.Booked(replacement);
+        }
+
+        if (conflict == BookingConflict.None)
+        {
+            return new BookingResult.WrongState("Só consultas agendadas podem ser remarcadas.");
+        }
+
+        var alternatives = (await ComputeAsync(rules, slot.StartsAt, slot.StartsAt.AddDays(14), withBusy: true, cancellationToken)).Take(5).ToList();
+        return new BookingResult.Taken(conflict == BookingConflict.PatientBusy ? "Você já tem uma consulta nesse horário." : "Este horário acabou de ser reservado.", alternatives);
     }
 
     private async Task<IReadOnlyList<Slot>> ComputeAsync(Availability rules, DateTimeOffset from, DateTimeOffset to, bool withBusy, CancellationToken cancellationToken)

@@ -28,6 +28,10 @@ internal sealed record AppointmentView(
     string? Reason,
     int? DurationSeconds);
 
+internal sealed record CancelRequest(string? Reason);
+
+internal sealed record RescheduleRequest(string? StartsAt);
+
 internal sealed record HistoryView(DateTimeOffset At, Guid? ByUserId, string What, string? FromStatus, string? ToStatus, string? Why);
 
 internal static class AppointmentsEndpoints
@@ -38,7 +42,66 @@ internal static class AppointmentsEndpoints
         group.MapGet("/appointments", ListAsync).RequireAuthorization(Policies.Authenticated);
         group.MapGet("/appointments/{id:guid}", GetAsync).RequireAuthorization(Policies.Authenticated);
         group.MapGet("/appointments/{id:guid}/history", HistoryAsync).RequireAuthorization(Policies.Authenticated);
+        group.MapPost("/appointments/{id:guid}/cancel", CancelAsync).RequireAuthorization(Policies.Authenticated);
+        group.MapPost("/appointments/{id:guid}/reschedule", RescheduleAsync).RequireAuthorization(Policies.Patient);
     }
+
+    private static async Task<IResult> CancelAsync(
+        Guid id, CancelRequest? request, ClaimsPrincipal user, Booking booking, IUserDirectory directory, IAuditTrail audit, CancellationToken ct)
+    {
+        if (request?.Reason is { Length: > 500 })
+        {
+            return Problems.Validation(new Dictionary<string, string[]> { ["reason"] = ["Motivo deve ter no máximo 500 caracteres."] });
+        }
+
+        var me = user.GetId();
+        var role = user.FindRole() ?? "";
+        // Parties cancel here; admins cancel on behalf through the admin API.
+        var result = await booking.CancelAsync(id, me, asAdmin: false, request?.Reason, ct);
+        if (result is BookingResult.Booked cancelled)
+        {
+            await audit.RecordAsync(new AuditEvent(AuditActions.Update, "Appointment", id.ToString(), me, role, cancelled.Appointment.PatientId,
+                Details: new Dictionary<string, string> { ["status"] = "cancelled" }), ct);
+            return TypedResults.Ok((await ToViewsAsync([cancelled.Appointment], directory, ct))[0]);
+        }
+
+        return ToProblem(result);
+    }
+
+    private static async Task<IResult> RescheduleAsync(
+        Guid id, RescheduleRequest request, ClaimsPrincipal user, Booking booking, IUserDirectory directory, IAuditTrail audit, CancellationToken ct)
+    {
+        if (!QueryTime.TryParse(request.StartsAt, out var startsAt))
+        {
+            return Problems.Validation(new Dictionary<string, string[]> { ["startsAt"] = ["Horário inválido (ISO 8601)."] });
+        }
+
+        var me = user.GetId();
+        var result = await booking.RescheduleAsync(id, me, startsAt, ct);
+        if (result is BookingResult.Booked moved)
+        {
+            await audit.RecordAsync(new AuditEvent(AuditActions.Update, "Appointment", id.ToString(), me, Roles.Patient, me,
+                Details: new Dictionary<string, string> { ["status"] = "rescheduled", ["newAppointmentId"] = moved.Appointment.Id.ToString() }), ct);
+            var view = (await ToViewsAsync([moved.Appointment], directory, ct))[0];
+            return TypedResults.Created($"/api/v1/scheduling/appointments/{view.AppointmentId}", view);
+        }
+
+        return ToProblem(result);
+    }
+
+    /// <summary>Maps a refused booking action to its problem response.</summary>
+    internal static IResult ToProblem(BookingResult result) => result switch
+    {
+        BookingResult.NotFound => Problems.NotFound("Consulta não encontrada."),
+        BookingResult.WrongState wrong => Problems.Conflict(wrong.Detail),
+        BookingResult.NotAllowed notAllowed => Problems.Make(StatusCodes.Status403Forbidden, notAllowed.Type, "Operação não permitida", notAllowed.Detail),
+        BookingResult.Unprocessable unprocessable => Problems.Unprocessable(unprocessable.Detail),
+        BookingResult.Taken taken => Problems.Conflict(taken.Detail, new Dictionary<string, object?>
+        {
+            ["alternatives"] = taken.Alternatives.Select(s => new SlotView(s.StartsAt, s.EndsAt)).ToArray(),
+        }),
+        _ => throw new InvalidOperationException("Unexpected booking result."),
+    };
 
     private static async Task<Results<Created<BookedResponse>, ValidationProblem, ProblemHttpResult>> BookAsync(
         BookRequest request, ClaimsPrincipal user, Booking booking, IAuditTrail audit, CancellationToken ct)
@@ -146,7 +209,7 @@ internal static class AppointmentsEndpoints
         return TypedResults.Ok(history.Select(h => new HistoryView(h.At, h.ByUserId, h.What, h.FromStatus, h.ToStatus, h.Why)).ToArray());
     }
 
-    private static async Task<AppointmentView[]> ToViewsAsync(IReadOnlyList<AppointmentRow> rows, IUserDirectory directory, CancellationToken ct)
+    internal static async Task<AppointmentView[]> ToViewsAsync(IReadOnlyList<AppointmentRow> rows, IUserDirectory directory, CancellationToken ct)
     {
         var names = await directory.GetNamesAsync(rows.SelectMany(r => new[] { r.DoctorId, r.PatientId }).Distinct().ToList(), ct);
         return rows.Select(r => new AppointmentView(

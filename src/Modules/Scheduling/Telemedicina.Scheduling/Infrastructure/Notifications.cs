@@ -1,0 +1,136 @@
+using System.Globalization;
+using System.Net;
+using Dapper;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Telemedicina.Audit.Contracts;
+using Telemedicina.BuildingBlocks.Email;
+using Telemedicina.Identity.Contracts;
+
+namespace Telemedicina.Scheduling.Infrastructure;
+
+/// <summary>Kinds of appointment notifications.</summary>
+internal static class NotificationKinds
+{
+    public const string Reminder24h = "reminder-24h";
+    public const string Reminder1h = "reminder-1h";
+    public const string Cancelled = "cancelled";
+    public const string Rescheduled = "rescheduled";
+    public const string Booked = "booked";
+}
+
+/// <summary>
+/// The notification outbox: producing a notification twice is a no-op (unique per appointment,
+/// kind and recipient); sending claims the row first, so across silos each is delivered once,
+/// and the delivery (or the last error) is recorded on the row.
+/// </summary>
+internal sealed partial class Notifications(
+    NpgsqlDataSource db, IUserDirectory directory, IEmailSender email, IAuditTrail audit, TimeProvider clock, ILogger<Notifications> logger)
+{
+    private static readonly CultureInfo PtBr = CultureInfo.GetCultureInfo("pt-BR");
+
+    /// <summary>Queues a notification; returns true when it was not queued before.</summary>
+    public async Task<bool> EnqueueAsync(Guid appointmentId, string kind, Guid recipientId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(
+            """
+            INSERT INTO scheduling.notifications (appointment_id, kind, recipient_id, created_at)
+            VALUES (@appointmentId, @kind, @recipientId, @now)
+            ON CONFLICT (appointment_id, kind, recipient_id) DO NOTHING
+            """,
+            new { appointmentId, kind, recipientId, now = clock.GetUtcNow() }) == 1;
+    }
+
+    /// <summary>Sends up to <paramref name="max"/> pending notifications; returns how many were delivered.</summary>
+    public async Task<int> DispatchPendingAsync(int max, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        List<Pending> claimed;
+        await using (var connection = await db.OpenConnectionAsync(cancellationToken))
+        {
+            claimed = (await connection.QueryAsync<Pending>(
+                """
+                UPDATE scheduling.notifications n SET claimed_at = @now, attempts = n.attempts + 1
+                WHERE n.id IN (
+                    SELECT id FROM scheduling.notifications
+                    WHERE sent_at IS NULL AND attempts < 5 AND (claimed_at IS NULL OR claimed_at < @stale)
+                    ORDER BY id LIMIT @max FOR UPDATE SKIP LOCKED)
+                RETURNING n.id, n.appointment_id, n.kind, n.recipient_id
+                """,
+                new { now, stale = now.AddMinutes(-2), max })).ToList();
+        }
+
+        var delivered = 0;
+        foreach (var item in claimed)
+        {
+            try
+            {
+                await SendAsync(item, cancellationToken);
+                await MarkAsync(item.Id, "UPDATE scheduling.notifications SET sent_at = @now, last_error = NULL WHERE id = @id", null, cancellationToken);
+                delivered++;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogSendFailed(logger, e, item.Id);
+                await MarkAsync(item.Id, "UPDATE scheduling.notifications SET claimed_at = NULL, last_error = @error WHERE id = @id", e.GetType().Name, cancellationToken);
+            }
+        }
+
+        return delivered;
+    }
+
+    private async Task SendAsync(Pending item, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var appointment = await connection.QuerySingleAsync<AppointmentRow>(
+            "SELECT id, doctor_id, patient_id, starts_at, ends_at, status, reason, created_at FROM scheduling.appointments WHERE id = @id",
+            new { id = item.AppointmentId });
+        var recipient = await directory.FindContactAsync(item.RecipientId, cancellationToken);
+        if (recipient is null)
+        {
+            return;
+        }
+
+        await audit.RecordAsync(new AuditEvent(AuditActions.Read, "UserContact", item.RecipientId.ToString(), null, "system", item.RecipientId, Purpose: "notification",
+            Details: new Dictionary<string, string> { ["kind"] = item.Kind, ["appointmentId"] = item.AppointmentId.ToString() }), cancellationToken);
+        var other = await directory.GetNamesAsync([item.RecipientId == appointment.DoctorId ? appointment.PatientId : appointment.DoctorId], cancellationToken);
+        var otherName = other.Values.FirstOrDefault() ?? "a outra parte";
+        var zone = TimeZoneInfo.TryFindSystemTimeZoneById(recipient.TimeZone ?? "America/Sao_Paulo", out var z) ? z : TimeZoneInfo.Utc;
+        var local = TimeZoneInfo.ConvertTime(appointment.StartsAt, zone);
+        var when = local.ToString("dddd, dd/MM 'às' HH:mm", PtBr);
+        var (subject, line) = item.Kind switch
+        {
+            NotificationKinds.Reminder24h => ("Lembrete: sua consulta é amanhã", $"Sua consulta com {otherName} é {when}."),
+            NotificationKinds.Reminder1h => ("Sua consulta começa em 1 hora", $"Sua consulta com {otherName} começa {when}. A sala abre alguns minutos antes."),
+            NotificationKinds.Cancelled => ("Consulta cancelada", $"A consulta com {otherName} de {when} foi cancelada."),
+            NotificationKinds.Rescheduled => ("Consulta remarcada", $"A consulta com {otherName} foi remarcada para {when}."),
+            NotificationKinds.Booked => ("Nova consulta agendada", $"{otherName} agendou uma consulta para {when}."),
+            _ => ("Atualização da sua consulta", $"Sua consulta de {when} foi atualizada."),
+        };
+        var first = recipient.FullName.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? recipient.FullName;
+        var text = $"Olá, {first}.\n\n{line}\n\nEquipe Telemedicina Para Todos";
+        var html = $"<p>Olá, {WebUtility.HtmlEncode(first)}.</p><p>{WebUtility.HtmlEncode(line)}</p><p>Equipe Telemedicina Para Todos</p>";
+        await email.SendAsync(new EmailMessage(recipient.Email, subject, text, html, null, item.Kind), cancellationToken);
+    }
+
+    private async Task MarkAsync(long id, string sql, string? error, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(sql, new { id, now = clock.GetUtcNow(), error });
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sending notification {Id} failed; it will be retried")]
+    private static partial void LogSendFailed(ILogger logger, Exception exception, long id);
+
+    private sealed class Pending
+    {
+        public long Id { get; init; }
+
+        public Guid AppointmentId { get; init; }
+
+        public string Kind { get; init; } = "";
+
+        public Guid RecipientId { get; init; }
+    }
+}

@@ -1,0 +1,248 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using Telemedicina.Testing;
+
+namespace Telemedicina.ClusterTests.Scheduling;
+
+/// <summary>Bookings under concurrency, lifecycle rules and per-resource access.</summary>
+public sealed class BookingTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task ConcurrentBookingsOfOneSlot_AcrossTwoSilos_ExactlyOneWins()
+    {
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        var doctor = await Scenario.VerifiedDoctorAsync(silo1, fixture.Admin);
+        var patients = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => Scenario.ConsentingPatientAsync(i % 2 == 0 ? silo1 : silo2)));
+        var slot = (await silo1.SlotsAsync(patients[0], doctor.Id, DateTimeOffset.UtcNow.AddHours(4), DateTimeOffset.UtcNow.AddHours(8)))[0];
+
+        // 200 requests (5 per patient), released together and spread over both silos.
+        var statuses = new ConcurrentBag<HttpStatusCode>();
+        using var start = new SemaphoreSlim(0);
+        var requests = Enumerable.Range(0, 200).Select(async i =>
+        {
+            var patient = patients[i % patients.Length];
+            var api = i % 2 == 0 ? silo1 : silo2;
+            await start.WaitAsync();
+            using var response = await api.SendAsync(HttpMethod.Post, "/api/v1/scheduling/appointments",
+                new { doctorId = doctor.Id, startsAt = TelemedicinaApi.Iso(slot.StartsAt) }, patient.AccessToken);
+            statuses.Add(response.StatusCode);
+        }).ToList();
+        start.Release(200);
+        await Task.WhenAll(requests);
+
+        Assert.Equal(1, statuses.Count(s => s == HttpStatusCode.Created));
+        Assert.Equal(199, statuses.Count(s => s == HttpStatusCode.Conflict));
+        var free = await silo2.SlotsAsync(patients[0], doctor.Id, slot.StartsAt.AddMinutes(-1), slot.StartsAt.AddMinutes(1));
+        Assert.Empty(free);
+    }
+
+    [Fact]
+    public async Task Conflict_AnswersWithNextFreeSlots()
+    {
+        using var api = fixture.Cluster.Api(0);
+        var doctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
+        var first = await Scenario.ConsentingPatientAsync(api);
+        var second = await Scenario.ConsentingPatientAsync(api);
+        var slot = (await api.SlotsAsync(first, doctor.Id, DateTimeOffset.UtcNow.AddHours(5), DateTimeOffset.UtcNow.AddHours(9)))[0];
+        await api.BookAsync(first, doctor.Id, slot.StartsAt);
+        using var taken = await api.SendAsync(HttpMethod.Post, "/api/v1/scheduling/appointments", new { doctorId = doctor.Id, startsAt = TelemedicinaApi.Iso(slot.StartsAt) }, second.AccessToken);
+        Assert.Equal(HttpStatusCode.Conflict, taken.StatusCode);
+        var body = JsonDocument.Parse(await taken.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
+        var alternatives = body.GetProperty("alternatives").EnumerateArray().ToList();
+        Assert.NotEmpty(alternatives);
+        Assert.All(alternatives, a => Assert.True(a.GetProperty("startsAt").GetDateTimeOffset() > slot.StartsAt));
+    }
+
+    [Fact]
+    public async Task OutsideAvailabilityOrNotice_Is422()
+    {
+        using var api = fixture.Cluster.Api(1);
+        var doctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
+        var patient = await Scenario.ConsentingPatientAsync(api);
+        var slot = (await api.SlotsAsync(patient, doctor.Id, DateTimeOffset.UtcNow.AddHours(5), DateTimeOffset.UtcNow.AddHours(9)))[0];
+        foreach (var when in new[] { slot.StartsAt.AddMinutes(7), DateTimeOffset.UtcNow.AddHours(-2), DateTimeOffset.UtcNow.AddDays(60) })
+        {
+            using var response = await api.SendAsync(HttpMethod.Post, "/api/v1/scheduling/appointments", new { doctorId = doctor.Id, startsAt = TelemedicinaApi.Iso(when) }, patient.AccessToken);
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task Lifecycle_IllegalTransitionsAreRefusedAndChangeNothing()
+    {
+        using var api = fixture.Cluster.Api(0);
+        var doctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
+        var patient = await Scenario.ConsentingPatientAsync(api);
+        var slots = await api.SlotsAsync(patient, doctor.Id, DateTimeOffset.UtcNow.AddHours(5), DateTimeOffset.UtcNow.AddHours(9));
+        var booked = await api.BookAsync(patient, doctor.Id, slots[0].StartsAt);
+
+        var cancelled = await api.SendAsync<Appointment>(HttpMethod.Post, $"/api/v1/scheduling/appointments/{booked.AppointmentId}/cancel", new { reason = "imprevisto" }, patient.AccessToken);
+        Assert.Equal("cancelled", cancelled.Status);
+        var history = await History(api, patient, booked.AppointmentId);
+
+        using (var again = await api.SendAsync(HttpMethod.Post, $"/api/v1/scheduling/appointments/{booked.AppointmentId}/cancel", new { reason = "de novo" }, doctor.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        }
+
+        using (var move = await api.SendAsync(HttpMethod.Post, $"/api/v1/scheduling/appointments/{booked.AppointmentId}/reschedule", new { startsAt = TelemedicinaApi.Iso(slots[1].StartsAt) }, patient.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, move.StatusCode);
+        }
+
+        using (var call = await api.SendAsync(HttpMethod.Post, "/api/v1/calls", new { appointmentId = booked.AppointmentId }, patient.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, call.StatusCode);
+        }
+
+        Assert.Equal(history.Length, (await History(api, patient, booked.AppointmentId)).Length);
+        Assert.Equal("cancelled", (await api.GetAppointmentAsync(patient, booked.AppointmentId)).Status);
+    }
+
+    [Fact]
+    public async Task Cancel_ByPatientTooLate_Is422_ByDoctorNeedsReason()
+    {
+        using var api = fixture.Cluster.Api(1);
+        var doctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
+        var patient = await Scenario.ConsentingPatientAsync(api);
+        var soon = await Scenario.BookNextSlotAsync(api, patient, doctor);
+        using (var late = await api.SendAsync(HttpMethod.Post, $"/api/v1/scheduling/appointments/{soon.AppointmentId}/cancel", new { reason = "x" }, patient.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, late.StatusCode);
+        }
+
+        using (var noReason = await api.SendAsync(HttpMethod.Post, $"/api/v1/scheduling/appointments/{soon.AppointmentId}/cancel", new { }, doctor.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, noReason.StatusCode);
+        }
+
+        var byDoctor = await api.SendAsync<Appointment>(HttpMethod.Post, $"/api/v1/scheduling/appointments/{soon.AppointmentId}/cancel", new { reason = "Emergência no hospital" }, doctor.AccessToken);
+        Assert.Equal("cancelled", byDoctor.Status);
+        await fixture.Cluster.Outbox.WaitForLinkOrMessageAsync(patient.Email, "cancelled");
+    }
+
+    [Fact]
+    public async Task Reschedule_CancelsAndRebooksInOneStep_KeepingHistory()
+    {
+        using var api = fixture.Cluster.Api(0);
+        var doctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
+        var patient = await Scenario.ConsentingPatientAsync(api);
+        var slots = await api.SlotsAsync(patient, doctor.Id, DateTimeOffset.UtcNow.AddHours(5), DateTimeOffset.UtcNow.AddHours(9));
+        var booked = await api.BookAsync(patient, doctor.Id, slots[0].StartsAt);
+        var moved = await api.SendAsync<Appointment>(HttpMethod.Post, $"/api/v1/scheduling/appointments/{booked.AppointmentId}/reschedule",
+            new { startsAt = TelemedicinaApi.Iso(slots[3].StartsAt) }, patient.AccessToken, HttpStatusCode.Created);
+        Assert.Equal(slots[3].StartsAt, moved.StartsAt);
+        Assert.Equal("cancelled", (await api.GetAppointmentAsync(patient, booked.AppointmentId)).Status);
+        var history = await History(api, patient, booked.AppointmentId);
+        Assert.Contains(history, h => h.What == "rescheduled" && h.ToStatus == "cancelled");
+        Assert.Contains(await History(api, doctor, moved.AppointmentId), h => h.What == "booked" && h.Why!.Contains(booked.AppointmentId.ToString(), StringComparison.Ordinal));
+
+        // The freed slot is bookable again; the new one is not.
+        var free = await api.SlotsAsync(patient, doctor.Id, slots[0].StartsAt.AddMinutes(-1), slots[3].StartsAt.AddMinutes(1));
+        Assert.Contains(free, s => s.StartsAt == slots[0].StartsAt);
+        Assert.DoesNotContain(free, s => s.StartsAt == slots[3].StartsAt);
+    }
+
+    [Fact]
+    public async Task Appointments_AreVisibleOnlyToTheirParties_AndAdmins()
+    {
+        using var api = fixture.Cluster.Api(1);
+        var doctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
+        var otherDoctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
+        var patient = await Scenario.ConsentingPatientAsync(api);
+        var otherPatient = await Scenario.ConsentingPatientAsync(api);
+        var booked = await Scenario.BookNextSlotAsync(api, patient, doctor);
+        var id = booked.AppointmentId;
+
+        foreach (var outsider in new[] { otherPatient, otherDoctor })
+        {
+            foreach (var (method, path, body) in new (HttpMethod, string, object?)[]
+            {
+                (HttpMethod.Get, $"/api/v1/scheduling/appointments/{id}", null),
+                (HttpMethod.Get, $"/api/v1/scheduling/appointments/{id}/history", null),
+                (HttpMethod.Post, $"/api/v1/scheduling/appointments/{id}/cancel", new { reason = "intruso" }),
+            })
+            {
+                using var response = await api.SendAsync(method, path, body, outsider.AccessToken);
+                Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            }
+
+            var own = await api.SendAsync<Appointment[]>(HttpMethod.Get, "/api/v1/scheduling/appointments", null, outsider.AccessToken);
+            Assert.DoesNotContain(own, a => a.AppointmentId == id);
+        }
+
+        using (var reschedule = await api.SendAsync(HttpMethod.Post, $"/api/v1/scheduling/appointments/{id}/reschedule", new { startsAt = TelemedicinaApi.Iso(DateTimeOffset.UtcNow.AddHours(6)) }, otherPatient.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, reschedule.StatusCode);
+        }
+
+        Assert.Equal(id, (await api.GetAppointmentAsync(doctor, id)).AppointmentId);
+        var asAdmin = await api.SendAsync<Appointment>(HttpMethod.Get, $"/api/v1/admin/appointments/{id}", null, fixture.Admin.AccessToken);
+        Assert.Equal(patient.Id, asAdmin.PatientId);
+        var page = await api.SendAsync<JsonElement>(HttpMethod.Get, $"/api/v1/admin/appointments?patientId={patient.Id}", null, fixture.Admin.AccessToken);
+        Assert.Equal(1, page.GetProperty("total").GetInt32());
+        using var patientAsAdmin = await api.SendAsync(HttpMethod.Get, $"/api/v1/admin/appointments/{id}", token: patient.AccessToken);
+        Assert.Equal(HttpStatusCode.Forbidden, patientAsAdmin.StatusCode);
+    }
+
+    [Fact]
+    public async Task DoctorInLisbon_PatientInSaoPaulo_SeeTheSameInstant()
+    {
+        using var api = fixture.Cluster.Api(0);
+        var doctor = await api.RegisterDoctorAsync();
+        await api.VerifyDoctorAsync(fixture.Admin, doctor.Id);
+        await api.SendAsync<JsonElement>(HttpMethod.Put, "/api/v1/scheduling/doctors/me/availability", new
+        {
+            timeZone = "Europe/Lisbon",
+            slotMinutes = 30,
+            weekly = Enumerable.Range(0, 7).Select(d => new { dayOfWeek = d, start = "09:00", end = "10:00" }).ToArray(),
+        }, doctor.AccessToken);
+        var patient = await Scenario.ConsentingPatientAsync(api);
+        var slots = await api.SlotsAsync(patient, doctor.Id, DateTimeOffset.UtcNow.AddDays(1), DateTimeOffset.UtcNow.AddDays(3));
+        var lisbon = TimeZoneInfo.FindSystemTimeZoneById("Europe/Lisbon");
+        Assert.All(slots, s => Assert.Contains(TimeZoneInfo.ConvertTime(s.StartsAt, lisbon).TimeOfDay, new[] { TimeSpan.FromHours(9), TimeSpan.FromHours(9.5) }));
+
+        var booked = await api.BookAsync(patient, doctor.Id, slots[0].StartsAt);
+        var seenByPatient = await api.GetAppointmentAsync(patient, booked.AppointmentId);
+        var seenByDoctor = await api.GetAppointmentAsync(doctor, booked.AppointmentId);
+        Assert.Equal(seenByDoctor.StartsAt, seenByPatient.StartsAt);
+        Assert.Equal(slots[0].StartsAt, seenByPatient.StartsAt);
+    }
+
+    [Fact]
+    public async Task BlockingADayWithAppointments_ListsThemFirst_ThenCancelsAndNotifies()
+    {
+        using var api = fixture.Cluster.Api(1);
+        var doctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
+        var patient = await Scenario.ConsentingPatientAsync(api);
+        var target = DateTimeOffset.UtcNow.AddDays(3);
+        var slots = await api.SlotsAsync(patient, doctor.Id, target, target.AddHours(2));
+        var booked = await api.BookAsync(patient, doctor.Id, slots[0].StartsAt);
+        var saoPaulo = TimeZoneInfo.FindSystemTimeZoneById("America/Sao_Paulo");
+        var localDate = TimeZoneInfo.ConvertTime(slots[0].StartsAt, saoPaulo).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+        using (var listed = await api.SendAsync(HttpMethod.Post, "/api/v1/scheduling/doctors/me/blocked-dates", new { date = localDate, reason = "Congresso" }, doctor.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, listed.StatusCode);
+            var body = JsonDocument.Parse(await listed.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
+            Assert.Equal(booked.AppointmentId, body.GetProperty("appointments")[0].GetProperty("appointmentId").GetGuid());
+        }
+
+        Assert.Equal("scheduled", (await api.GetAppointmentAsync(patient, booked.AppointmentId)).Status);
+        var blocked = await api.SendAsync<JsonElement>(HttpMethod.Post, "/api/v1/scheduling/doctors/me/blocked-dates",
+            new { date = localDate, reason = "Congresso", cancelAppointments = true }, doctor.AccessToken, HttpStatusCode.Created);
+        Assert.Equal(booked.AppointmentId, blocked.GetProperty("cancelledAppointments")[0].GetGuid());
+        Assert.Equal("cancelled", (await api.GetAppointmentAsync(patient, booked.AppointmentId)).Status);
+        Assert.Empty(await api.SlotsAsync(patient, doctor.Id, target, target.AddHours(2)));
+        await fixture.Cluster.Outbox.WaitForLinkOrMessageAsync(patient.Email, "cancelled");
+
+        using var unblock = await api.SendAsync(HttpMethod.Delete, $"/api/v1/scheduling/doctors/me/blocked-dates/{localDate}", token: doctor.AccessToken);
+        Assert.Equal(HttpStatusCode.NoContent, unblock.StatusCode);
+        Assert.NotEmpty(await api.SlotsAsync(patient, doctor.Id, target, target.AddHours(2)));
+    }
+
+    private static Task<HistoryEntry[]> History(TelemedicinaApi api, TestUser user, Guid id) =>
+        api.SendAsync<HistoryEntry[]>(HttpMethod.Get, $"/api/v1/scheduling/appointments/{id}/history", null, user.AccessToken);
+}
