@@ -1,0 +1,163 @@
+using Dapper;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+using Telemedicina.Audit;
+using Telemedicina.BuildingBlocks;
+using Telemedicina.BuildingBlocks.Database;
+using Telemedicina.BuildingBlocks.Email;
+using Telemedicina.Identity;
+using Telemedicina.Scheduling;
+using Telemedicina.Scheduling.Contracts;
+using Telemedicina.Testing;
+
+namespace Telemedicina.IntegrationTests.Scheduling;
+
+/// <summary>
+/// The scheduling jobs with a fake clock: the real modules on a real PostgreSQL, two independent
+/// instances (as on two silos) running every tick concurrently; every effect happens exactly once.
+/// </summary>
+public sealed class SchedulingJobsTests : IAsyncLifetime
+{
+    private PostgresServer? _postgres;
+    private string _connectionString = "";
+    private string _outbox = "";
+
+    public async ValueTask InitializeAsync()
+    {
+        DapperSetup.Configure();
+        _postgres = await PostgresServer.StartAsync();
+        _connectionString = await _postgres.CreateDatabaseAsync("jobs");
+        _outbox = Path.Combine(Path.GetTempPath(), "telemedicina-jobs-outbox-" + Guid.NewGuid().ToString("N")[..8]);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+
+        if (Directory.Exists(_outbox))
+        {
+            Directory.Delete(_outbox, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Jobs_WithFakeClockAndTwoInstances_DoEachThingExactlyOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var t0 = new DateTimeOffset(2026, 3, 2, 12, 0, 0, TimeSpan.Zero);
+        var clock = new FakeTimeProvider(t0);
+        using var silo1 = Build(clock);
+        using var silo2 = Build(clock);
+        await DatabaseMigrator.MigrateAsync(_connectionString, [AuditModule.Migrations, IdentityModule.Migrations, SchedulingModule.Migrations],
+            NullLogger.Instance, ct, c => IdentityModule.InitializeAsync(silo1, c));
+        var demo = await IdentityModule.SeedDemoAsync(silo1);
+
+        // Booked well ahead: due for both reminders, then a no-show. And a consultation that never ends.
+        var upcoming = await InsertAsync(demo.PatientId, demo.DoctorId, t0.AddHours(25), "scheduled", createdAt: t0);
+        var endless = await InsertAsync(demo.PatientId, demo.DoctorId, t0.AddHours(-3), "inProgress", createdAt: t0.AddDays(-2), startedAt: t0.AddHours(-3).AddMinutes(2));
+        var jobs = new[] { silo1.GetRequiredService<ISchedulingJobs>(), silo2.GetRequiredService<ISchedulingJobs>() };
+
+        async Task<JobRunSummary> TickAsync()
+        {
+            var runs = await Task.WhenAll(jobs.Select(j => j.RunDueAsync(ct)));
+            return new JobRunSummary(runs.Sum(r => r.NoShows), runs.Sum(r => r.AutoCompleted), runs.Sum(r => r.RemindersQueued), runs.Sum(r => r.NotificationsSent));
+        }
+
+        // t0: the stuck consultation (started 3 h ago, max 90 min) is completed, once.
+        Assert.Equal(new JobRunSummary(0, 1, 0, 0), await TickAsync());
+        Assert.Equal(new JobRunSummary(0, 0, 0, 0), await TickAsync());
+        Assert.Equal("completed", await StatusAsync(endless));
+
+        // 24 h before: the patient's day-before reminder, once.
+        clock.SetUtcNow(t0.AddHours(1).AddMinutes(1));
+        Assert.Equal(new JobRunSummary(0, 0, 1, 1), await TickAsync());
+        Assert.Equal(new JobRunSummary(0, 0, 0, 0), await TickAsync());
+
+        // 1 h before: patient and doctor, once each.
+        clock.SetUtcNow(t0.AddHours(24).AddMinutes(1));
+        Assert.Equal(new JobRunSummary(0, 0, 2, 2), await TickAsync());
+        Assert.Equal(new JobRunSummary(0, 0, 0, 0), await TickAsync());
+
+        // 14 min after the start nobody joined: still within the grace period.
+        clock.SetUtcNow(t0.AddHours(25).AddMinutes(14));
+        Assert.Equal(new JobRunSummary(0, 0, 0, 0), await TickAsync());
+
+        // 16 min after: a no-show of both parties, once.
+        clock.SetUtcNow(t0.AddHours(25).AddMinutes(16));
+        Assert.Equal(new JobRunSummary(1, 0, 0, 0), await TickAsync());
+        Assert.Equal(new JobRunSummary(0, 0, 0, 0), await TickAsync());
+        Assert.Equal("noShow", await StatusAsync(upcoming));
+
+        var mails = Directory.GetFiles(_outbox, "*.json").Select(File.ReadAllText).ToList();
+        Assert.Single(mails, m => m.Contains("\"kind\":\"reminder-24h\"", StringComparison.Ordinal));
+        Assert.Equal(2, mails.Count(m => m.Contains("\"kind\":\"reminder-1h\"", StringComparison.Ordinal)));
+        await using var db = new NpgsqlConnection(_connectionString);
+        Assert.Equal(1, await db.ExecuteScalarAsync<int>("SELECT count(*) FROM scheduling.appointment_history WHERE appointment_id = @upcoming AND what = 'no-show'", new { upcoming }));
+        Assert.Equal("both", await db.ExecuteScalarAsync<string>("SELECT no_show_party FROM scheduling.appointments WHERE id = @upcoming", new { upcoming }));
+        Assert.Equal(0, await db.ExecuteScalarAsync<int>("SELECT count(*) FROM scheduling.notifications WHERE sent_at IS NULL"));
+    }
+
+    [Fact]
+    public async Task NoShow_WhenOnlyTheDoctorJoined_BlamesThePatient()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var t0 = new DateTimeOffset(2026, 5, 4, 15, 0, 0, TimeSpan.Zero);
+        var clock = new FakeTimeProvider(t0);
+        using var silo = Build(clock);
+        await DatabaseMigrator.MigrateAsync(_connectionString, [AuditModule.Migrations, IdentityModule.Migrations, SchedulingModule.Migrations],
+            NullLogger.Instance, ct, c => IdentityModule.InitializeAsync(silo, c));
+        var demo = await IdentityModule.SeedDemoAsync(silo);
+        var id = await InsertAsync(demo.PatientId, demo.DoctorId, t0, "scheduled", createdAt: t0.AddHours(-2));
+        await silo.GetRequiredService<IAppointmentBook>().AppendHistoryAsync(id, demo.DoctorId, "call.joined", null, t0.AddMinutes(1), ct);
+        clock.SetUtcNow(t0.AddMinutes(20));
+        Assert.Equal(1, (await silo.GetRequiredService<ISchedulingJobs>().RunDueAsync(ct)).NoShows);
+        await using var db = new NpgsqlConnection(_connectionString);
+        Assert.Equal("patient", await db.ExecuteScalarAsync<string>("SELECT no_show_party FROM scheduling.appointments WHERE id = @id", new { id }));
+    }
+
+    private ServiceProvider Build(TimeProvider clock)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Test", DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = _connectionString,
+            ["Email:OutboxDirectory"] = _outbox,
+            ["Scheduling:MaxConsultationDuration"] = "01:30:00",
+        });
+        builder.Services.AddLogging();
+        builder.Services.AddSingleton(clock);
+        builder.Services.AddSingleton(new NodeInfo("test"));
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(_connectionString));
+        builder.Services.AddEmail(builder.Configuration);
+        builder.AddAuditModule();
+        builder.AddIdentityModule();
+        builder.AddSchedulingModule();
+        return builder.Services.BuildServiceProvider();
+    }
+
+    private async Task<Guid> InsertAsync(Guid patientId, Guid doctorId, DateTimeOffset startsAt, string status, DateTimeOffset createdAt, DateTimeOffset? startedAt = null)
+    {
+        var id = Guid.NewGuid();
+        await using var db = new NpgsqlConnection(_connectionString);
+        await db.ExecuteAsync(
+            """
+            INSERT INTO scheduling.appointments (id, doctor_id, patient_id, starts_at, ends_at, blocked_from, blocked_until, status, created_at, updated_at, started_at)
+            VALUES (@id, @doctorId, @patientId, @startsAt, @endsAt, @startsAt, @endsAt, @status, @createdAt, @createdAt, @startedAt)
+            """,
+            new { id, doctorId, patientId, startsAt, endsAt = startsAt.AddMinutes(30), status, createdAt, startedAt });
+        return id;
+    }
+
+    private async Task<string> StatusAsync(Guid id)
+    {
+        await using var db = new NpgsqlConnection(_connectionString);
+        return await db.ExecuteScalarAsync<string>("SELECT status FROM scheduling.appointments WHERE id = @id", new { id }) ?? "";
+    }
+}
