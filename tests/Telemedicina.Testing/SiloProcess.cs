@@ -71,6 +71,7 @@ public sealed class SiloProcess : IAsyncDisposable
             ["Orleans__SiloPort"] = siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Orleans__GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Node__Name"] = name,
+            ["ASPNETCORE_WEBROOT"] = Path.Combine(RepoPaths.Root, "src", "Host", "Telemedicina.Host", "wwwroot"),
             ["Logging__LogLevel__Default"] = "Information",
             ["Logging__LogLevel__Orleans"] = "Warning",
             ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",

@@ -26,6 +26,7 @@ public static class SchedulingModule
         builder.Services.AddSingleton<Booking>();
         builder.Services.AddSingleton<IAppointmentBook, AppointmentBook>();
         builder.Services.AddSingleton<Notifications>();
+        builder.Services.AddSingleton<Endpoints.Appointments.AppointmentViews>();
         builder.Services.AddSingleton<ISchedulingJobs, SchedulingJobs>();
         return builder;
     }

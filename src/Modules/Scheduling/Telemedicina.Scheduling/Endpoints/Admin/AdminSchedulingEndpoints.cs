@@ -107,7 +107,7 @@ internal static class AdminSchedulingEndpoints
 
     private static async Task<IResult> SearchAsync(
         Guid? doctorId, Guid? patientId, string? status, string? from, string? to, int? page,
-        ClaimsPrincipal user, NpgsqlDataSource db, IUserDirectory directory, IAuditTrail audit, CancellationToken ct)
+        ClaimsPrincipal user, NpgsqlDataSource db, AppointmentViews views, IAuditTrail audit, CancellationToken ct)
     {
         DateTimeOffset start = DateTimeOffset.MinValue, end = DateTimeOffset.MaxValue;
         var validation = new Validation()
@@ -140,10 +140,10 @@ internal static class AdminSchedulingEndpoints
             """, filter)).ToList();
         await audit.RecordAsync(new AuditEvent(AuditActions.Read, "AppointmentList", null, user.GetId(), Roles.Admin, patientId, Purpose: "administration",
             Details: new Dictionary<string, string> { ["count"] = rows.Count.ToString(CultureInfo.InvariantCulture) }), ct);
-        return TypedResults.Ok(new AdminAppointmentPage(await AppointmentsEndpoints.ToViewsAsync(rows, directory, ct), number, PageSize, total));
+        return TypedResults.Ok(new AdminAppointmentPage(await views.ToViewsAsync(rows, ct), number, PageSize, total));
     }
 
-    private static async Task<IResult> GetAsync(Guid id, ClaimsPrincipal user, AppointmentStore store, IUserDirectory directory, IAuditTrail audit, CancellationToken ct)
+    private static async Task<IResult> GetAsync(Guid id, ClaimsPrincipal user, AppointmentStore store, AppointmentViews views, IAuditTrail audit, CancellationToken ct)
     {
         var row = await store.FindAsync(id, ct);
         if (row is null)
@@ -152,10 +152,10 @@ internal static class AdminSchedulingEndpoints
         }
 
         await audit.RecordAsync(new AuditEvent(AuditActions.Read, "Appointment", id.ToString(), user.GetId(), Roles.Admin, row.PatientId, Purpose: "administration"), ct);
-        return TypedResults.Ok((await AppointmentsEndpoints.ToViewsAsync([row], directory, ct))[0]);
+        return TypedResults.Ok((await views.ToViewsAsync([row], ct))[0]);
     }
 
-    private static async Task<IResult> CancelAsync(Guid id, CancelRequest? request, ClaimsPrincipal user, Booking booking, IUserDirectory directory, IAuditTrail audit, CancellationToken ct)
+    private static async Task<IResult> CancelAsync(Guid id, CancelRequest? request, ClaimsPrincipal user, Booking booking, AppointmentViews views, IAuditTrail audit, CancellationToken ct)
     {
         if (request?.Reason is not { Length: >= 3 and <= 500 })
         {
@@ -170,7 +170,7 @@ internal static class AdminSchedulingEndpoints
 
         await audit.RecordAsync(new AuditEvent(AuditActions.Update, "Appointment", id.ToString(), user.GetId(), Roles.Admin, cancelled.Appointment.PatientId,
             Purpose: "administration", Details: new Dictionary<string, string> { ["status"] = "cancelled" }), ct);
-        return TypedResults.Ok((await AppointmentsEndpoints.ToViewsAsync([cancelled.Appointment], directory, ct))[0]);
+        return TypedResults.Ok((await views.ToViewsAsync([cancelled.Appointment], ct))[0]);
     }
 
     private static async Task<IResult> DailyCountsAsync(string? from, string? to, string? timeZone, NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)

@@ -26,7 +26,9 @@ internal sealed record AppointmentView(
     DateTimeOffset EndsAt,
     AppointmentStatus Status,
     string? Reason,
-    int? DurationSeconds);
+    int? DurationSeconds,
+    DateTimeOffset JoinOpensAt,
+    DateTimeOffset JoinClosesAt);
 
 internal sealed record CancelRequest(string? Reason);
 
@@ -47,7 +49,7 @@ internal static class AppointmentsEndpoints
     }
 
     private static async Task<IResult> CancelAsync(
-        Guid id, CancelRequest? request, ClaimsPrincipal user, Booking booking, IUserDirectory directory, IAuditTrail audit, CancellationToken ct)
+        Guid id, CancelRequest? request, ClaimsPrincipal user, Booking booking, AppointmentViews views, IAuditTrail audit, CancellationToken ct)
     {
         if (request?.Reason is { Length: > 500 })
         {
@@ -62,14 +64,14 @@ internal static class AppointmentsEndpoints
         {
             await audit.RecordAsync(new AuditEvent(AuditActions.Update, "Appointment", id.ToString(), me, role, cancelled.Appointment.PatientId,
                 Details: new Dictionary<string, string> { ["status"] = "cancelled" }), ct);
-            return TypedResults.Ok((await ToViewsAsync([cancelled.Appointment], directory, ct))[0]);
+            return TypedResults.Ok((await views.ToViewsAsync([cancelled.Appointment], ct))[0]);
         }
 
         return ToProblem(result);
     }
 
     private static async Task<IResult> RescheduleAsync(
-        Guid id, RescheduleRequest request, ClaimsPrincipal user, Booking booking, IUserDirectory directory, IAuditTrail audit, CancellationToken ct)
+        Guid id, RescheduleRequest request, ClaimsPrincipal user, Booking booking, AppointmentViews views, IAuditTrail audit, CancellationToken ct)
     {
         if (!QueryTime.TryParse(request.StartsAt, out var startsAt))
         {
@@ -82,7 +84,7 @@ internal static class AppointmentsEndpoints
         {
             await audit.RecordAsync(new AuditEvent(AuditActions.Update, "Appointment", id.ToString(), me, Roles.Patient, me,
                 Details: new Dictionary<string, string> { ["status"] = "rescheduled", ["newAppointmentId"] = moved.Appointment.Id.ToString() }), ct);
-            var view = (await ToViewsAsync([moved.Appointment], directory, ct))[0];
+            var view = (await views.ToViewsAsync([moved.Appointment], ct))[0];
             return TypedResults.Created($"/api/v1/scheduling/appointments/{view.AppointmentId}", view);
         }
 
@@ -139,7 +141,7 @@ internal static class AppointmentsEndpoints
     }
 
     private static async Task<Results<Ok<AppointmentView[]>, ValidationProblem>> ListAsync(
-        string? role, string? from, string? to, ClaimsPrincipal user, AppointmentStore store, IUserDirectory directory, IAuditTrail audit,
+        string? role, string? from, string? to, ClaimsPrincipal user, AppointmentStore store, AppointmentViews views, IAuditTrail audit,
         TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
@@ -177,11 +179,11 @@ internal static class AppointmentsEndpoints
         }
 
         await audit.RecordAsync(new AuditEvent(AuditActions.Read, "AppointmentList", null, me, callerRole, me, Purpose: "self-service"), ct);
-        return TypedResults.Ok(await ToViewsAsync(rows, directory, ct));
+        return TypedResults.Ok(await views.ToViewsAsync(rows, ct));
     }
 
     private static async Task<Results<Ok<AppointmentView>, ProblemHttpResult>> GetAsync(
-        Guid id, ClaimsPrincipal user, AppointmentStore store, IUserDirectory directory, IAuditTrail audit, CancellationToken ct)
+        Guid id, ClaimsPrincipal user, AppointmentStore store, AppointmentViews views, IAuditTrail audit, CancellationToken ct)
     {
         var row = await store.FindAsync(id, ct);
         var me = user.GetId();
@@ -191,7 +193,7 @@ internal static class AppointmentsEndpoints
         }
 
         await audit.RecordAsync(new AuditEvent(AuditActions.Read, "Appointment", id.ToString(), me, user.FindRole(), row.PatientId, Purpose: "care"), ct);
-        return TypedResults.Ok((await ToViewsAsync([row], directory, ct))[0]);
+        return TypedResults.Ok((await views.ToViewsAsync([row], ct))[0]);
     }
 
     private static async Task<Results<Ok<HistoryView[]>, ProblemHttpResult>> HistoryAsync(
@@ -207,13 +209,5 @@ internal static class AppointmentsEndpoints
         var history = await store.HistoryAsync(id, ct);
         await audit.RecordAsync(new AuditEvent(AuditActions.Read, "AppointmentHistory", id.ToString(), me, user.FindRole(), row.PatientId, Purpose: "care"), ct);
         return TypedResults.Ok(history.Select(h => new HistoryView(h.At, h.ByUserId, h.What, h.FromStatus, h.ToStatus, h.Why)).ToArray());
-    }
-
-    internal static async Task<AppointmentView[]> ToViewsAsync(IReadOnlyList<AppointmentRow> rows, IUserDirectory directory, CancellationToken ct)
-    {
-        var names = await directory.GetNamesAsync(rows.SelectMany(r => new[] { r.DoctorId, r.PatientId }).Distinct().ToList(), ct);
-        return rows.Select(r => new AppointmentView(
-            r.Id, r.DoctorId, names.GetValueOrDefault(r.DoctorId), r.PatientId, names.GetValueOrDefault(r.PatientId),
-            r.StartsAt, r.EndsAt, r.StatusValue, r.Reason, r.DurationSeconds)).ToArray();
     }
 }

@@ -41,7 +41,7 @@ internal static class BlockedDatesEndpoints
 
     private static async Task<IResult> BlockAsync(
         BlockDateRequest request, ClaimsPrincipal user, AvailabilityStore store, AppointmentStore appointments, Booking booking,
-        IUserDirectory directory, IAuditTrail audit, CancellationToken ct)
+        IUserDirectory directory, AppointmentViews views, IAuditTrail audit, CancellationToken ct)
     {
         var validation = new Validation()
             .Require(TryParse(request.Date, out var date), "date", "Data inválida (AAAA-MM-DD).")
@@ -62,10 +62,10 @@ internal static class BlockedDatesEndpoints
 
         if (affected.Count > 0 && request.CancelAppointments != true)
         {
-            var views = await AppointmentsEndpoints.ToViewsAsync(affected, directory, ct);
+            var listed = await views.ToViewsAsync(affected, ct);
             return Problems.Conflict(
                 $"Há {affected.Count} consulta(s) neste dia. Para bloquear, confirme o cancelamento delas (os pacientes serão avisados).",
-                new Dictionary<string, object?> { ["appointments"] = views });
+                new Dictionary<string, object?> { ["appointments"] = listed });
         }
 
         var cancelled = new List<Guid>();

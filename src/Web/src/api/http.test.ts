@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { ApiError, Http } from "./http";
+import type { TokenStore } from "./session";
+import type { Tokens } from "./types";
+
+const tokens = (access: string, refresh: string): Tokens => ({
+  accessToken: access, refreshToken: refresh, expiresAt: "2030-01-01T00:00:00Z", user: { id: "u", role: "patient", fullName: "Ana" },
+});
+
+function memoryStore(initial: Tokens | null): TokenStore & { value: Tokens | null } {
+  return { value: initial, get() { return this.value; }, set(t) { this.value = t; } };
+}
+
+const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
+
+describe("Http", () => {
+  it("refreshes once on 401, retries with the new token and stores the rotated pair", async () => {
+    const seen: string[] = [];
+    const store = memoryStore(tokens("old", "r1"));
+    const http = new Http(async (url, init) => {
+      const auth = (init?.headers as Record<string, string>)["Authorization"] ?? "";
+      seen.push(`${url} ${auth}`);
+      if (url === "/api/v1/identity/refresh") return json(200, tokens("new", "r2"));
+      return auth === "Bearer new" ? json(200, { ok: true }) : json(401, { title: "Não autorizado" });
+    }, store);
+
+    expect(await http.get<{ ok: boolean }>("/api/v1/identity/me")).toEqual({ ok: true });
+    expect(seen).toEqual(["/api/v1/identity/me Bearer old", "/api/v1/identity/refresh ", "/api/v1/identity/me Bearer new"]);
+    expect(store.value?.refreshToken).toBe("r2");
+  });
+
+  it("logs out when the refresh is refused", async () => {
+    let loggedOut = false;
+    const store = memoryStore(tokens("old", "r1"));
+    const http = new Http(async (url) => (url.endsWith("/refresh") ? json(401, {}) : json(401, { detail: "expirado" })), store, () => (loggedOut = true));
+    await expect(http.get("/api/v1/identity/me")).rejects.toBeInstanceOf(ApiError);
+    expect(loggedOut).toBe(true);
+    expect(store.value).toBeNull();
+  });
+
+  it("shares one refresh between concurrent 401s", async () => {
+    let refreshes = 0;
+    const store = memoryStore(tokens("old", "r1"));
+    const http = new Http(async (url, init) => {
+      if (url.endsWith("/refresh")) {
+        refreshes++;
+        return json(200, tokens("new", "r2"));
+      }
+      return (init?.headers as Record<string, string>)["Authorization"] === "Bearer new" ? json(200, 1) : json(401, {});
+    }, store);
+    await Promise.all([http.get("/a"), http.get("/b"), http.get("/c")]);
+    expect(refreshes).toBe(1);
+  });
+
+  it("exposes problem+json field errors", async () => {
+    const http = new Http(async () => json(400, { title: "Dados inválidos", errors: { email: ["Informe um e-mail válido."] } }), memoryStore(null));
+    const error = await http.post("/x", {}).catch((e: ApiError) => e);
+    expect((error as ApiError).fieldErrors()).toEqual({ email: "Informe um e-mail válido." });
+  });
+});

@@ -1,0 +1,100 @@
+import type { Problem, Tokens } from "./types";
+import { sessionTokenStore, type TokenStore } from "./session";
+
+/** An API error carrying the problem+json body, with a message fit to show in pt-BR. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: Problem,
+  ) {
+    super(problem.detail ?? problem.title ?? `Erro ${status}`);
+  }
+
+  /** The first message of each invalid field, for forms. */
+  fieldErrors(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [field, messages] of Object.entries(this.problem.errors ?? {})) {
+      if (messages.length > 0) out[field] = messages[0]!;
+    }
+    return out;
+  }
+}
+
+export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
+
+/**
+ * JSON over fetch with the bearer token, one transparent refresh on 401 (rotating refresh
+ * tokens: the new pair replaces the old), and logout when the refresh fails.
+ */
+export class Http {
+  private refreshing: Promise<boolean> | null = null;
+
+  constructor(
+    private readonly fetcher: Fetch = (input, init) => fetch(input, init),
+    private readonly tokens: TokenStore = sessionTokenStore,
+    private readonly onLoggedOut: () => void = () => {},
+  ) {}
+
+  get<T>(path: string): Promise<T> {
+    return this.send<T>("GET", path);
+  }
+
+  post<T>(path: string, body?: unknown): Promise<T> {
+    return this.send<T>("POST", path, body);
+  }
+
+  put<T>(path: string, body?: unknown): Promise<T> {
+    return this.send<T>("PUT", path, body);
+  }
+
+  delete<T>(path: string): Promise<T> {
+    return this.send<T>("DELETE", path);
+  }
+
+  accessToken(): string {
+    return this.tokens.get()?.accessToken ?? "";
+  }
+
+  async send<T>(method: string, path: string, body?: unknown, retry = true): Promise<T> {
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const token = this.tokens.get()?.accessToken;
+    if (token) headers["Authorization"] = `Bearer ${token}`;
+    const response = await this.fetcher(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (response.status === 401 && retry && token && !path.includes("/identity/login") && (await this.refresh())) {
+      return this.send<T>(method, path, body, false);
+    }
+
+    const text = await response.text();
+    const data = text ? (JSON.parse(text) as unknown) : undefined;
+    if (!response.ok) {
+      throw new ApiError(response.status, (data as Problem | undefined) ?? { title: response.statusText, status: response.status });
+    }
+
+    return data as T;
+  }
+
+  /** Rotates the refresh token once, even when several requests hit 401 at the same time. */
+  refresh(): Promise<boolean> {
+    this.refreshing ??= this.doRefresh().finally(() => (this.refreshing = null));
+    return this.refreshing;
+  }
+
+  private async doRefresh(): Promise<boolean> {
+    const current = this.tokens.get();
+    if (!current) return false;
+    const response = await this.fetcher("/api/v1/identity/refresh", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ refreshToken: current.refreshToken }),
+    });
+    if (!response.ok) {
+      this.tokens.set(null);
+      this.onLoggedOut();
+      return false;
+    }
+
+    this.tokens.set((await response.json()) as Tokens);
+    return true;
+  }
+}

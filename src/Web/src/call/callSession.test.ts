@@ -1,0 +1,139 @@
+import { describe, expect, it } from "vitest";
+import { CallSession } from "./callSession";
+
+/** Just enough of RTCPeerConnection's signaling state machine to exercise perfect negotiation. */
+class FakePeer {
+  signalingState: RTCSignalingState = "stable";
+  connectionState = "new";
+  iceConnectionState = "new";
+  localDescription: { type: string; sdp: string } | null = null;
+  remote: { type: string; sdp: string } | null = null;
+  candidates: unknown[] = [];
+  restarts = 0;
+  onnegotiationneeded: (() => void) | null = null;
+  onicecandidate: ((e: { candidate: { toJSON(): unknown } | null }) => void) | null = null;
+  ontrack: unknown = null;
+  onconnectionstatechange: unknown = null;
+  oniceconnectionstatechange: unknown = null;
+  private offers = 0;
+
+  async setLocalDescription(): Promise<void> {
+    if (this.signalingState === "have-remote-offer") {
+      this.localDescription = { type: "answer", sdp: `v=0\r\nanswer-to ${this.remote!.sdp}` };
+      this.signalingState = "stable";
+    } else {
+      this.localDescription = { type: "offer", sdp: `v=0\r\noffer-${++this.offers}` };
+      this.signalingState = "have-local-offer";
+    }
+  }
+
+  async setRemoteDescription(description: { type: string; sdp: string }): Promise<void> {
+    if (description.type === "offer") {
+      // A polite peer in have-local-offer rolls back implicitly.
+      this.signalingState = "have-remote-offer";
+    } else {
+      if (this.signalingState !== "have-local-offer") throw new Error("answer in wrong state");
+      this.signalingState = "stable";
+    }
+    this.remote = description;
+  }
+
+  async addIceCandidate(candidate: unknown): Promise<void> {
+    if (!this.remote) throw new Error("no remote description");
+    this.candidates.push(candidate);
+  }
+
+  addTrack(): void {}
+
+  restartIce(): void {
+    this.restarts++;
+  }
+
+  close(): void {}
+}
+
+function session(polite: boolean) {
+  const peer = new FakePeer();
+  const sent: { kind: string; payload: string }[] = [];
+  const errors: unknown[] = [];
+  const s = new CallSession({
+    polite,
+    iceServers: [],
+    signaling: { send: async (kind, payload) => void sent.push({ kind, payload }) },
+    createPeer: () => peer as unknown as RTCPeerConnection,
+    onError: (e) => errors.push(e),
+  });
+  return { s, peer, sent, errors };
+}
+
+const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe("CallSession (perfect negotiation)", () => {
+  it("sends its offer as raw SDP starting with v=", async () => {
+    const { peer, sent } = session(false);
+    peer.onnegotiationneeded!();
+    await flush();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.kind).toBe("offer");
+    expect(sent[0]!.payload.startsWith("v=")).toBe(true);
+  });
+
+  it("sends candidates as JSON strings and skips the end-of-candidates null", async () => {
+    const { peer, sent } = session(true);
+    peer.onicecandidate!({ candidate: { toJSON: () => ({ candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host", sdpMid: "0" }) } });
+    peer.onicecandidate!({ candidate: null });
+    await flush();
+    expect(sent).toEqual([{ kind: "candidate", payload: JSON.stringify({ candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host", sdpMid: "0" }) }]);
+  });
+
+  it("polite side yields on glare: rolls back its offer and answers the other one", async () => {
+    const { s, peer, sent } = session(true);
+    peer.onnegotiationneeded!();
+    await flush();
+    expect(peer.signalingState).toBe("have-local-offer");
+    await s.handleSignal({ kind: "offer", payload: "v=0\r\nremote-offer", seq: 1 });
+    expect(sent.map((m) => m.kind)).toEqual(["offer", "answer"]);
+    expect(sent[1]!.payload).toContain("answer-to v=0\r\nremote-offer");
+    expect(peer.signalingState).toBe("stable");
+  });
+
+  it("impolite side ignores a colliding offer and its candidates without errors", async () => {
+    const { s, peer, sent, errors } = session(false);
+    peer.onnegotiationneeded!();
+    await flush();
+    await s.handleSignal({ kind: "offer", payload: "v=0\r\nremote-offer", seq: 1 });
+    await s.handleSignal({ kind: "candidate", payload: JSON.stringify({ candidate: "c" }), seq: 2 });
+    expect(sent.map((m) => m.kind)).toEqual(["offer"]);
+    expect(peer.signalingState).toBe("have-local-offer");
+    expect(errors).toEqual([]);
+
+    // The polite peer then answers our offer and we settle.
+    await s.handleSignal({ kind: "answer", payload: "v=0\r\nanswer", seq: 3 });
+    expect(peer.signalingState).toBe("stable");
+    expect(s.lastSeq).toBe(3);
+  });
+
+  it("handles signals strictly in order", async () => {
+    const { s, peer } = session(true);
+    const order = [
+      s.handleSignal({ kind: "offer", payload: "v=0\r\nremote", seq: 1 }),
+      s.handleSignal({ kind: "candidate", payload: JSON.stringify({ candidate: "a" }), seq: 2 }),
+      s.handleSignal({ kind: "candidate", payload: JSON.stringify({ candidate: "b" }), seq: 3 }),
+    ];
+    await Promise.all(order);
+    expect(peer.candidates).toEqual([{ candidate: "a" }, { candidate: "b" }]);
+  });
+
+  it("restarts ICE when asked by the other side or after a reconnect with failed media", async () => {
+    const { s, peer } = session(true);
+    await s.handleSignal({ kind: "restart", payload: "", seq: 1 });
+    expect(peer.restarts).toBe(1);
+    peer.iceConnectionState = "failed";
+    s.recoverAfterReconnect();
+    expect(peer.restarts).toBe(2);
+    peer.iceConnectionState = "connected";
+    s.recoverAfterReconnect();
+    expect(peer.restarts).toBe(2);
+    expect(s.iceRestarts).toBe(2);
+  });
+});

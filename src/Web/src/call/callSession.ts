@@ -1,0 +1,223 @@
+import type { IceServerConfig, SignalMessage } from "../api/types";
+
+/** Sends a signaling message to the other party (through the hub; the room decides the recipient). */
+export interface SignalingPort {
+  send(kind: SignalMessage["kind"], payload: string): Promise<void>;
+}
+
+export interface CallSessionOptions {
+  /** Perfect negotiation role: the polite side (patient) yields when both offer at once. */
+  polite: boolean;
+  iceServers: IceServerConfig[];
+  relayOnly?: boolean;
+  signaling: SignalingPort;
+  createPeer?: (config: RTCConfiguration) => RTCPeerConnection;
+  onRemoteStream?: (stream: MediaStream) => void;
+  onStateChange?: (state: RTCPeerConnectionState) => void;
+  onError?: (error: unknown) => void;
+}
+
+export interface CallStats {
+  connectionState: string;
+  iceConnectionState: string;
+  framesDecoded: number;
+  audioSamplesReceived: number;
+  localCandidateType: string | null;
+  remoteCandidateType: string | null;
+  iceRestarts: number;
+  lastSeq: number;
+  roundTripTimeMs: number | null;
+  packetsLost: number;
+  jitterMs: number | null;
+}
+
+/**
+ * One WebRTC peer connection, negotiated with the "perfect negotiation" pattern so that either
+ * side may (re)negotiate at any time: glare is resolved by roles, not by luck. Signals are
+ * handled strictly one after another. ICE is restarted when the connection fails (a network
+ * change on a phone, or the other browser's silo died and it came back through another one).
+ */
+export class CallSession {
+  readonly pc: RTCPeerConnection;
+  iceRestarts = 0;
+  lastSeq = 0;
+  private makingOffer = false;
+  private ignoreOffer = false;
+  private settingRemoteAnswer = false;
+  private queue: Promise<void> = Promise.resolve();
+  private disconnectedTimer: ReturnType<typeof setTimeout> | null = null;
+  private closed = false;
+
+  constructor(private readonly options: CallSessionOptions) {
+    const config: RTCConfiguration = {
+      iceServers: options.iceServers.map((s) => ({ urls: s.urls, username: s.username ?? undefined, credential: s.credential ?? undefined })),
+      iceTransportPolicy: options.relayOnly ? "relay" : "all",
+    };
+    this.pc = (options.createPeer ?? ((c) => new RTCPeerConnection(c)))(config);
+    this.pc.onnegotiationneeded = () => void this.negotiate();
+    this.pc.onicecandidate = ({ candidate }) => {
+      // A null candidate only marks the end of gathering; nothing to send.
+      if (candidate) void this.options.signaling.send("candidate", JSON.stringify(candidate.toJSON())).catch((e) => this.options.onError?.(e));
+    };
+    this.pc.ontrack = ({ streams }) => {
+      if (streams[0]) this.options.onRemoteStream?.(streams[0]);
+    };
+    this.pc.onconnectionstatechange = () => this.options.onStateChange?.(this.pc.connectionState);
+    this.pc.oniceconnectionstatechange = () => this.watchIce();
+  }
+
+  get polite(): boolean {
+    return this.options.polite;
+  }
+
+  /** Adds the local camera and microphone; negotiation starts from here. */
+  attachLocalStream(stream: MediaStream): void {
+    for (const track of stream.getTracks()) this.pc.addTrack(track, stream);
+  }
+
+  /** Handles one signal from the other party, after every earlier one. */
+  handleSignal(message: Pick<SignalMessage, "kind" | "payload" | "seq">): Promise<void> {
+    this.queue = this.queue.then(() => this.process(message)).catch((e) => this.options.onError?.(e));
+    return this.queue;
+  }
+
+  /** Renegotiates with fresh ICE candidates (both sides can call it; the roles sort out glare). */
+  restartIce(): void {
+    if (this.closed) return;
+    this.iceRestarts++;
+    this.pc.restartIce();
+  }
+
+  /** After the signaling connection came back: if media is not flowing, restart ICE. */
+  recoverAfterReconnect(): void {
+    const state = this.pc.iceConnectionState;
+    if (state === "failed" || state === "disconnected") this.restartIce();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.disconnectedTimer) clearTimeout(this.disconnectedTimer);
+    this.pc.close();
+  }
+
+  async stats(): Promise<CallStats> {
+    const report = await this.pc.getStats();
+    let framesDecoded = 0;
+    let audioSamplesReceived = 0;
+    let packetsLost = 0;
+    let jitter: number | null = null;
+    let selectedPairId: string | null = null;
+    const pairs = new Map<string, Record<string, unknown>>();
+    const candidates = new Map<string, Record<string, unknown>>();
+    report.forEach((entry: Record<string, unknown>) => {
+      switch (entry["type"]) {
+        case "inbound-rtp":
+          if (entry["kind"] === "video") framesDecoded += Number(entry["framesDecoded"] ?? 0);
+          if (entry["kind"] === "audio") {
+            audioSamplesReceived += Number(entry["totalSamplesReceived"] ?? 0);
+            if (typeof entry["jitter"] === "number") jitter = (entry["jitter"] as number) * 1000;
+          }
+          packetsLost += Number(entry["packetsLost"] ?? 0);
+          break;
+        case "transport":
+          if (typeof entry["selectedCandidatePairId"] === "string") selectedPairId = entry["selectedCandidatePairId"] as string;
+          break;
+        case "candidate-pair":
+          pairs.set(entry["id"] as string, entry);
+          break;
+        case "local-candidate":
+        case "remote-candidate":
+          candidates.set(entry["id"] as string, entry);
+          break;
+      }
+    });
+    const pair =
+      (selectedPairId ? pairs.get(selectedPairId) : undefined) ??
+      [...pairs.values()].find((p) => p["nominated"] === true && p["state"] === "succeeded");
+    const local = pair ? candidates.get(pair["localCandidateId"] as string) : undefined;
+    const remote = pair ? candidates.get(pair["remoteCandidateId"] as string) : undefined;
+    const rtt = pair && typeof pair["currentRoundTripTime"] === "number" ? (pair["currentRoundTripTime"] as number) * 1000 : null;
+    return {
+      connectionState: this.pc.connectionState,
+      iceConnectionState: this.pc.iceConnectionState,
+      framesDecoded,
+      audioSamplesReceived,
+      localCandidateType: (local?.["candidateType"] as string | undefined) ?? null,
+      remoteCandidateType: (remote?.["candidateType"] as string | undefined) ?? null,
+      iceRestarts: this.iceRestarts,
+      lastSeq: this.lastSeq,
+      roundTripTimeMs: rtt,
+      packetsLost,
+      jitterMs: jitter,
+    };
+  }
+
+  private async negotiate(): Promise<void> {
+    try {
+      this.makingOffer = true;
+      await this.pc.setLocalDescription();
+      const sdp = this.pc.localDescription?.sdp;
+      if (sdp) await this.options.signaling.send("offer", sdp);
+    } catch (e) {
+      this.options.onError?.(e);
+    } finally {
+      this.makingOffer = false;
+    }
+  }
+
+  private async process(message: Pick<SignalMessage, "kind" | "payload" | "seq">): Promise<void> {
+    if (this.closed) return;
+    this.lastSeq = Math.max(this.lastSeq, message.seq);
+    switch (message.kind) {
+      case "offer":
+      case "answer":
+        await this.describe({ type: message.kind, sdp: message.payload });
+        break;
+      case "candidate":
+        try {
+          await this.pc.addIceCandidate(JSON.parse(message.payload) as RTCIceCandidateInit);
+        } catch (e) {
+          // Candidates of an offer we chose to ignore are expected to fail.
+          if (!this.ignoreOffer) throw e;
+        }
+        break;
+      case "restart":
+        this.restartIce();
+        break;
+      case "bye":
+        break;
+    }
+  }
+
+  private async describe(description: RTCSessionDescriptionInit): Promise<void> {
+    const readyForOffer = !this.makingOffer && (this.pc.signalingState === "stable" || this.settingRemoteAnswer);
+    const collision = description.type === "offer" && !readyForOffer;
+    this.ignoreOffer = !this.options.polite && collision;
+    if (this.ignoreOffer) return;
+    this.settingRemoteAnswer = description.type === "answer";
+    await this.pc.setRemoteDescription(description); // a polite peer rolls back its own offer implicitly
+    this.settingRemoteAnswer = false;
+    if (description.type === "offer") {
+      await this.pc.setLocalDescription();
+      const sdp = this.pc.localDescription?.sdp;
+      if (sdp) await this.options.signaling.send("answer", sdp);
+    }
+  }
+
+  // "failed" restarts at once; "disconnected" gets a few seconds to heal on its own first.
+  private watchIce(): void {
+    const state = this.pc.iceConnectionState;
+    if (this.disconnectedTimer) {
+      clearTimeout(this.disconnectedTimer);
+      this.disconnectedTimer = null;
+    }
+
+    if (state === "failed") {
+      this.restartIce();
+    } else if (state === "disconnected") {
+      this.disconnectedTimer = setTimeout(() => {
+        if (this.pc.iceConnectionState === "disconnected") this.restartIce();
+      }, 4000);
+    }
+  }
+}

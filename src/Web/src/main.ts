@@ -1,0 +1,81 @@
+import "./styles.css";
+import { App } from "./app";
+import { h } from "./ui/dom";
+import { renderLogin } from "./pages/login";
+import { renderRegister } from "./pages/register";
+import { renderConfirmEmail, renderForgotPassword, renderResetPassword } from "./pages/account";
+import { renderPatient } from "./pages/patient";
+import { renderDoctor } from "./pages/doctor";
+import { renderRoom } from "./pages/room";
+import { renderProfile } from "./pages/profile";
+import { renderPrivacy } from "./pages/privacy";
+import { installIncomingCalls } from "./pages/incomingCalls";
+
+type Cleanup = (() => void) | void;
+type Page = (app: App, params: URLSearchParams, arg: string) => Cleanup | Promise<Cleanup>;
+
+const app = new App();
+const routes: Record<string, { page: Page; auth: boolean }> = {
+  login: { page: renderLogin, auth: false },
+  cadastro: { page: renderRegister, auth: false },
+  "confirmar-email": { page: renderConfirmEmail, auth: false },
+  "esqueci-senha": { page: renderForgotPassword, auth: false },
+  "redefinir-senha": { page: renderResetPassword, auth: false },
+  paciente: { page: renderPatient, auth: true },
+  medico: { page: renderDoctor, auth: true },
+  consulta: { page: renderRoom, auth: true },
+  perfil: { page: renderProfile, auth: true },
+  privacidade: { page: renderPrivacy, auth: true },
+};
+
+let cleanup: Cleanup;
+
+async function route(): Promise<void> {
+  const hash = location.hash.replace(/^#\/?/, "");
+  const [path = "", query = ""] = hash.split("?");
+  const [name = "", arg = ""] = path.split("/");
+  const target = routes[name];
+  if (!target) {
+    app.go(app.home());
+    return;
+  }
+
+  if (target.auth && !app.user) {
+    app.go("#/login");
+    return;
+  }
+
+  if (typeof cleanup === "function") cleanup();
+  renderNav();
+  cleanup = await target.page(app, new URLSearchParams(query), decodeURIComponent(arg));
+}
+
+function renderNav(): void {
+  const nav = document.getElementById("nav")!;
+  const user = app.user;
+  if (!user) {
+    nav.replaceChildren(h("a", { href: "#/login" }, "Entrar"), h("a", { href: "#/cadastro" }, "Criar conta"));
+    return;
+  }
+
+  const links = [
+    user.role === "patient" ? h("a", { href: "#/paciente" }, "Minhas consultas") : null,
+    user.role === "doctor" ? h("a", { href: "#/medico" }, "Agenda") : null,
+    h("a", { href: "#/perfil" }, "Perfil"),
+    h("a", { href: "#/privacidade" }, "Privacidade"),
+    h("button", { type: "button", class: "link", "data-testid": "logout", onclick: () => void app.signOut() }, "Sair"),
+  ];
+  nav.replaceChildren(h("span", { class: "who" }, user.fullName), ...links.filter((l) => l !== null));
+}
+
+// Debug and test handle (documented in docs/testing.md): the active call session and the hub state.
+window.telemedicina = { hubState: () => app.hub.connectionState };
+
+app.hub.onStatus((status) => {
+  if (status === "reconnecting") app.banner("Conexão instável — reconectando...");
+  else app.banner(null);
+});
+installIncomingCalls(app);
+if (app.user) void app.hub.start();
+window.addEventListener("hashchange", () => void route());
+void route();

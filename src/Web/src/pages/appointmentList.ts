@@ -1,0 +1,68 @@
+import type { App } from "../app";
+import { ApiError } from "../api/http";
+import type { Appointment, CallState } from "../api/types";
+import { h, message } from "../ui/dom";
+import { formatDateTime, formatTime, statusLabels } from "../ui/format";
+
+export interface AppointmentWithWindow extends Appointment {
+  joinOpensAt: string;
+  joinClosesAt: string;
+}
+
+/** One appointment row with the actions its viewer may take. */
+export function appointmentItem(app: App, a: AppointmentWithWindow, role: "patient" | "doctor", onChanged: () => void, onReschedule?: (a: AppointmentWithWindow) => void): HTMLElement {
+  const other = role === "patient" ? a.doctorName : a.patientName;
+  const status = h("div", { class: "status" });
+  const actions = h("div", { class: "actions" });
+  const live = a.status === "scheduled" || a.status === "inProgress";
+  const now = Date.now();
+  if (role === "patient" && live) {
+    if (now < Date.parse(a.joinOpensAt)) {
+      actions.append(h("span", { class: "room-opens", "data-testid": "room-opens" }, `A sala abre às ${formatTime(a.joinOpensAt)}`));
+    }
+
+    if (now <= Date.parse(a.joinClosesAt)) {
+      actions.append(h("button", { type: "button", class: "primary", "data-testid": "enter-call", onclick: () => void enterCall(app, a, status) }, "Entrar na consulta"));
+    }
+  }
+
+  if (a.status === "scheduled") {
+    if (role === "patient" && onReschedule) {
+      actions.append(h("button", { type: "button", "data-testid": "reschedule", onclick: () => onReschedule(a) }, "Remarcar"));
+    }
+
+    actions.append(h("button", { type: "button", class: "danger", "data-testid": "cancel-appointment", onclick: () => void cancel(app, a, role, status, onChanged) }, "Cancelar"));
+  }
+
+  return h("li", { class: `appointment status-${a.status}`, "data-testid": "appointment-item", "data-appointment-id": a.appointmentId, "data-status": a.status },
+    h("div", { class: "when" }, formatDateTime(a.startsAt)),
+    h("div", { class: "who" }, other ?? ""),
+    h("div", { class: "badge" }, statusLabels[a.status] ?? a.status),
+    a.reason ? h("div", { class: "muted" }, a.reason) : null,
+    actions,
+    status);
+}
+
+async function enterCall(app: App, a: Appointment, status: HTMLElement): Promise<void> {
+  try {
+    const call = await app.http.post<CallState>("/api/v1/calls", { appointmentId: a.appointmentId });
+    app.go(`#/consulta/${call.roomId}`);
+  } catch (e) {
+    if (e instanceof ApiError && typeof e.problem["opensAt"] === "string") {
+      status.replaceChildren(message("info", `A sala abre às ${formatTime(e.problem["opensAt"] as string)}.`));
+    } else {
+      status.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível entrar agora."));
+    }
+  }
+}
+
+async function cancel(app: App, a: Appointment, role: string, status: HTMLElement, onChanged: () => void): Promise<void> {
+  const reason = window.prompt(role === "doctor" ? "Motivo do cancelamento (o paciente será avisado):" : "Motivo do cancelamento (opcional):", "");
+  if (reason === null) return;
+  try {
+    await app.http.post(`/api/v1/scheduling/appointments/${a.appointmentId}/cancel`, { reason });
+    onChanged();
+  } catch (e) {
+    status.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível cancelar."));
+  }
+}

@@ -1,0 +1,108 @@
+import type { App } from "../app";
+import { ApiError } from "../api/http";
+import type { Availability, WeeklyInterval } from "../api/types";
+import { field, h, message, mount, showFieldErrors } from "../ui/dom";
+import { browserTimeZone, localDate } from "../ui/format";
+import { appointmentItem, type AppointmentWithWindow } from "./appointmentList";
+
+const days: [string, string][] = [
+  ["monday", "Segunda"], ["tuesday", "Terça"], ["wednesday", "Quarta"], ["thursday", "Quinta"], ["friday", "Sexta"], ["saturday", "Sábado"], ["sunday", "Domingo"],
+];
+const zones = ["America/Sao_Paulo", "America/Manaus", "America/Belem", "America/Fortaleza", "America/Recife", "America/Cuiaba", "America/Porto_Velho",
+  "America/Rio_Branco", "America/Noronha", "Europe/Lisbon", "America/New_York", "UTC"];
+
+/** Doctor home: weekly availability, days off and the agenda (day or week). */
+export async function renderDoctor(app: App): Promise<() => void> {
+  const zone = h("select", { name: "timeZone" });
+  for (const z of new Set([browserTimeZone(), ...zones])) zone.append(h("option", { value: z }, z));
+  const slotMinutes = h("input", { type: "number", name: "slotMinutes", min: 5, max: 240, value: 30 });
+  const rows = h("div", { class: "weekly" });
+  const availabilityStatus = h("div", { class: "status" });
+  const addRow = (interval?: WeeklyInterval) => {
+    const day = h("select", { "aria-label": "Dia" }, ...days.map(([value, label]) => h("option", { value }, label)));
+    const start = h("input", { type: "time", value: interval?.start ?? "08:00", "aria-label": "Início" });
+    const end = h("input", { type: "time", value: interval?.end === "24:00" ? "23:59" : interval?.end ?? "12:00", "aria-label": "Fim" });
+    if (interval) day.value = interval.dayOfWeek;
+    const row = h("div", { class: "interval" }, day, start, end, h("button", { type: "button", class: "link", onclick: () => row.remove() }, "Remover"));
+    rows.append(row);
+  };
+  const form = h("form", { class: "card" }, h("h1", {}, "Disponibilidade"),
+    field("Fuso horário", zone), field("Duração da consulta (min)", slotMinutes),
+    h("h2", {}, "Horários semanais"), rows,
+    h("button", { type: "button", onclick: () => addRow() }, "Adicionar horário"),
+    availabilityStatus,
+    h("button", { type: "submit", class: "primary", "data-testid": "availability-save" }, "Salvar"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const weekly = [...rows.querySelectorAll(".interval")].map((row) => {
+      const [day, start, end] = row.querySelectorAll<HTMLInputElement | HTMLSelectElement>("select, input");
+      return { dayOfWeek: day!.value, start: start!.value, end: end!.value === "23:59" ? "24:00" : end!.value };
+    });
+    try {
+      await app.http.put<Availability>("/api/v1/scheduling/doctors/me/availability", { timeZone: zone.value, slotMinutes: Number(slotMinutes.value), weekly });
+      availabilityStatus.replaceChildren(message("success", "Disponibilidade salva."));
+    } catch (e) {
+      if (e instanceof ApiError) {
+        showFieldErrors(form, e.fieldErrors());
+        availabilityStatus.replaceChildren(message("error", Object.values(e.fieldErrors()).join(" ") || e.message));
+      }
+    }
+  });
+
+  const blockDate = h("input", { type: "date", name: "date" });
+  const blockReason = h("input", { name: "reason", maxlength: 500 });
+  const blockedList = h("ul", { class: "blocked" });
+  const blockStatus = h("div", { class: "status" });
+  const loadBlocked = async () => {
+    const list = await app.http.get<{ date: string; reason: string | null }[]>("/api/v1/scheduling/doctors/me/blocked-dates");
+    blockedList.replaceChildren(...list.map((b) => h("li", {}, `${b.date} ${b.reason ?? ""} `,
+      h("button", { type: "button", class: "link", onclick: async () => { await app.http.delete(`/api/v1/scheduling/doctors/me/blocked-dates/${b.date}`); await loadBlocked(); } }, "Desbloquear"))));
+  };
+  const block = async (cancelAppointments: boolean) => {
+    try {
+      await app.http.post("/api/v1/scheduling/doctors/me/blocked-dates", { date: blockDate.value, reason: blockReason.value || undefined, cancelAppointments });
+      blockStatus.replaceChildren(message("success", "Dia bloqueado."));
+      await Promise.all([loadBlocked(), loadAgenda()]);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 409 && Array.isArray(e.problem["appointments"])) {
+        const count = (e.problem["appointments"] as unknown[]).length;
+        blockStatus.replaceChildren(message("info", e.message),
+          h("button", { type: "button", class: "danger", onclick: () => void block(true) }, `Cancelar ${count} consulta(s) e bloquear`));
+      } else {
+        blockStatus.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível bloquear."));
+      }
+    }
+  };
+  const blockForm = h("div", { class: "card" }, h("h2", {}, "Dias bloqueados"), field("Data", blockDate), field("Motivo", blockReason),
+    h("button", { type: "button", onclick: () => void block(false) }, "Bloquear dia"), blockStatus, blockedList);
+
+  const view = h("select", { "aria-label": "Período" }, h("option", { value: "week" }, "Semana"), h("option", { value: "day" }, "Hoje"));
+  const agenda = h("ul", { class: "appointments" });
+  const loadAgenda = async () => {
+    const from = new Date(Date.now() - 12 * 3600 * 1000);
+    const to = new Date(Date.now() + (view.value === "day" ? 1 : 7) * 24 * 3600 * 1000);
+    const list = await app.http.get<AppointmentWithWindow[]>(`/api/v1/scheduling/appointments?role=doctor&from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`);
+    const today = localDate(new Date().toISOString(), browserTimeZone());
+    const shown = view.value === "day" ? list.filter((a) => localDate(a.startsAt, browserTimeZone()) === today) : list;
+    agenda.replaceChildren(...(shown.length === 0 ? [h("li", { class: "muted" }, "Nenhuma consulta no período.")] :
+      shown.sort((a, b) => a.startsAt.localeCompare(b.startsAt)).map((a) => appointmentItem(app, a, "doctor", () => void loadAgenda()))));
+  };
+  view.addEventListener("change", () => void loadAgenda());
+
+  mount("medico", h("div", { class: "columns" },
+    h("div", {}, h("div", { class: "card" }, h("h1", {}, "Agenda"), view, agenda), blockForm),
+    form));
+
+  try {
+    const current = await app.http.get<Availability>("/api/v1/scheduling/doctors/me/availability");
+    zone.value = current.timeZone;
+    slotMinutes.value = String(current.slotMinutes);
+    current.weekly.forEach((w) => addRow(w));
+  } catch {
+    days.slice(0, 5).forEach(([dayOfWeek]) => addRow({ dayOfWeek, start: "08:00", end: "12:00" }));
+  }
+
+  await Promise.all([loadAgenda(), loadBlocked()]);
+  const refresh = setInterval(() => void loadAgenda(), 30_000);
+  return () => clearInterval(refresh);
+}

@@ -1,0 +1,47 @@
+import type { App } from "../app";
+import { ApiError } from "../api/http";
+import type { CallRequested, CallStatusChanged } from "../api/types";
+import { h } from "../ui/dom";
+import { formatTime } from "../ui/format";
+
+/**
+ * The doctor's incoming-call panel, on every page: a patient asking to enter appears at once
+ * (whatever silo either of them is connected to) and disappears when the call is no longer ringing.
+ */
+export function installIncomingCalls(app: App): void {
+  const panel = h("aside", { class: "incoming-calls", "aria-live": "assertive", "aria-label": "Chamadas recebidas" });
+  document.body.append(panel);
+  const items = new Map<string, HTMLElement>();
+
+  const remove = (roomId: string) => {
+    items.get(roomId)?.remove();
+    items.delete(roomId);
+  };
+
+  app.hub.on<CallRequested>("CallRequested", (call) => {
+    if (app.user?.role !== "doctor" || items.has(call.roomId)) return;
+    const status = h("div", { class: "status" });
+    const act = async (action: "accept" | "reject") => {
+      try {
+        await app.http.post(`/api/v1/calls/${call.roomId}/${action}`);
+        remove(call.roomId);
+        if (action === "accept") app.go(`#/consulta/${call.roomId}`);
+      } catch (e) {
+        status.textContent = e instanceof ApiError ? e.message : "Não foi possível responder.";
+      }
+    };
+    const item = h("div", { class: "incoming-call", "data-testid": "incoming-call", "data-room-id": call.roomId },
+      h("strong", {}, `${call.from.fullName} está na sala de espera`),
+      h("span", { class: "muted" }, `desde ${formatTime(call.requestedAt)}`),
+      h("div", { class: "actions" },
+        h("button", { type: "button", class: "primary", "data-testid": "accept-call", onclick: () => void act("accept") }, "Aceitar"),
+        h("button", { type: "button", class: "danger", "data-testid": "reject-call", onclick: () => void act("reject") }, "Recusar")),
+      status);
+    items.set(call.roomId, item);
+    panel.append(item);
+  });
+
+  app.hub.on<CallStatusChanged>("CallStatusChanged", (change) => {
+    if (change.status !== "ringing") remove(change.roomId);
+  });
+}

@@ -1,0 +1,101 @@
+import type { App } from "../app";
+import { ApiError } from "../api/http";
+import type { Doctor, Slot } from "../api/types";
+import { field, h, message, mount } from "../ui/dom";
+import { browserTimeZone, formatDateTime, formatTime, groupSlotsByDay } from "../ui/format";
+import { appointmentItem, type AppointmentWithWindow } from "./appointmentList";
+
+/** Patient home: find a doctor, pick a slot in your own time zone, and your appointments. */
+export async function renderPatient(app: App): Promise<() => void> {
+  const search = h("input", { type: "search", name: "q", placeholder: "Nome ou especialidade", "data-testid": "doctor-search" });
+  const doctors = h("ul", { class: "doctors" });
+  const booking = h("div", { class: "booking" });
+  const mine = h("ul", { class: "appointments" });
+  const status = h("div", { class: "status" });
+  let rescheduling: AppointmentWithWindow | null = null;
+
+  const loadAppointments = async () => {
+    try {
+      const list = await app.http.get<AppointmentWithWindow[]>("/api/v1/scheduling/appointments?role=patient");
+      mine.replaceChildren(...(list.length === 0 ? [h("li", { class: "muted" }, "Nenhuma consulta ainda.")] :
+        list.sort((a, b) => b.startsAt.localeCompare(a.startsAt)).map((a) => appointmentItem(app, a, "patient", () => void loadAppointments(), (chosen) => {
+          rescheduling = chosen;
+          void showSlots({ doctorId: chosen.doctorId, fullName: chosen.doctorName ?? "", specialty: "", timeZone: "" });
+        }))));
+    } catch (e) {
+      mine.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível carregar suas consultas."));
+    }
+  };
+
+  const showSlots = async (doctor: Doctor) => {
+    const zone = browserTimeZone();
+    const from = new Date();
+    const to = new Date(Date.now() + 7 * 24 * 3600 * 1000);
+    booking.replaceChildren(h("p", { class: "muted" }, "Carregando horários..."));
+    let slots: Slot[];
+    try {
+      slots = await app.http.get<Slot[]>(`/api/v1/scheduling/doctors/${doctor.doctorId}/slots?from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`);
+    } catch (e) {
+      booking.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível carregar os horários."));
+      return;
+    }
+
+    const reason = h("input", { name: "reason", maxlength: 500, "data-testid": "book-reason" });
+    const days = groupSlotsByDay(slots, zone);
+    booking.replaceChildren(...[
+      h("h2", {}, rescheduling ? `Remarcar com ${doctor.fullName}` : `Horários de ${doctor.fullName}`),
+      h("p", { class: "muted" }, `Horários no seu fuso (${zone}).`),
+      rescheduling ? null : field("Motivo da consulta (opcional)", reason),
+      days.length === 0 ? h("p", {}, "Nenhum horário livre nos próximos 7 dias.") : null,
+      ...days.map((day) => h("div", { class: "day" }, h("h3", {}, day.label),
+        h("div", { class: "slots" }, ...day.slots.map((slot) => h("button", {
+          type: "button", class: "slot", "data-testid": "slot-item", "data-starts-at": slot.startsAt,
+          onclick: () => void book(doctor, slot, reason.value),
+        }, formatTime(slot.startsAt, zone))))))].filter((n) => n !== null));
+  };
+
+  const book = async (doctor: Doctor, slot: Slot, reason: string) => {
+    status.replaceChildren();
+    try {
+      if (rescheduling) {
+        await app.http.post(`/api/v1/scheduling/appointments/${rescheduling.appointmentId}/reschedule`, { startsAt: slot.startsAt });
+        rescheduling = null;
+        status.replaceChildren(message("success", `Consulta remarcada para ${formatDateTime(slot.startsAt)}.`, "book-done"));
+      } else {
+        await app.http.post("/api/v1/scheduling/appointments", { doctorId: doctor.doctorId, startsAt: slot.startsAt, reason: reason || undefined });
+        status.replaceChildren(message("success", `Consulta agendada com ${doctor.fullName} para ${formatDateTime(slot.startsAt)}.`, "book-done"));
+      }
+
+      booking.replaceChildren();
+      await loadAppointments();
+    } catch (e) {
+      status.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível agendar."));
+      if (e instanceof ApiError && e.status === 409) await showSlots(doctor);
+    }
+  };
+
+  const loadDoctors = async () => {
+    const q = search.value.trim();
+    try {
+      const list = await app.http.get<Doctor[]>(`/api/v1/scheduling/doctors${q ? `?q=${encodeURIComponent(q)}` : ""}`);
+      doctors.replaceChildren(...list.map((d) => h("li", {},
+        h("button", { type: "button", class: "doctor", "data-testid": "doctor-item", "data-doctor-id": d.doctorId, onclick: () => { rescheduling = null; void showSlots(d); } },
+          h("strong", {}, d.fullName), h("span", { class: "muted" }, d.specialty)))));
+    } catch (e) {
+      doctors.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível buscar médicos."));
+    }
+  };
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  search.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void loadDoctors(), 300);
+  });
+  mount("paciente",
+    h("div", { class: "columns" },
+      h("div", { class: "card" }, h("h1", {}, "Agendar consulta"), field("Buscar médico", search), doctors, booking, status),
+      h("div", { class: "card" }, h("h1", {}, "Minhas consultas"), mine)));
+  await Promise.all([loadDoctors(), loadAppointments()]);
+  const refresh = setInterval(() => void loadAppointments(), 30_000);
+  return () => clearInterval(refresh);
+}

@@ -1,0 +1,186 @@
+import type { App } from "../app";
+import { ApiError } from "../api/http";
+import type { CallState, CallStatusChanged, ChatMessage, JoinRoomResult, SignalMessage } from "../api/types";
+import { CallSession } from "../call/callSession";
+import { h, message, mount } from "../ui/dom";
+import { formatDuration, formatTime, statusLabels } from "../ui/format";
+
+/**
+ * The consultation room. Waits while the call rings, joins when the doctor accepts, and sets up
+ * the peer connection once both parties are in. Survives a lost signaling connection: the hub
+ * reconnects (any silo), the room is re-joined and ICE restarted if media stopped.
+ */
+export async function renderRoom(app: App, _params: URLSearchParams, roomId: string): Promise<() => void> {
+  const relayOnly = new URLSearchParams(location.search).get("relay") === "1";
+  const me = app.user!;
+  const statusLine = h("p", { class: "call-status", "data-testid": "call-status", "data-status": "" });
+  const localVideo = h("video", { autoplay: true, playsinline: true, muted: true, class: "local", "data-testid": "local-video" });
+  const remoteVideo = h("video", { autoplay: true, playsinline: true, class: "remote", "data-testid": "remote-video" });
+  const timer = h("span", { class: "timer", "data-testid": "call-timer" }, "00:00");
+  const chatLog = h("ol", { class: "chat-log", "data-testid": "chat-log", "aria-live": "polite" });
+  const chatInput = h("input", { name: "chat", maxlength: 2000, placeholder: "Mensagem", "data-testid": "chat-input", "aria-label": "Mensagem" });
+  const notes = h("div", { class: "status" });
+  const cleanups: (() => void)[] = [];
+  let session: CallSession | null = null;
+  let local: MediaStream | null = null;
+  let counterpart = "";
+  let joined = false;
+  let attached = false;
+  let startedAt: number | null = null;
+  let ended = false;
+
+  const setStatus = (status: string, text?: string) => {
+    statusLine.dataset["status"] = status;
+    statusLine.textContent = text ?? statusLabels[status] ?? status;
+  };
+
+  const toggle = (kind: "audio" | "video", button: HTMLButtonElement) => {
+    const tracks = kind === "audio" ? local?.getAudioTracks() : local?.getVideoTracks();
+    tracks?.forEach((t) => (t.enabled = !t.enabled));
+    const off = tracks?.some((t) => !t.enabled) ?? false;
+    button.setAttribute("aria-pressed", String(off));
+    button.textContent = kind === "audio" ? (off ? "Ativar microfone" : "Silenciar") : off ? "Ligar câmera" : "Desligar câmera";
+  };
+  const muteButton = h("button", { type: "button", "data-testid": "toggle-mic", "aria-pressed": "false" }, "Silenciar");
+  const cameraButton = h("button", { type: "button", "data-testid": "toggle-camera", "aria-pressed": "false" }, "Desligar câmera");
+  muteButton.addEventListener("click", () => toggle("audio", muteButton));
+  cameraButton.addEventListener("click", () => toggle("video", cameraButton));
+
+  const finish = (text: string) => {
+    if (ended) return;
+    ended = true;
+    session?.close();
+    local?.getTracks().forEach((t) => t.stop());
+    delete window.telemedicina.session;
+    notes.replaceChildren(message("info", text, "call-summary"),
+      h("a", { href: app.home(), class: "button" }, "Voltar"));
+  };
+
+  const endCall = async () => {
+    try {
+      await app.http.post<CallState>(`/api/v1/calls/${roomId}/end`, { reason: "hangup" });
+    } catch (e) {
+      notes.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível encerrar."));
+    }
+  };
+
+  const startMedia = async () => {
+    if (!session || attached) return;
+    attached = true;
+    try {
+      local ??= await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: { ideal: 640 }, height: { ideal: 480 } } });
+      localVideo.srcObject = local;
+      session.attachLocalStream(local);
+    } catch {
+      notes.replaceChildren(message("error", "Não conseguimos acessar sua câmera ou microfone. Verifique as permissões do navegador."));
+    }
+  };
+
+  const join = async () => {
+    const snapshot = await app.hub.invoke<JoinRoomResult>("JoinRoom", roomId);
+    joined = true;
+    counterpart = snapshot.participants.find((p) => p.userId !== me.id)?.userId ?? "";
+    if (!session) {
+      session = new CallSession({
+        polite: snapshot.self?.polite ?? me.role === "patient",
+        iceServers: snapshot.iceServers,
+        relayOnly,
+        signaling: { send: (kind, payload) => app.hub.invoke("Signal", roomId, counterpart, kind, payload) },
+        onRemoteStream: (stream) => (remoteVideo.srcObject = stream),
+        onStateChange: (state) => {
+          if (state === "connected") {
+            startedAt ??= Date.now();
+            setStatus("accepted", "Em consulta");
+          } else if (state === "disconnected" || state === "failed") {
+            setStatus("accepted", "Conexão de mídia instável — reconectando...");
+          }
+        },
+      });
+      window.telemedicina.session = session;
+    } else {
+      session.recoverAfterReconnect();
+    }
+
+    const other = snapshot.participants.find((p) => p.userId === counterpart);
+    setStatus("accepted", other?.joined ? "Conectando..." : "Aguardando o outro participante entrar...");
+    if (other?.joined) await startMedia();
+  };
+
+  cleanups.push(app.hub.on<SignalMessage>("Signal", (signal) => {
+    if (signal.roomId === roomId) void session?.handleSignal(signal);
+  }));
+  cleanups.push(app.hub.on<{ roomId: string; userId: string }>("PeerJoined", (peer) => {
+    if (peer.roomId === roomId && peer.userId !== me.id) void startMedia();
+  }));
+  cleanups.push(app.hub.on<{ roomId: string; userId: string; reason: string }>("PeerLeft", (peer) => {
+    if (peer.roomId === roomId) setStatus("accepted", "O outro participante saiu ou perdeu a conexão. Aguardando...");
+  }));
+  cleanups.push(app.hub.on<ChatMessage>("Chat", (chat) => {
+    if (chat.roomId === roomId) chatLog.append(chatLine(chat.fromUserId === me.id ? "Você" : "Outro participante", chat.text, chat.at));
+  }));
+  cleanups.push(app.hub.on<CallStatusChanged>("CallStatusChanged", (change) => {
+    if (change.roomId !== roomId) return;
+    setStatus(change.status);
+    if (change.status === "accepted" && !joined) void join().catch(showError);
+    if (["ended", "rejected", "cancelled", "missed"].includes(change.status)) {
+      const duration = startedAt ? ` Duração: ${formatDuration((Date.now() - startedAt) / 1000)}.` : "";
+      finish(change.status === "ended" ? `Consulta encerrada.${duration}` : `Chamada ${statusLabels[change.status]?.toLowerCase()}.`);
+    }
+  }));
+  cleanups.push(app.hub.onReconnected(() => {
+    if (joined && !ended) void join().catch(showError);
+  }));
+  const tick = setInterval(() => {
+    if (startedAt && !ended) timer.textContent = formatDuration((Date.now() - startedAt) / 1000);
+  }, 1000);
+  cleanups.push(() => clearInterval(tick));
+
+  const chatForm = h("form", { class: "chat" }, chatLog, chatInput, h("button", { type: "submit", "data-testid": "chat-send" }, "Enviar"));
+  chatForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = chatInput.value.trim();
+    if (!text) return;
+    void app.hub.invoke("Chat", roomId, text).then(() => {
+      chatLog.append(chatLine("Você", text, new Date().toISOString()));
+      chatInput.value = "";
+    }).catch(showError);
+  });
+
+  function showError(e: unknown): void {
+    notes.replaceChildren(message("error", e instanceof Error ? e.message : "Erro inesperado."));
+  }
+
+  mount("consulta",
+    h("div", { class: "room" },
+      h("div", { class: "videos" }, remoteVideo, localVideo),
+      h("div", { class: "controls" }, statusLine, timer, muteButton, cameraButton,
+        h("button", { type: "button", class: "danger", "data-testid": "end-call", onclick: () => void endCall() }, "Encerrar")),
+      notes,
+      chatForm));
+
+  setStatus("", "Carregando...");
+  try {
+    await app.hub.start();
+    const call = await app.http.get<CallState>(`/api/v1/calls/${roomId}`);
+    setStatus(call.status, call.status === "ringing" ? (me.role === "patient" ? "Aguardando o médico aceitar..." : "Chamando...") : undefined);
+    if (call.status === "accepted") await join();
+    else if (call.status !== "ringing") finish(`Chamada ${statusLabels[call.status]?.toLowerCase() ?? call.status}.`);
+    if (call.status === "ringing" && me.role === "patient") {
+      notes.replaceChildren(h("button", { type: "button", "data-testid": "cancel-call", onclick: () => void app.http.post(`/api/v1/calls/${roomId}/cancel`).catch(showError) }, "Desistir"));
+    }
+  } catch (e) {
+    notes.replaceChildren(message("error", e instanceof ApiError && e.status === 404 ? "Sala não encontrada." : e instanceof Error ? e.message : "Erro ao entrar na sala."));
+  }
+
+  return () => {
+    cleanups.forEach((c) => c());
+    if (joined && !ended) void app.hub.invoke("LeaveRoom", roomId).catch(() => {});
+    session?.close();
+    local?.getTracks().forEach((t) => t.stop());
+    delete window.telemedicina.session;
+  };
+}
+
+function chatLine(who: string, text: string, at: string): HTMLElement {
+  return h("li", {}, h("span", { class: "muted" }, `${formatTime(at)} ${who}: `), text);
+}

@@ -1,0 +1,115 @@
+import { HttpTransportType, HubConnection, HubConnectionBuilder, HubConnectionState, LogLevel } from "@microsoft/signalr";
+import { ForeverRetryPolicy } from "./reconnectPolicy";
+
+export type HubStatus = "connecting" | "connected" | "reconnecting" | "disconnected";
+
+type Handler = (payload: never) => void;
+
+/**
+ * The one hub connection of this tab (a doctor must hear CallRequested on any page). WebSockets
+ * with skipNegotiation, as the routing design expects, and a retry policy that never gives up.
+ */
+export class Hub {
+  private connection: HubConnection | null = null;
+  private readonly handlers = new Map<string, Set<Handler>>();
+  private readonly statusListeners = new Set<(status: HubStatus) => void>();
+  private readonly reconnectedListeners = new Set<() => void>();
+  private status: HubStatus = "disconnected";
+
+  constructor(private readonly accessToken: () => string) {}
+
+  get connectionState(): string {
+    return this.connection?.state ?? HubConnectionState.Disconnected;
+  }
+
+  get raw(): HubConnection | null {
+    return this.connection;
+  }
+
+  async start(): Promise<void> {
+    if (this.connection) return;
+    const connection = new HubConnectionBuilder()
+      .withUrl("/hubs/consultation", {
+        skipNegotiation: true,
+        transport: HttpTransportType.WebSockets,
+        accessTokenFactory: () => this.accessToken(),
+      })
+      .withAutomaticReconnect(new ForeverRetryPolicy())
+      .configureLogging(LogLevel.Warning)
+      .build();
+    connection.serverTimeoutInMilliseconds = 30_000;
+    connection.keepAliveIntervalInMilliseconds = 15_000;
+    for (const [event, set] of this.handlers) {
+      connection.on(event, (payload: unknown) => set.forEach((h) => h(payload as never)));
+    }
+
+    connection.onreconnecting(() => this.setStatus("reconnecting"));
+    connection.onreconnected(() => {
+      this.setStatus("connected");
+      this.reconnectedListeners.forEach((listener) => listener());
+    });
+    connection.onclose(() => this.setStatus("disconnected"));
+    this.connection = connection;
+    this.setStatus("connecting");
+    await this.startWithRetry(connection);
+  }
+
+  async stop(): Promise<void> {
+    const connection = this.connection;
+    this.connection = null;
+    await connection?.stop();
+  }
+
+  /** Subscribes to a server event; returns the unsubscribe function. */
+  on<T>(event: string, handler: (payload: T) => void): () => void {
+    let set = this.handlers.get(event);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(event, set);
+      this.connection?.on(event, (payload: unknown) => set!.forEach((h) => h(payload as never)));
+    }
+
+    set.add(handler as Handler);
+    return () => set!.delete(handler as Handler);
+  }
+
+  onStatus(listener: (status: HubStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    listener(this.status);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  onReconnected(listener: () => void): () => void {
+    this.reconnectedListeners.add(listener);
+    return () => this.reconnectedListeners.delete(listener);
+  }
+
+  invoke<T>(method: string, ...args: unknown[]): Promise<T> {
+    if (!this.connection || this.connection.state !== HubConnectionState.Connected) {
+      return Promise.reject(new Error("Sem conexão com o servidor. Tentando reconectar..."));
+    }
+
+    return this.connection.invoke<T>(method, ...args);
+  }
+
+  private setStatus(status: HubStatus): void {
+    this.status = status;
+    this.statusListeners.forEach((listener) => listener(status));
+  }
+
+  // The first start is retried too: automatic reconnect only covers connections that once succeeded.
+  private async startWithRetry(connection: HubConnection): Promise<void> {
+    const policy = new ForeverRetryPolicy();
+    for (let attempt = 0; this.connection === connection; attempt++) {
+      try {
+        await connection.start();
+        this.setStatus("connected");
+        return;
+      } catch {
+        this.setStatus("reconnecting");
+        const delay = policy.nextRetryDelayInMilliseconds({ previousRetryCount: attempt, elapsedMilliseconds: 0, retryReason: new Error("start") });
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+}

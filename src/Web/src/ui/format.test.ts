@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import { groupSlotsByDay, localDate } from "./format";
+
+describe("groupSlotsByDay", () => {
+  const slots = [
+    { startsAt: "2026-03-02T02:30:00Z", endsAt: "2026-03-02T03:00:00Z" },
+    { startsAt: "2026-03-01T23:30:00Z", endsAt: "2026-03-02T00:00:00Z" },
+    { startsAt: "2026-03-02T12:00:00Z", endsAt: "2026-03-02T12:30:00Z" },
+  ];
+
+  it("groups by the viewer's local day, sorted", () => {
+    // São Paulo is UTC-3: 23:30Z and 02:30Z are both on March 1st there.
+    const days = groupSlotsByDay(slots, "America/Sao_Paulo");
+    expect(days.map((d) => d.date)).toEqual(["2026-03-01", "2026-03-02"]);
+    expect(days[0]!.slots.map((s) => s.startsAt)).toEqual(["2026-03-01T23:30:00Z", "2026-03-02T02:30:00Z"]);
+  });
+
+  it("gives another grouping in another zone", () => {
+    expect(groupSlotsByDay(slots, "Europe/Lisbon").map((d) => d.slots.length)).toEqual([1, 2]);
+  });
+
+  it("computes local dates across midnight", () => {
+    expect(localDate("2026-03-02T02:30:00Z", "America/Sao_Paulo")).toBe("2026-03-01");
+    expect(localDate("2026-03-02T02:30:00Z", "UTC")).toBe("2026-03-02");
+  });
+});

@@ -1,0 +1,61 @@
+import type { Slot } from "../api/types";
+
+export const browserTimeZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone || "America/Sao_Paulo";
+
+export function formatDateTime(iso: string, timeZone = browserTimeZone()): string {
+  return new Intl.DateTimeFormat("pt-BR", { dateStyle: "full", timeStyle: "short", timeZone }).format(new Date(iso));
+}
+
+export function formatTime(iso: string, timeZone = browserTimeZone()): string {
+  return new Intl.DateTimeFormat("pt-BR", { hour: "2-digit", minute: "2-digit", timeZone }).format(new Date(iso));
+}
+
+/** yyyy-MM-dd of an instant in a time zone. */
+export function localDate(iso: string, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat("en-CA", { year: "numeric", month: "2-digit", day: "2-digit", timeZone }).formatToParts(new Date(iso));
+  const get = (type: string) => parts.find((p) => p.type === type)!.value;
+  return `${get("year")}-${get("month")}-${get("day")}`;
+}
+
+export interface SlotDay {
+  date: string;
+  label: string;
+  slots: Slot[];
+}
+
+/** Groups slots by the local day of the person looking at them (not the doctor's). */
+export function groupSlotsByDay(slots: Slot[], timeZone: string): SlotDay[] {
+  const days = new Map<string, SlotDay>();
+  for (const slot of [...slots].sort((a, b) => a.startsAt.localeCompare(b.startsAt))) {
+    const date = localDate(slot.startsAt, timeZone);
+    let day = days.get(date);
+    if (!day) {
+      const label = new Intl.DateTimeFormat("pt-BR", { weekday: "long", day: "2-digit", month: "long", timeZone }).format(new Date(slot.startsAt));
+      day = { date, label, slots: [] };
+      days.set(date, day);
+    }
+
+    day.slots.push(slot);
+  }
+
+  return [...days.values()];
+}
+
+export const statusLabels: Record<string, string> = {
+  scheduled: "Agendada",
+  inProgress: "Em andamento",
+  completed: "Concluída",
+  cancelled: "Cancelada",
+  noShow: "Não compareceu",
+  ringing: "Chamando",
+  accepted: "Aceita",
+  rejected: "Recusada",
+  missed: "Não atendida",
+  ended: "Encerrada",
+};
+
+export function formatDuration(seconds: number): string {
+  const m = Math.floor(seconds / 60);
+  const s = Math.floor(seconds % 60);
+  return `${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}`;
+}
