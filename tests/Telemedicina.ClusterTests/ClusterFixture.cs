@@ -7,6 +7,8 @@ namespace Telemedicina.ClusterTests;
 /// <summary>Two real silos on a throwaway PostgreSQL, shared by the tests that do not break the cluster.</summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
+    public static readonly TimeSpan RingTimeout = TimeSpan.FromSeconds(20);
+
     private TestCluster? _cluster;
     private TestUser? _admin;
 
@@ -17,7 +19,8 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _cluster = await TestCluster.StartAsync(silos: 2);
+        // A short ring so the missed-call test does not wait a minute; long enough for the others to accept.
+        _cluster = await TestCluster.StartAsync(silos: 2, new Dictionary<string, string> { ["Calls__RingTimeout"] = RingTimeout.ToString() });
         using var api = _cluster.Api(0);
         _admin = await api.LoginDemoAdminAsync();
     }

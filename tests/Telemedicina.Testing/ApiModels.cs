@@ -21,11 +21,22 @@ public sealed record Appointment(
 
 public sealed record HistoryEntry(DateTimeOffset At, Guid? ByUserId, string What, string? FromStatus, string? ToStatus, string? Why);
 
-public sealed record Participant(Guid UserId, string Role, bool Joined, bool Online);
+public sealed record Participant(Guid UserId, string Role, bool Joined, bool Online, bool Busy = false);
+
+public sealed record CallEvent(DateTimeOffset At, Guid? UserId, string What, string? Why);
+
+public sealed record ChatLine(DateTimeOffset At, Guid FromUserId, string Text);
+
+public sealed record QualityReport(DateTimeOffset At, double? RoundTripTimeMs, double? JitterMs, double? PacketLossPercent, bool Relay, int IceRestarts, int SecondsWithoutMedia);
 
 public sealed record CallState(
     Guid RoomId, Guid AppointmentId, string Status, Participant[] Participants,
-    DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, int? DurationSeconds, string? EndReason);
+    DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, int? DurationSeconds, string? EndReason,
+    int MaxDurationSeconds = 0, CallEvent[]? Events = null, ChatLine[]? Chat = null, Dictionary<Guid, QualityReport>? Quality = null);
+
+public sealed record WaitingCall(Guid RoomId, Guid AppointmentId, CallParty From, DateTimeOffset RequestedAt);
+
+public sealed record PresenceChanged(Guid UserId, bool Online);
 
 public sealed record IceServer(string[] Urls, string? Username, string? Credential);
 

@@ -8,7 +8,34 @@ public sealed record ParticipantView(
     [property: Id(0)] Guid UserId,
     [property: Id(1)] ParticipantRole Role,
     [property: Id(2)] bool Joined,
-    [property: Id(3)] bool Online);
+    [property: Id(3)] bool Online,
+    [property: Id(4)] bool Busy = false);
+
+/// <summary>One recorded event of a call (join, leave, reconnect, end...): who, what, when, why.</summary>
+[GenerateSerializer, Immutable, Alias("Telemedicina.CallEventView")]
+public sealed record CallEventView(
+    [property: Id(0)] DateTimeOffset At,
+    [property: Id(1)] Guid? UserId,
+    [property: Id(2)] string What,
+    [property: Id(3)] string? Why);
+
+/// <summary>A chat line kept with the call record.</summary>
+[GenerateSerializer, Immutable, Alias("Telemedicina.ChatLine")]
+public sealed record ChatLine(
+    [property: Id(0)] DateTimeOffset At,
+    [property: Id(1)] Guid FromUserId,
+    [property: Id(2)] string Text);
+
+/// <summary>Media quality as one browser measured it (getStats), kept with the call record.</summary>
+[GenerateSerializer, Immutable, Alias("Telemedicina.QualityReport")]
+public sealed record QualityReport(
+    [property: Id(0)] DateTimeOffset At,
+    [property: Id(1)] double? RoundTripTimeMs,
+    [property: Id(2)] double? JitterMs,
+    [property: Id(3)] double? PacketLossPercent,
+    [property: Id(4)] bool Relay,
+    [property: Id(5)] int IceRestarts,
+    [property: Id(6)] int SecondsWithoutMedia);
 
 /// <summary>The call state exposed by <c>GET /api/v1/calls/{roomId}</c>.</summary>
 [GenerateSerializer, Immutable, Alias("Telemedicina.CallView")]
@@ -22,7 +49,11 @@ public sealed record CallView(
     [property: Id(6)] DateTimeOffset? StartedAt,
     [property: Id(7)] DateTimeOffset? EndedAt,
     [property: Id(8)] int? DurationSeconds,
-    [property: Id(9)] string? EndReason);
+    [property: Id(9)] string? EndReason,
+    [property: Id(10)] int MaxDurationSeconds = 0,
+    [property: Id(11)] ImmutableArray<CallEventView> Events = default,
+    [property: Id(12)] ImmutableArray<ChatLine> Chat = default,
+    [property: Id(13)] ImmutableDictionary<Guid, QualityReport>? Quality = null);
 
 /// <summary>What a participant gets when joining: the call, and who they are in the negotiation.</summary>
 [GenerateSerializer, Immutable, Alias("Telemedicina.RoomSnapshot")]
@@ -43,7 +74,8 @@ public sealed record OpenCall(
     [property: Id(1)] CallParty Patient,
     [property: Id(2)] CallParty Doctor,
     [property: Id(3)] DateTimeOffset AppointmentEndsAt,
-    [property: Id(4)] TimeSpan RingTimeout);
+    [property: Id(4)] TimeSpan RingTimeout,
+    [property: Id(5)] TimeSpan MaxDuration);
 
 /// <summary>Presence of one user across every silo.</summary>
 [GenerateSerializer, Immutable, Alias("Telemedicina.PresenceView")]
@@ -52,6 +84,20 @@ public sealed record PresenceView(
     [property: Id(1)] bool Online,
     [property: Id(2)] int Connections,
     [property: Id(3)] Guid? InCallRoomId);
+
+/// <summary>A patient waiting in the lobby of one of the doctor's calls.</summary>
+[GenerateSerializer, Immutable, Alias("Telemedicina.WaitingCall")]
+public sealed record WaitingCall(
+    [property: Id(0)] Guid RoomId,
+    [property: Id(1)] Guid AppointmentId,
+    [property: Id(2)] CallParty From,
+    [property: Id(3)] DateTimeOffset RequestedAt);
+
+/// <summary>Where a room and its parties' connections live (operators' diagnostics).</summary>
+[GenerateSerializer, Immutable, Alias("Telemedicina.RoomDiagnostics")]
+public sealed record RoomDiagnostics(
+    [property: Id(0)] string HostSilo,
+    [property: Id(1)] ImmutableDictionary<Guid, ImmutableArray<string>> ConnectionSilos);
 
 /// <summary>
 /// A message from one hub connection into a room. <see cref="Stream"/> (one per connection) and

@@ -39,8 +39,23 @@ public interface IConsultationRoomGrain : IGrainWithGuidKey
     [Alias("Join")]
     Task<RoomSnapshot> Join(Guid userId, UserConnection connection);
 
+    /// <summary>
+    /// Re-joins after a lost connection: like <see cref="Join"/>, and replays to this connection the
+    /// signals addressed to the user with a sequence number above <paramref name="lastSeq"/>.
+    /// </summary>
+    [Alias("Rejoin")]
+    Task<RoomSnapshot> Rejoin(Guid userId, UserConnection connection, long lastSeq);
+
     [Alias("Leave")]
     Task Leave(Guid userId, string connectionId);
+
+    /// <summary>Stores a party's media quality report with the call record (latest per party).</summary>
+    [Alias("ReportQuality")]
+    Task ReportQuality(Guid userId, QualityReport report);
+
+    /// <summary>Which silo hosts the room and holds each party's connections.</summary>
+    [Alias("GetDiagnostics")]
+    Task<RoomDiagnostics> GetDiagnostics();
 
     /// <summary>A hub connection that had joined is gone (disconnect without LeaveRoom).</summary>
     [OneWay]
@@ -98,4 +113,19 @@ public interface IUserPresenceGrain : IGrainWithGuidKey
 
     [Alias("SetInCall")]
     Task SetInCall(Guid? roomId);
+
+    /// <summary>A patient entered the lobby of one of this doctor's calls.</summary>
+    [Alias("AddWaiting")]
+    Task AddWaiting(WaitingCall waiting);
+
+    [Alias("RemoveWaiting")]
+    Task RemoveWaiting(Guid roomId);
+
+    /// <summary>Patients waiting for this doctor now (for a doctor who opens the app after they asked).</summary>
+    [Alias("GetWaiting")]
+    Task<IReadOnlyList<WaitingCall>> GetWaiting();
+
+    /// <summary>Silo addresses of the user's live connections (operators' diagnostics).</summary>
+    [Alias("GetConnectionSilos")]
+    Task<IReadOnlyList<string>> GetConnectionSilos();
 }

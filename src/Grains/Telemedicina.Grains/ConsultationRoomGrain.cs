@@ -16,8 +16,22 @@ internal sealed partial class ConsultationRoomGrain(
     // Connections of each party that joined this room (not persisted: rebuilt by re-joins).
     private readonly Dictionary<Guid, Dictionary<string, UserConnection>> _joined = [];
 
-    // Next sequence number per recipient, so a client can see gaps and order.
+    // Last sequence number per recipient, so a client can see gaps and order. Starts at the
+    // activation's epoch base, so numbers keep growing across a silo crash.
     private readonly Dictionary<Guid, long> _seq = [];
+
+    // The last signals addressed to each party, replayed to a party that comes back.
+    private readonly Dictionary<Guid, LinkedList<SignalEvent>> _recent = [];
+
+    // Highest sequence number sent while the party had a live connection.
+    private readonly Dictionary<Guid, long> _deliveredUpTo = [];
+
+    // Since when a party that had joined has no connection (ghost cleanup after GhostTimeout).
+    private readonly Dictionary<Guid, DateTimeOffset> _goneSince = [];
+
+    // Chat lines not yet written to storage (written by the ticker, and on end).
+    private bool _chatDirty;
+    private IGrainTimer? _ticker;
 
     private readonly DeliverySequencer _sequencer = new();
 
@@ -26,7 +40,17 @@ internal sealed partial class ConsultationRoomGrain(
     private IGrainTimer? _ringTimer;
     private IGrainTimer? _sweepTimer;
 
+    /// <summary>Signals kept per recipient for replay.</summary>
+    internal const int ReplayDepth = 512;
+
+    /// <summary>A party without any connection for this long is marked as having left.</summary>
+    internal static readonly TimeSpan GhostTimeout = TimeSpan.FromSeconds(30);
+
+    private static readonly TimeSpan TickPeriod = TimeSpan.FromSeconds(5);
+
     private RoomState S => state.State;
+
+    private long SeqBase => S.Epoch * 1_000_000_000L;
 
     private Guid RoomId => this.GetPrimaryKey();
 
@@ -36,6 +60,23 @@ internal sealed partial class ConsultationRoomGrain(
         {
             // Reactivated (e.g. after a silo crash) while ringing: honour the original deadline.
             await ArmRingTimeoutAsync();
+        }
+        else if (S.Opened && S.Status == CallStatus.Accepted)
+        {
+            // Reactivated mid-call (e.g. the previous host silo crashed): a new numbering epoch,
+            // and every party that had joined counts as gone until it comes back.
+            S.Epoch++;
+            await state.WriteStateAsync(cancellationToken);
+            var now = clock.GetUtcNow();
+            foreach (var party in new[] { S.Patient!.UserId, S.Doctor!.UserId })
+            {
+                if (S.Log.Any(e => e.UserId == party && e.What == "joined"))
+                {
+                    _goneSince[party] = now;
+                }
+            }
+
+            EnsureTicker();
         }
 
         await base.OnActivateAsync(cancellationToken);
@@ -57,12 +98,15 @@ internal sealed partial class ConsultationRoomGrain(
         S.RequestedAt = now;
         S.RingDeadline = now + command.RingTimeout;
         S.AppointmentEndsAt = command.AppointmentEndsAt;
+        S.MaxDuration = command.MaxDuration;
         S.Log.Add(new CallLogEntry(now, command.Patient.UserId, "requested", null));
         await state.WriteStateAsync();
         await ArmRingTimeoutAsync();
 
         var requested = new CallRequestedEvent(RoomId, command.AppointmentId, command.Patient, now);
-        await Presence(command.Doctor.UserId).Notify(requested);
+        var doctor = Presence(command.Doctor.UserId);
+        await doctor.AddWaiting(new WaitingCall(RoomId, command.AppointmentId, command.Patient, now));
+        await doctor.Notify(requested);
         LogOpened(logger, RoomId, command.AppointmentId);
         return await ViewAsync();
     }
@@ -131,6 +175,12 @@ internal sealed partial class ConsultationRoomGrain(
     public async Task<CallView> EndCall(Guid userId, string reason)
     {
         EnsureParty(userId);
+        return await EndCoreAsync(userId, reason);
+    }
+
+    // byUserId is Guid.Empty when the room itself ends the call (maximum duration).
+    private async Task<CallView> EndCoreAsync(Guid userId, string reason)
+    {
         if (S.Status == CallStatus.Ended)
         {
             return await ViewAsync();
@@ -143,16 +193,22 @@ internal sealed partial class ConsultationRoomGrain(
         S.EndReason = string.IsNullOrWhiteSpace(reason) ? "hangup" : reason;
         S.EndedBy = userId;
         var view = await TransitionAsync(userId, "ended", S.EndReason);
+        await ClearInCallAsync();
 
         if (S.StartedAt is { } started)
         {
-            await SafeSchedulingAsync(() => appointments.CompleteAsync(S.AppointmentId, userId, now, Duration(started, now), S.EndReason, CancellationToken.None));
+            Guid? by = userId == Guid.Empty ? null : userId;
+            await SafeSchedulingAsync(() => appointments.CompleteAsync(S.AppointmentId, by, now, Duration(started, now), S.EndReason, CancellationToken.None));
         }
 
         return view;
     }
 
-    public async Task<RoomSnapshot> Join(Guid userId, UserConnection connection)
+    public Task<RoomSnapshot> Join(Guid userId, UserConnection connection) => JoinCore(userId, connection, lastSeq: null);
+
+    public Task<RoomSnapshot> Rejoin(Guid userId, UserConnection connection, long lastSeq) => JoinCore(userId, connection, lastSeq);
+
+    private async Task<RoomSnapshot> JoinCore(Guid userId, UserConnection connection, long? lastSeq)
     {
         var role = EnsureParty(userId);
         if (S.Status != CallStatus.Accepted)
@@ -168,12 +224,16 @@ internal sealed partial class ConsultationRoomGrain(
 
         var firstConnection = connections.Count == 0;
         connections[connection.ConnectionId] = connection;
+        Replay(userId, connection, lastSeq ?? _deliveredUpTo.GetValueOrDefault(userId));
         var now = clock.GetUtcNow();
         if (firstConnection)
         {
             var rejoin = S.Log.Any(e => e.UserId == userId && e.What == "joined");
             S.Log.Add(new CallLogEntry(now, userId, rejoin ? "rejoined" : "joined", null));
+            _goneSince.Remove(userId);
             SendTo(Counterpart(userId), new PeerJoinedEvent(RoomId, userId));
+            await Presence(userId).SetInCall(RoomId);
+            EnsureTicker();
 
             if (S.StartedAt is null && _joined.Count(p => p.Value.Count > 0) == 2)
             {
@@ -240,6 +300,8 @@ internal sealed partial class ConsultationRoomGrain(
         if (message.Kind == RoomMessage.ChatKind)
         {
             var chat = new ChatEvent(RoomId, from, message.Payload, clock.GetUtcNow());
+            S.Chat.Add(new ChatLine(chat.At, from, message.Payload));
+            _chatDirty = true;
             SendTo(Counterpart(from), chat);
             SendTo(from, chat, exceptConnectionId: message.FromConnectionId);
             return;
@@ -251,9 +313,122 @@ internal sealed partial class ConsultationRoomGrain(
             return;
         }
 
-        var seq = _seq.TryGetValue(to, out var last) ? last + 1 : 1;
+        var seq = (_seq.TryGetValue(to, out var last) ? last : SeqBase) + 1;
         _seq[to] = seq;
-        SendTo(to, new SignalEvent(RoomId, from, message.Kind, message.Payload, seq));
+        var signal = new SignalEvent(RoomId, from, message.Kind, message.Payload, seq);
+        if (!_recent.TryGetValue(to, out var recent))
+        {
+            recent = new LinkedList<SignalEvent>();
+            _recent[to] = recent;
+        }
+
+        recent.AddLast(signal);
+        if (recent.Count > ReplayDepth)
+        {
+            recent.RemoveFirst();
+        }
+
+        if (SendTo(to, signal))
+        {
+            _deliveredUpTo[to] = seq;
+        }
+    }
+
+    // Sends to one (new) connection the buffered signals for the user numbered above afterSeq.
+    private void Replay(Guid userId, UserConnection connection, long afterSeq)
+    {
+        if (!_recent.TryGetValue(userId, out var recent))
+        {
+            return;
+        }
+
+        foreach (var signal in recent.Where(m => m.Seq > afterSeq))
+        {
+            DeliveryRouter.Deliver(membership, _sequencer, [connection], signal);
+            _deliveredUpTo[userId] = Math.Max(_deliveredUpTo.GetValueOrDefault(userId), signal.Seq);
+        }
+    }
+
+    public async Task ReportQuality(Guid userId, QualityReport report)
+    {
+        EnsureParty(userId);
+        if (S.StartedAt is null)
+        {
+            throw new CallRuleException(CallError.Conflict, "A chamada ainda não começou.");
+        }
+
+        S.Quality[userId] = report;
+        await state.WriteStateAsync();
+    }
+
+    public async Task<RoomDiagnostics> GetDiagnostics()
+    {
+        var silos = ImmutableDictionary.CreateBuilder<Guid, ImmutableArray<string>>();
+        if (S.Opened)
+        {
+            foreach (var party in new[] { S.Patient!.UserId, S.Doctor!.UserId })
+            {
+                var held = await Presence(party).GetConnectionSilos();
+                silos[party] = [.. held];
+            }
+        }
+
+        return new RoomDiagnostics(RuntimeIdentity, silos.ToImmutable());
+    }
+
+    private void EnsureTicker()
+    {
+        _ticker ??= this.RegisterGrainTimer(
+            static grain => grain.TickAsync(),
+            this,
+            new GrainTimerCreationOptions(TickPeriod, TickPeriod) { KeepAlive = true });
+    }
+
+    // Every few seconds while the call is accepted: drop connections on silos membership declared
+    // dead, mark parties gone for GhostTimeout as left, stop at the maximum duration, save chat.
+    private async Task TickAsync()
+    {
+        if (S.Status != CallStatus.Accepted)
+        {
+            _ticker?.Dispose();
+            _ticker = null;
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        var snapshot = membership.CurrentSnapshot;
+        foreach (var (userId, connections) in _joined)
+        {
+            foreach (var dead in connections.Values.Where(c => snapshot.GetSiloStatus(c.Silo) == SiloStatus.Dead).Select(c => c.ConnectionId).ToList())
+            {
+                await RemoveConnectionAsync(userId, dead, "disconnected");
+            }
+        }
+
+        foreach (var (userId, since) in _goneSince.ToList())
+        {
+            if (now - since >= GhostTimeout)
+            {
+                _goneSince.Remove(userId);
+                S.Log.Add(new CallLogEntry(now, userId, "left", "timeout"));
+                _chatDirty = true;
+                SendTo(Counterpart(userId), new PeerLeftEvent(RoomId, userId, "timeout"));
+                await Presence(userId).SetInCall(null);
+                await SafeSchedulingAsync(() => appointments.AppendHistoryAsync(S.AppointmentId, userId, "call.left", "timeout", now, CancellationToken.None));
+            }
+        }
+
+        if (S.StartedAt is { } started && S.MaxDuration > TimeSpan.Zero && now - started >= S.MaxDuration)
+        {
+            await EndCoreAsync(Guid.Empty, "maxDuration");
+            return;
+        }
+
+        if (_chatDirty)
+        {
+            _chatDirty = false;
+            await state.WriteStateAsync();
+        }
     }
 
     private async Task RemoveConnectionAsync(Guid userId, string connectionId, string reason)
@@ -266,9 +441,30 @@ internal sealed partial class ConsultationRoomGrain(
         var now = clock.GetUtcNow();
         S.Log.Add(new CallLogEntry(now, userId, reason, null));
         SendTo(Counterpart(userId), new PeerLeftEvent(RoomId, userId, reason));
+        if (reason == "left")
+        {
+            // An explicit leave: no ghost to wait for.
+            _goneSince.Remove(userId);
+            await Presence(userId).SetInCall(null);
+        }
+        else
+        {
+            _goneSince[userId] = now;
+        }
+
         if (S.Opened)
         {
             await state.WriteStateAsync();
+            await SafeSchedulingAsync(() => appointments.AppendHistoryAsync(S.AppointmentId, userId, "call." + reason, null, now, CancellationToken.None));
+        }
+    }
+
+    private async Task ClearInCallAsync()
+    {
+        _goneSince.Clear();
+        foreach (var party in new[] { S.Patient!.UserId, S.Doctor!.UserId })
+        {
+            await Presence(party).SetInCall(null);
         }
     }
 
@@ -281,6 +477,7 @@ internal sealed partial class ConsultationRoomGrain(
         {
             _ringTimer?.Dispose();
             _ringTimer = null;
+            await Presence(S.Doctor!.UserId).RemoveWaiting(RoomId);
         }
 
         var changed = new CallStatusChangedEvent(RoomId, S.Status, byUserId, now);
@@ -325,18 +522,22 @@ internal sealed partial class ConsultationRoomGrain(
         await TransitionAsync(Guid.Empty, "missed", "ring timeout");
     }
 
-    private void SendTo(Guid userId, ClientEvent clientEvent, string? exceptConnectionId = null)
+    // Returns whether at least one live connection was sent the event.
+    private bool SendTo(Guid userId, ClientEvent clientEvent, string? exceptConnectionId = null)
     {
         if (!_joined.TryGetValue(userId, out var connections) || connections.Count == 0)
         {
-            return;
+            return false;
         }
 
-        var targets = exceptConnectionId is null ? connections.Values : connections.Values.Where(c => c.ConnectionId != exceptConnectionId);
-        foreach (var dead in DeliveryRouter.Deliver(membership, _sequencer, targets.ToList(), clientEvent))
+        var targets = (exceptConnectionId is null ? connections.Values : connections.Values.Where(c => c.ConnectionId != exceptConnectionId)).ToList();
+        var dead = DeliveryRouter.Deliver(membership, _sequencer, targets, clientEvent);
+        foreach (var id in dead)
         {
-            connections.Remove(dead);
+            connections.Remove(id);
         }
+
+        return targets.Count > dead.Count;
     }
 
     private async Task<CallView> ViewAsync()
@@ -344,10 +545,13 @@ internal sealed partial class ConsultationRoomGrain(
         var patient = await Presence(S.Patient!.UserId).GetPresence();
         var doctor = await Presence(S.Doctor!.UserId).GetPresence();
         var participants = ImmutableArray.Create(
-            new ParticipantView(S.Patient.UserId, ParticipantRole.Patient, HasJoined(S.Patient.UserId), patient.Online),
-            new ParticipantView(S.Doctor.UserId, ParticipantRole.Doctor, HasJoined(S.Doctor.UserId), doctor.Online));
+            new ParticipantView(S.Patient.UserId, ParticipantRole.Patient, HasJoined(S.Patient.UserId), patient.Online, IsBusyElsewhere(patient)),
+            new ParticipantView(S.Doctor.UserId, ParticipantRole.Doctor, HasJoined(S.Doctor.UserId), doctor.Online, IsBusyElsewhere(doctor)));
         int? duration = S is { StartedAt: { } started, EndedAt: { } ended } ? Duration(started, ended) : null;
-        return new CallView(RoomId, S.AppointmentId, S.Status, participants, S.RequestedAt, S.AcceptedAt, S.StartedAt, S.EndedAt, duration, S.EndReason);
+        var events = S.Log.Select(e => new CallEventView(e.At, e.UserId, e.What, e.Why)).ToImmutableArray();
+        return new CallView(
+            RoomId, S.AppointmentId, S.Status, participants, S.RequestedAt, S.AcceptedAt, S.StartedAt, S.EndedAt, duration, S.EndReason,
+            (int)S.MaxDuration.TotalSeconds, events, [.. S.Chat], S.Quality.ToImmutableDictionary());
     }
 
     private ParticipantRole EnsureParty(Guid userId)
@@ -379,6 +583,8 @@ internal sealed partial class ConsultationRoomGrain(
             throw new CallRuleException(CallError.Conflict, $"A chamada está {S.Status.ToString().ToLowerInvariant()}.");
         }
     }
+
+    private bool IsBusyElsewhere(PresenceView presence) => presence.InCallRoomId is { } room && room != RoomId;
 
     private bool IsParty(Guid userId) => S.Opened && (userId == S.Patient!.UserId || userId == S.Doctor!.UserId);
 

@@ -33,6 +33,18 @@ internal sealed class RoomState
     [Id(12)] public DateTimeOffset AppointmentEndsAt { get; set; }
 
     [Id(13)] public List<CallLogEntry> Log { get; set; } = [];
+
+    /// <summary>Activations of the accepted call so far: signal sequence numbers of activation n start at n × 10⁹, so they only ever grow.</summary>
+    [Id(14)] public int Epoch { get; set; }
+
+    /// <summary>Longest a call may last once both parties are in; then it is ended ("maxDuration").</summary>
+    [Id(15)] public TimeSpan MaxDuration { get; set; }
+
+    /// <summary>The in-call chat, kept with the call record.</summary>
+    [Id(16)] public List<ChatLine> Chat { get; set; } = [];
+
+    /// <summary>Latest media quality report of each party.</summary>
+    [Id(17)] public Dictionary<Guid, QualityReport> Quality { get; set; } = [];
 }
 
 /// <summary>One recorded event of a call: who, what, when, and why.</summary>

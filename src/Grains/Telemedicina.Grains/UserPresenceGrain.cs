@@ -1,31 +1,44 @@
+using Microsoft.Extensions.Logging;
 using Telemedicina.Grains.Abstractions;
+using Telemedicina.Scheduling.Contracts;
 
 namespace Telemedicina.Grains;
 
 /// <inheritdoc cref="IUserPresenceGrain"/>
-internal sealed class UserPresenceGrain(IClusterMembershipService membership) : Grain, IUserPresenceGrain
+internal sealed partial class UserPresenceGrain(
+    IClusterMembershipService membership,
+    IAppointmentBook appointments,
+    ILogger<UserPresenceGrain> logger) : Grain, IUserPresenceGrain
 {
     private readonly Dictionary<string, UserConnection> _connections = new(StringComparer.Ordinal);
+    private readonly Dictionary<Guid, WaitingCall> _waiting = [];
     private readonly DeliverySequencer _sequencer = new();
     private Guid? _inCallRoomId;
 
-    public Task Connect(UserConnection connection)
+    public async Task Connect(UserConnection connection)
     {
-        _connections[connection.ConnectionId] = connection;
         PruneDeadSilos();
-        return Task.CompletedTask;
+        var wasOnline = _connections.Count > 0;
+        _connections[connection.ConnectionId] = connection;
+        if (!wasOnline)
+        {
+            await AnnounceAsync(online: true);
+        }
     }
 
-    public Task Disconnect(string connectionId)
+    public async Task Disconnect(string connectionId)
     {
-        _connections.Remove(connectionId);
-        if (_connections.Count == 0)
+        if (!_connections.Remove(connectionId) || _connections.Count > 0)
+        {
+            return;
+        }
+
+        await AnnounceAsync(online: false);
+        if (_waiting.Count == 0 && _inCallRoomId is null)
         {
             // Nothing to keep in memory for an offline user.
             DeactivateOnIdle();
         }
-
-        return Task.CompletedTask;
     }
 
     public Task<PresenceView> GetPresence()
@@ -50,6 +63,50 @@ internal sealed class UserPresenceGrain(IClusterMembershipService membership) : 
         return Task.CompletedTask;
     }
 
+    public Task AddWaiting(WaitingCall waiting)
+    {
+        _waiting[waiting.RoomId] = waiting;
+        return Task.CompletedTask;
+    }
+
+    public Task RemoveWaiting(Guid roomId)
+    {
+        _waiting.Remove(roomId);
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<WaitingCall>> GetWaiting() =>
+        Task.FromResult<IReadOnlyList<WaitingCall>>([.. _waiting.Values.OrderBy(w => w.RequestedAt)]);
+
+    public Task<IReadOnlyList<string>> GetConnectionSilos()
+    {
+        PruneDeadSilos();
+        return Task.FromResult<IReadOnlyList<string>>([.. _connections.Values.Select(c => c.Silo.ToString()).Distinct(StringComparer.Ordinal)]);
+    }
+
+    // Tells the other parties of the user's appointments around now that the user came or went.
+    private async Task AnnounceAsync(bool online)
+    {
+        var me = this.GetPrimaryKey();
+        IReadOnlyList<Guid> counterparts;
+        try
+        {
+            counterparts = await appointments.CounterpartsAroundNowAsync(me, CancellationToken.None);
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException or System.Data.Common.DbException)
+        {
+            // Presence is best effort: a database hiccup must not refuse a connection.
+            LogAnnounceFailed(logger, e, me);
+            return;
+        }
+
+        var changed = new PresenceChangedEvent(me, online);
+        foreach (var other in counterparts)
+        {
+            await GrainFactory.GetGrain<IUserPresenceGrain>(other).Notify(changed);
+        }
+    }
+
     private void PruneDeadSilos()
     {
         var snapshot = membership.CurrentSnapshot;
@@ -58,4 +115,7 @@ internal sealed class UserPresenceGrain(IClusterMembershipService membership) : 
             _connections.Remove(id);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Presence of {UserId}: could not announce the change to counterparts")]
+    private static partial void LogAnnounceFailed(ILogger logger, Exception exception, Guid userId);
 }

@@ -8,6 +8,9 @@ public sealed class CallsSettings
     /// <summary>How long a call rings before it is missed.</summary>
     public TimeSpan RingTimeout { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>Longest call once both parties are in; the room then ends it ("maxDuration"). The web client warns before.</summary>
+    public TimeSpan MaxDuration { get; set; } = TimeSpan.FromMinutes(90);
+
     /// <summary>Largest signaling payload (SDP or JSON), in characters.</summary>
     public int MaxSignalPayload { get; set; } = 64 * 1024;
 

@@ -42,6 +42,9 @@ public interface IAppointmentBook
     /// <summary>The call ended: inProgress → completed with the call duration (idempotent).</summary>
     Task CompleteAsync(Guid appointmentId, Guid? byUserId, DateTimeOffset at, int durationSeconds, string? reason, CancellationToken cancellationToken);
 
+    /// <summary>The other parties of the user's live appointments of the day (12 h back, 24 h ahead): who sees the user's presence.</summary>
+    Task<IReadOnlyList<Guid>> CounterpartsAroundNowAsync(Guid userId, CancellationToken cancellationToken);
+
     /// <summary>Appends a call event (join, leave, reconnect, end) to the appointment history.</summary>
     Task AppendHistoryAsync(Guid appointmentId, Guid? byUserId, string what, string? why, DateTimeOffset at, CancellationToken cancellationToken);
 }

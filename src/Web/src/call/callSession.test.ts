@@ -113,6 +113,17 @@ describe("CallSession (perfect negotiation)", () => {
     expect(s.lastSeq).toBe(3);
   });
 
+  it("handles a replayed signal once (re-join after a lost connection)", async () => {
+    const { s, peer, sent } = session(true);
+    await s.handleSignal({ kind: "offer", payload: "v=0\r\nremote", seq: 7 });
+    // The room replays seq 7 (already handled) and then 8 after ResumeRoom(roomId, 7).
+    await s.handleSignal({ kind: "offer", payload: "v=0\r\nremote", seq: 7 });
+    await s.handleSignal({ kind: "candidate", payload: JSON.stringify({ candidate: "a" }), seq: 8 });
+    expect(sent.filter((m) => m.kind === "answer")).toHaveLength(1);
+    expect(peer.signalingState).toBe("stable");
+    expect(s.lastSeq).toBe(8);
+  });
+
   it("handles signals strictly in order", async () => {
     const { s, peer } = session(true);
     const order = [

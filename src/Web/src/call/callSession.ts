@@ -77,6 +77,9 @@ export class CallSession {
 
   /** Handles one signal from the other party, after every earlier one. */
   handleSignal(message: Pick<SignalMessage, "kind" | "payload" | "seq">): Promise<void> {
+    // A re-join replays what may already have arrived: each sequence number is handled once.
+    if (message.seq <= this.lastSeq) return this.queue;
+    this.lastSeq = message.seq;
     this.queue = this.queue.then(() => this.process(message)).catch((e) => this.options.onError?.(e));
     return this.queue;
   }
@@ -167,7 +170,6 @@ export class CallSession {
 
   private async process(message: Pick<SignalMessage, "kind" | "payload" | "seq">): Promise<void> {
     if (this.closed) return;
-    this.lastSeq = Math.max(this.lastSeq, message.seq);
     switch (message.kind) {
       case "offer":
       case "answer":

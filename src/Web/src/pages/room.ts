@@ -77,7 +77,10 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
   };
 
   const join = async () => {
-    const snapshot = await app.hub.invoke<JoinRoomResult>("JoinRoom", roomId);
+    // Back after a lost connection: the room replays the signals numbered after the last one handled.
+    const snapshot = session
+      ? await app.hub.invoke<JoinRoomResult>("ResumeRoom", roomId, session.lastSeq)
+      : await app.hub.invoke<JoinRoomResult>("JoinRoom", roomId);
     joined = true;
     counterpart = snapshot.participants.find((p) => p.userId !== me.id)?.userId ?? "";
     if (!session) {

@@ -18,12 +18,19 @@ internal sealed record RequestCallRequest(Guid? AppointmentId);
 
 internal sealed record EndCallRequest(string? Reason);
 
+/// <summary>A browser's media quality figures from getStats().</summary>
+internal sealed record QualityRequest(
+    double? RoundTripTimeMs, double? JitterMs, double? PacketLossPercent, bool? Relay, int? IceRestarts, int? SecondsWithoutMedia);
+
 internal static class CallsEndpoints
 {
     public static void MapCalls(this RouteGroupBuilder calls)
     {
         calls.MapPost("", RequestAsync).RequireAuthorization(Policies.Patient).RequireRateLimiting(CallsModule.CallRequestRateLimit);
         calls.MapGet("/ice-servers", IceServersAsync).RequireAuthorization(Policies.Authenticated);
+        calls.MapGet("/waiting", async (ClaimsPrincipal user, IGrainFactory grains) =>
+            TypedResults.Ok(await grains.GetGrain<IUserPresenceGrain>(user.GetId()).GetWaiting())).RequireAuthorization(Policies.Doctor);
+        calls.MapPost("/{roomId:guid}/quality", ReportQualityAsync).RequireAuthorization(Policies.Authenticated);
         calls.MapGet("/{roomId:guid}", GetAsync).RequireAuthorization(Policies.Authenticated);
         calls.MapPost("/{roomId:guid}/accept", (Guid roomId, ClaimsPrincipal user, IGrainFactory grains) =>
             RunAsync(() => grains.GetGrain<IConsultationRoomGrain>(roomId).Accept(user.GetId()))).RequireAuthorization(Policies.Doctor);
@@ -88,7 +95,8 @@ internal static class CallsEndpoints
             new CallParty(appointment.PatientId, names.GetValueOrDefault(appointment.PatientId) ?? "Paciente"),
             new CallParty(appointment.DoctorId, names.GetValueOrDefault(appointment.DoctorId) ?? "Médico(a)"),
             appointment.EndsAt,
-            settings.Value.RingTimeout);
+            settings.Value.RingTimeout,
+            settings.Value.MaxDuration);
         try
         {
             var call = await grains.GetGrain<IAppointmentCallsGrain>(appointment.AppointmentId).RequestCall(command);
@@ -111,6 +119,55 @@ internal static class CallsEndpoints
             var patient = call.Participants.First(p => p.Role == ParticipantRole.Patient).UserId;
             await audit.RecordAsync(new AuditEvent(AuditActions.Read, "Call", roomId.ToString(), me, user.FindRole(), patient, Purpose: "care"), ct);
             return TypedResults.Ok(call);
+        }
+        catch (CallRuleException e)
+        {
+            return CallErrors.ToProblem(e);
+        }
+    }
+
+    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ReportQualityAsync(
+        Guid roomId, QualityRequest request, ClaimsPrincipal user, IGrainFactory grains, TimeProvider clock)
+    {
+        var errors = new Dictionary<string, string[]>();
+        static bool Bad(double? value, double max) => value is { } v && (double.IsNaN(v) || v < 0 || v > max);
+        if (Bad(request.RoundTripTimeMs, 60_000))
+        {
+            errors["roundTripTimeMs"] = ["Valor fora do intervalo (0 a 60000)."];
+        }
+
+        if (Bad(request.JitterMs, 60_000))
+        {
+            errors["jitterMs"] = ["Valor fora do intervalo (0 a 60000)."];
+        }
+
+        if (Bad(request.PacketLossPercent, 100))
+        {
+            errors["packetLossPercent"] = ["Valor fora do intervalo (0 a 100)."];
+        }
+
+        if (request.IceRestarts is < 0 or > 10_000)
+        {
+            errors["iceRestarts"] = ["Valor fora do intervalo (0 a 10000)."];
+        }
+
+        if (request.SecondsWithoutMedia is < 0 or > 86_400)
+        {
+            errors["secondsWithoutMedia"] = ["Valor fora do intervalo (0 a 86400)."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+
+        var report = new QualityReport(
+            clock.GetUtcNow(), request.RoundTripTimeMs, request.JitterMs, request.PacketLossPercent,
+            request.Relay ?? false, request.IceRestarts ?? 0, request.SecondsWithoutMedia ?? 0);
+        try
+        {
+            await grains.GetGrain<IConsultationRoomGrain>(roomId).ReportQuality(user.GetId(), report);
+            return TypedResults.NoContent();
         }
         catch (CallRuleException e)
         {

@@ -59,14 +59,33 @@ public sealed class ConsultationHub(
         await base.OnDisconnectedAsync(exception);
     }
 
-    public async Task<JoinRoomResult> JoinRoom(string roomId)
+    /// <summary>Joins an accepted call; signals sent while the caller had no connection in the room are replayed.</summary>
+    public Task<JoinRoomResult> JoinRoom(string roomId) => JoinCoreAsync(roomId, lastSeq: null);
+
+    /// <summary>
+    /// Re-joins after a lost connection (an extension of the contract's <c>JoinRoom</c>): the room replays
+    /// the signals addressed to the caller numbered above <paramref name="lastSeq"/>, the last one it processed.
+    /// </summary>
+    public Task<JoinRoomResult> ResumeRoom(string roomId, long lastSeq)
+    {
+        if (lastSeq < 0)
+        {
+            throw new HubException("Número de sequência inválido.");
+        }
+
+        return JoinCoreAsync(roomId, lastSeq);
+    }
+
+    private async Task<JoinRoomResult> JoinCoreAsync(string roomId, long? lastSeq)
     {
         var id = ParseRoom(roomId);
         var me = Me();
         RoomSnapshot snapshot;
         try
         {
-            snapshot = await grains.GetGrain<IConsultationRoomGrain>(id).Join(me, delivery.Connection(Context.ConnectionId));
+            var room = grains.GetGrain<IConsultationRoomGrain>(id);
+            var connection = delivery.Connection(Context.ConnectionId);
+            snapshot = lastSeq is { } after ? await room.Rejoin(me, connection, after) : await room.Join(me, connection);
         }
         catch (CallRuleException e)
         {

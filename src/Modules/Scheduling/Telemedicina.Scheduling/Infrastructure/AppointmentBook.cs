@@ -5,8 +5,23 @@ using Telemedicina.Scheduling.Contracts;
 namespace Telemedicina.Scheduling.Infrastructure;
 
 /// <inheritdoc cref="IAppointmentBook"/>
-internal sealed class AppointmentBook(AppointmentStore store, IAuditTrail audit, IOptions<SchedulingSettings> settings) : IAppointmentBook
+internal sealed class AppointmentBook(AppointmentStore store, Npgsql.NpgsqlDataSource db, IAuditTrail audit, IOptions<SchedulingSettings> settings, TimeProvider clock) : IAppointmentBook
 {
+    public async Task<IReadOnlyList<Guid>> CounterpartsAroundNowAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var ids = await Dapper.SqlMapper.QueryAsync<Guid>(connection,
+            """
+            SELECT DISTINCT CASE WHEN patient_id = @userId THEN doctor_id ELSE patient_id END
+            FROM scheduling.appointments
+            WHERE (patient_id = @userId OR doctor_id = @userId) AND status IN ('scheduled', 'inProgress')
+              AND starts_at BETWEEN @from AND @to
+            """,
+            new { userId, from = now.AddHours(-12), to = now.AddHours(24) });
+        return ids.ToList();
+    }
+
     public async Task<AppointmentInfo?> FindAsync(Guid appointmentId, CancellationToken cancellationToken)
     {
         var row = await store.FindAsync(appointmentId, cancellationToken);

@@ -1,0 +1,231 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using Telemedicina.Testing;
+
+namespace Telemedicina.ClusterTests.Calls;
+
+/// <summary>
+/// The call beyond the happy path, over two silos: a party that drops and comes back gets what it
+/// missed, the record keeps every join/leave, chat and quality report; ringing ends in missed,
+/// rejected or cancelled with both sides told; the doctor sees who is waiting.
+/// </summary>
+public sealed class CallLifecycleTests(ClusterFixture fixture)
+{
+    private const string Offer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n";
+
+    [Fact]
+    public async Task PartyThatDropsAndComesBackOnAnotherSilo_GetsTheSignalsItMissed_AndTheRecordKeepsEverything()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        var (patient, doctor, roomId, appointmentId) = await AcceptedCallAsync(silo1, silo2);
+        var room = roomId.ToString();
+
+        await using var patientHub = await HubClient.ConnectAsync(silo1.BaseUrl, () => patient.AccessToken);
+        var doctorHub = await HubClient.ConnectAsync(silo2.BaseUrl, () => doctor.AccessToken);
+        await patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
+        await doctorHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
+        await patientHub.NextAsync<PeerJoined>("PeerJoined", match: e => e.UserId == doctor.Id);
+
+        await patientHub.Connection.InvokeAsync("Signal", room, doctor.Id.ToString(), "offer", Offer, ct);
+        var first = await doctorHub.NextAsync<SignalMessage>("Signal");
+        Assert.Equal("offer", first.Kind);
+
+        // The doctor's connection drops (no LeaveRoom): the patient is told, and keeps signalling.
+        await doctorHub.DisposeAsync();
+        var left = await patientHub.NextAsync<PeerLeft>("PeerLeft", match: e => e.UserId == doctor.Id);
+        Assert.Equal("disconnected", left.Reason);
+        for (var i = 1; i <= 3; i++)
+        {
+            await patientHub.Connection.InvokeAsync("Signal", room, doctor.Id.ToString(), "candidate", $"{{\"candidate\":\"c{i}\"}}", ct);
+        }
+
+        // Back through the other silo: JoinRoom replays exactly what was missed, in order.
+        await using var doctorBack = await HubClient.ConnectAsync(silo1.BaseUrl, () => doctor.AccessToken);
+        await doctorBack.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
+        var replayed = new List<SignalMessage>();
+        for (var i = 0; i < 3; i++)
+        {
+            replayed.Add(await doctorBack.NextAsync<SignalMessage>("Signal"));
+        }
+
+        Assert.Equal([first.Seq + 1, first.Seq + 2, first.Seq + 3], replayed.Select(s => s.Seq));
+        Assert.Equal(["{\"candidate\":\"c1\"}", "{\"candidate\":\"c2\"}", "{\"candidate\":\"c3\"}"], replayed.Select(s => s.Payload));
+        await patientHub.NextAsync<PeerJoined>("PeerJoined", match: e => e.UserId == doctor.Id);
+
+        // A client that knows the last signal it handled asks for everything after it.
+        await using var doctorThird = await HubClient.ConnectAsync(silo2.BaseUrl, () => doctor.AccessToken);
+        await doctorThird.Connection.InvokeAsync<JoinRoomResult>("ResumeRoom", room, first.Seq + 1, ct);
+        Assert.Equal(first.Seq + 2, (await doctorThird.NextAsync<SignalMessage>("Signal")).Seq);
+        Assert.Equal(first.Seq + 3, (await doctorThird.NextAsync<SignalMessage>("Signal")).Seq);
+        await Assert.ThrowsAsync<HubException>(() => doctorThird.Connection.InvokeAsync<JoinRoomResult>("ResumeRoom", room, -1L, ct));
+
+        // Chat both ways is delivered and kept with the call.
+        await patientHub.Connection.InvokeAsync("Chat", room, "Bom dia, doutora", ct);
+        Assert.Equal("Bom dia, doutora", (await doctorBack.NextAsync<ChatMessage>("Chat")).Text);
+        await doctorBack.Connection.InvokeAsync("Chat", room, "Bom dia! Como está?", ct);
+        Assert.Equal("Bom dia! Como está?", (await patientHub.NextAsync<ChatMessage>("Chat")).Text);
+
+        // Quality reports: validated, only by parties, stored with the call.
+        using (var bad = await silo1.SendAsync(HttpMethod.Post, $"/api/v1/calls/{roomId}/quality", new { packetLossPercent = 250, jitterMs = -1 }, patient.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Equal("application/problem+json", bad.Content.Headers.ContentType?.MediaType);
+            var problem = await bad.Content.ReadFromJsonAsync<Problem>(ct);
+            Assert.Contains("packetLossPercent", problem!.Errors!.Keys);
+            Assert.Contains("jitterMs", problem.Errors.Keys);
+        }
+
+        var outsider = await Scenario.ConsentingPatientAsync(silo2);
+        using (var foreign = await silo2.SendAsync(HttpMethod.Post, $"/api/v1/calls/{roomId}/quality", new { roundTripTimeMs = 10 }, outsider.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
+        }
+
+        using (var ok = await silo2.SendAsync(HttpMethod.Post, $"/api/v1/calls/{roomId}/quality",
+            new { roundTripTimeMs = 42.5, jitterMs = 3.1, packetLossPercent = 0.4, relay = true, iceRestarts = 1, secondsWithoutMedia = 2 }, patient.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, ok.StatusCode);
+        }
+
+        var ended = await silo2.CallActionAsync(doctor, roomId, "end");
+        Assert.Equal("ended", ended.Status);
+        var record = await silo1.GetCallAsync(patient, roomId);
+        Assert.Equal(["Bom dia, doutora", "Bom dia! Como está?"], record.Chat!.Select(c => c.Text));
+        var quality = record.Quality![patient.Id];
+        Assert.Equal(42.5, quality.RoundTripTimeMs);
+        Assert.True(quality.Relay);
+        Assert.Equal(1, quality.IceRestarts);
+        var events = record.Events!.Select(e => (e.UserId, e.What)).ToList();
+        Assert.Contains((doctor.Id, "joined"), events);
+        Assert.Contains((patient.Id, "joined"), events);
+        Assert.Contains((doctor.Id, "disconnected"), events);
+        Assert.Contains((doctor.Id, "rejoined"), events);
+        Assert.Contains((doctor.Id, "ended"), events);
+        Assert.True(record.MaxDurationSeconds > 0);
+
+        var history = await silo1.SendAsync<HistoryEntry[]>(HttpMethod.Get, $"/api/v1/scheduling/appointments/{appointmentId}/history", null, patient.AccessToken);
+        var what = history.Select(h => h.What).ToList();
+        Assert.Contains("call.joined", what);
+        Assert.Contains("call.disconnected", what);
+        Assert.Contains("call.rejoined", what);
+    }
+
+    [Fact]
+    public async Task Ringing_WithoutAnAnswer_EndsMissed_AndBothSidesAreTold()
+    {
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        var doctor = await Scenario.VerifiedDoctorAsync(silo2, fixture.Admin);
+        var patient = await Scenario.ConsentingPatientAsync(silo1);
+        var booked = await Scenario.BookNextSlotAsync(silo1, patient, doctor);
+        await using var doctorHub = await HubClient.ConnectAsync(silo2.BaseUrl, () => doctor.AccessToken);
+        await using var patientHub = await HubClient.ConnectAsync(silo1.BaseUrl, () => patient.AccessToken);
+
+        var call = await silo1.RequestCallAsync(patient, booked.AppointmentId);
+        await doctorHub.NextAsync<CallRequested>("CallRequested", match: e => e.RoomId == call.RoomId);
+        var waiting = await silo2.SendAsync<WaitingCall[]>(HttpMethod.Get, "/api/v1/calls/waiting", null, doctor.AccessToken);
+        Assert.Contains(waiting, w => w.RoomId == call.RoomId && w.From.UserId == patient.Id);
+
+        var wait = ClusterFixture.RingTimeout + TimeSpan.FromSeconds(30);
+        var atPatient = await patientHub.NextAsync<CallStatusChanged>("CallStatusChanged", wait, e => e.RoomId == call.RoomId);
+        var atDoctor = await doctorHub.NextAsync<CallStatusChanged>("CallStatusChanged", wait, e => e.RoomId == call.RoomId);
+        Assert.Equal("missed", atPatient.Status);
+        Assert.Equal("missed", atDoctor.Status);
+        var state = await silo2.GetCallAsync(doctor, call.RoomId);
+        Assert.Equal("missed", state.Status);
+        Assert.Equal("missed", state.EndReason);
+        waiting = await silo2.SendAsync<WaitingCall[]>(HttpMethod.Get, "/api/v1/calls/waiting", null, doctor.AccessToken);
+        Assert.DoesNotContain(waiting, w => w.RoomId == call.RoomId);
+
+        // A missed call cannot be accepted any more.
+        using var late = await silo2.SendAsync(HttpMethod.Post, $"/api/v1/calls/{call.RoomId}/accept", token: doctor.AccessToken);
+        Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
+    }
+
+    [Fact]
+    public async Task RejectedAndCancelledCalls_TellTheOtherSide_AndLeaveTheWaitingList()
+    {
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        var doctor = await Scenario.VerifiedDoctorAsync(silo2, fixture.Admin);
+        var patient = await Scenario.ConsentingPatientAsync(silo1);
+        var booked = await Scenario.BookNextSlotAsync(silo1, patient, doctor);
+        await using var doctorHub = await HubClient.ConnectAsync(silo2.BaseUrl, () => doctor.AccessToken);
+        await using var patientHub = await HubClient.ConnectAsync(silo1.BaseUrl, () => patient.AccessToken);
+
+        // Only doctors have a waiting list.
+        using (var notDoctor = await silo1.SendAsync(HttpMethod.Get, "/api/v1/calls/waiting", token: patient.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, notDoctor.StatusCode);
+        }
+
+        var first = await silo1.RequestCallAsync(patient, booked.AppointmentId);
+        await doctorHub.NextAsync<CallRequested>("CallRequested", match: e => e.RoomId == first.RoomId);
+        Assert.Contains(await silo1.SendAsync<WaitingCall[]>(HttpMethod.Get, "/api/v1/calls/waiting", null, doctor.AccessToken), w => w.RoomId == first.RoomId);
+        await silo2.CallActionAsync(doctor, first.RoomId, "reject");
+        var rejected = await patientHub.NextAsync<CallStatusChanged>("CallStatusChanged", match: e => e.RoomId == first.RoomId);
+        Assert.Equal("rejected", rejected.Status);
+        Assert.Equal(doctor.Id, rejected.ByUserId);
+        Assert.DoesNotContain(await silo2.SendAsync<WaitingCall[]>(HttpMethod.Get, "/api/v1/calls/waiting", null, doctor.AccessToken), w => w.RoomId == first.RoomId);
+
+        // The patient may ask again, then give up: the doctor's panel hears it.
+        var second = await silo1.RequestCallAsync(patient, booked.AppointmentId);
+        Assert.NotEqual(first.RoomId, second.RoomId);
+        await doctorHub.NextAsync<CallRequested>("CallRequested", match: e => e.RoomId == second.RoomId);
+        await silo1.CallActionAsync(patient, second.RoomId, "cancel");
+        var cancelled = await doctorHub.NextAsync<CallStatusChanged>("CallStatusChanged", match: e => e.RoomId == second.RoomId && e.Status != "ringing");
+        Assert.Equal("cancelled", cancelled.Status);
+        Assert.Empty(await silo2.SendAsync<WaitingCall[]>(HttpMethod.Get, "/api/v1/calls/waiting", null, doctor.AccessToken));
+
+        // The doctor cannot cancel for the patient, nor the patient accept for the doctor.
+        var third = await silo1.RequestCallAsync(patient, booked.AppointmentId);
+        using (var wrongCancel = await silo2.SendAsync(HttpMethod.Post, $"/api/v1/calls/{third.RoomId}/cancel", token: doctor.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, wrongCancel.StatusCode);
+        }
+
+        using (var wrongAccept = await silo1.SendAsync(HttpMethod.Post, $"/api/v1/calls/{third.RoomId}/accept", token: patient.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, wrongAccept.StatusCode);
+        }
+
+        await silo1.CallActionAsync(patient, third.RoomId, "cancel");
+    }
+
+    [Fact]
+    public async Task PresenceChanges_ReachTheCounterpartOfTheDay_AndNoOneElse()
+    {
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        var doctor = await Scenario.VerifiedDoctorAsync(silo2, fixture.Admin);
+        var patient = await Scenario.ConsentingPatientAsync(silo1);
+        var stranger = await Scenario.ConsentingPatientAsync(silo1);
+        await Scenario.BookNextSlotAsync(silo1, patient, doctor);
+        await using var patientHub = await HubClient.ConnectAsync(silo1.BaseUrl, () => patient.AccessToken);
+        await using var strangerHub = await HubClient.ConnectAsync(silo1.BaseUrl, () => stranger.AccessToken);
+
+        var doctorHub = await HubClient.ConnectAsync(silo2.BaseUrl, () => doctor.AccessToken);
+        var online = await patientHub.NextAsync<PresenceChanged>("PresenceChanged", match: e => e.UserId == doctor.Id);
+        Assert.True(online.Online);
+        await doctorHub.DisposeAsync();
+        var offline = await patientHub.NextAsync<PresenceChanged>("PresenceChanged", match: e => e.UserId == doctor.Id);
+        Assert.False(offline.Online);
+
+        await Task.Delay(500, TestContext.Current.CancellationToken);
+        Assert.Equal(0, strangerHub.PendingTotal());
+    }
+
+    private async Task<(TestUser Patient, TestUser Doctor, Guid RoomId, Guid AppointmentId)> AcceptedCallAsync(TelemedicinaApi patientSilo, TelemedicinaApi doctorSilo)
+    {
+        var doctor = await Scenario.VerifiedDoctorAsync(doctorSilo, fixture.Admin);
+        var patient = await Scenario.ConsentingPatientAsync(patientSilo);
+        var booked = await Scenario.BookNextSlotAsync(patientSilo, patient, doctor);
+        var call = await patientSilo.RequestCallAsync(patient, booked.AppointmentId);
+        await doctorSilo.CallActionAsync(doctor, call.RoomId, "accept");
+        return (patient, doctor, call.RoomId, booked.AppointmentId);
+    }
+}

@@ -1,0 +1,110 @@
+using System.Net;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using Telemedicina.Testing;
+
+namespace Telemedicina.ClusterTests.Calls;
+
+/// <summary>
+/// Bad hub input from a party of a live call: every malformed, oversized, misaddressed or unknown
+/// invocation is refused with a HubException, nothing reaches the other party, a flood costs the
+/// abuser its connection, and the silo stays healthy.
+/// </summary>
+public sealed class HubBadInputTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task BadInvocations_AreRefused_ReachNoOne_AndAFloodDisconnectsTheAbuser()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        var doctor = await Scenario.VerifiedDoctorAsync(silo2, fixture.Admin);
+        var patient = await Scenario.ConsentingPatientAsync(silo1);
+        var booked = await Scenario.BookNextSlotAsync(silo1, patient, doctor);
+        var call = await silo1.RequestCallAsync(patient, booked.AppointmentId);
+        await silo2.CallActionAsync(doctor, call.RoomId, "accept");
+        var room = call.RoomId.ToString();
+        var to = doctor.Id.ToString();
+
+        await using var doctorHub = await HubClient.ConnectAsync(silo2.BaseUrl, () => doctor.AccessToken);
+        await doctorHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
+        var patientHub = await HubClient.ConnectAsync(silo1.BaseUrl, () => patient.AccessToken);
+        await patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
+        await doctorHub.NextAsync<PeerJoined>("PeerJoined", match: e => e.UserId == patient.Id);
+
+        var huge = new string('a', 64 * 1024 + 1);
+        var nested = new string('[', 5000) + new string(']', 5000);
+        var corpus = new List<(string Name, Func<Task> Invoke)>
+        {
+            ("unknown kind", () => patientHub.Connection.InvokeAsync("Signal", room, to, "shutdown", "x", ct)),
+            ("empty kind", () => patientHub.Connection.InvokeAsync("Signal", room, to, "", "x", ct)),
+            ("null kind", () => patientHub.Connection.InvokeAsync("Signal", room, to, null, "x", ct)),
+            ("oversize payload", () => patientHub.Connection.InvokeAsync("Signal", room, to, "answer", huge, ct)),
+            ("oversize candidate", () => patientHub.Connection.InvokeAsync("Signal", room, to, "candidate", new string('c', 2049), ct)),
+            ("offer without v=", () => patientHub.Connection.InvokeAsync("Signal", room, to, "offer", "o=- 1 1 IN IP4 1.2.3.4", ct)),
+            ("null payload", () => patientHub.Connection.InvokeAsync("Signal", room, to, "answer", null, ct)),
+            ("signal to self", () => patientHub.Connection.InvokeAsync("Signal", room, patient.Id.ToString(), "candidate", "{}", ct)),
+            ("signal to a stranger", () => patientHub.Connection.InvokeAsync("Signal", room, Guid.NewGuid().ToString(), "candidate", "{}", ct)),
+            ("recipient not a guid", () => patientHub.Connection.InvokeAsync("Signal", room, "'; DROP TABLE users; --", "candidate", "{}", ct)),
+            ("room not joined", () => patientHub.Connection.InvokeAsync("Signal", Guid.NewGuid().ToString(), to, "candidate", "{}", ct)),
+            ("room not a guid", () => patientHub.Connection.InvokeAsync("Signal", "../../etc/passwd", to, "candidate", "{}", ct)),
+            ("empty room", () => patientHub.Connection.InvokeAsync("JoinRoom", Guid.Empty.ToString(), ct)),
+            ("join unknown room", () => patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", Guid.NewGuid().ToString(), ct)),
+            ("resume with negative seq", () => patientHub.Connection.InvokeAsync<JoinRoomResult>("ResumeRoom", room, -5L, ct)),
+            ("wrong argument types", () => patientHub.Connection.InvokeAsync("Signal", 42, true, 3.5, nested, ct)),
+            ("missing arguments", () => patientHub.Connection.InvokeAsync("Signal", room, ct)),
+            ("too many arguments", () => patientHub.Connection.InvokeAsync("Chat", room, "oi", "extra", ct)),
+            ("unknown method", () => patientHub.Connection.InvokeAsync("Broadcast", "everyone", ct)),
+            ("empty chat", () => patientHub.Connection.InvokeAsync("Chat", room, "   ", ct)),
+            ("oversize chat", () => patientHub.Connection.InvokeAsync("Chat", room, new string('x', 2001), ct)),
+            ("chat to another room", () => patientHub.Connection.InvokeAsync("Chat", Guid.NewGuid().ToString(), "oi", ct)),
+        };
+
+        foreach (var (name, invoke) in corpus)
+        {
+            var refused = await Record.ExceptionAsync(invoke);
+            Assert.True(refused is HubException, $"{name}: expected a HubException, got {refused?.GetType().Name ?? "success"}");
+            Assert.DoesNotContain("   at ", refused!.Message, StringComparison.Ordinal);
+        }
+
+        // Nothing reached the doctor, and the patient's connection still works.
+        await patientHub.Connection.InvokeAsync("Signal", room, to, "candidate", "{\"candidate\":\"ok\"}", ct);
+        var good = await doctorHub.NextAsync<SignalMessage>("Signal");
+        Assert.Equal("{\"candidate\":\"ok\"}", good.Payload);
+        Assert.Equal(0, doctorHub.Pending("Signal"));
+        Assert.Equal(0, doctorHub.Pending("Chat"));
+
+        // A flood of refused messages: the abuser is disconnected; nothing leaks; the silo stays ready.
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        patientHub.Connection.Closed += _ =>
+        {
+            closed.TrySetResult();
+            return Task.CompletedTask;
+        };
+        for (var i = 0; i < 300 && patientHub.Connection.State == HubConnectionState.Connected; i++)
+        {
+            try
+            {
+                await patientHub.Connection.InvokeAsync("Signal", room, to, "bogus", "x", ct);
+            }
+            catch (Exception e) when (e is HubException or InvalidOperationException or TaskCanceledException or IOException)
+            {
+                // Refused, or the connection is already gone.
+            }
+        }
+
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
+        await patientHub.DisposeAsync();
+        var left = await doctorHub.NextAsync<PeerLeft>("PeerLeft", match: e => e.UserId == patient.Id);
+        Assert.Equal("disconnected", left.Reason);
+        Assert.Equal(0, doctorHub.Pending("Signal"));
+        using var ready = await silo1.SendAsync(HttpMethod.Get, "/health/ready");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+
+        // The call itself is intact: the patient comes back and the call ends normally.
+        await using var patientBack = await HubClient.ConnectAsync(silo1.BaseUrl, () => patient.AccessToken);
+        var rejoin = await patientBack.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
+        Assert.Equal("accepted", rejoin.Status);
+        Assert.Equal("ended", (await silo1.CallActionAsync(patient, call.RoomId, "end")).Status);
+    }
+}
