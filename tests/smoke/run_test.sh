@@ -17,21 +17,47 @@ for port in 8000 8001 8002; do
   tcp_port_busy "$port" && fail "port $port is busy: another ./run.sh is running?"
 done
 
+PG_PORT=$((56000 + RANDOM % 2000))
+RUN_PID=""
+trap 'if [[ -n $RUN_PID ]]; then kill -INT -- -$RUN_PID 2>/dev/null || true; sleep 5; kill -KILL -- -$RUN_PID 2>/dev/null || true; fi; rm -rf "$DATA" "$OUT"' EXIT
+
+# start_run ARGS... : ./run.sh in the background; waits until it says it is running.
 # --no-build: test.sh has just built the web UI and the host. A background job of a script starts
 # with SIGINT ignored (and bash cannot trap a signal ignored at entry): env restores the default so
 # that the Ctrl-C below reaches run.sh as it would from a terminal.
-TELEMEDICINA_DATA_DIR=$DATA TELEMEDICINA_PG_PORT=$((56000 + RANDOM % 2000)) \
-  setsid env --default-signal=INT "$ROOT/run.sh" --reset --no-build >"$OUT" 2>&1 &
-RUN_PID=$!
-trap 'kill -INT -- -$RUN_PID 2>/dev/null || true; sleep 5; kill -KILL -- -$RUN_PID 2>/dev/null || true; rm -rf "$DATA" "$OUT"' EXIT
+start_run() {
+  : >"$OUT"
+  TELEMEDICINA_DATA_DIR=$DATA TELEMEDICINA_PG_PORT=$PG_PORT \
+    setsid env --default-signal=INT "$ROOT/run.sh" --no-build "$@" >"$OUT" 2>&1 &
+  RUN_PID=$!
+  local deadline=$(( $(now_s) + 300 ))
+  until grep -q "is running" "$OUT"; do
+    pid_alive "$RUN_PID" || fail "run.sh exited before it was ready"
+    (( $(now_s) < deadline )) || fail "run.sh not ready within 300 s"
+    sleep 2
+  done
+  log "run.sh $* is ready"
+}
 
-deadline=$(( $(now_s) + 300 ))
-until grep -q "is running" "$OUT"; do
-  pid_alive "$RUN_PID" || fail "run.sh exited before it was ready"
-  (( $(now_s) < deadline )) || fail "run.sh not ready within 300 s"
-  sleep 2
-done
-log "run.sh is ready"
+# ctrl_c : SIGINT to run.sh; everything must stop within 60 s, every port free.
+ctrl_c() {
+  kill -INT -- -"$RUN_PID"
+  local deadline=$(( $(now_s) + 60 ))
+  while pid_alive "$RUN_PID"; do
+    (( $(now_s) < deadline )) || fail "run.sh did not stop within 60 s of Ctrl-C"
+    sleep 1
+  done
+  RUN_PID=""
+  for port in 8000 8001 8002; do
+    tcp_port_busy "$port" && fail "port $port still open after Ctrl-C"
+  done
+  grep -q "SIGINT received" "$OUT" || fail "run.sh did not see the Ctrl-C"
+  grep -q "All stopped" "$OUT" || fail "run.sh did not report a clean stop"
+  [[ -z $(pgrep -f "postgres -D $DATA/pg" || true) ]] || fail "PostgreSQL still running after Ctrl-C"
+  log "Ctrl-C stopped everything"
+}
+
+start_run --reset
 
 for port in 8000 8001 8002; do
   code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health/ready")
@@ -58,18 +84,13 @@ doctors=$(curl -s -H "Authorization: Bearer $token" http://127.0.0.1:8000/api/v1
 grep -q "doctorId" <<<"$doctors" || fail "no doctors listed: $doctors"
 log "demo login and doctor list through the load balancer: ok"
 
-# Ctrl-C stops everything.
-kill -INT -- -"$RUN_PID"
-deadline=$(( $(now_s) + 60 ))
-while pid_alive "$RUN_PID"; do
-  (( $(now_s) < deadline )) || fail "run.sh did not stop within 60 s of Ctrl-C"
-  sleep 1
-done
-for port in 8000 8001 8002; do
-  tcp_port_busy "$port" && fail "port $port still open after Ctrl-C"
-done
-grep -q "SIGINT received" "$OUT" || fail "run.sh did not see the Ctrl-C"
-grep -q "All stopped" "$OUT" || fail "run.sh did not report a clean stop"
-pg_alive=$(pgrep -f "postgres -D $DATA/pg" || true)
-[[ -z $pg_alive ]] || fail "PostgreSQL still running after Ctrl-C"
-log "Ctrl-C stopped everything"
+ctrl_c
+
+# A second start keeps the data: same cluster, same demo patient, no new initdb.
+patient_id=$(sed -n 's/.*"user":{"id":"\([^"]*\)".*/\1/p' <<<"$login")
+start_run
+grep -q "reusing the existing cluster" "$OUT" || fail "the second ./run.sh did not reuse the database"
+again=$(curl -s -H 'Content-Type: application/json' \
+  -d '{"email":"paciente@telemedicina.local","password":"Telemedicina!2026"}' http://127.0.0.1:8000/api/v1/identity/login)
+[[ -n $patient_id ]] && grep -q "\"id\":\"$patient_id\"" <<<"$again" || fail "the demo patient changed across restarts: $patient_id / $again"
+ctrl_c
