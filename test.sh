@@ -90,6 +90,10 @@ print_summary() {
   echo "==================================== summary ===================================="
   for line in "${SUMMARY[@]}"; do echo "  $line"; done
   echo "  total    $(( $(now_s) - T_START ))s"
+  if [[ -s $RESULTS_DIR/figures.txt ]]; then
+    echo "  ----- measured figures -----"
+    sed 's/^/  /' "$RESULTS_DIR/figures.txt"
+  fi
   if (( FAILED || rc != 0 )); then
     echo "  RESULT: FAILED"
     echo "================================================================================="
@@ -156,6 +160,7 @@ dotnet_tests() {
   fi
   rm -rf "$RESULTS_DIR"
   mkdir -p "$RESULTS_DIR"
+  export TELEMEDICINA_FIGURES_FILE=$RESULTS_DIR/figures.txt
   local rc=0
   # The outer timeout is a safety net for a hung test host (the platform's --timeout ends tests).
   timeout --kill-after=30s "$((DOTNET_MIN + 3))m" dotnet test "${args[@]}" || rc=$?

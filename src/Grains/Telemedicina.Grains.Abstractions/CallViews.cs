@@ -50,10 +50,10 @@ public sealed record CallView(
     [property: Id(7)] DateTimeOffset? EndedAt,
     [property: Id(8)] int? DurationSeconds,
     [property: Id(9)] string? EndReason,
-    [property: Id(10)] int MaxDurationSeconds = 0,
-    [property: Id(11)] ImmutableArray<CallEventView> Events = default,
-    [property: Id(12)] ImmutableArray<ChatLine> Chat = default,
-    [property: Id(13)] ImmutableDictionary<Guid, QualityReport>? Quality = null);
+    [property: Id(10)] int MaxDurationSeconds,
+    [property: Id(11)] ImmutableArray<CallEventView> Events,
+    [property: Id(12)] ImmutableArray<ChatLine> Chat,
+    [property: Id(13)] ImmutableDictionary<Guid, QualityReport> Quality);
 
 /// <summary>What a participant gets when joining: the call, and who they are in the negotiation.</summary>
 [GenerateSerializer, Immutable, Alias("Telemedicina.RoomSnapshot")]

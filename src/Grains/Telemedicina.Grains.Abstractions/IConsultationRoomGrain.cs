@@ -9,9 +9,9 @@ namespace Telemedicina.Grains.Abstractions;
 /// </summary>
 /// <remarks>
 /// Only the two parties may see or touch a room; anyone else gets <see cref="CallError.NotFound"/>.
-/// Signal and chat are one-way: the hub validates shape and membership before calling, and the
-/// grain re-checks membership and silently drops anything else. Nothing on that path awaits
-/// storage or a remote silo.
+/// The hub validates shape and membership before calling Signal and Chat, and the grain re-checks
+/// membership and silently drops anything else. Nothing on that path awaits storage or a remote
+/// silo: deliveries to the holding silos are one-way.
 /// </remarks>
 [Alias("Telemedicina.IConsultationRoomGrain")]
 public interface IConsultationRoomGrain : IGrainWithGuidKey
@@ -62,15 +62,18 @@ public interface IConsultationRoomGrain : IGrainWithGuidKey
     [Alias("ConnectionClosed")]
     Task ConnectionClosed(Guid userId, string connectionId);
 
-    /// <summary>Relays a signaling message to the other party's joined connections.</summary>
-    [OneWay]
+    /// <summary>
+    /// Relays a signaling message to the other party's joined connections. Awaited, so the sender
+    /// learns when the room is unreachable (its silo crashed) and can retry. Returns false when the
+    /// sending connection is not in this activation of the room (it was re-activated after a crash):
+    /// the hub then re-joins it and sends again.
+    /// </summary>
     [Alias("Signal")]
-    Task Signal(RoomMessage message);
+    Task<bool> Signal(RoomMessage message);
 
-    /// <summary>Relays a chat line to the other party (and the sender's other connections).</summary>
-    [OneWay]
+    /// <summary>Relays a chat line to the other party (and the sender's other connections); see <see cref="Signal"/>.</summary>
     [Alias("Chat")]
-    Task Chat(RoomMessage message);
+    Task<bool> Chat(RoomMessage message);
 }
 
 /// <summary>

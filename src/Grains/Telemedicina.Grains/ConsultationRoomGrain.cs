@@ -11,8 +11,17 @@ internal sealed partial class ConsultationRoomGrain(
     IClusterMembershipService membership,
     IAppointmentBook appointments,
     TimeProvider clock,
-    ILogger<ConsultationRoomGrain> logger) : Grain, IConsultationRoomGrain
+    ILogger<ConsultationRoomGrain> logger) : Grain, IConsultationRoomGrain, IRemindable
 {
+    // A durable backstop for the in-memory timers: if the silo hosting a live call shuts down or
+    // crashes and nobody calls the room, this reminder re-activates it elsewhere, so a ringing call
+    // still ends missed and an abandoned call still ends.
+    private const string Watchdog = "watchdog";
+    private static readonly TimeSpan WatchdogPeriod = TimeSpan.FromMinutes(1);
+
+    /// <summary>An accepted call whose parties have both been gone this long is ended ("abandoned").</summary>
+    internal static readonly TimeSpan AbandonAfter = TimeSpan.FromMinutes(2);
+
     // Connections of each party that joined this room (not persisted: rebuilt by re-joins).
     private readonly Dictionary<Guid, Dictionary<string, UserConnection>> _joined = [];
 
@@ -32,13 +41,11 @@ internal sealed partial class ConsultationRoomGrain(
     // Chat lines not yet written to storage (written by the ticker, and on end).
     private bool _chatDirty;
     private IGrainTimer? _ticker;
+    private DateTimeOffset _activatedAt;
 
     private readonly DeliverySequencer _sequencer = new();
 
-    // Messages from each hub connection, put back in the order the client sent them.
-    private readonly StreamReorderer<RoomMessage> _inbound = new(clock);
     private IGrainTimer? _ringTimer;
-    private IGrainTimer? _sweepTimer;
 
     /// <summary>Signals kept per recipient for replay.</summary>
     internal const int ReplayDepth = 512;
@@ -56,6 +63,7 @@ internal sealed partial class ConsultationRoomGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _activatedAt = clock.GetUtcNow();
         if (S.Opened && S.Status == CallStatus.Ringing)
         {
             // Reactivated (e.g. after a silo crash) while ringing: honour the original deadline.
@@ -102,6 +110,7 @@ internal sealed partial class ConsultationRoomGrain(
         S.Log.Add(new CallLogEntry(now, command.Patient.UserId, "requested", null));
         await state.WriteStateAsync();
         await ArmRingTimeoutAsync();
+        await this.RegisterOrUpdateReminder(Watchdog, command.RingTimeout, WatchdogPeriod);
 
         var requested = new CallRequestedEvent(RoomId, command.AppointmentId, command.Patient, now);
         var doctor = Presence(command.Doctor.UserId);
@@ -258,43 +267,24 @@ internal sealed partial class ConsultationRoomGrain(
 
     public Task ConnectionClosed(Guid userId, string connectionId) => RemoveConnectionAsync(userId, connectionId, "disconnected");
 
-    public Task Signal(RoomMessage message) => AcceptInbound(message);
+    // Calls from one hub connection are awaited one after another, so they arrive in order.
+    public Task<bool> Signal(RoomMessage message) => Task.FromResult(Process(message));
 
-    public Task Chat(RoomMessage message) => AcceptInbound(message);
+    public Task<bool> Chat(RoomMessage message) => Task.FromResult(Process(message));
 
-    private Task AcceptInbound(RoomMessage message)
-    {
-        _inbound.Accept(message.Stream, message.Seq, message, Process);
-        if (_inbound.HasGaps && _sweepTimer is null)
-        {
-            _sweepTimer = this.RegisterGrainTimer(
-                static grain => grain.SweepInbound(),
-                this,
-                new GrainTimerCreationOptions(TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250)));
-        }
-
-        return Task.CompletedTask;
-    }
-
-    private Task SweepInbound()
-    {
-        _inbound.Sweep(Process);
-        if (!_inbound.HasGaps)
-        {
-            _sweepTimer?.Dispose();
-            _sweepTimer = null;
-        }
-
-        return Task.CompletedTask;
-    }
-
-    private void Process(RoomMessage message)
+    // False only for a party whose connection this activation does not know (see IConsultationRoomGrain.Signal).
+    private bool Process(RoomMessage message)
     {
         // Re-check what the hub checked; anything off is dropped without a word.
         var from = message.FromUserId;
-        if (S.Status != CallStatus.Accepted || !IsJoined(from, message.FromConnectionId))
+        if (S.Status != CallStatus.Accepted || !IsParty(from))
         {
-            return;
+            return true;
+        }
+
+        if (!IsJoined(from, message.FromConnectionId))
+        {
+            return false;
         }
 
         if (message.Kind == RoomMessage.ChatKind)
@@ -304,13 +294,13 @@ internal sealed partial class ConsultationRoomGrain(
             _chatDirty = true;
             SendTo(Counterpart(from), chat);
             SendTo(from, chat, exceptConnectionId: message.FromConnectionId);
-            return;
+            return true;
         }
 
         var to = message.ToUserId;
         if (!IsParty(to) || to == from)
         {
-            return;
+            return true;
         }
 
         var seq = (_seq.TryGetValue(to, out var last) ? last : SeqBase) + 1;
@@ -332,6 +322,8 @@ internal sealed partial class ConsultationRoomGrain(
         {
             _deliveredUpTo[to] = seq;
         }
+
+        return true;
     }
 
     // Sends to one (new) connection the buffered signals for the user numbered above afterSeq.
@@ -349,6 +341,46 @@ internal sealed partial class ConsultationRoomGrain(
         }
     }
 
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != Watchdog)
+        {
+            return;
+        }
+
+        if (!S.Opened || S.Status is not (CallStatus.Ringing or CallStatus.Accepted))
+        {
+            await StopWatchdogAsync();
+            return;
+        }
+
+        if (S.Status == CallStatus.Ringing)
+        {
+            await ArmRingTimeoutAsync();
+        }
+        else
+        {
+            // Being active again is enough: OnActivateAsync armed the ticker for an accepted call.
+            EnsureTicker();
+        }
+    }
+
+    private async Task StopWatchdogAsync()
+    {
+        try
+        {
+            if (await this.GetReminder(Watchdog) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException or System.Data.Common.DbException)
+        {
+            // It fires again in a minute and tries again.
+            LogWatchdogStopFailed(logger, e, RoomId);
+        }
+    }
+
     public async Task ReportQuality(Guid userId, QualityReport report)
     {
         EnsureParty(userId);
@@ -363,17 +395,20 @@ internal sealed partial class ConsultationRoomGrain(
 
     public async Task<RoomDiagnostics> GetDiagnostics()
     {
-        var silos = ImmutableDictionary.CreateBuilder<Guid, ImmutableArray<string>>();
-        if (S.Opened)
+        if (!S.Opened)
         {
-            foreach (var party in new[] { S.Patient!.UserId, S.Doctor!.UserId })
-            {
-                var held = await Presence(party).GetConnectionSilos();
-                silos[party] = [.. held];
-            }
+            DeactivateOnIdle();
+            throw new CallRuleException(CallError.NotFound, "Chamada não encontrada.");
         }
 
-        return new RoomDiagnostics(RuntimeIdentity, silos.ToImmutable());
+        var silos = ImmutableDictionary.CreateBuilder<Guid, ImmutableArray<string>>();
+        foreach (var party in new[] { S.Patient!.UserId, S.Doctor!.UserId })
+        {
+            var held = await Presence(party).GetConnectionSilos();
+            silos[party] = [.. held];
+        }
+
+        return new RoomDiagnostics(GrainContext.Address.SiloAddress?.ToString() ?? "unknown", silos.ToImmutable());
     }
 
     private void EnsureTicker()
@@ -416,6 +451,12 @@ internal sealed partial class ConsultationRoomGrain(
                 await Presence(userId).SetInCall(null);
                 await SafeSchedulingAsync(() => appointments.AppendHistoryAsync(S.AppointmentId, userId, "call.left", "timeout", now, CancellationToken.None));
             }
+        }
+
+        if (_joined.All(p => p.Value.Count == 0) && LastPresence() is { } lastSeen && now - lastSeen >= AbandonAfter)
+        {
+            await EndCoreAsync(Guid.Empty, "abandoned");
+            return;
         }
 
         if (S.StartedAt is { } started && S.MaxDuration > TimeSpan.Zero && now - started >= S.MaxDuration)
@@ -482,6 +523,11 @@ internal sealed partial class ConsultationRoomGrain(
 
         var changed = new CallStatusChangedEvent(RoomId, S.Status, byUserId, now);
         await NotifyBothAsync(changed);
+        if (S.Status is not (CallStatus.Ringing or CallStatus.Accepted))
+        {
+            await StopWatchdogAsync();
+        }
+
         await SafeSchedulingAsync(() => appointments.AppendHistoryAsync(S.AppointmentId, byUserId, "call." + what, why, now, CancellationToken.None));
         return await ViewAsync();
     }
@@ -584,6 +630,12 @@ internal sealed partial class ConsultationRoomGrain(
         }
     }
 
+    // When someone was last in the room: the latest join/leave-type event, the acceptance, or this
+    // activation (after a crash the parties get the time to come back).
+    private DateTimeOffset? LastPresence() =>
+        S.Log.Where(e => e.What is "joined" or "rejoined" or "left" or "disconnected").Select(e => (DateTimeOffset?)e.At)
+            .Append(S.AcceptedAt).Append(_activatedAt).Max();
+
     private bool IsBusyElsewhere(PresenceView presence) => presence.InCallRoomId is { } room && room != RoomId;
 
     private bool IsParty(Guid userId) => S.Opened && (userId == S.Patient!.UserId || userId == S.Doctor!.UserId);
@@ -612,6 +664,9 @@ internal sealed partial class ConsultationRoomGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Call {RoomId} opened for appointment {AppointmentId}")]
     private static partial void LogOpened(ILogger logger, Guid roomId, Guid appointmentId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {RoomId}: could not remove the watchdog reminder")]
+    private static partial void LogWatchdogStopFailed(ILogger logger, Exception exception, Guid roomId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Call {RoomId}: updating appointment {AppointmentId} failed")]
     private static partial void LogSchedulingFailed(ILogger logger, Exception exception, Guid roomId, Guid appointmentId);

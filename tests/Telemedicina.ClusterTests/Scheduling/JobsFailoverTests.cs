@@ -26,7 +26,7 @@ public sealed class JobsFailoverTests
         var started = DateTime.UtcNow;
         await InsertDueAsync(cluster, second.Id, otherDoctor.Id);
         await cluster.Outbox.WaitForLinkOrMessageAsync(second.Email, "reminder-1h", TimeSpan.FromSeconds(120));
-        TestContext.Current.SendDiagnosticMessage($"jobs resumed {(DateTime.UtcNow - started).TotalSeconds:0.0} s after killing {runner.Name}");
+        Figures.Report($"jobs reminder failover: jobs resumed {(DateTime.UtcNow - started).TotalSeconds:0.0} s after killing {runner.Name}");
         Assert.Contains(cluster.Silos.Where(s => s != runner), s => File.ReadAllText(s.LogPath).Contains("Scheduling jobs:", StringComparison.Ordinal));
 
         // Let a few more ticks pass: nothing is sent twice.

@@ -27,6 +27,9 @@ public static class CallsModule
         builder.Services.AddSingleton<IceServers>();
         builder.Services.AddSingleton<SiloDelivery>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SiloDelivery>());
+        builder.Services.AddSingleton<LocalConnections>();
+        builder.Services.AddSingleton<MembershipRecovery>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MembershipRecovery>());
 
         var permits = builder.Configuration.GetValue("RateLimits:CallRequest:PermitPerMinute", 30);
         builder.Services.AddRateLimiter(options => options.AddPolicy(CallRequestRateLimit, context =>
@@ -39,6 +42,7 @@ public static class CallsModule
     public static IEndpointRouteBuilder MapCallsEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGroup("/api/v1/calls").WithTags("Calls").MapCalls();
+        app.MapGroup("/api/v1/admin/calls").WithTags("Calls (admin)").MapCallsAdmin();
         app.MapHub<ConsultationHub>(HubPath, options => options.Transports = HttpTransportType.WebSockets | HttpTransportType.LongPolling);
         return app;
     }

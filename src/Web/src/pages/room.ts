@@ -1,5 +1,6 @@
 import type { App } from "../app";
 import { ApiError } from "../api/http";
+import { sendWithRetry } from "../call/retry";
 import type { CallState, CallStatusChanged, ChatMessage, JoinRoomResult, SignalMessage } from "../api/types";
 import { CallSession } from "../call/callSession";
 import { h, message, mount } from "../ui/dom";
@@ -88,7 +89,7 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
         polite: snapshot.self?.polite ?? me.role === "patient",
         iceServers: snapshot.iceServers,
         relayOnly,
-        signaling: { send: (kind, payload) => app.hub.invoke("Signal", roomId, counterpart, kind, payload) },
+        signaling: { send: (kind, payload) => sendWithRetry(() => app.hub.invoke("Signal", roomId, counterpart, kind, payload)) },
         onRemoteStream: (stream) => (remoteVideo.srcObject = stream),
         onStateChange: (state) => {
           if (state === "connected") {

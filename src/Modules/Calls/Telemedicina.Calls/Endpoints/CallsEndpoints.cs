@@ -126,6 +126,24 @@ internal static class CallsEndpoints
         }
     }
 
+    /// <summary>Operators' view of where a room and its parties' connections live.</summary>
+    public static void MapCallsAdmin(this RouteGroupBuilder admin)
+    {
+        admin.MapGet("/{roomId:guid}/diagnostics", async (Guid roomId, ClaimsPrincipal user, IGrainFactory grains, IAuditTrail audit, CancellationToken ct) =>
+        {
+            try
+            {
+                var diagnostics = await grains.GetGrain<IConsultationRoomGrain>(roomId).GetDiagnostics();
+                await audit.RecordAsync(new AuditEvent(AuditActions.Read, "CallDiagnostics", roomId.ToString(), user.GetId(), Roles.Admin, null, Purpose: "operations"), ct);
+                return Results.Ok(diagnostics);
+            }
+            catch (CallRuleException e)
+            {
+                return CallErrors.ToProblem(e);
+            }
+        }).RequireAuthorization(Policies.Admin).Produces<RoomDiagnostics>().ProducesProblem(StatusCodes.Status404NotFound);
+    }
+
     private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ReportQualityAsync(
         Guid roomId, QualityRequest request, ClaimsPrincipal user, IGrainFactory grains, TimeProvider clock)
     {

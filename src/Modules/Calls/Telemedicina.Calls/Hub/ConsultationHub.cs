@@ -31,6 +31,8 @@ public sealed record SelfView(Guid UserId, ParticipantRole Role, bool Polite);
 public sealed class ConsultationHub(
     IGrainFactory grains,
     SiloDelivery delivery,
+    LocalConnections local,
+    MembershipRecovery recovery,
     IceServers iceServers,
     IAppointmentBook appointments,
     IOptions<TurnSettings> turn,
@@ -38,23 +40,34 @@ public sealed class ConsultationHub(
 {
     private const string StateKey = "telemedicina.connection";
     private const string NotFound = "Sala não encontrada.";
+    private const string Recovering = "A sala está se recuperando de uma falha no servidor; tente novamente em instantes.";
 
     public override async Task OnConnectedAsync()
     {
         Context.Items[StateKey] = new ConnectionState(settings.Value);
-        await Presence().Connect(delivery.Connection(Context.ConnectionId));
+        local.Add(Context.ConnectionId, Me());
+        await recovery.RegisterPresenceAsync(Me(), Context.ConnectionId);
         await base.OnConnectedAsync();
     }
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
         var me = Me();
-        foreach (var roomId in Rooms().Keys)
+        local.Remove(Context.ConnectionId);
+        try
         {
-            await grains.GetGrain<IConsultationRoomGrain>(roomId).ConnectionClosed(me, Context.ConnectionId);
+            foreach (var roomId in Rooms().Keys)
+            {
+                await grains.GetGrain<IConsultationRoomGrain>(roomId).ConnectionClosed(me, Context.ConnectionId);
+            }
+
+            await Presence().Disconnect(Context.ConnectionId);
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException)
+        {
+            // A grain whose silo died: the room's ghost cleanup and presence pruning cover it.
         }
 
-        await Presence().Disconnect(Context.ConnectionId);
         State().Dispose();
         await base.OnDisconnectedAsync(exception);
     }
@@ -91,8 +104,14 @@ public sealed class ConsultationHub(
         {
             throw new HubException(e.Error == CallError.NotFound ? NotFound : e.Message);
         }
+        catch (Exception e) when (e is OrleansException or TimeoutException)
+        {
+            // The room's silo just died and membership has not declared it yet: the client retries.
+            throw new HubException(Recovering);
+        }
 
         Rooms()[id] = snapshot.CounterpartUserId;
+        local.Joined(Context.ConnectionId, id);
         var appointment = await appointments.FindAsync(snapshot.Call.AppointmentId, Context.ConnectionAborted);
         DateTimeOffset? until = appointment is null ? null : appointments.GetJoinWindow(appointment).ClosesAt + turn.Value.CredentialMargin;
         var ice = iceServers.For(me, until);
@@ -106,6 +125,7 @@ public sealed class ConsultationHub(
         var id = ParseRoom(roomId);
         if (Rooms().Remove(id))
         {
+            local.Left(Context.ConnectionId, id);
             await grains.GetGrain<IConsultationRoomGrain>(id).Leave(Me(), Context.ConnectionId);
         }
     }
@@ -145,8 +165,8 @@ public sealed class ConsultationHub(
             Refuse("Oferta SDP inválida.");
         }
 
-        // One-way: the room routes it to the silo that holds the target's connections.
-        return grains.GetGrain<IConsultationRoomGrain>(id).Signal(Message(to, kind, payload));
+        // The room routes it to the silo that holds the target's connections.
+        return ForwardAsync(id, Message(to, kind, payload));
     }
 
     public Task Chat(string roomId, string text)
@@ -163,7 +183,33 @@ public sealed class ConsultationHub(
             Refuse($"A mensagem deve ter de 1 a {settings.Value.MaxChatLength} caracteres.");
         }
 
-        return grains.GetGrain<IConsultationRoomGrain>(id).Chat(Message(Guid.Empty, RoomMessage.ChatKind, text));
+        return ForwardAsync(id, Message(Guid.Empty, RoomMessage.ChatKind, text));
+    }
+
+    private async Task ForwardAsync(Guid roomId, RoomMessage message)
+    {
+        var room = grains.GetGrain<IConsultationRoomGrain>(roomId);
+        try
+        {
+            if (!await Send(room, message))
+            {
+                // The room was re-activated after a crash and does not know this connection yet.
+                await room.Join(Me(), delivery.Connection(Context.ConnectionId));
+                await Send(room, message);
+            }
+        }
+        catch (CallRuleException)
+        {
+            // The call ended meanwhile: nothing to relay.
+            throw new HubException("A chamada não está mais em andamento.");
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException)
+        {
+            throw new HubException(Recovering);
+        }
+
+        static Task<bool> Send(IConsultationRoomGrain room, RoomMessage message) =>
+            message.Kind == RoomMessage.ChatKind ? room.Chat(message) : room.Signal(message);
     }
 
     private Guid Me() => Context.User!.GetId();

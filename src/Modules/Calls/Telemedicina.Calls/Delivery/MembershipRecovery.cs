@@ -1,0 +1,129 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Telemedicina.Grains.Abstractions;
+
+namespace Telemedicina.Calls.Delivery;
+
+/// <summary>
+/// When membership declares a silo dead, the presence and room grains it hosted are re-activated
+/// elsewhere without their in-memory connections. This service re-registers every connection this
+/// silo holds (presence, and each joined room), so users on surviving silos keep receiving events
+/// without reconnecting. Re-registering is idempotent for grains that did not move.
+/// </summary>
+public sealed partial class MembershipRecovery(
+    IClusterMembershipService membership,
+    LocalConnections connections,
+    SiloDelivery delivery,
+    IGrainFactory grains,
+    ILogger<MembershipRecovery> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var dead = new HashSet<SiloAddress>();
+        var first = true;
+        try
+        {
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken))
+            {
+                var newlyDead = snapshot.Members.Values
+                    .Where(m => m.Status == SiloStatus.Dead && dead.Add(m.SiloAddress))
+                    .Select(m => m.SiloAddress)
+                    .ToList();
+
+                // The first snapshot lists deaths from before this silo started: nothing of ours was there.
+                if (!first && newlyDead.Count > 0 && connections.Count > 0)
+                {
+                    await ReRegisterAsync(newlyDead, stoppingToken);
+                }
+
+                first = false;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down.
+        }
+    }
+
+    /// <summary>
+    /// Registers a new connection's presence; when the presence grain is unreachable (its silo just
+    /// died and membership has not declared it yet) keeps retrying in the background for a minute
+    /// instead of refusing the connection.
+    /// </summary>
+    public async Task RegisterPresenceAsync(Guid userId, string connectionId)
+    {
+        var presence = grains.GetGrain<IUserPresenceGrain>(userId);
+        try
+        {
+            await presence.Connect(delivery.Connection(connectionId));
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException)
+        {
+            LogPresenceDeferred(logger, e, connectionId);
+            _ = Task.Run(() => RetryPresenceAsync(presence, connectionId));
+        }
+    }
+
+    private async Task RetryPresenceAsync(IUserPresenceGrain presence, string connectionId)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (DateTime.UtcNow < deadline && connections.Contains(connectionId))
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            try
+            {
+                await presence.Connect(delivery.Connection(connectionId));
+                return;
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException)
+            {
+                LogPresenceDeferred(logger, e, connectionId);
+            }
+        }
+
+    }
+
+    private async Task ReRegisterAsync(List<SiloAddress> lost, CancellationToken stoppingToken)
+    {
+        var started = DateTime.UtcNow;
+        var all = connections.Snapshot();
+        var rooms = 0;
+        foreach (var (connectionId, userId, joined) in all)
+        {
+            stoppingToken.ThrowIfCancellationRequested();
+            var connection = delivery.Connection(connectionId);
+            try
+            {
+                await grains.GetGrain<IUserPresenceGrain>(userId).Connect(connection);
+                foreach (var roomId in joined)
+                {
+                    try
+                    {
+                        await grains.GetGrain<IConsultationRoomGrain>(roomId).Join(userId, connection);
+                        rooms++;
+                    }
+                    catch (CallRuleException)
+                    {
+                        // The call is over: nothing to restore.
+                        connections.Left(connectionId, roomId);
+                    }
+                }
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException)
+            {
+                LogReRegisterFailed(logger, e, connectionId);
+            }
+        }
+
+        LogReRegistered(logger, string.Join(", ", lost), all.Count, rooms, (DateTime.UtcNow - started).TotalMilliseconds);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Silo(s) {Lost} declared dead: re-registered {Connections} local connection(s) and {Rooms} room membership(s) in {Elapsed:0} ms")]
+    private static partial void LogReRegistered(ILogger logger, string lost, int connections, int rooms, double elapsed);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Presence of connection {ConnectionId} not registered yet (grain unreachable); retrying")]
+    private static partial void LogPresenceDeferred(ILogger logger, Exception exception, string connectionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Re-registering connection {ConnectionId} after a silo loss failed")]
+    private static partial void LogReRegisterFailed(ILogger logger, Exception exception, string connectionId);
+}

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using Telemedicina.Testing;
+
+namespace Telemedicina.ClusterTests.Calls;
+
+/// <summary>
+/// The room survives the crash of the silo that hosts it: three silos, the room grain and the
+/// doctor's WebSocket on the same silo, <c>kill -9</c> mid-call. The patient keeps signalling
+/// (retrying while the hub answers "tente novamente"), the doctor comes back through a surviving
+/// silo and resumes from the last sequence number it handled: nothing sent after the crash is lost,
+/// order is kept, and the call state is intact.
+/// </summary>
+public sealed class RoomCrashTests
+{
+    private const int Before = 20;
+    private const int After = 40;
+
+    [Fact]
+    public async Task KillingTheSiloHostingTheRoomAndTheDoctor_MidCall_LosesNoSignal_AndKeepsTheCall()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var cluster = await TestCluster.StartAsync(silos: 3);
+        using var api = cluster.Api(0);
+        var admin = await api.LoginDemoAdminAsync();
+        var doctor = await Scenario.VerifiedDoctorAsync(api, admin);
+        var patient = await Scenario.ConsentingPatientAsync(api);
+        var booked = await Scenario.BookNextSlotAsync(api, patient, doctor);
+        var call = await api.RequestCallAsync(patient, booked.AppointmentId);
+        await api.CallActionAsync(doctor, call.RoomId, "accept");
+        var room = call.RoomId.ToString();
+
+        var diagnostics = await api.SendAsync<RoomDiagnostics>(HttpMethod.Get, $"/api/v1/admin/calls/{call.RoomId}/diagnostics", null, admin.AccessToken);
+        var host = cluster.Silos.Single(s => diagnostics.HostSilo.Contains($":{s.SiloPort}:", StringComparison.Ordinal));
+        var survivors = cluster.Silos.Where(s => s != host).ToList();
+
+        var doctorHub = await HubClient.ConnectAsync(host.BaseUrl, () => doctor.AccessToken);
+        await using var patientHub = await HubClient.ConnectAsync(survivors[0].BaseUrl, () => patient.AccessToken);
+        await doctorHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
+        await patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
+        await doctorHub.NextAsync<PeerJoined>("PeerJoined", match: e => e.UserId == patient.Id);
+        var startedAt = (await api.GetCallAsync(doctor, call.RoomId)).StartedAt;
+        Assert.NotNull(startedAt);
+
+        long lastSeq = 0;
+        for (var i = 1; i <= Before; i++)
+        {
+            await patientHub.Connection.InvokeAsync("Signal", room, doctor.Id.ToString(), "candidate", Candidate(i), ct);
+        }
+
+        for (var i = 1; i <= Before; i++)
+        {
+            var signal = await doctorHub.NextAsync<SignalMessage>("Signal");
+            Assert.Equal(Candidate(i), signal.Payload);
+            lastSeq = signal.Seq;
+        }
+
+        // Crash.
+        host.Kill();
+        var clock = Stopwatch.StartNew();
+        await doctorHub.DisposeAsync();
+
+        var retries = 0;
+        var sender = Task.Run(async () =>
+        {
+            for (var i = Before + 1; i <= Before + After; i++)
+            {
+                while (true)
+                {
+                    try
+                    {
+                        await patientHub.Connection.InvokeAsync("Signal", room, doctor.Id.ToString(), "candidate", Candidate(i), ct);
+                        break;
+                    }
+                    catch (HubException) when (clock.Elapsed < TimeSpan.FromSeconds(90))
+                    {
+                        Interlocked.Increment(ref retries);
+                        await Task.Delay(200, ct);
+                    }
+                }
+            }
+        }, ct);
+
+        // The doctor's client reconnects to a surviving silo and resumes after the last signal it handled.
+        await using var doctorBack = await HubClient.ConnectAsync(survivors[1].BaseUrl, () => doctor.AccessToken);
+        JoinRoomResult? resumed = null;
+        while (resumed is null)
+        {
+            try
+            {
+                resumed = await doctorBack.Connection.InvokeAsync<JoinRoomResult>("ResumeRoom", room, lastSeq, ct);
+            }
+            catch (HubException) when (clock.Elapsed < TimeSpan.FromSeconds(90))
+            {
+                await Task.Delay(200, ct);
+            }
+        }
+
+        var rejoinedAfter = clock.Elapsed;
+        Assert.Equal("accepted", resumed.Status);
+        await sender;
+        var sentAllAfter = clock.Elapsed;
+
+        // Every signal sent after the crash arrives once (after de-duplication by seq), in order.
+        var received = new List<SignalMessage>();
+        var seen = new HashSet<long>();
+        while (received.Count < After)
+        {
+            var signal = await doctorBack.NextAsync<SignalMessage>("Signal", TimeSpan.FromSeconds(30));
+            Assert.True(signal.Seq > lastSeq, $"seq {signal.Seq} went backwards (last handled {lastSeq})");
+            if (seen.Add(signal.Seq))
+            {
+                received.Add(signal);
+            }
+        }
+
+        Assert.Equal(Enumerable.Range(Before + 1, After).Select(Candidate), received.Select(s => s.Payload));
+        Assert.Equal(received.Select(s => s.Seq).Order(), received.Select(s => s.Seq));
+
+        // Renegotiation (ICE restart offer) from the doctor reaches the patient, whose silo survived.
+        await doctorBack.Connection.InvokeAsync("Signal", room, patient.Id.ToString(), "offer", "v=0\r\no=- 9 2 IN IP4 127.0.0.1\r\na=ice-options:trickle renomination\r\n", ct);
+        var restart = await patientHub.NextAsync<SignalMessage>("Signal", TimeSpan.FromSeconds(30), s => s.Kind == "offer");
+        Assert.Contains("o=- 9 2", restart.Payload, StringComparison.Ordinal);
+
+        // The call state survived: same call, same start, both parties in.
+        using var survivor = new TelemedicinaApi(survivors[0].BaseUrl, cluster.Outbox);
+        var state = await survivor.GetCallAsync(patient, call.RoomId);
+        Assert.Equal("accepted", state.Status);
+        Assert.Equal(startedAt, state.StartedAt);
+        Assert.All(state.Participants, p => Assert.True(p.Joined, $"{p.Role} is not joined after recovery"));
+        Assert.Contains(state.Events!, e => e.UserId == doctor.Id && e.What == "rejoined");
+
+        Figures.Report(
+            $"room crash (kill -9 of the silo hosting room + doctor): doctor resumed {rejoinedAfter.TotalSeconds:0.0} s after the kill; all {After} post-crash signals relayed by {sentAllAfter.TotalSeconds:0.0} s; {retries} sender retries; 0 lost");
+        Assert.Equal("ended", (await survivor.CallActionAsync(doctor, call.RoomId, "end")).Status);
+    }
+
+    private static string Candidate(int i) => $"{{\"candidate\":\"candidate:{i} 1 udp 2122260223 127.0.0.1 {40000 + i} typ host\",\"i\":{i}}}";
+
+    private sealed record RoomDiagnostics(string HostSilo, Dictionary<Guid, string[]> ConnectionSilos);
+}
