@@ -16,9 +16,9 @@ internal sealed record MediaStats(
 /// <summary>Drives the product's own UI through its documented test hooks.</summary>
 internal static class CallPage
 {
-    public static async Task LoginAsync(IPage page, Uri baseUrl, string email, string password, string expectedPage)
+    public static async Task LoginAsync(IPage page, Uri baseUrl, string email, string password, string expectedPage, string query = "")
     {
-        await page.GotoAsync(new Uri(baseUrl, "/#/login").ToString());
+        await page.GotoAsync(new Uri(baseUrl, $"/{query}#/login").ToString());
         await page.GetByTestId("email").FillAsync(email);
         await page.GetByTestId("password").FillAsync(password);
         await page.GetByTestId("login-submit").ClickAsync();

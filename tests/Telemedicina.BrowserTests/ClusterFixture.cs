@@ -4,11 +4,14 @@ using Telemedicina.Testing;
 
 namespace Telemedicina.BrowserTests;
 
-/// <summary>Two real silos for the browser tests.</summary>
+/// <summary>Two real silos and a real coturn for the browser tests; the silos hand out TURN credentials for it.</summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
     private TestCluster? _cluster;
     private TestUser? _admin;
+    private TurnServer? _turn;
+
+    public TurnServer Turn => _turn ?? throw new InvalidOperationException("Cluster not started.");
 
     public TestCluster Cluster => _cluster ?? throw new InvalidOperationException("Cluster not started.");
 
@@ -16,7 +19,8 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _cluster = await TestCluster.StartAsync(silos: 2);
+        _turn = await TurnServer.StartAsync();
+        _cluster = await TestCluster.StartAsync(silos: 2, _turn.SiloEnvironment);
         using var api = _cluster.Api(0);
         _admin = await api.LoginDemoAdminAsync();
     }
@@ -26,6 +30,11 @@ public sealed class ClusterFixture : IAsyncLifetime
         if (_cluster is not null)
         {
             await _cluster.DisposeAsync();
+        }
+
+        if (_turn is not null)
+        {
+            await _turn.DisposeAsync();
         }
     }
 }

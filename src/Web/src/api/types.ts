@@ -73,6 +73,7 @@ export interface Availability {
 export type CallStatus = "ringing" | "accepted" | "rejected" | "cancelled" | "missed" | "ended";
 
 export interface Participant {
+  busy?: boolean;
   userId: string;
   role: "patient" | "doctor";
   joined: boolean;
@@ -88,6 +89,7 @@ export interface CallState {
   endedAt?: string | null;
   durationSeconds?: number | null;
   endReason?: string | null;
+  maxDurationSeconds?: number;
 }
 
 export interface IceServerConfig {

@@ -28,6 +28,7 @@ export interface CallStats {
   lastSeq: number;
   roundTripTimeMs: number | null;
   packetsLost: number;
+  packetsReceived: number;
   jitterMs: number | null;
 }
 
@@ -108,6 +109,7 @@ export class CallSession {
     let framesDecoded = 0;
     let audioSamplesReceived = 0;
     let packetsLost = 0;
+    let packetsReceived = 0;
     let jitter: number | null = null;
     let selectedPairId: string | null = null;
     const pairs = new Map<string, Record<string, unknown>>();
@@ -121,6 +123,7 @@ export class CallSession {
             if (typeof entry["jitter"] === "number") jitter = (entry["jitter"] as number) * 1000;
           }
           packetsLost += Number(entry["packetsLost"] ?? 0);
+          packetsReceived += Number(entry["packetsReceived"] ?? 0);
           break;
         case "transport":
           if (typeof entry["selectedCandidatePairId"] === "string") selectedPairId = entry["selectedCandidatePairId"] as string;
@@ -151,6 +154,7 @@ export class CallSession {
       lastSeq: this.lastSeq,
       roundTripTimeMs: rtt,
       packetsLost,
+      packetsReceived,
       jitterMs: jitter,
     };
   }

@@ -18,7 +18,7 @@ export function installIncomingCalls(app: App): void {
     items.delete(roomId);
   };
 
-  app.hub.on<CallRequested>("CallRequested", (call) => {
+  const show = (call: CallRequested) => {
     if (app.user?.role !== "doctor" || items.has(call.roomId)) return;
     const status = h("div", { class: "status" });
     const act = async (action: "accept" | "reject") => {
@@ -39,6 +39,15 @@ export function installIncomingCalls(app: App): void {
       status);
     items.set(call.roomId, item);
     panel.append(item);
+  };
+
+  app.hub.on<CallRequested>("CallRequested", show);
+
+  // Patients who asked while this doctor was offline or on another device are still waiting:
+  // the list comes from the doctor's presence grain, whichever silo answers.
+  app.hub.onStatus((status) => {
+    if (status !== "connected" || app.user?.role !== "doctor") return;
+    app.http.get<CallRequested[]>("/api/v1/calls/waiting").then((waiting) => waiting.forEach(show)).catch(() => {});
   });
 
   app.hub.on<CallStatusChanged>("CallStatusChanged", (change) => {

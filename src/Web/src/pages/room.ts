@@ -18,9 +18,18 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
   const localVideo = h("video", { autoplay: true, playsinline: true, muted: true, class: "local", "data-testid": "local-video" });
   const remoteVideo = h("video", { autoplay: true, playsinline: true, class: "remote", "data-testid": "remote-video" });
   const timer = h("span", { class: "timer", "data-testid": "call-timer" }, "00:00");
+  const quality = h("span", { class: "quality", "data-testid": "call-quality", "data-level": "" }, "");
+  const warning = h("p", { class: "warning", "data-testid": "duration-warning", hidden: true });
   const chatLog = h("ol", { class: "chat-log", "data-testid": "chat-log", "aria-live": "polite" });
   const chatInput = h("input", { name: "chat", maxlength: 2000, placeholder: "Mensagem", "data-testid": "chat-input", "aria-label": "Mensagem" });
   const notes = h("div", { class: "status" });
+  const presence = h("p", { class: "muted presence", "data-testid": "counterpart-presence", "data-presence": "" });
+  const showPresence = (online: boolean, busy: boolean) => {
+    const state = !online ? "away" : busy ? "busy" : "online";
+    presence.dataset["presence"] = state;
+    const who = me.role === "patient" ? "O(a) médico(a)" : "O(a) paciente";
+    presence.textContent = `${who} está ${state === "away" ? "ausente no momento" : state === "busy" ? "em outra consulta" : "online"}.`;
+  };
   const cleanups: (() => void)[] = [];
   let session: CallSession | null = null;
   let local: MediaStream | null = null;
@@ -29,6 +38,34 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
   let attached = false;
   let startedAt: number | null = null;
   let ended = false;
+  let maxDurationSeconds = 0;
+  let secondsWithoutMedia = 0;
+  let lastFrames = -1;
+  let lastReportAt = 0;
+
+  /** Media quality from getStats(): the indicator, and the report stored with the call. */
+  const measure = async (send: boolean) => {
+    if (!session || !startedAt) return;
+    const stats = await session.stats();
+    if (stats.connectionState === "connected" && stats.framesDecoded === lastFrames) secondsWithoutMedia += 5;
+    lastFrames = stats.framesDecoded;
+    const total = stats.packetsLost + stats.packetsReceived;
+    const loss = total > 0 ? (100 * stats.packetsLost) / total : 0;
+    const rtt = stats.roundTripTimeMs ?? 0;
+    const level = stats.connectionState !== "connected" ? "ruim" : rtt > 400 || loss > 5 ? "ruim" : rtt > 150 || loss > 1 ? "regular" : "boa";
+    quality.dataset["level"] = level;
+    quality.textContent = `Conexão: ${level}${stats.localCandidateType === "relay" ? " (via servidor)" : ""}`;
+    if (!send && Date.now() - lastReportAt < 60_000) return;
+    lastReportAt = Date.now();
+    await app.http.post(`/api/v1/calls/${roomId}/quality`, {
+      roundTripTimeMs: stats.roundTripTimeMs,
+      jitterMs: stats.jitterMs,
+      packetLossPercent: Math.min(100, Math.round(loss * 100) / 100),
+      relay: stats.localCandidateType === "relay" || stats.remoteCandidateType === "relay",
+      iceRestarts: stats.iceRestarts,
+      secondsWithoutMedia,
+    }).catch(() => {});
+  };
 
   const setStatus = (status: string, text?: string) => {
     statusLine.dataset["status"] = status;
@@ -49,6 +86,7 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
 
   const finish = (text: string) => {
     if (ended) return;
+    void measure(true).catch(() => {});
     ended = true;
     session?.close();
     local?.getTracks().forEach((t) => t.stop());
@@ -59,6 +97,7 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
 
   const endCall = async () => {
     try {
+      await measure(true).catch(() => {});
       await app.http.post<CallState>(`/api/v1/calls/${roomId}/end`, { reason: "hangup" });
     } catch (e) {
       notes.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível encerrar."));
@@ -135,9 +174,17 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
     if (joined && !ended) void join().catch(showError);
   }));
   const tick = setInterval(() => {
-    if (startedAt && !ended) timer.textContent = formatDuration((Date.now() - startedAt) / 1000);
+    if (!startedAt || ended) return;
+    const elapsed = (Date.now() - startedAt) / 1000;
+    timer.textContent = formatDuration(elapsed);
+    const left = maxDurationSeconds - elapsed;
+    if (maxDurationSeconds > 0 && left <= 300) {
+      warning.hidden = false;
+      warning.textContent = `A consulta será encerrada automaticamente em ${formatDuration(Math.max(0, left))} (duração máxima).`;
+    }
   }, 1000);
-  cleanups.push(() => clearInterval(tick));
+  const qualityTick = setInterval(() => void measure(false).catch(() => {}), 5000);
+  cleanups.push(() => clearInterval(tick), () => clearInterval(qualityTick));
 
   const chatForm = h("form", { class: "chat" }, chatLog, chatInput, h("button", { type: "submit", "data-testid": "chat-send" }, "Enviar"));
   chatForm.addEventListener("submit", (event) => {
@@ -157,7 +204,9 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
   mount("consulta",
     h("div", { class: "room" },
       h("div", { class: "videos" }, remoteVideo, localVideo),
-      h("div", { class: "controls" }, statusLine, timer, muteButton, cameraButton,
+      warning,
+      presence,
+      h("div", { class: "controls" }, statusLine, timer, quality, muteButton, cameraButton,
         h("button", { type: "button", class: "danger", "data-testid": "end-call", onclick: () => void endCall() }, "Encerrar")),
       notes,
       chatForm));
@@ -166,6 +215,14 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
   try {
     await app.hub.start();
     const call = await app.http.get<CallState>(`/api/v1/calls/${roomId}`);
+    maxDurationSeconds = call.maxDurationSeconds ?? 0;
+    const other = call.participants.find((p) => p.userId !== me.id);
+    if (other) {
+      showPresence(other.online, other.busy ?? false);
+      cleanups.push(app.hub.on<{ userId: string; online: boolean }>("PresenceChanged", (change) => {
+        if (change.userId === other.userId) showPresence(change.online, false);
+      }));
+    }
     setStatus(call.status, call.status === "ringing" ? (me.role === "patient" ? "Aguardando o médico aceitar..." : "Chamando...") : undefined);
     if (call.status === "accepted") await join();
     else if (call.status !== "ringing") finish(`Chamada ${statusLabels[call.status]?.toLowerCase() ?? call.status}.`);
