@@ -41,6 +41,9 @@ public sealed class HubClient : IAsyncDisposable
         }
 
         await connection.StartAsync();
+
+        // Answered after OnConnectedAsync: from here on, events for this user reach this connection.
+        await connection.InvokeAsync<string>("Ping");
         return client;
     }
 

@@ -100,6 +100,14 @@ public sealed class SiloProcess : IAsyncDisposable
         return silo;
     }
 
+    /// <summary>Waits for a one-shot command to exit; returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
     /// <summary>Waits for a one-shot command (e.g. <c>seed-demo</c>) to exit successfully.</summary>
     public async Task WaitForExitSuccessAsync(TimeSpan timeout)
     {

@@ -1,3 +1,4 @@
+using Telemedicina.Audit;
 using Telemedicina.Audit.Contracts;
 using Telemedicina.Identity;
 using Telemedicina.Scheduling;
@@ -12,6 +13,12 @@ internal static class HostCommands
     /// <summary>Splits the command word (if any) from the configuration arguments.</summary>
     public static string? Parse(string[] args, out string[] hostArgs)
     {
+        if (args.Length > 1 && args[0] == "audit" && args[1] == "verify")
+        {
+            hostArgs = args[2..];
+            return "audit-verify";
+        }
+
         if (args.Length > 0 && Known.Contains(args[0], StringComparer.Ordinal))
         {
             hostArgs = args[1..];
@@ -29,6 +36,11 @@ internal static class HostCommands
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         var ct = cancellation.Token;
         await MigrationParticipant.MigrateOnceAsync(app.Services, connectionString, logger, ct);
+        if (command == "audit-verify")
+        {
+            return await AuditModule.VerifyCommandAsync(app.Services, Console.Out, ct);
+        }
+
         if (command == "seed-demo")
         {
             var accounts = await IdentityModule.SeedDemoAsync(app.Services);

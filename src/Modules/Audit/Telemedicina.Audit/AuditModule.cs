@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Telemedicina.Audit.Contracts;
+using Telemedicina.Audit.Endpoints;
 using Telemedicina.Audit.Endpoints.Consents;
 using Telemedicina.Audit.Infrastructure;
 using Telemedicina.BuildingBlocks.Database;
@@ -20,6 +21,7 @@ public static class AuditModule
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddSingleton<IAuditTrail, AuditTrail>();
         builder.Services.AddSingleton<ConsentRegistry>();
+        builder.Services.AddSingleton<AuditVerifier>();
         builder.Services.AddSingleton<IConsentRegistry>(sp => sp.GetRequiredService<ConsentRegistry>());
         return builder;
     }
@@ -28,6 +30,18 @@ public static class AuditModule
     {
         var privacy = app.MapGroup("/api/v1/privacy").WithTags("Privacy");
         privacy.MapConsents();
+        privacy.MapAccessReport();
+        app.MapGroup("/api/v1/admin").WithTags("Audit (admin)").RequireAuthorization(Identity.Contracts.Policies.Admin).MapAuditAdmin();
         return app;
+    }
+
+    /// <summary>The <c>audit verify</c> command: recomputes the chain; exit code 0 when intact, 3 when broken.</summary>
+    public static async Task<int> VerifyCommandAsync(IServiceProvider services, TextWriter output, CancellationToken cancellationToken)
+    {
+        var result = await services.GetRequiredService<AuditVerifier>().VerifyAsync(cancellationToken);
+        await output.WriteLineAsync(result.Valid
+            ? $"audit chain intact: {result.Checked} entries checked"
+            : $"audit chain BROKEN at entry {result.FirstBrokenId} ({result.Reason}); {result.Checked} entries checked");
+        return result.Valid ? 0 : 3;
     }
 }

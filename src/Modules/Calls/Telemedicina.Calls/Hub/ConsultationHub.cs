@@ -72,6 +72,14 @@ public sealed class ConsultationHub(
         await base.OnDisconnectedAsync(exception);
     }
 
+    /// <summary>
+    /// A round trip to the hub. It is answered only after the connection's registration (presence)
+    /// has run, so a client that needs events from the first moment awaits it once after connecting.
+    /// </summary>
+#pragma warning disable CA1822 // SignalR dispatches instance methods only.
+    public string Ping() => "pong";
+#pragma warning restore CA1822
+
     /// <summary>Joins an accepted call; signals sent while the caller had no connection in the room are replayed.</summary>
     public Task<JoinRoomResult> JoinRoom(string roomId) => JoinCoreAsync(roomId, lastSeq: null);
 

@@ -1,0 +1,116 @@
+using System.Globalization;
+using System.Security.Claims;
+using Dapper;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Npgsql;
+using Telemedicina.Audit.Contracts;
+using Telemedicina.Audit.Infrastructure;
+using Telemedicina.BuildingBlocks.Http;
+using Telemedicina.Identity.Contracts;
+
+namespace Telemedicina.Audit.Endpoints;
+
+/// <summary>One audit entry as admins see it.</summary>
+internal sealed record AuditEntryView(
+    long Id, DateTimeOffset OccurredAt, Guid? ActorId, string? ActorRole, string Action, string ResourceType, string? ResourceId,
+    Guid? SubjectId, string Outcome, string? Purpose, string? IpAddress, string? Node);
+
+internal sealed record AuditPage(IReadOnlyList<AuditEntryView> Items, int Page, int PageSize, long Total);
+
+/// <summary>One access to the caller's data by someone else (LGPD access report).</summary>
+internal sealed record AccessReportItem(DateTimeOffset At, Guid? ActorId, string? ActorName, string? ActorRole, string Action, string ResourceType, string? Purpose);
+
+internal sealed record AccessReport(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<AccessReportItem> Accesses);
+
+internal static class AuditEndpoints
+{
+    private const int PageSize = 50;
+    private const int MaxReportRows = 5000;
+
+    public static void MapAuditAdmin(this RouteGroupBuilder admin)
+    {
+        admin.MapGet("/audit", SearchAsync);
+        admin.MapGet("/audit/verify", VerifyAsync);
+    }
+
+    public static void MapAccessReport(this RouteGroupBuilder privacy) =>
+        privacy.MapGet("/access-report", AccessReportAsync).RequireAuthorization(Policies.Authenticated);
+
+    private static async Task<Results<Ok<AuditPage>, ValidationProblem>> SearchAsync(
+        Guid? actor, Guid? subject, string? action, DateTimeOffset? from, DateTimeOffset? to, int? page,
+        ClaimsPrincipal user, NpgsqlDataSource db, IAuditTrail audit, CancellationToken ct)
+    {
+        var validation = new Validation()
+            .Require(page is null or >= 1 and <= 100_000, "page", "A página deve ser de 1 a 100000.")
+            .Require(from is null || to is null || from <= to, "from", "O início deve ser anterior ao fim.")
+            .Require(action is null || action.Length <= 64, "action", "Ação inválida.");
+        if (!validation.IsValid)
+        {
+            return Problems.Validation(validation.ToDictionary());
+        }
+
+        var number = page ?? 1;
+        var filter = new { actor, subject, action, from, to, offset = (number - 1) * PageSize, limit = PageSize };
+        const string where =
+            """
+            WHERE (@actor::uuid IS NULL OR actor_id = @actor) AND (@subject::uuid IS NULL OR subject_id = @subject)
+              AND (@action::text IS NULL OR action = @action)
+              AND (@from::timestamptz IS NULL OR occurred_at >= @from) AND (@to::timestamptz IS NULL OR occurred_at < @to)
+            """;
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var total = await connection.ExecuteScalarAsync<long>($"SELECT count(*) FROM audit.entries {where}", filter);
+        var items = await connection.QueryAsync<AuditEntryView>(
+            $"""
+            SELECT id, occurred_at, actor_id, actor_role, action, resource_type, resource_id, subject_id, outcome, purpose, ip_address, node
+            FROM audit.entries {where} ORDER BY id DESC OFFSET @offset LIMIT @limit
+            """,
+            filter);
+
+        // Reading the audit trail is itself an access to personal data.
+        await audit.RecordAsync(new AuditEvent(AuditActions.Read, "AuditTrail", null, user.GetId(), Roles.Admin, subject, Purpose: "audit",
+            Details: new Dictionary<string, string> { ["actor"] = actor?.ToString() ?? "", ["action"] = action ?? "" }), ct);
+        return TypedResults.Ok(new AuditPage([.. items], number, PageSize, total));
+    }
+
+    private static async Task<Ok<AuditVerification>> VerifyAsync(ClaimsPrincipal user, AuditVerifier verifier, IAuditTrail audit, CancellationToken ct)
+    {
+        var result = await verifier.VerifyAsync(ct);
+        await audit.RecordAsync(new AuditEvent(AuditActions.Execute, "AuditTrail", "verify", user.GetId(), Roles.Admin, null, Purpose: "audit",
+            Outcome: result.Valid ? AuditOutcomes.Success : AuditOutcomes.Failure,
+            Details: new Dictionary<string, string> { ["checked"] = result.Checked.ToString(CultureInfo.InvariantCulture), ["firstBrokenId"] = result.FirstBrokenId?.ToString(CultureInfo.InvariantCulture) ?? "" }), ct);
+        return TypedResults.Ok(result);
+    }
+
+    private static async Task<Results<Ok<AccessReport>, ValidationProblem>> AccessReportAsync(
+        DateTimeOffset? from, DateTimeOffset? to, ClaimsPrincipal user, NpgsqlDataSource db, IUserDirectory directory, IAuditTrail audit,
+        TimeProvider clock, CancellationToken ct)
+    {
+        var until = to ?? clock.GetUtcNow();
+        var since = from ?? until.AddYears(-1);
+        var validation = new Validation()
+            .Require(since <= until, "from", "O início deve ser anterior ao fim.")
+            .Require(until - since <= TimeSpan.FromDays(3660), "from", "Período máximo de 10 anos.");
+        if (!validation.IsValid)
+        {
+            return Problems.Validation(validation.ToDictionary());
+        }
+
+        var me = user.GetId();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var rows = (await connection.QueryAsync<AccessReportItem>(
+            """
+            SELECT occurred_at AS at, actor_id, NULL AS actor_name, actor_role, action, resource_type, purpose
+            FROM audit.entries
+            WHERE subject_id = @me AND (actor_id IS NULL OR actor_id <> @me) AND occurred_at >= @since AND occurred_at <= @until
+            ORDER BY id DESC LIMIT @limit
+            """,
+            new { me, since, until, limit = MaxReportRows })).ToList();
+        var names = await directory.GetNamesAsync([.. rows.Where(r => r.ActorId is not null).Select(r => r.ActorId!.Value).Distinct()], ct);
+        var items = rows.Select(r => r with { ActorName = r.ActorId is { } id ? names.GetValueOrDefault(id) : null }).ToList();
+        await audit.RecordAsync(new AuditEvent(AuditActions.Read, "AccessReport", null, me, user.FindRole(), me, Purpose: "data-subject-request"), ct);
+        return TypedResults.Ok(new AccessReport(since, until, items));
+    }
+}
