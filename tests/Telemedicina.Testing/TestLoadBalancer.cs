@@ -25,7 +25,11 @@ public sealed class TestLoadBalancer : IAsyncDisposable
 
     public Uri BaseUrl => new($"http://127.0.0.1:{Port}");
 
-    public static async Task<TestLoadBalancer> StartAsync(IEnumerable<SiloProcess> silos)
+    /// <summary>
+    /// Round robin over <paramref name="silos"/>; with <paramref name="primary"/>, every request goes
+    /// to that silo while it lives and the others are nginx backups (to pin a client, then fail it over).
+    /// </summary>
+    public static async Task<TestLoadBalancer> StartAsync(IEnumerable<SiloProcess> silos, SiloProcess? primary = null)
     {
         var nginx = NginxPaths.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("nginx is missing: ./test.sh installs Debian's nginx package.");
@@ -35,7 +39,8 @@ public sealed class TestLoadBalancer : IAsyncDisposable
         var upstreams = new StringBuilder();
         foreach (var silo in silos)
         {
-            upstreams.Append(CultureInfo.InvariantCulture, $"    server 127.0.0.1:{silo.HttpPort} max_fails=1 fail_timeout=2s;\n");
+            var backup = primary is not null && silo != primary ? " backup" : "";
+            upstreams.Append(CultureInfo.InvariantCulture, $"    server 127.0.0.1:{silo.HttpPort} max_fails=1 fail_timeout=2s{backup};\n");
         }
 
         var user = Environment.UserName == "root" ? "user root root;" : "";

@@ -1,6 +1,6 @@
 import type { App } from "../app";
 import { ApiError } from "../api/http";
-import { sendWithRetry } from "../call/retry";
+import { sendWithRetry, withRetry } from "../call/retry";
 import type { CallState, CallStatusChanged, ChatMessage, JoinRoomResult, SignalMessage } from "../api/types";
 import { CallSession } from "../call/callSession";
 import { h, message, mount } from "../ui/dom";
@@ -36,6 +36,7 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
   let counterpart = "";
   let joined = false;
   let attached = false;
+  let peerJoined = false;
   let startedAt: number | null = null;
   let ended = false;
   let maxDurationSeconds = 0;
@@ -118,9 +119,11 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
 
   const join = async () => {
     // Back after a lost connection: the room replays the signals numbered after the last one handled.
-    const snapshot = session
-      ? await app.hub.invoke<JoinRoomResult>("ResumeRoom", roomId, session.lastSeq)
-      : await app.hub.invoke<JoinRoomResult>("JoinRoom", roomId);
+    // Retried while the room moves to another silo after a crash.
+    const current = session;
+    const snapshot = await withRetry(() => current
+      ? app.hub.invoke<JoinRoomResult>("ResumeRoom", roomId, current.lastSeq)
+      : app.hub.invoke<JoinRoomResult>("JoinRoom", roomId));
     joined = true;
     counterpart = snapshot.participants.find((p) => p.userId !== me.id)?.userId ?? "";
     if (!session) {
@@ -130,6 +133,7 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
         relayOnly,
         signaling: { send: (kind, payload) => sendWithRetry(() => app.hub.invoke("Signal", roomId, counterpart, kind, payload)) },
         onRemoteStream: (stream) => (remoteVideo.srcObject = stream),
+        onError: (e) => console.warn("call session:", e instanceof Error ? e.message : e),
         onStateChange: (state) => {
           if (state === "connected") {
             startedAt ??= Date.now();
@@ -146,14 +150,17 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
 
     const other = snapshot.participants.find((p) => p.userId === counterpart);
     setStatus("accepted", other?.joined ? "Conectando..." : "Aguardando o outro participante entrar...");
-    if (other?.joined) await startMedia();
+    if (other?.joined || peerJoined) await startMedia();
   };
 
   cleanups.push(app.hub.on<SignalMessage>("Signal", (signal) => {
     if (signal.roomId === roomId) void session?.handleSignal(signal);
   }));
   cleanups.push(app.hub.on<{ roomId: string; userId: string }>("PeerJoined", (peer) => {
-    if (peer.roomId === roomId && peer.userId !== me.id) void startMedia();
+    if (peer.roomId !== roomId || peer.userId === me.id) return;
+    // May arrive before our own JoinRoom answer (the session does not exist yet): join() checks it.
+    peerJoined = true;
+    void startMedia();
   }));
   cleanups.push(app.hub.on<{ roomId: string; userId: string; reason: string }>("PeerLeft", (peer) => {
     if (peer.roomId === roomId) setStatus("accepted", "O outro participante saiu ou perdeu a conexão. Aguardando...");
