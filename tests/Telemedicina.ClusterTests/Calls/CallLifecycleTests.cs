@@ -197,6 +197,51 @@ public sealed class CallLifecycleTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task CallOutsideTheJoinWindow_OrByAnyoneButThePatient_IsRefused_AndLeaksNothing()
+    {
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        var doctor = await Scenario.VerifiedDoctorAsync(silo2, fixture.Admin);
+        var patient = await Scenario.ConsentingPatientAsync(silo1);
+        var stranger = await Scenario.ConsentingPatientAsync(silo2);
+        var tomorrow = DateTimeOffset.UtcNow.AddHours(20);
+        var slot = (await silo1.SlotsAsync(patient, doctor.Id, tomorrow, tomorrow.AddDays(1)))[0];
+        var later = await silo1.BookAsync(patient, doctor.Id, slot.StartsAt);
+        await using var doctorHub = await HubClient.ConnectAsync(silo2.BaseUrl, () => doctor.AccessToken);
+
+        // Too early: 422 with when the room opens; the doctor is not disturbed.
+        using (var early = await silo1.SendAsync(HttpMethod.Post, "/api/v1/calls", new { appointmentId = later.AppointmentId }, patient.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, early.StatusCode);
+            Assert.Equal("application/problem+json", early.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("opensAt", await early.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        }
+
+        // Someone else's appointment, or the doctor calling: 404/403, nothing about the appointment.
+        using (var foreign = await silo2.SendAsync(HttpMethod.Post, "/api/v1/calls", new { appointmentId = later.AppointmentId }, stranger.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
+            var body = await foreign.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            Assert.DoesNotContain(doctor.Id.ToString(), body, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("opensAt", body, StringComparison.Ordinal);
+        }
+
+        using (var byDoctor = await silo2.SendAsync(HttpMethod.Post, "/api/v1/calls", new { appointmentId = later.AppointmentId }, doctor.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, byDoctor.StatusCode);
+        }
+
+        // Bad input is a clear 400, not a 500.
+        using (var bad = await silo1.SendAsync(HttpMethod.Post, "/api/v1/calls", new { appointmentId = "not-a-guid" }, patient.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        }
+
+        await Task.Delay(500, TestContext.Current.CancellationToken);
+        Assert.Equal(0, doctorHub.Pending("CallRequested"));
+    }
+
+    [Fact]
     public async Task PresenceChanges_ReachTheCounterpartOfTheDay_AndNoOneElse()
     {
         using var silo1 = fixture.Cluster.Api(0);
