@@ -50,4 +50,27 @@ internal static class CallPage
 
         throw new TimeoutException($"Media did not flow within {timeout}; last stats: {last}");
     }
+
+    /// <summary>Polls <paramref name="condition"/> until true; errors while the cluster recovers count as "not yet".</summary>
+    public static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                if (await condition())
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or Telemedicina.Testing.ApiException or PlaywrightException)
+            {
+                // The cluster is recovering; ask again.
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
+            await Task.Delay(250);
+        }
+    }
 }

@@ -19,9 +19,7 @@ public sealed class CrashTests
         await using var patientLb = await TestLoadBalancer.StartAsync(cluster.Silos);
         using var api = new TelemedicinaApi(patientLb.BaseUrl, cluster.Outbox);
         var admin = await api.LoginDemoAdminAsync();
-        var doctor = await Scenario.VerifiedDoctorAsync(api, admin);
-        var patient = await Scenario.ConsentingPatientAsync(api);
-        var booked = await Scenario.BookNextSlotAsync(api, patient, doctor);
+        var (doctor, patient, booked) = await Scenario.BookedPairAsync(api, api, admin);
 
         var (playwright, browser) = await Browser.LaunchAsync();
         using var _ = playwright;
@@ -73,8 +71,8 @@ public sealed class CrashTests
         Assert.True(duringPatient!.FramesDecoded > beforePatient!.FramesDecoded, "the patient's video froze with the silo");
 
         // The doctor's client reconnects through its LB to a survivor and resumes the room.
-        await WaitForAsync(async () => await doctorPage.EvaluateAsync<string>("() => window.telemedicina.hubState()") == "Connected", TimeSpan.FromSeconds(60));
-        await WaitForAsync(async () =>
+        await CallPage.WaitForAsync(async () => await doctorPage.EvaluateAsync<string>("() => window.telemedicina.hubState()") == "Connected", TimeSpan.FromSeconds(60));
+        await CallPage.WaitForAsync(async () =>
         {
             var now = await api.SendAsync<RoomDiagnostics>(HttpMethod.Get, $"/api/v1/admin/calls/{roomId}/diagnostics", null, admin.AccessToken);
             return !now.HostSilo.Contains($":{host.SiloPort}:", StringComparison.Ordinal)
@@ -87,7 +85,7 @@ public sealed class CrashTests
         const string RemoteUfrag = "() => (window.telemedicina.session.pc.remoteDescription?.sdp ?? '').match(/a=ice-ufrag:(\\S+)/)?.[1] ?? ''";
         var ufragBefore = await doctorPage.EvaluateAsync<string>(RemoteUfrag);
         await doctorPage.EvaluateAsync("() => window.telemedicina.session.restartIce()");
-        await WaitForAsync(async () => await doctorPage.EvaluateAsync<string>(RemoteUfrag) is { Length: > 0 } now && now != ufragBefore, TimeSpan.FromSeconds(30));
+        await CallPage.WaitForAsync(async () => await doctorPage.EvaluateAsync<string>(RemoteUfrag) is { Length: > 0 } now && now != ufragBefore, TimeSpan.FromSeconds(30));
         var afterRestart = await CallPage.WaitForMediaAsync(doctorPage, TimeSpan.FromSeconds(30), duringDoctor.FramesDecoded + 1);
         await Task.Delay(TimeSpan.FromSeconds(2), ct);
         var later = await CallPage.StatsAsync(doctorPage);
@@ -108,28 +106,6 @@ public sealed class CrashTests
     {
         var diagnostics = await api.SendAsync<RoomDiagnostics>(HttpMethod.Get, $"/api/v1/admin/calls/{roomId}/diagnostics", null, admin.AccessToken);
         return cluster.Silos.Single(s => diagnostics.HostSilo.Contains($":{s.SiloPort}:", StringComparison.Ordinal));
-    }
-
-    private static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            try
-            {
-                if (await condition())
-                {
-                    return;
-                }
-            }
-            catch (Exception e) when (e is HttpRequestException or ApiException or Microsoft.Playwright.PlaywrightException)
-            {
-                // The cluster is recovering; ask again.
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            await Task.Delay(250);
-        }
     }
 
     private sealed record RoomDiagnostics(string HostSilo, Dictionary<Guid, string[]> ConnectionSilos);

@@ -15,9 +15,7 @@ public sealed class RelayTests(ClusterFixture fixture)
     {
         using var silo1 = fixture.Cluster.Api(0);
         using var silo2 = fixture.Cluster.Api(1);
-        var doctor = await Scenario.VerifiedDoctorAsync(silo2, fixture.Admin);
-        var patient = await Scenario.ConsentingPatientAsync(silo1);
-        var booked = await Scenario.BookNextSlotAsync(silo1, patient, doctor);
+        var (doctor, patient, booked) = await Scenario.BookedPairAsync(silo2, silo1, fixture.Admin);
 
         var (playwright, browser) = await Browser.LaunchAsync();
         using var _ = playwright;

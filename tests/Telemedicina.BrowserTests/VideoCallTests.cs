@@ -10,9 +10,7 @@ public sealed class VideoCallTests(ClusterFixture fixture)
     {
         using var silo1 = fixture.Cluster.Api(0);
         using var silo2 = fixture.Cluster.Api(1);
-        var doctor = await Scenario.VerifiedDoctorAsync(silo2, fixture.Admin);
-        var patient = await Scenario.ConsentingPatientAsync(silo1);
-        var booked = await Scenario.BookNextSlotAsync(silo1, patient, doctor);
+        var (doctor, patient, booked) = await Scenario.BookedPairAsync(silo2, silo1, fixture.Admin);
 
         var (playwright, browser) = await Browser.LaunchAsync();
         using var _ = playwright;
@@ -63,7 +61,7 @@ public sealed class VideoCallTests(ClusterFixture fixture)
         await doctorPage.GetByTestId("call-summary").WaitForAsync(new() { Timeout = 15_000 });
         await patientPage.GetByTestId("call-summary").WaitForAsync(new() { Timeout = 15_000 });
         // The room completes the appointment right after it tells both sides that the call ended.
-        await WaitForAsync(async () => (await silo1.GetAppointmentAsync(patient, booked.AppointmentId)).Status == "completed", TimeSpan.FromSeconds(15));
+        await CallPage.WaitForAsync(async () => (await silo1.GetAppointmentAsync(patient, booked.AppointmentId)).Status == "completed", TimeSpan.FromSeconds(15));
         var completed = await silo1.GetAppointmentAsync(patient, booked.AppointmentId);
         Assert.True(completed.DurationSeconds >= 2, $"duration {completed.DurationSeconds}");
 
@@ -72,18 +70,8 @@ public sealed class VideoCallTests(ClusterFixture fixture)
         var record = await silo2.GetCallAsync(doctor, callId);
         Assert.Equal("ended", record.Status);
         Assert.Equal(["Olá, doutora!", "Olá! Em que posso ajudar?"], record.Chat!.Select(c => c.Text));
-        await WaitForAsync(async () => (await silo2.GetCallAsync(doctor, callId)).Quality!.Count == 2, TimeSpan.FromSeconds(10));
+        await CallPage.WaitForAsync(async () => (await silo2.GetCallAsync(doctor, callId)).Quality!.Count == 2, TimeSpan.FromSeconds(10));
         var quality = (await silo2.GetCallAsync(doctor, callId)).Quality!;
         Assert.All(quality.Values, q => Assert.False(q.Relay));
-    }
-
-    private static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            await Task.Delay(250);
-        }
     }
 }

@@ -19,6 +19,18 @@ public static class Scenario
         return patient;
     }
 
+    /// <summary>
+    /// A verified doctor registered on <paramref name="doctorApi"/> and a consenting patient on
+    /// <paramref name="patientApi"/> (two silos, say) with the doctor's next free slot booked.
+    /// </summary>
+    public static async Task<BookedPair> BookedPairAsync(TelemedicinaApi doctorApi, TelemedicinaApi patientApi, TestUser admin)
+    {
+        var doctor = await VerifiedDoctorAsync(doctorApi, admin);
+        var patient = await ConsentingPatientAsync(patientApi);
+        var booked = await BookNextSlotAsync(patientApi, patient, doctor);
+        return new BookedPair(doctor, patient, booked);
+    }
+
     /// <summary>Books the first free slot of the doctor from now on; with the test join window it can be joined at once.</summary>
     public static async Task<Booked> BookNextSlotAsync(TelemedicinaApi api, TestUser patient, TestUser doctor)
     {
@@ -32,3 +44,6 @@ public static class Scenario
         return await api.BookAsync(patient, doctor.Id, slots[0].StartsAt);
     }
 }
+
+/// <summary>A doctor, a patient and their booked appointment.</summary>
+public sealed record BookedPair(TestUser Doctor, TestUser Patient, Booked Booked);

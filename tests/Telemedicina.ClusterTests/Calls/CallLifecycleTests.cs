@@ -119,9 +119,7 @@ public sealed class CallLifecycleTests(ClusterFixture fixture)
     {
         using var silo1 = fixture.Cluster.Api(0);
         using var silo2 = fixture.Cluster.Api(1);
-        var doctor = await Scenario.VerifiedDoctorAsync(silo2, fixture.Admin);
-        var patient = await Scenario.ConsentingPatientAsync(silo1);
-        var booked = await Scenario.BookNextSlotAsync(silo1, patient, doctor);
+        var (doctor, patient, booked) = await Scenario.BookedPairAsync(silo2, silo1, fixture.Admin);
         await using var doctorHub = await HubClient.ConnectAsync(silo2.BaseUrl, () => doctor.AccessToken);
         await using var patientHub = await HubClient.ConnectAsync(silo1.BaseUrl, () => patient.AccessToken);
 
@@ -151,9 +149,7 @@ public sealed class CallLifecycleTests(ClusterFixture fixture)
     {
         using var silo1 = fixture.Cluster.Api(0);
         using var silo2 = fixture.Cluster.Api(1);
-        var doctor = await Scenario.VerifiedDoctorAsync(silo2, fixture.Admin);
-        var patient = await Scenario.ConsentingPatientAsync(silo1);
-        var booked = await Scenario.BookNextSlotAsync(silo1, patient, doctor);
+        var (doctor, patient, booked) = await Scenario.BookedPairAsync(silo2, silo1, fixture.Admin);
         await using var doctorHub = await HubClient.ConnectAsync(silo2.BaseUrl, () => doctor.AccessToken);
         await using var patientHub = await HubClient.ConnectAsync(silo1.BaseUrl, () => patient.AccessToken);
 
@@ -266,9 +262,7 @@ public sealed class CallLifecycleTests(ClusterFixture fixture)
 
     private async Task<(TestUser Patient, TestUser Doctor, Guid RoomId, Guid AppointmentId)> AcceptedCallAsync(TelemedicinaApi patientSilo, TelemedicinaApi doctorSilo)
     {
-        var doctor = await Scenario.VerifiedDoctorAsync(doctorSilo, fixture.Admin);
-        var patient = await Scenario.ConsentingPatientAsync(patientSilo);
-        var booked = await Scenario.BookNextSlotAsync(patientSilo, patient, doctor);
+        var (doctor, patient, booked) = await Scenario.BookedPairAsync(doctorSilo, patientSilo, fixture.Admin);
         var call = await patientSilo.RequestCallAsync(patient, booked.AppointmentId);
         await doctorSilo.CallActionAsync(doctor, call.RoomId, "accept");
         return (patient, doctor, call.RoomId, booked.AppointmentId);

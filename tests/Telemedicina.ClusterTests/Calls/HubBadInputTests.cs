@@ -18,9 +18,7 @@ public sealed class HubBadInputTests(ClusterFixture fixture)
         var ct = TestContext.Current.CancellationToken;
         using var silo1 = fixture.Cluster.Api(0);
         using var silo2 = fixture.Cluster.Api(1);
-        var doctor = await Scenario.VerifiedDoctorAsync(silo2, fixture.Admin);
-        var patient = await Scenario.ConsentingPatientAsync(silo1);
-        var booked = await Scenario.BookNextSlotAsync(silo1, patient, doctor);
+        var (doctor, patient, booked) = await Scenario.BookedPairAsync(silo2, silo1, fixture.Admin);
         var call = await silo1.RequestCallAsync(patient, booked.AppointmentId);
         await silo2.CallActionAsync(doctor, call.RoomId, "accept");
         var room = call.RoomId.ToString();

@@ -24,9 +24,7 @@ public sealed class RoomCrashTests
         await using var cluster = await TestCluster.StartAsync(silos: 3);
         using var api = cluster.Api(0);
         var admin = await api.LoginDemoAdminAsync();
-        var doctor = await Scenario.VerifiedDoctorAsync(api, admin);
-        var patient = await Scenario.ConsentingPatientAsync(api);
-        var booked = await Scenario.BookNextSlotAsync(api, patient, doctor);
+        var (doctor, patient, booked) = await Scenario.BookedPairAsync(api, api, admin);
         var call = await api.RequestCallAsync(patient, booked.AppointmentId);
         await api.CallActionAsync(doctor, call.RoomId, "accept");
         var room = call.RoomId.ToString();
