@@ -2,7 +2,7 @@
 # Telemedicina Para Todos: the whole test run (what CI runs through .ci/run).
 #
 #   deps     -> installs what the tests need when root: postgresql, chromium, coturn, nginx
-#   npm      -> npm ci in src/Web (only when node_modules is missing or the lock file changed)
+#   npm      -> npm ci in src/Web and tests/tools (only when node_modules is missing or the lock changed)
 #   webtest  -> npm run typecheck, npm test (vitest)
 #   webbuild -> npm run build (writes the host's wwwroot)
 #   build    -> dotnet build Telemedicina.sln -c Release
@@ -125,7 +125,9 @@ deps() {
 
 npm_deps() {
   have npm || { warn "npm is missing (Node.js 20+)"; return 1; }
-  npm_ci_if_needed "$WEB_DIR"
+  npm_ci_if_needed "$WEB_DIR" || return 1
+  # Servers the .NET tests start themselves (s3rver for the S3 file store tests).
+  npm_ci_if_needed "$ROOT/tests/tools"
 }
 
 web_checks() {
