@@ -64,12 +64,21 @@ public sealed class TelemedicinaApi(Uri baseUrl, Outbox? outbox = null) : IDispo
         return System.Text.Json.JsonSerializer.Deserialize<T>(text, ApiJson.Options)!;
     }
 
-    public async Task<TestUser> RegisterPatientAsync(string? name = null, bool confirm = true)
+    /// <summary>A patient; with <paramref name="withPersonalData"/> also a CPF, phone and birth date (all optional at registration).</summary>
+    public async Task<TestUser> RegisterPatientAsync(string? name = null, bool confirm = true, bool withPersonalData = false)
     {
         var email = $"paciente-{Guid.NewGuid():N}@teste.local";
         var fullName = name ?? "Paciente " + email[9..15];
         var registered = await SendAsync<Registered>(HttpMethod.Post, "/api/v1/identity/register",
-            new { email, password = "Senha-de-teste-123", fullName, role = "patient", timeZone = "America/Sao_Paulo" }, null, HttpStatusCode.Created);
+            new
+            {
+                email, password = "Senha-de-teste-123", fullName, role = "patient", timeZone = "America/Sao_Paulo",
+                cpf = withPersonalData ? TestCpf.Next() : null,
+                phone = withPersonalData ? "+55 11 9" + Random.Shared.Next(10_000_000, 99_999_999).ToString(CultureInfo.InvariantCulture) : null,
+                birthDate = withPersonalData ? "1980-05-17" : null,
+            },
+            null,
+            HttpStatusCode.Created);
         var user = new TestUser(registered.UserId, email, "Senha-de-teste-123", "patient", fullName);
         if (confirm)
         {
@@ -164,4 +173,28 @@ public sealed class TelemedicinaApi(Uri baseUrl, Outbox? outbox = null) : IDispo
     public static string Query(DateTimeOffset instant) => Uri.EscapeDataString(Iso(instant));
 
     public void Dispose() => Http.Dispose();
+}
+
+/// <summary>Valid, random CPF numbers (check digits computed) for registrations.</summary>
+public static class TestCpf
+{
+    public static string Next()
+    {
+        var digits = Enumerable.Range(0, 9).Select(_ => Random.Shared.Next(0, 10)).ToList();
+        if (digits.Distinct().Count() == 1)
+        {
+            digits[0] = (digits[0] + 1) % 10;
+        }
+
+        digits.Add(CheckDigit(digits));
+        digits.Add(CheckDigit(digits));
+        return string.Concat(digits);
+    }
+
+    private static int CheckDigit(List<int> digits)
+    {
+        var sum = digits.Select((d, i) => d * (digits.Count + 1 - i)).Sum();
+        var rest = sum * 10 % 11;
+        return rest == 10 ? 0 : rest;
+    }
 }

@@ -41,13 +41,21 @@ public sealed class TestCluster : IAsyncDisposable
 
     public List<SiloProcess> Silos { get; } = [];
 
+    /// <summary>The configuration every silo of this cluster gets (for commands run against it).</summary>
+    public IReadOnlyDictionary<string, string> Environment => _environment;
+
     public static async Task<TestCluster> StartAsync(int silos = 2, IReadOnlyDictionary<string, string>? environment = null, bool seedDemo = true)
     {
         var postgres = await PostgresServer.StartAsync();
         var clusterId = "t" + Guid.NewGuid().ToString("N")[..10];
         var connectionString = await postgres.CreateDatabaseAsync("telemedicina");
         var outbox = new Outbox(Path.Combine(Path.GetTempPath(), "telemedicina-outbox-" + clusterId));
-        var env = new Dictionary<string, string>(DefaultEnvironment) { ["Email__OutboxDirectory"] = outbox.Directory };
+        var env = new Dictionary<string, string>(DefaultEnvironment)
+        {
+            ["Email__OutboxDirectory"] = outbox.Directory,
+            // One file store for the whole cluster, as S3 is in production.
+            ["Storage__FileSystem__Root"] = Path.Combine(Path.GetTempPath(), "telemedicina-files-" + clusterId),
+        };
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             env[key] = value;
@@ -97,12 +105,15 @@ public sealed class TestCluster : IAsyncDisposable
     {
         await Task.WhenAll(Silos.Select(s => s.DisposeAsync().AsTask()));
         await Postgres.DisposeAsync();
-        try
+        foreach (var directory in new[] { Outbox.Directory, _environment["Storage__FileSystem__Root"] })
         {
-            System.IO.Directory.Delete(Outbox.Directory, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
+            try
+            {
+                System.IO.Directory.Delete(directory, recursive: true);
+            }
+            catch (DirectoryNotFoundException)
+            {
+            }
         }
     }
 }

@@ -11,7 +11,7 @@ set -a
 # shellcheck source=/dev/null
 source "$STACK_ENV"
 set +a
-: "${AWS_REGION:?}" "${DB_SECRET_ARN:?}" "${TURN_SECRET_ARN:?}" "${APP_SECRET_ARN:?}" "${DOMAIN_NAME:?}" "${TURN_DOMAIN_NAME:?}"
+: "${AWS_REGION:?}" "${UPLOADS_BUCKET:?}" "${AUDIT_BUCKET:?}" "${DB_SECRET_ARN:?}" "${TURN_SECRET_ARN:?}" "${APP_SECRET_ARN:?}" "${DOMAIN_NAME:?}" "${TURN_DOMAIN_NAME:?}"
 
 imds() {
   local token
@@ -49,6 +49,9 @@ Orleans__GatewayPort=30000
 Orleans__AdvertisedIPAddress=$private_ip
 Storage__Provider=S3
 Storage__S3__Bucket=$UPLOADS_BUCKET
+Storage__S3__Prefix=files
+Storage__S3__CheckpointBucket=$AUDIT_BUCKET
+Storage__S3__CheckpointPrefix=checkpoints
 AWS_REGION=$AWS_REGION
 Turn__Urls__0=turn:$TURN_DOMAIN_NAME:3478?transport=udp
 Turn__Urls__1=turn:$TURN_DOMAIN_NAME:3478?transport=tcp

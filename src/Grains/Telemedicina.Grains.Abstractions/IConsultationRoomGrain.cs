@@ -53,6 +53,13 @@ public interface IConsultationRoomGrain : IGrainWithGuidKey
     [Alias("ReportQuality")]
     Task ReportQuality(Guid userId, QualityReport report);
 
+    /// <summary>
+    /// Erasure (LGPD): replaces the patient's name kept in the call record; the record itself stays
+    /// (it is part of the medical record). Does nothing for a user who is not the room's patient.
+    /// </summary>
+    [Alias("AnonymizePatient")]
+    Task AnonymizePatient(Guid userId, string replacementName);
+
     /// <summary>Which silo hosts the room and holds each party's connections.</summary>
     [Alias("GetDiagnostics")]
     Task<RoomDiagnostics> GetDiagnostics();

@@ -120,6 +120,15 @@ internal sealed partial class ConsultationRoomGrain(
         return await ViewAsync();
     }
 
+    public async Task AnonymizePatient(Guid userId, string replacementName)
+    {
+        if (S.Patient is { } patient && patient.UserId == userId && patient.FullName != replacementName)
+        {
+            S.Patient = patient with { FullName = replacementName };
+            await state.WriteStateAsync();
+        }
+    }
+
     public async Task<CallView> GetCall(Guid userId)
     {
         EnsureParty(userId);

@@ -20,8 +20,14 @@ public sealed class S3FileStore : IFileStore, IDisposable
     private readonly string rootPrefix;
 
     public S3FileStore(IOptions<StorageSettings> options)
+        : this(options.Value.S3)
     {
-        settings = options.Value.S3;
+    }
+
+    public S3FileStore(S3StorageSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        this.settings = settings;
         if (string.IsNullOrWhiteSpace(settings.Bucket))
         {
             throw new InvalidOperationException("Storage:S3:Bucket is required when Storage:Provider is S3.");

@@ -40,6 +40,27 @@ public sealed class S3StorageSettings
     /// <summary><c>AES256</c> (default), <c>aws:kms</c> or <c>none</c> (only for servers without SSE).</summary>
     public string ServerSideEncryption { get; set; } = "AES256";
 
-    /// <summary>Whether the bucket has Object Lock enabled (write-once audit checkpoints).</summary>
+    /// <summary>Whether the bucket has Object Lock enabled (write-once files).</summary>
     public bool ObjectLock { get; set; }
+
+    /// <summary>
+    /// A separate bucket with Object Lock for the audit checkpoints (production); when empty they go to
+    /// <see cref="Bucket"/> like every other file.
+    /// </summary>
+    public string? CheckpointBucket { get; set; }
+
+    public string CheckpointPrefix { get; set; } = "checkpoints";
+
+    /// <summary>The settings of the checkpoint store: the checkpoint bucket, its prefix, Object Lock on.</summary>
+    public S3StorageSettings ForCheckpoints() => new()
+    {
+        Bucket = CheckpointBucket!,
+        Prefix = CheckpointPrefix,
+        Region = Region,
+        ServiceUrl = ServiceUrl,
+        AccessKey = AccessKey,
+        SecretKey = SecretKey,
+        ServerSideEncryption = ServerSideEncryption,
+        ObjectLock = true,
+    };
 }

@@ -13,6 +13,7 @@ using Orleans.Dashboard;
 using Telemedicina.BuildingBlocks;
 using Telemedicina.BuildingBlocks.Database;
 using Telemedicina.BuildingBlocks.Email;
+using Telemedicina.BuildingBlocks.Storage;
 using Telemedicina.Grains;
 using Telemedicina.Host.Health;
 using Telemedicina.Host.Ops;
@@ -112,6 +113,7 @@ internal static class HostComposition
             .AddJsonProtocol(o => ConfigureJson(o.PayloadSerializerOptions));
 
         builder.Services.AddEmail(configuration);
+        builder.Services.AddFileStore(configuration);
         builder.AddModules();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MigrationParticipant>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, JobsStarter>();

@@ -2,7 +2,7 @@ using Telemedicina.Grains.Abstractions;
 
 namespace Telemedicina.Host.Composition;
 
-/// <summary>When this silo becomes active, makes sure the cluster-wide jobs reminder exists.</summary>
+/// <summary>When this silo becomes active, makes sure the cluster-wide jobs reminders (scheduling, privacy) exist.</summary>
 internal sealed partial class JobsStarter(IGrainFactory grains, ILogger<JobsStarter> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
     public void Participate(ISiloLifecycle lifecycle) =>
@@ -13,6 +13,7 @@ internal sealed partial class JobsStarter(IGrainFactory grains, ILogger<JobsStar
         try
         {
             await grains.GetGrain<ISchedulingJobsGrain>(0).EnsureScheduled();
+            await grains.GetGrain<IPrivacyJobsGrain>(0).EnsureScheduled();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -21,6 +22,6 @@ internal sealed partial class JobsStarter(IGrainFactory grains, ILogger<JobsStar
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not ensure the scheduling jobs reminder")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not ensure the jobs reminders")]
     private static partial void LogFailed(ILogger logger, Exception exception);
 }

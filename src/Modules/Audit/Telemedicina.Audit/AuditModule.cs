@@ -6,7 +6,10 @@ using Microsoft.Extensions.Hosting;
 using Telemedicina.Audit.Contracts;
 using Telemedicina.Audit.Endpoints;
 using Telemedicina.Audit.Endpoints.Consents;
+using Telemedicina.Audit.Endpoints.Incidents;
+using Telemedicina.Audit.Endpoints.Privacy;
 using Telemedicina.Audit.Infrastructure;
+using Telemedicina.Audit.Privacy;
 using Telemedicina.BuildingBlocks.Database;
 
 namespace Telemedicina.Audit;
@@ -23,6 +26,16 @@ public static class AuditModule
         builder.Services.AddSingleton<ConsentRegistry>();
         builder.Services.AddSingleton<AuditVerifier>();
         builder.Services.AddSingleton<IConsentRegistry>(sp => sp.GetRequiredService<ConsentRegistry>());
+        builder.Services.AddOptions<AuditSettings>().BindConfiguration(AuditSettings.Section)
+            .Validate(s => s.Invalid() is null, "Privacy settings below the legal minimums or out of range (see AuditSettings).")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<DataExports>();
+        builder.Services.AddSingleton<ExportQueue>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ExportQueue>());
+        builder.Services.AddSingleton<Erasures>();
+        builder.Services.AddSingleton<AuditCheckpoints>();
+        builder.Services.AddSingleton<IPrivacyJobs, PrivacyJobs>();
+        builder.Services.AddSingleton<IPersonalDataHolder, AuditPersonalData>();
         return builder;
     }
 
@@ -31,7 +44,10 @@ public static class AuditModule
         var privacy = app.MapGroup("/api/v1/privacy").WithTags("Privacy");
         privacy.MapConsents();
         privacy.MapAccessReport();
-        app.MapGroup("/api/v1/admin").WithTags("Audit (admin)").RequireAuthorization(Identity.Contracts.Policies.Admin).MapAuditAdmin();
+        privacy.MapDataSubjectRights();
+        var admin = app.MapGroup("/api/v1/admin").WithTags("Audit (admin)").RequireAuthorization(Identity.Contracts.Policies.Admin);
+        admin.MapAuditAdmin();
+        admin.MapIncidents();
         return app;
     }
 

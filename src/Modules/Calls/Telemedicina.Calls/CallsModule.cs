@@ -25,6 +25,7 @@ public static class CallsModule
         builder.Services.Configure<CallsSettings>(builder.Configuration.GetSection(CallsSettings.Section));
         builder.Services.Configure<TurnSettings>(builder.Configuration.GetSection(TurnSettings.Section));
         builder.Services.AddSingleton<IceServers>();
+        builder.Services.AddSingleton<Telemedicina.Audit.Contracts.IPersonalDataHolder, CallsPersonalData>();
         builder.Services.AddSingleton<SiloDelivery>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SiloDelivery>());
         builder.Services.AddSingleton<LocalConnections>();

@@ -51,4 +51,10 @@ public interface IUserDirectory
 
     /// <summary>Full names of the given users (missing ids are left out).</summary>
     Task<IReadOnlyDictionary<Guid, string>> GetNamesAsync(IReadOnlyCollection<Guid> userIds, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Re-authentication before a destructive self-service action (erasure): true when the password
+    /// is the account's. A wrong password counts towards the account lockout like a failed login.
+    /// </summary>
+    Task<bool> CheckPasswordAsync(Guid userId, string password, CancellationToken cancellationToken);
 }

@@ -12,6 +12,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using Npgsql;
+using Telemedicina.Audit.Contracts;
 using Telemedicina.BuildingBlocks.Database;
 using Telemedicina.BuildingBlocks.Http;
 using Telemedicina.Identity.Application;
@@ -83,6 +84,7 @@ public static class IdentityModule
         services.AddScoped<TwoFactor>();
         services.AddSingleton<PersonalDataProtector>();
         services.AddSingleton<IUserDirectory, UserDirectory>();
+        services.AddSingleton<IPersonalDataHolder, IdentityPersonalData>();
         services.AddSingleton<KeyedHasher>();
         services.AddSingleton<AccountLoginLimiter>();
         services.AddScoped<AccountEmails>();

@@ -45,6 +45,9 @@ public interface IAppointmentBook
     /// <summary>The other parties of the user's live appointments of the day (12 h back, 24 h ahead): who sees the user's presence.</summary>
     Task<IReadOnlyList<Guid>> CounterpartsAroundNowAsync(Guid userId, CancellationToken cancellationToken);
 
+    /// <summary>Every appointment the user is a party of (as patient or doctor), oldest first: for data-subject exports.</summary>
+    Task<IReadOnlyList<Guid>> AppointmentIdsOfAsync(Guid userId, CancellationToken cancellationToken);
+
     /// <summary>Appends a call event (join, leave, reconnect, end) to the appointment history.</summary>
     Task AppendHistoryAsync(Guid appointmentId, Guid? byUserId, string what, string? why, DateTimeOffset at, CancellationToken cancellationToken);
 }

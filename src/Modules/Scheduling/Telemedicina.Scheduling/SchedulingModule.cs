@@ -28,6 +28,7 @@ public static class SchedulingModule
         builder.Services.AddSingleton<Notifications>();
         builder.Services.AddSingleton<Endpoints.Appointments.AppointmentViews>();
         builder.Services.AddSingleton<ISchedulingJobs, SchedulingJobs>();
+        builder.Services.AddSingleton<Telemedicina.Audit.Contracts.IPersonalDataHolder, SchedulingPersonalData>();
         return builder;
     }
 

@@ -18,6 +18,11 @@ internal sealed record AuditEntryView(
     long Id, DateTimeOffset OccurredAt, Guid? ActorId, string? ActorRole, string Action, string ResourceType, string? ResourceId,
     Guid? SubjectId, string Outcome, string? Purpose, string? IpAddress, string? Node);
 
+/// <summary>One line of the admin audit export (NDJSON), with the chain fields so it can be re-verified offline.</summary>
+internal sealed record AuditExportLine(
+    long Id, DateTimeOffset OccurredAt, Guid? ActorId, string? ActorRole, string Action, string ResourceType, string? ResourceId,
+    Guid? SubjectId, string Outcome, string? Purpose, string? IpAddress, string? Node, string? Details, string PrevHash, string Hash);
+
 internal sealed record AuditPage(IReadOnlyList<AuditEntryView> Items, int Page, int PageSize, long Total);
 
 /// <summary>One access to the caller's data by someone else (LGPD access report).</summary>
@@ -29,11 +34,21 @@ internal static class AuditEndpoints
 {
     private const int PageSize = 50;
     private const int MaxReportRows = 5000;
+    private const int MaxExportRows = 1_000_000;
+    private const string Where =
+        """
+        WHERE (@actor::uuid IS NULL OR actor_id = @actor) AND (@subject::uuid IS NULL OR subject_id = @subject)
+          AND (@action::text IS NULL OR action = @action)
+          AND (@from::timestamptz IS NULL OR occurred_at >= @from) AND (@to::timestamptz IS NULL OR occurred_at < @to)
+        """;
+    private const string EntryColumns = "id, occurred_at, actor_id, actor_role, action, resource_type, resource_id, subject_id, outcome, purpose, ip_address, node";
 
     public static void MapAuditAdmin(this RouteGroupBuilder admin)
     {
         admin.MapGet("/audit", SearchAsync);
         admin.MapGet("/audit/verify", VerifyAsync);
+        admin.MapGet("/audit/export", ExportAsync);
+        admin.MapPost("/audit/checkpoints", CheckpointAsync);
     }
 
     public static void MapAccessReport(this RouteGroupBuilder privacy) =>
@@ -54,18 +69,12 @@ internal static class AuditEndpoints
 
         var number = page ?? 1;
         var filter = new { actor, subject, action, from, to, offset = (number - 1) * PageSize, limit = PageSize };
-        const string where =
-            """
-            WHERE (@actor::uuid IS NULL OR actor_id = @actor) AND (@subject::uuid IS NULL OR subject_id = @subject)
-              AND (@action::text IS NULL OR action = @action)
-              AND (@from::timestamptz IS NULL OR occurred_at >= @from) AND (@to::timestamptz IS NULL OR occurred_at < @to)
-            """;
         await using var connection = await db.OpenConnectionAsync(ct);
-        var total = await connection.ExecuteScalarAsync<long>($"SELECT count(*) FROM audit.entries {where}", filter);
+        var total = await connection.ExecuteScalarAsync<long>($"SELECT count(*) FROM audit.entries {Where}", filter);
         var items = await connection.QueryAsync<AuditEntryView>(
             $"""
-            SELECT id, occurred_at, actor_id, actor_role, action, resource_type, resource_id, subject_id, outcome, purpose, ip_address, node
-            FROM audit.entries {where} ORDER BY id DESC OFFSET @offset LIMIT @limit
+            SELECT {EntryColumns}
+            FROM audit.entries {Where} ORDER BY id DESC OFFSET @offset LIMIT @limit
             """,
             filter);
 
@@ -73,6 +82,45 @@ internal static class AuditEndpoints
         await audit.RecordAsync(new AuditEvent(AuditActions.Read, "AuditTrail", null, user.GetId(), Roles.Admin, subject, Purpose: "audit",
             Details: new Dictionary<string, string> { ["actor"] = actor?.ToString() ?? "", ["action"] = action ?? "" }), ct);
         return TypedResults.Ok(new AuditPage([.. items], number, PageSize, total));
+    }
+
+    /// <summary>The matching entries as NDJSON (one JSON object per line), streamed in id order, with their hashes.</summary>
+    private static async Task<Results<EmptyHttpResult, ValidationProblem>> ExportAsync(
+        Guid? actor, Guid? subject, string? action, DateTimeOffset? from, DateTimeOffset? to,
+        ClaimsPrincipal user, HttpContext http, NpgsqlDataSource db, IAuditTrail audit, CancellationToken ct)
+    {
+        var validation = new Validation()
+            .Require(from is null || to is null || from <= to, "from", "O início deve ser anterior ao fim.")
+            .Require(action is null || action.Length <= 64, "action", "Ação inválida.");
+        if (!validation.IsValid)
+        {
+            return Problems.Validation(validation.ToDictionary());
+        }
+
+        await audit.RecordAsync(new AuditEvent(AuditActions.Read, "AuditTrail", "export", user.GetId(), Roles.Admin, subject, Purpose: "audit",
+            Details: new Dictionary<string, string> { ["actor"] = actor?.ToString() ?? "", ["action"] = action ?? "" }), ct);
+        http.Response.ContentType = "application/x-ndjson; charset=utf-8";
+        http.Response.Headers.ContentDisposition = "attachment; filename=\"audit.ndjson\"";
+        http.Response.Headers.CacheControl = "no-store";
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var rows = connection.QueryUnbufferedAsync<AuditExportLine>(
+            $"SELECT {EntryColumns}, details::text AS details, encode(prev_hash, 'hex') AS prev_hash, encode(hash, 'hex') AS hash FROM audit.entries {Where} ORDER BY id LIMIT {MaxExportRows}",
+            new { actor, subject, action, from, to });
+        await foreach (var row in rows.WithCancellation(ct))
+        {
+            await System.Text.Json.JsonSerializer.SerializeAsync(http.Response.Body, row, System.Text.Json.JsonSerializerOptions.Web, ct);
+            await http.Response.Body.WriteAsync("\n"u8.ToArray(), ct);
+        }
+
+        return TypedResults.Empty;
+    }
+
+    /// <summary>Writes a signed checkpoint now (before maintenance, or to seal the log after an incident).</summary>
+    private static async Task<Ok<Audit.Privacy.AuditCheckpoint>> CheckpointAsync(ClaimsPrincipal user, Audit.Privacy.AuditCheckpoints checkpoints, IAuditTrail audit, CancellationToken ct)
+    {
+        await audit.RecordAsync(new AuditEvent(AuditActions.Execute, "AuditCheckpoint", null, user.GetId(), Roles.Admin, null, Purpose: "audit"), ct);
+        var checkpoint = await checkpoints.WriteAsync(force: true, ct) ?? (await checkpoints.LatestAsync(ct))!.Value.Checkpoint;
+        return TypedResults.Ok(checkpoint);
     }
 
     private static async Task<Ok<AuditVerification>> VerifyAsync(ClaimsPrincipal user, AuditVerifier verifier, IAuditTrail audit, CancellationToken ct)

@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using Telemedicina.Audit.Privacy;
 
 namespace Telemedicina.Audit.Infrastructure;
 
@@ -8,9 +9,10 @@ internal sealed record AuditVerification(bool Valid, long Checked, long? FirstBr
 
 /// <summary>
 /// Recomputes the hash chain of <c>audit.entries</c> from the first row, streaming in id order, and
-/// reports the first entry whose stored link or hash does not match what it should be.
+/// reports the first entry whose stored link or hash does not match what it should be; then checks
+/// the chain against the newest signed checkpoint in the file store (cut-off tail, wholesale rewrite).
 /// </summary>
-internal sealed class AuditVerifier(NpgsqlDataSource db)
+internal sealed class AuditVerifier(NpgsqlDataSource db, AuditCheckpoints checkpoints)
 {
     public async Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken)
     {
@@ -27,8 +29,16 @@ internal sealed class AuditVerifier(NpgsqlDataSource db)
             flags: CommandFlags.None,
             cancellationToken: cancellationToken));
 
+        var latest = await checkpoints.LatestAsync(cancellationToken);
+        if (latest is { SignatureValid: false })
+        {
+            return new AuditVerification(false, 0, latest.Value.Checkpoint.LastEntryId, "the newest checkpoint's signature is invalid");
+        }
+
+        var checkpoint = latest?.Checkpoint;
         var expectedPrevious = new byte[32];
         long count = 0;
+        long lastId = 0;
         foreach (var row in rows)
         {
             count++;
@@ -42,7 +52,18 @@ internal sealed class AuditVerifier(NpgsqlDataSource db)
                 return new AuditVerification(false, count, row.Id, "hash does not match the entry's content");
             }
 
+            if (checkpoint is not null && row.Id == checkpoint.LastEntryId && !Convert.ToHexString(row.Hash).Equals(checkpoint.LastHash, StringComparison.Ordinal))
+            {
+                return new AuditVerification(false, count, row.Id, "the chain differs from the signed checkpoint at this entry (rewritten)");
+            }
+
             expectedPrevious = row.Hash;
+            lastId = row.Id;
+        }
+
+        if (checkpoint is not null && (lastId < checkpoint.LastEntryId || count < checkpoint.EntryCount))
+        {
+            return new AuditVerification(false, count, lastId + 1, $"entries up to {checkpoint.LastEntryId} are missing (the signed checkpoint counted {checkpoint.EntryCount})");
         }
 
         return new AuditVerification(true, count, null, null);

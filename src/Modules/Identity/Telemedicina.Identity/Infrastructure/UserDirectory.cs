@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -15,6 +16,26 @@ internal sealed class UserDirectory(IServiceScopeFactory scopes, IOptions<Identi
         var db = scope.ServiceProvider.GetRequiredService<IdentityDb>();
         var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, cancellationToken);
         return user is null ? null : new UserSummary(user.Id, user.FullName, user.Role, user.Status, Confirmed(user), user.TimeZone);
+    }
+
+    public async Task<bool> CheckPasswordAsync(Guid userId, string password, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>();
+        var user = await users.FindByIdAsync(userId.ToString());
+        if (user is null || user.Status == AccountStatus.Erased || await users.IsLockedOutAsync(user))
+        {
+            return false;
+        }
+
+        if (await users.CheckPasswordAsync(user, password))
+        {
+            await users.ResetAccessFailedCountAsync(user);
+            return true;
+        }
+
+        await users.AccessFailedAsync(user);
+        return false;
     }
 
     public async Task<DoctorSummary?> FindDoctorAsync(Guid doctorId, CancellationToken cancellationToken)

@@ -22,6 +22,14 @@ internal sealed class AppointmentBook(AppointmentStore store, Npgsql.NpgsqlDataS
         return ids.ToList();
     }
 
+    public async Task<IReadOnlyList<Guid>> AppointmentIdsOfAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var ids = await Dapper.SqlMapper.QueryAsync<Guid>(connection,
+            "SELECT id FROM scheduling.appointments WHERE patient_id = @userId OR doctor_id = @userId ORDER BY starts_at", new { userId });
+        return ids.ToList();
+    }
+
     public async Task<AppointmentInfo?> FindAsync(Guid appointmentId, CancellationToken cancellationToken)
     {
         var row = await store.FindAsync(appointmentId, cancellationToken);
