@@ -132,7 +132,8 @@ public sealed class TelemedicinaApi(Uri baseUrl, Outbox? outbox = null) : IDispo
     {
         var admin = new TestUser(Guid.Empty, "admin@telemedicina.local", DemoPassword, "admin", "Administradora Demo");
         await LoginAsync(admin);
-        return admin with { AccessToken = admin.AccessToken, RefreshToken = admin.RefreshToken };
+        var me = await SendAsync<System.Text.Json.JsonElement>(HttpMethod.Get, "/api/v1/identity/me", null, admin.AccessToken);
+        return admin with { Id = me.GetProperty("id").GetGuid(), AccessToken = admin.AccessToken, RefreshToken = admin.RefreshToken };
     }
 
     public Task GrantConsentAsync(TestUser user, string type = "telemedicine") =>

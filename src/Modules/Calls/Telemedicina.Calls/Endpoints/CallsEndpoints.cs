@@ -28,8 +28,7 @@ internal static class CallsEndpoints
     {
         calls.MapPost("", RequestAsync).RequireAuthorization(Policies.Patient).RequireRateLimiting(CallsModule.CallRequestRateLimit);
         calls.MapGet("/ice-servers", IceServersAsync).RequireAuthorization(Policies.Authenticated);
-        calls.MapGet("/waiting", async (ClaimsPrincipal user, IGrainFactory grains) =>
-            TypedResults.Ok(await grains.GetGrain<IUserPresenceGrain>(user.GetId()).GetWaiting())).RequireAuthorization(Policies.Doctor);
+        calls.MapGet("/waiting", WaitingAsync).RequireAuthorization(Policies.Doctor);
         calls.MapPost("/{roomId:guid}/quality", ReportQualityAsync).RequireAuthorization(Policies.Authenticated);
         calls.MapGet("/{roomId:guid}", GetAsync).RequireAuthorization(Policies.Authenticated);
         calls.MapPost("/{roomId:guid}/accept", (Guid roomId, ClaimsPrincipal user, IGrainFactory grains) =>
@@ -107,6 +106,19 @@ internal static class CallsEndpoints
         {
             return CallErrors.ToProblem(e);
         }
+    }
+
+    /// <summary>The doctor's waiting room: who is waiting now (names of patients, so the read is audited).</summary>
+    private static async Task<Ok<IReadOnlyList<WaitingCall>>> WaitingAsync(ClaimsPrincipal user, IGrainFactory grains, IAuditTrail audit, CancellationToken ct)
+    {
+        var me = user.GetId();
+        var waiting = await grains.GetGrain<IUserPresenceGrain>(me).GetWaiting();
+        foreach (var patient in waiting.Select(w => w.From.UserId).Distinct())
+        {
+            await audit.RecordAsync(new AuditEvent(AuditActions.Read, "WaitingRoom", null, me, Roles.Doctor, patient, Purpose: "care"), ct);
+        }
+
+        return TypedResults.Ok(waiting);
     }
 
     private static async Task<Results<Ok<CallView>, ProblemHttpResult>> GetAsync(

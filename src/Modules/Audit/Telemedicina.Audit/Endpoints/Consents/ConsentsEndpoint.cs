@@ -22,9 +22,11 @@ internal static class ConsentsEndpoint
         group.MapPost("/consents", RecordAsync).RequireAuthorization(Policies.Authenticated);
     }
 
-    private static async Task<Ok<ConsentResponse[]>> ListAsync(ClaimsPrincipal user, ConsentRegistry consents, CancellationToken ct)
+    private static async Task<Ok<ConsentResponse[]>> ListAsync(ClaimsPrincipal user, ConsentRegistry consents, IAuditTrail audit, CancellationToken ct)
     {
-        var current = await consents.ListCurrentAsync(user.GetId(), ct);
+        var me = user.GetId();
+        var current = await consents.ListCurrentAsync(me, ct);
+        await audit.RecordAsync(new AuditEvent(AuditActions.Read, "Consent", null, me, user.FindRole(), me, Purpose: "self-service"), ct);
         return TypedResults.Ok(current.Select(c => new ConsentResponse(c.Type, c.Version, c.Granted, c.RecordedAt)).ToArray());
     }
 

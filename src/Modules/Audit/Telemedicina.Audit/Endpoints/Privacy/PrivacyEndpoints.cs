@@ -46,9 +46,11 @@ internal static class PrivacyEndpoints
         return TypedResults.Accepted($"/api/v1/privacy/export/{row.Id}", new ExportAccepted(row.Id));
     }
 
-    private static async Task<Ok<ExportStatus[]>> ListExportsAsync(ClaimsPrincipal user, DataExports exports, CancellationToken ct)
+    private static async Task<Ok<ExportStatus[]>> ListExportsAsync(ClaimsPrincipal user, DataExports exports, IAuditTrail audit, CancellationToken ct)
     {
-        var rows = await exports.ListAsync(user.GetId(), ct);
+        var me = user.GetId();
+        var rows = await exports.ListAsync(me, ct);
+        await audit.RecordAsync(new AuditEvent(AuditActions.Read, "DataExportList", null, me, user.FindRole(), me, Purpose: "data-subject-request"), ct);
         return TypedResults.Ok(rows.Select(r => ToStatus(r, null)).ToArray());
     }
 
