@@ -191,20 +191,32 @@ internal sealed partial class DataExports(
                 new { userId, now })).ToList();
         }
 
+        var expired = 0;
         foreach (var row in due)
         {
-            if (row.FileKey is not null)
+            // The row lock makes one instance (silo) delete and audit each export, however many run the job.
+            await using var connection = await db.OpenConnectionAsync(cancellationToken);
+            await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+            var claimed = await connection.QuerySingleOrDefaultAsync<ExportRow>(
+                $"SELECT {Columns} FROM audit.exports WHERE id = @Id AND status = 'ready' FOR UPDATE SKIP LOCKED", row, tx);
+            if (claimed is null)
             {
-                await files.DeleteAsync(row.FileKey, cancellationToken);
+                continue;
             }
 
-            await using var connection = await db.OpenConnectionAsync(cancellationToken);
-            await connection.ExecuteAsync("UPDATE audit.exports SET status = 'expired', file_key = NULL WHERE id = @Id", row);
+            if (claimed.FileKey is not null)
+            {
+                await files.DeleteAsync(claimed.FileKey, cancellationToken);
+            }
+
+            await connection.ExecuteAsync("UPDATE audit.exports SET status = 'expired', file_key = NULL WHERE id = @Id", row, tx);
+            await tx.CommitAsync(cancellationToken);
             await audit.RecordAsync(new AuditEvent(AuditActions.Delete, "DataExport", row.Id.ToString(), null, "system", row.UserId,
                 Purpose: userId is null ? "retention" : "erasure"), cancellationToken);
+            expired++;
         }
 
-        return due.Count;
+        return expired;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Building export {ExportId} failed; it will be retried")]

@@ -1,0 +1,130 @@
+using Dapper;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+using Telemedicina.Audit;
+using Telemedicina.Audit.Contracts;
+using Telemedicina.Audit.Privacy;
+using Telemedicina.BuildingBlocks;
+using Telemedicina.BuildingBlocks.Database;
+using Telemedicina.BuildingBlocks.Email;
+using Telemedicina.BuildingBlocks.Storage;
+using Telemedicina.Identity;
+using Telemedicina.Scheduling;
+using Telemedicina.Testing;
+
+namespace Telemedicina.IntegrationTests.Audit;
+
+/// <summary>
+/// The privacy jobs with a fake clock on a real PostgreSQL and file store, two instances as on two
+/// silos: an export is built once, a lost request is picked up, the 7-day retention deletes the file
+/// (audited), checkpoints follow their interval, and unlawful retention settings are refused.
+/// </summary>
+public sealed class PrivacyJobsTests : IAsyncLifetime
+{
+    private readonly string _files = Directory.CreateTempSubdirectory("privacy-files-").FullName;
+    private readonly string _outbox = Directory.CreateTempSubdirectory("privacy-outbox-").FullName;
+    private PostgresServer? _postgres;
+    private string _connectionString = "";
+
+    public async ValueTask InitializeAsync()
+    {
+        DapperSetup.Configure();
+        _postgres = await PostgresServer.StartAsync();
+        _connectionString = await _postgres.CreateDatabaseAsync("privacy");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+
+        Directory.Delete(_files, recursive: true);
+        Directory.Delete(_outbox, recursive: true);
+    }
+
+    [Fact]
+    public async Task Exports_AreBuiltOnce_LostRequestsArePickedUp_AndDeletedAfterSevenDays_WithCheckpointsOnTheirInterval()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 6, 1, 12, 0, 0, TimeSpan.Zero));
+        using var silo1 = Build(clock);
+        using var silo2 = Build(clock);
+        await DatabaseMigrator.MigrateAsync(_connectionString, [AuditModule.Migrations, IdentityModule.Migrations, SchedulingModule.Migrations],
+            NullLogger.Instance, ct, c => IdentityModule.InitializeAsync(silo1, c));
+        var demo = await IdentityModule.SeedDemoAsync(silo1);
+        var files = silo1.GetRequiredService<IFileStore>();
+        var jobs = new[] { silo1.GetRequiredService<IPrivacyJobs>(), silo2.GetRequiredService<IPrivacyJobs>() };
+        Task TickAsync() => Task.WhenAll(jobs.Select(j => j.RunDueAsync(ct)));
+
+        // Both instances race to build the same request: one bundle, one "built" audit entry.
+        var first = (await silo1.GetRequiredService<DataExports>().RequestAsync(demo.PatientId, ct))!;
+        await Task.WhenAll(silo1.GetRequiredService<DataExports>().BuildAsync(first.Id, ct), silo2.GetRequiredService<DataExports>().BuildAsync(first.Id, ct));
+        await using var db = new NpgsqlConnection(_connectionString);
+        await db.OpenAsync(ct);
+        Assert.Equal(1, await db.ExecuteScalarAsync<int>(
+            "SELECT count(*) FROM audit.entries WHERE resource_type = 'DataExport' AND action = 'create' AND resource_id = @id", new { id = first.Id.ToString() }));
+        var key = $"exports/{demo.PatientId:N}/{first.Id:N}.json";
+        Assert.Equal([key], await files.ListAsync("exports/", ct));
+
+        // A request whose silo died before building it (nothing queued) is built by the jobs.
+        var lost = (await silo2.GetRequiredService<DataExports>().RequestAsync(demo.PatientId, ct))!;
+        clock.Advance(TimeSpan.FromMinutes(1));
+        await TickAsync();
+        Assert.Equal("ready", (await silo1.GetRequiredService<DataExports>().FindAsync(lost.Id, demo.PatientId, ct))!.Status);
+
+        // The first tick wrote a checkpoint; the next ones within the interval write none.
+        Assert.Single(await files.ListAsync(AuditCheckpoints.Prefix, ct));
+        clock.Advance(TimeSpan.FromMinutes(30));
+        await TickAsync();
+        Assert.Single(await files.ListAsync(AuditCheckpoints.Prefix, ct));
+
+        // Seven days later both files are gone, each deletion audited as retention; the records stay, marked expired.
+        clock.Advance(TimeSpan.FromDays(7));
+        await TickAsync();
+        Assert.Empty(await files.ListAsync("exports/", ct));
+        Assert.Equal(["expired", "expired"], await db.QueryAsync<string>("SELECT status FROM audit.exports ORDER BY requested_at"));
+        Assert.Equal(2, await db.ExecuteScalarAsync<int>("SELECT count(*) FROM audit.entries WHERE resource_type = 'DataExport' AND action = 'delete' AND purpose = 'retention'"));
+        Assert.Equal(2, (await files.ListAsync(AuditCheckpoints.Prefix, ct)).Count);
+        Assert.True((await silo1.GetRequiredService<Telemedicina.Audit.Infrastructure.AuditVerifier>().VerifyAsync(ct)).Valid);
+    }
+
+    [Theory]
+    [InlineData("Privacy:AuditRetentionYears", "4")]
+    [InlineData("Privacy:MedicalRecordRetentionYears", "19")]
+    [InlineData("Privacy:ExportRetention", "60.00:00:00")]
+    public void RetentionBelowTheLegalMinimums_IsRefusedAtStart(string key, string value)
+    {
+        using var services = Build(TimeProvider.System, new Dictionary<string, string?> { [key] = value });
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<AuditSettings>>().Value);
+        Assert.Contains("legal minimums", error.Message, StringComparison.Ordinal);
+    }
+
+    private ServiceProvider Build(TimeProvider clock, Dictionary<string, string?>? extra = null)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Test", DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = _connectionString,
+            ["Email:OutboxDirectory"] = _outbox,
+            ["Storage:FileSystem:Root"] = _files,
+        });
+        builder.Configuration.AddInMemoryCollection(extra ?? []);
+        builder.Services.AddLogging();
+        builder.Services.AddSingleton(clock);
+        builder.Services.AddSingleton(new NodeInfo("test"));
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(_connectionString));
+        builder.Services.AddEmail(builder.Configuration);
+        builder.Services.AddFileStore(builder.Configuration);
+        builder.AddAuditModule();
+        builder.AddIdentityModule();
+        builder.AddSchedulingModule();
+        return builder.Services.BuildServiceProvider();
+    }
+}
