@@ -1,6 +1,6 @@
 import type { App } from "../app";
 import { ApiError } from "../api/http";
-import { h, message, mount } from "../ui/dom";
+import { field, h, message, mount } from "../ui/dom";
 import { formatDateTime } from "../ui/format";
 
 interface Consent {
@@ -21,10 +21,38 @@ const consentTexts: Record<string, { title: string; text: string }> = {
   },
 };
 
-/** Privacidade: the user's consents (grant and revoke, versioned). */
+interface AccessItem {
+  at: string;
+  actorName: string | null;
+  actorRole: string | null;
+  action: string;
+  resourceType: string;
+  purpose: string | null;
+}
+
+interface ExportStatus {
+  exportId: string;
+  status: "pending" | "building" | "ready" | "failed" | "expired";
+  requestedAt: string;
+  expiresAt: string | null;
+  downloadUrl: string | null;
+}
+
+interface ErasureReport {
+  modules: { category: string; anonymized: string[]; retained: { data: string; reason: string; retention: string }[] }[];
+}
+
+const roleNames: Record<string, string> = { doctor: "Médico(a)", admin: "Administração", patient: "Paciente", system: "Sistema" };
+const exportStatusNames: Record<ExportStatus["status"], string> = {
+  pending: "Na fila", building: "Preparando", ready: "Pronta", failed: "Falhou", expired: "Expirada",
+};
+
+/** Privacidade: consents, who accessed my data, export (portability) and erasure (LGPD art. 18). */
 export async function renderPrivacy(app: App): Promise<void> {
   const list = h("div", { class: "consents" });
-  const root = mount("privacidade", h("div", { class: "card" }, h("h1", {}, "Privacidade"), h("h2", {}, "Consentimentos"), list));
+  const root = mount("privacidade",
+    h("div", { class: "card" }, h("h1", {}, "Privacidade"), h("h2", {}, "Consentimentos"), list),
+    accessReportCard(app), exportCard(app), erasureCard(app));
   const load = async () => {
     const current = await app.http.get<Consent[]>("/api/v1/privacy/consents");
     list.replaceChildren(...Object.entries(consentTexts).map(([type, { title, text }]) => {
@@ -47,4 +75,95 @@ export async function renderPrivacy(app: App): Promise<void> {
   } catch (e) {
     root.append(message("error", e instanceof ApiError ? e.message : "Não foi possível carregar."));
   }
+}
+
+function accessReportCard(app: App): HTMLElement {
+  const rows = h("tbody", {});
+  const card = h("div", { class: "card" }, h("h2", {}, "Quem acessou meus dados"),
+    h("table", { "data-testid": "access-report" }, h("thead", {}, h("tr", {}, h("th", {}, "Quando"), h("th", {}, "Quem"), h("th", {}, "O quê"), h("th", {}, "Por quê"))), rows));
+  void app.http.get<{ accesses: AccessItem[] }>("/api/v1/privacy/access-report").then((report) => {
+    rows.replaceChildren(...(report.accesses.length === 0
+      ? [h("tr", {}, h("td", { colspan: "4", class: "muted" }, "Ninguém além de você acessou seus dados no último ano."))]
+      : report.accesses.map((a) => h("tr", {},
+        h("td", {}, formatDateTime(a.at)),
+        h("td", {}, a.actorName ?? roleNames[a.actorRole ?? ""] ?? "—"),
+        h("td", {}, `${a.action} · ${a.resourceType}`),
+        h("td", {}, a.purpose ?? "—")))));
+  }).catch((e: unknown) => card.append(message("error", e instanceof ApiError ? e.message : "Não foi possível carregar o relatório.")));
+  return card;
+}
+
+function exportCard(app: App): HTMLElement {
+  const list = h("ul", { class: "exports", "data-testid": "exports" });
+  const status = h("div", { role: "status", "aria-live": "polite" });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const load = async (): Promise<void> => {
+    const exports = await app.http.get<ExportStatus[]>("/api/v1/privacy/exports");
+    list.replaceChildren(...exports.map((e) => h("li", { "data-status": e.status },
+      `${formatDateTime(e.requestedAt)} — ${exportStatusNames[e.status]}`,
+      e.status === "ready" ? h("button", { type: "button", "data-testid": "download-export", onclick: () => void download(app, e.exportId, status) }, "Baixar") : null,
+      e.expiresAt && e.status === "ready" ? h("span", { class: "muted" }, ` (disponível até ${formatDateTime(e.expiresAt)})`) : null)));
+    clearTimeout(timer);
+    if (exports.some((e) => e.status === "pending" || e.status === "building") && document.body.contains(list)) {
+      timer = setTimeout(() => void load(), 2000);
+    }
+  };
+  const request = h("button", {
+    type: "button", class: "primary", "data-testid": "request-export",
+    onclick: async () => {
+      try {
+        await app.http.post("/api/v1/privacy/export");
+        status.replaceChildren(message("info", "Pedido recebido. Preparamos o arquivo em instantes; ele fica disponível por 7 dias."));
+        await load();
+      } catch (e) {
+        status.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível pedir a exportação."));
+      }
+    },
+  }, "Exportar meus dados");
+  void load().catch(() => undefined);
+  return h("div", { class: "card" }, h("h2", {}, "Exportar meus dados"),
+    h("p", {}, "Um arquivo JSON com tudo o que guardamos sobre você: cadastro, consultas, chamadas, consentimentos e acessos."), request, status, list);
+}
+
+async function download(app: App, exportId: string, status: HTMLElement): Promise<void> {
+  try {
+    const current = await app.http.get<ExportStatus>(`/api/v1/privacy/export/${exportId}`);
+    if (!current.downloadUrl) return;
+    let url = current.downloadUrl;
+    // The API link needs the session's token; a pre-signed link (S3) opens as it is.
+    if (url.startsWith("/")) {
+      const bundle = await app.http.get<unknown>(url);
+      url = URL.createObjectURL(new Blob([JSON.stringify(bundle, null, 2)], { type: "application/json" }));
+    }
+    const link = h("a", { href: url, download: "meus-dados.json" });
+    document.body.append(link);
+    link.click();
+    link.remove();
+  } catch (e) {
+    status.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível baixar o arquivo."));
+  }
+}
+
+function erasureCard(app: App): HTMLElement {
+  const password = h("input", { type: "password", name: "password", autocomplete: "current-password", "data-testid": "erasure-password" });
+  const status = h("div", { role: "status", "aria-live": "polite", "data-testid": "erasure-status" });
+  const form = h("form", {
+    onsubmit: async (event: Event) => {
+      event.preventDefault();
+      if (!window.confirm("Excluir sua conta? Seus dados de cadastro serão anonimizados e você não poderá mais entrar.")) return;
+      try {
+        const report = await app.http.post<ErasureReport>("/api/v1/privacy/erasure", { password: password.value });
+        const kept = report.modules.flatMap((m) => m.retained);
+        status.replaceChildren(message("success", "Seus dados pessoais foram anonimizados."),
+          h("p", {}, "Guardamos, sem identificar você diretamente, o que a lei exige:"),
+          h("ul", { "data-testid": "erasure-kept" }, ...kept.map((k) => h("li", {}, `${k.data} — ${k.reason} (${k.retention})`))));
+        setTimeout(() => void app.signOut(), 15_000);
+      } catch (e) {
+        status.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível excluir a conta."));
+      }
+    },
+  }, field("Confirme com sua senha", password), h("button", { type: "submit", class: "danger", "data-testid": "erase-account" }, "Excluir minha conta"));
+  return h("div", { class: "card" }, h("h2", {}, "Excluir minha conta"),
+    h("p", {}, "Apagamos ou anonimizamos seus dados pessoais. Prontuário, registros de consultas e a trilha de auditoria são mantidos pelo prazo legal, sem seus dados de contato."),
+    form, status);
 }

@@ -1,0 +1,45 @@
+using System.Net;
+
+namespace Telemedicina.BrowserTests;
+
+/// <summary>
+/// The "Privacidade" page in the product's UI: a patient exports their data (the file downloads with
+/// their own records) and then erases their account, and the page lists what the law makes us keep.
+/// </summary>
+public sealed class PrivacyPageTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task Patient_DownloadsTheirExport_ThenErasesTheAccount_AndSeesWhatWasKept()
+    {
+        var baseUrl = fixture.Cluster.Silos[0].BaseUrl;
+        using var api = fixture.Cluster.Api(0);
+        var patient = await api.RegisterPatientAsync(withPersonalData: true);
+        await api.GrantConsentAsync(patient);
+
+        var (playwright, browser) = await Browser.LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await (await Browser.ContextAsync(browser)).NewPageAsync();
+        page.Dialog += (_, dialog) => dialog.AcceptAsync();
+        await CallPage.LoginAsync(page, baseUrl, patient.Email, patient.Password, "paciente");
+        await page.GotoAsync(new Uri(baseUrl, "/#/privacidade").ToString());
+
+        await page.GetByTestId("request-export").ClickAsync();
+        await page.Locator("[data-testid='exports'] li[data-status='ready']").First.WaitForAsync(new() { Timeout = 60_000 });
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("download-export").First.ClickAsync());
+        Assert.Equal("meus-dados.json", download.SuggestedFilename);
+        var bundle = await File.ReadAllTextAsync((await download.PathAsync())!, TestContext.Current.CancellationToken);
+        Assert.Contains(patient.Email, bundle, StringComparison.Ordinal);
+        Assert.Contains(patient.Id.ToString(), bundle, StringComparison.Ordinal);
+
+        await page.GetByTestId("erasure-password").FillAsync(patient.Password);
+        await page.GetByTestId("erase-account").ClickAsync();
+        await page.GetByTestId("erasure-kept").WaitForAsync(new() { Timeout = 30_000 });
+        var kept = await page.GetByTestId("erasure-kept").InnerTextAsync();
+        Assert.Contains("20 anos", kept, StringComparison.Ordinal);
+        Assert.Contains("auditoria", kept, StringComparison.Ordinal);
+
+        using var login = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/login", new { email = patient.Email, password = patient.Password });
+        Assert.Equal(HttpStatusCode.Unauthorized, login.StatusCode);
+    }
+}
