@@ -124,8 +124,8 @@ export function deviceCheck(): DeviceCheck {
     preview.srcObject = stream;
     preview.hidden = !stream?.getVideoTracks().length;
     listen(stream);
-    problems.replaceChildren(...describeProblems(acquired.videoError, acquired.audioError, choice.cameraId === NO_CAMERA));
     await refreshSelectors();
+    problems.replaceChildren(...describeProblems(acquired.videoError, acquired.audioError, choice.cameraId === NO_CAMERA));
     joinButton.disabled = false;
   };
 
