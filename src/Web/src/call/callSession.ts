@@ -82,7 +82,7 @@ export class CallSession {
       const unused = this.pc.getTransceivers().find((t) => t.receiver.track.kind === "video" && !t.sender.track && t.direction !== "stopped");
       if (unused) {
         unused.direction = "sendrecv";
-        unused.sender.setStreams(stream);
+        unused.sender.setStreams?.(stream); // missing in older Safari: the track then has no stream id
       } else {
         this.pc.addTransceiver("video", { direction: "sendrecv", streams: [stream] });
       }
