@@ -8,10 +8,15 @@ internal sealed record MediaStats(
     string? ConnectionState,
     string? IceConnectionState,
     long FramesDecoded,
+    long FrameWidth,
+    long FrameHeight,
     long AudioSamplesReceived,
     string? LocalCandidateType,
     string? RemoteCandidateType,
     long IceRestarts);
+
+/// <summary>The outgoing video track of a call: the camera, or a screen when <c>DisplaySurface</c> is set.</summary>
+internal sealed record OutgoingVideo(string Id, string Label, string? DisplaySurface, string ReadyState);
 
 /// <summary>Drives the product's own UI through its documented test hooks.</summary>
 internal static class CallPage
@@ -23,6 +28,37 @@ internal static class CallPage
         await page.GetByTestId("password").FillAsync(password);
         await page.GetByTestId("login-submit").ClickAsync();
         await page.Locator($"[data-page='{expectedPage}']").WaitForAsync(new() { Timeout = 20_000 });
+    }
+
+    /// <summary>
+    /// Passes the room's device check ("Verifique sua câmera e microfone"): waits until the camera
+    /// preview plays (unless joining without a camera), presses "Entrar na sala" and waits for the call area.
+    /// </summary>
+    public static async Task PassDeviceCheckAsync(IPage page, bool withCamera = true)
+    {
+        if (withCamera)
+        {
+            await page.WaitForFunctionAsync(
+                "() => document.querySelector(\"[data-testid='device-preview']\")?.videoWidth > 0",
+                null,
+                new() { Timeout = 20_000 });
+        }
+
+        await page.GetByTestId("join-room").ClickAsync();
+        await page.GetByTestId("device-check").WaitForAsync(new() { State = WaitForSelectorState.Detached });
+    }
+
+    /// <summary>The track the call currently sends as video (camera or screen), from the page's peer connection.</summary>
+    public static async Task<OutgoingVideo?> OutgoingVideoAsync(IPage page)
+    {
+        var json = await page.EvaluateAsync<JsonElement?>(
+            """
+            () => {
+              const t = window.telemedicina?.session?.pc.getSenders().find((s) => s.track?.kind === "video")?.track;
+              return t ? { id: t.id, label: t.label, displaySurface: t.getSettings().displaySurface ?? null, readyState: t.readyState } : null;
+            }
+            """);
+        return json is { ValueKind: JsonValueKind.Object } value ? value.Deserialize<OutgoingVideo>(Telemedicina.Testing.ApiJson.Options) : null;
     }
 
     public static async Task<MediaStats?> StatsAsync(IPage page)

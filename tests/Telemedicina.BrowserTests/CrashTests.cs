@@ -31,6 +31,7 @@ public sealed class CrashTests
         await CallPage.LoginAsync(patientPage, patientLb.BaseUrl, patient.Email, patient.Password, "paciente");
         await patientPage.Locator($"[data-testid='appointment-item'][data-appointment-id='{booked.AppointmentId}']").GetByTestId("enter-call").ClickAsync();
         await patientPage.Locator("[data-page='consulta']").WaitForAsync();
+        await CallPage.PassDeviceCheckAsync(patientPage);
         var roomId = Guid.Parse(await patientPage.EvaluateAsync<string>("() => location.hash.split('/').pop()"));
         var host = await RoomHostAsync(api, admin, cluster, roomId);
 
@@ -42,6 +43,7 @@ public sealed class CrashTests
         patientPage.Console += (_, m) => console.Enqueue("patient: " + m.Text);
         doctorPage.Console += (_, m) => console.Enqueue("doctor: " + m.Text);
         await doctorPage.GetByTestId("accept-call").ClickAsync();
+        await CallPage.PassDeviceCheckAsync(doctorPage);
         try
         {
             await CallPage.WaitForMediaAsync(patientPage, TimeSpan.FromSeconds(60));

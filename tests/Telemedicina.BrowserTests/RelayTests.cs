@@ -27,8 +27,10 @@ public sealed class RelayTests(ClusterFixture fixture)
         await CallPage.LoginAsync(doctorPage, silo2.BaseUrl, doctor.Email, doctor.Password, "medico", "?relay=1");
         await CallPage.LoginAsync(patientPage, silo1.BaseUrl, patient.Email, patient.Password, "paciente", "?relay=1");
         await patientPage.Locator($"[data-testid='appointment-item'][data-appointment-id='{booked.AppointmentId}']").GetByTestId("enter-call").ClickAsync();
+        await CallPage.PassDeviceCheckAsync(patientPage);
         await doctorPage.GetByTestId("incoming-call").WaitForAsync(new() { Timeout = 20_000 });
         await doctorPage.GetByTestId("accept-call").ClickAsync();
+        await CallPage.PassDeviceCheckAsync(doctorPage);
 
         var atPatient = await CallPage.WaitForMediaAsync(patientPage, TimeSpan.FromSeconds(60));
         var atDoctor = await CallPage.WaitForMediaAsync(doctorPage, TimeSpan.FromSeconds(60));

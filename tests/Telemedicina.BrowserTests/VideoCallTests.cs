@@ -1,3 +1,7 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Playwright;
 using Telemedicina.Testing;
 
 namespace Telemedicina.BrowserTests;
@@ -5,37 +9,37 @@ namespace Telemedicina.BrowserTests;
 /// <summary>Real WebRTC between two headless Chromiums, signaled only through the product's hub across two silos.</summary>
 public sealed class VideoCallTests(ClusterFixture fixture)
 {
+    private const string Preview = "[data-testid='device-preview']";
+
+    // Both session descriptions of the page's peer connection: any renegotiation changes them.
+    private const string Sdp = "() => window.telemedicina.session.pc.currentLocalDescription.sdp + window.telemedicina.session.pc.currentRemoteDescription.sdp";
+
     [Fact]
     public async Task VideoCall_PatientOnSilo1DoctorOnSilo2_ConnectsAndDecodesVideo()
     {
-        using var silo1 = fixture.Cluster.Api(0);
-        using var silo2 = fixture.Cluster.Api(1);
-        var (doctor, patient, booked) = await Scenario.BookedPairAsync(silo2, silo1, fixture.Admin);
+        await using var parties = await Parties.StartAsync(fixture);
+        var (silo1, silo2, doctor, patient, booked, doctorPage, patientPage) = parties;
+        // Counts the page's camera/microphone requests: the call must send the device check's stream, not ask again.
+        await patientPage.AddInitScriptAsync(
+            """
+            (() => {
+              window.gumCalls = 0;
+              const gum = navigator.mediaDevices?.getUserMedia?.bind(navigator.mediaDevices);
+              if (gum) navigator.mediaDevices.getUserMedia = (c) => { window.gumCalls++; return gum(c); };
+            })();
+            """);
+        var gumCallsAtJoin = 0;
 
-        var (playwright, browser) = await Browser.LaunchAsync();
-        using var _ = playwright;
-        await using var __ = browser;
-        var doctorPage = await (await Browser.ContextAsync(browser)).NewPageAsync();
-        var patientPage = await (await Browser.ContextAsync(browser)).NewPageAsync();
-
-        await CallPage.LoginAsync(patientPage, silo1.BaseUrl, patient.Email, patient.Password, "paciente");
-
-        // The patient enters the waiting room on silo 1 before the doctor is even online.
-        var appointment = patientPage.Locator($"[data-testid='appointment-item'][data-appointment-id='{booked.AppointmentId}']");
-        await appointment.GetByTestId("enter-call").ClickAsync();
-        await patientPage.Locator("[data-page='consulta']").WaitForAsync();
-        await patientPage.Locator("[data-testid='counterpart-presence'][data-presence='away']").WaitForAsync(new() { Timeout = 10_000 });
-
-        // The doctor logs in on silo 2: the patient sees them come online; the doctor sees who waits and accepts.
-        await CallPage.LoginAsync(doctorPage, silo2.BaseUrl, doctor.Email, doctor.Password, "medico");
-        await patientPage.Locator("[data-testid='counterpart-presence'][data-presence='online']").WaitForAsync(new() { Timeout = 15_000 });
-        var incoming = doctorPage.GetByTestId("incoming-call");
-        await incoming.WaitForAsync(new() { Timeout = 20_000 });
-        await doctorPage.GetByTestId("accept-call").ClickAsync();
-        await doctorPage.Locator("[data-page='consulta']").WaitForAsync();
-
+        await EnterCallAsync(parties, async page =>
+        {
+            await CheckDevicesAsync(page);
+            gumCallsAtJoin = await page.EvaluateAsync<int>("() => window.gumCalls");
+        });
         var atPatient = await CallPage.WaitForMediaAsync(patientPage, TimeSpan.FromSeconds(45));
         var atDoctor = await CallPage.WaitForMediaAsync(doctorPage, TimeSpan.FromSeconds(45));
+        Assert.Equal(gumCallsAtJoin, await patientPage.EvaluateAsync<int>("() => window.gumCalls"));
+        Assert.Equal("fake_device_0", (await CallPage.OutgoingVideoAsync(patientPage))?.Label);
+
         await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
         var laterPatient = await CallPage.StatsAsync(patientPage);
         var laterDoctor = await CallPage.StatsAsync(doctorPage);
@@ -73,5 +77,277 @@ public sealed class VideoCallTests(ClusterFixture fixture)
         await CallPage.WaitForAsync(async () => (await silo2.GetCallAsync(doctor, callId)).Quality!.Count == 2, TimeSpan.FromSeconds(10));
         var quality = (await silo2.GetCallAsync(doctor, callId)).Quality!;
         Assert.All(quality.Values, q => Assert.False(q.Relay));
+    }
+
+    [Fact]
+    public async Task ScreenShare_ReplacesTheCameraTrackWithoutRenegotiation_AndTheCameraComesBack()
+    {
+        await using var parties = await Parties.StartAsync(fixture);
+        var (_, _, _, _, _, doctorPage, patientPage) = parties;
+        var errors = ConsoleErrors(patientPage, doctorPage);
+        await EnterCallAsync(parties, page => CallPage.PassDeviceCheckAsync(page));
+        await CallPage.WaitForMediaAsync(patientPage, TimeSpan.FromSeconds(45));
+        await CallPage.WaitForMediaAsync(doctorPage, TimeSpan.FromSeconds(45));
+
+        var camera = await CallPage.OutgoingVideoAsync(patientPage);
+        Assert.NotNull(camera);
+        Assert.Null(camera.DisplaySurface);
+        await WaitForRemoteAspectAsync(doctorPage, 4.0 / 3, TimeSpan.FromSeconds(30));
+        var sdpBefore = await patientPage.EvaluateAsync<string>(Sdp);
+        var share = patientPage.GetByTestId("share-screen");
+        Assert.Equal("Compartilhar tela", await share.TextContentAsync());
+
+        // Sharing: the sender now carries the screen (fake 1280x720 monitor) and the doctor decodes 16:9 frames.
+        var clock = Stopwatch.StartNew();
+        await share.ClickAsync();
+        await ShareStateAsync(patientPage, "on");
+        var sharing = await CallPage.OutgoingVideoAsync(patientPage);
+        Assert.Equal("monitor", sharing?.DisplaySurface);
+        Assert.NotEqual(camera.Id, sharing!.Id);
+        var switched = await WaitForRemoteAspectAsync(doctorPage, 16.0 / 9, TimeSpan.FromSeconds(30));
+        var switchTime = clock.Elapsed;
+        Assert.Equal("Parar compartilhamento", await share.TextContentAsync());
+        Assert.Equal("true", await share.GetAttributeAsync("aria-pressed"));
+        await CallPage.WaitForMediaAsync(doctorPage, TimeSpan.FromSeconds(10), switched.FramesDecoded + 5);
+
+        // "Parar compartilhamento": the same camera track again, 4:3 at the doctor.
+        clock.Restart();
+        await share.ClickAsync();
+        await ShareStateAsync(patientPage, "off");
+        Assert.Equal(camera, await CallPage.OutgoingVideoAsync(patientPage));
+        var back = await WaitForRemoteAspectAsync(doctorPage, 4.0 / 3, TimeSpan.FromSeconds(30));
+        var revertTime = clock.Elapsed;
+
+        // The browser's own "stop sharing" ends the screen track: back to the camera as well.
+        await share.ClickAsync();
+        await ShareStateAsync(patientPage, "on");
+        await patientPage.EvaluateAsync(
+            "() => { const t = window.telemedicina.session.pc.getSenders().find((s) => s.track?.kind === 'video').track; t.stop(); t.dispatchEvent(new Event('ended')); }");
+        await ShareStateAsync(patientPage, "off");
+        Assert.Equal(camera, await CallPage.OutgoingVideoAsync(patientPage));
+
+        // Cancelling the picker is not an error: a quiet note, and the camera stays.
+        await patientPage.EvaluateAsync("() => { navigator.mediaDevices.getDisplayMedia = () => Promise.reject(new DOMException('Permission denied by user', 'NotAllowedError')); }");
+        await share.ClickAsync();
+        var note = await ShareStateAsync(patientPage, "cancelled");
+        Assert.Equal("Compartilhamento de tela cancelado.", await note.TextContentAsync());
+        Assert.Equal("status", await note.GetAttributeAsync("role"));
+        Assert.Equal(camera, await CallPage.OutgoingVideoAsync(patientPage));
+
+        // No renegotiation at any point, and video kept flowing.
+        Assert.Equal(sdpBefore, await patientPage.EvaluateAsync<string>(Sdp));
+        var final = await CallPage.WaitForMediaAsync(doctorPage, TimeSpan.FromSeconds(10), back.FramesDecoded + 1);
+        Assert.Equal("connected", final.ConnectionState);
+        Assert.True(errors.IsEmpty, string.Join("\n", errors));
+        Figures.Report($"screen share: remote frames at the new size (camera {camera.Label} 4:3 -> screen {switched.FrameWidth}x{switched.FrameHeight}) {switchTime.TotalMilliseconds:0} ms after the click; back to the camera ({back.FrameWidth}x{back.FrameHeight}) in {revertTime.TotalMilliseconds:0} ms; no renegotiation");
+
+        await doctorPage.GetByTestId("end-call").ClickAsync();
+        await patientPage.GetByTestId("call-summary").WaitForAsync(new() { Timeout = 15_000 });
+    }
+
+    [Fact]
+    public async Task CameraRefused_PatientJoinsWithAudioOnly_AndCanStillShowTheScreen()
+    {
+        await using var parties = await Parties.StartAsync(fixture);
+        var (_, _, _, _, _, doctorPage, patientPage) = parties;
+        var errors = ConsoleErrors(patientPage, doctorPage);
+        // The patient refuses the camera (the microphone is allowed).
+        await patientPage.AddInitScriptAsync(
+            """
+            (() => {
+              const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+              navigator.mediaDevices.getUserMedia = (c) => c.video ? Promise.reject(new DOMException("Permission denied", "NotAllowedError")) : gum(c);
+            })();
+            """);
+
+        await EnterCallAsync(parties, async page =>
+        {
+            var refused = page.GetByTestId("camera-error");
+            await refused.WaitForAsync(new() { Timeout = 20_000 });
+            Assert.StartsWith("Você não permitiu o acesso à câmera.", await refused.TextContentAsync(), StringComparison.Ordinal);
+            Assert.Contains("Você pode entrar só com áudio.", await page.GetByTestId("device-problems").TextContentAsync(), StringComparison.Ordinal);
+            Assert.Equal("polite", await page.GetByTestId("device-problems").GetAttributeAsync("aria-live"));
+            Assert.Equal("none", await page.GetByTestId("camera-select").InputValueAsync());
+            Assert.False(await page.GetByTestId("device-preview").IsVisibleAsync());
+            await PeakMicLevelAsync(page);
+            await CallPage.PassDeviceCheckAsync(page, withCamera: false);
+        });
+
+        // The patient sees and hears the doctor; the doctor hears the patient and sees no video.
+        await CallPage.WaitForMediaAsync(patientPage, TimeSpan.FromSeconds(45));
+        await CallPage.WaitForAsync(async () => await CallPage.StatsAsync(doctorPage) is { ConnectionState: "connected", AudioSamplesReceived: > 0 }, TimeSpan.FromSeconds(45));
+        Assert.Equal(0L, (await CallPage.StatsAsync(doctorPage))!.FramesDecoded);
+        Assert.True(await patientPage.GetByTestId("toggle-camera").IsDisabledAsync());
+        Assert.Null(await CallPage.OutgoingVideoAsync(patientPage));
+        var sdpBefore = await patientPage.EvaluateAsync<string>(Sdp);
+
+        // The video line kept for this moment carries the screen, without renegotiation.
+        await patientPage.GetByTestId("share-screen").ClickAsync();
+        await ShareStateAsync(patientPage, "on");
+        var shared = await WaitForRemoteAspectAsync(doctorPage, 16.0 / 9, TimeSpan.FromSeconds(30));
+        Assert.Equal(sdpBefore, await patientPage.EvaluateAsync<string>(Sdp));
+        await patientPage.GetByTestId("share-screen").ClickAsync();
+        await ShareStateAsync(patientPage, "off");
+        Assert.Null(await CallPage.OutgoingVideoAsync(patientPage));
+        Assert.True(errors.IsEmpty, string.Join("\n", errors));
+        Figures.Report($"audio-only patient (camera refused): the doctor decoded the patient's shared screen at {shared.FrameWidth}x{shared.FrameHeight} over the kept video line, no renegotiation");
+
+        await doctorPage.GetByTestId("end-call").ClickAsync();
+        await patientPage.GetByTestId("call-summary").WaitForAsync(new() { Timeout = 15_000 });
+    }
+
+    /// <summary>
+    /// The patient enters the waiting room on silo 1 (and passes the device check with <paramref name="patientDeviceCheck"/>)
+    /// before the doctor is online; the doctor logs in on silo 2, sees the waiting patient, accepts and passes the check.
+    /// </summary>
+    private static async Task EnterCallAsync(Parties parties, Func<IPage, Task> patientDeviceCheck)
+    {
+        var (patientApi, doctorApi, doctor, patient, booked, doctorPage, patientPage) = parties;
+        await CallPage.LoginAsync(patientPage, patientApi.BaseUrl, patient.Email, patient.Password, "paciente");
+        var appointment = patientPage.Locator($"[data-testid='appointment-item'][data-appointment-id='{booked.AppointmentId}']");
+        await appointment.GetByTestId("enter-call").ClickAsync();
+        await patientPage.Locator("[data-page='consulta']").WaitForAsync();
+        await patientDeviceCheck(patientPage);
+        await patientPage.Locator("[data-testid='counterpart-presence'][data-presence='away']").WaitForAsync(new() { Timeout = 10_000 });
+
+        // The patient sees the doctor come online; the doctor sees who waits and accepts.
+        await CallPage.LoginAsync(doctorPage, doctorApi.BaseUrl, doctor.Email, doctor.Password, "medico");
+        await patientPage.Locator("[data-testid='counterpart-presence'][data-presence='online']").WaitForAsync(new() { Timeout = 15_000 });
+        await doctorPage.GetByTestId("incoming-call").WaitForAsync(new() { Timeout = 20_000 });
+        await doctorPage.GetByTestId("accept-call").ClickAsync();
+        await doctorPage.Locator("[data-page='consulta']").WaitForAsync();
+        await CallPage.PassDeviceCheckAsync(doctorPage);
+    }
+
+    // Console errors of the pages (the room must log none).
+    private static ConcurrentQueue<string> ConsoleErrors(params IPage[] pages)
+    {
+        var errors = new ConcurrentQueue<string>();
+        foreach (var page in pages)
+        {
+            page.Console += (_, m) =>
+            {
+                if (m.Type == "error")
+                {
+                    errors.Enqueue($"{m.Text} ({m.Location})");
+                }
+            };
+        }
+
+        return errors;
+    }
+
+    /// <summary>
+    /// "Verifique sua câmera e microfone" in detail: the preview plays, the selectors list Chromium's fake
+    /// devices, the level meter moves with the fake microphone's beeps, and the choice is remembered.
+    /// </summary>
+    private static async Task CheckDevicesAsync(IPage page)
+    {
+        var clock = Stopwatch.StartNew();
+        await page.WaitForFunctionAsync($"() => document.querySelector(\"{Preview}\")?.videoWidth > 0", null, new() { Timeout = 20_000, PollingInterval = 20 });
+        var firstFrame = clock.Elapsed;
+        var played = await page.EvalOnSelectorAsync<double>(Preview, "v => v.currentTime");
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.True(await page.EvalOnSelectorAsync<double>(Preview, "v => v.currentTime") > played, "the camera preview is frozen");
+        Assert.Equal(640, await page.EvalOnSelectorAsync<int>(Preview, "v => v.videoWidth"));
+
+        var cameras = await page.GetByTestId("camera-select").Locator("option").AllTextContentsAsync();
+        Assert.Equal(["fake_device_0", "Sem câmera (só áudio)"], cameras);
+        var mics = page.GetByTestId("mic-select");
+        Assert.Equal(["Fake Default Audio Input", "Fake Audio Input 1", "Fake Audio Input 2"], await mics.Locator("option").AllTextContentsAsync());
+        var peak = await PeakMicLevelAsync(page);
+
+        // Another microphone: the check re-opens the media with it, and it is the one remembered.
+        await mics.SelectOptionAsync(new SelectOptionValue { Label = "Fake Audio Input 1" });
+        var chosenMic = await mics.InputValueAsync();
+        await page.WaitForFunctionAsync("() => !document.querySelector(\"[data-testid='join-room']\").disabled");
+        await PeakMicLevelAsync(page);
+        var camera = await page.GetByTestId("camera-select").InputValueAsync();
+        await CallPage.PassDeviceCheckAsync(page);
+
+        var remembered = await page.EvaluateAsync<string>("() => localStorage.getItem('telemedicina.devices')");
+        Assert.Contains(camera, remembered, StringComparison.Ordinal);
+        Assert.Contains(chosenMic, remembered, StringComparison.Ordinal);
+        Figures.Report($"device check: first preview frame {firstFrame.TotalMilliseconds:0} ms after the room page showed; peak microphone level {peak.ToString("0.00", CultureInfo.InvariantCulture)} (Chromium fake beep)");
+    }
+
+    // Waits for the meter to move, then returns its highest data-level over 1.5 s (the fake microphone beeps twice a second).
+    private static async Task<double> PeakMicLevelAsync(IPage page)
+    {
+        const string Level = "[data-testid='mic-level']";
+        await page.WaitForFunctionAsync($"() => Number(document.querySelector(\"{Level}\")?.dataset.level) > 0", null, new() { Timeout = 10_000 });
+        var peak = 0.0;
+        for (var deadline = DateTime.UtcNow.AddSeconds(1.5); DateTime.UtcNow < deadline; await Task.Delay(50))
+        {
+            peak = Math.Max(peak, double.Parse(await page.GetAttributeAsync(Level, "data-level") ?? "0", CultureInfo.InvariantCulture));
+        }
+
+        return peak;
+    }
+
+    // The share indicator (role=status) in the given state; empty, hence invisible, when "off".
+    private static async Task<ILocator> ShareStateAsync(IPage page, string state)
+    {
+        var status = page.Locator($"[data-testid='share-status'][data-state='{state}']");
+        await status.WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 10_000 });
+        return status;
+    }
+
+    // Waits until the page decodes remote frames with the given width/height ratio, and returns those stats.
+    private static async Task<MediaStats> WaitForRemoteAspectAsync(IPage page, double aspect, TimeSpan timeout)
+    {
+        MediaStats? last = null;
+        for (var deadline = DateTime.UtcNow + timeout; DateTime.UtcNow < deadline; await Task.Delay(100))
+        {
+            last = await CallPage.StatsAsync(page);
+            if (last is { FrameHeight: > 0 } && Math.Abs(((double)last.FrameWidth / last.FrameHeight) - aspect) < 0.05)
+            {
+                return last;
+            }
+        }
+
+        throw new TimeoutException($"No remote frames with aspect {aspect:0.00} within {timeout}; last stats: {last}");
+    }
+
+    /// <summary>
+    /// A patient (silo 1) and a verified doctor (silo 2) with a booked appointment, each in a fresh
+    /// context of one headless Chromium.
+    /// </summary>
+    private sealed class Parties : IAsyncDisposable
+    {
+        private readonly IPlaywright _playwright;
+        private readonly IBrowser _browser;
+        private readonly TelemedicinaApi _silo1;
+        private readonly TelemedicinaApi _silo2;
+        private readonly BookedPair _pair;
+        private readonly IPage _doctorPage;
+        private readonly IPage _patientPage;
+
+        private Parties(IPlaywright playwright, IBrowser browser, TelemedicinaApi silo1, TelemedicinaApi silo2, BookedPair pair, IPage doctorPage, IPage patientPage)
+        {
+            (_playwright, _browser, _silo1, _silo2, _pair, _doctorPage, _patientPage) = (playwright, browser, silo1, silo2, pair, doctorPage, patientPage);
+        }
+
+        public static async Task<Parties> StartAsync(ClusterFixture fixture)
+        {
+            var silo1 = fixture.Cluster.Api(0);
+            var silo2 = fixture.Cluster.Api(1);
+            var pair = await Scenario.BookedPairAsync(silo2, silo1, fixture.Admin);
+            var (playwright, browser) = await Browser.LaunchAsync();
+            var doctorPage = await (await Browser.ContextAsync(browser)).NewPageAsync();
+            var patientPage = await (await Browser.ContextAsync(browser)).NewPageAsync();
+            return new Parties(playwright, browser, silo1, silo2, pair, doctorPage, patientPage);
+        }
+
+        public void Deconstruct(out TelemedicinaApi silo1, out TelemedicinaApi silo2, out TestUser doctor, out TestUser patient, out Booked booked, out IPage doctorPage, out IPage patientPage) =>
+            (silo1, silo2, doctor, patient, booked, doctorPage, patientPage) = (_silo1, _silo2, _pair.Doctor, _pair.Patient, _pair.Booked, _doctorPage, _patientPage);
+
+        public async ValueTask DisposeAsync()
+        {
+            await _browser.DisposeAsync();
+            _playwright.Dispose();
+            _silo1.Dispose();
+            _silo2.Dispose();
+        }
     }
 }

@@ -43,13 +43,34 @@ class FakePeer {
     this.candidates.push(candidate);
   }
 
-  addTrack(): void {}
+  transceivers: FakeTransceiver[] = [];
+
+  addTrack(track: { kind: string }): void {
+    this.transceivers.push(new FakeTransceiver(track.kind, track, "sendrecv"));
+  }
+
+  addTransceiver(kind: string, init: { direction: string }): void {
+    this.transceivers.push(new FakeTransceiver(kind, null, init.direction));
+  }
+
+  getTransceivers(): FakeTransceiver[] {
+    return this.transceivers;
+  }
 
   restartIce(): void {
     this.restarts++;
   }
 
   close(): void {}
+}
+
+class FakeTransceiver {
+  readonly receiver: { track: { kind: string } };
+  readonly sender: { track: unknown; replaceTrack(track: unknown): Promise<void>; setStreams(): void };
+  constructor(kind: string, track: unknown, public direction: string) {
+    this.receiver = { track: { kind } };
+    this.sender = { track, replaceTrack: async (t) => void (this.sender.track = t), setStreams: () => {} };
+  }
 }
 
 function session(polite: boolean) {
@@ -146,5 +167,33 @@ describe("CallSession (perfect negotiation)", () => {
     s.recoverAfterReconnect();
     expect(peer.restarts).toBe(2);
     expect(s.iceRestarts).toBe(2);
+  });
+});
+
+describe("CallSession video sender", () => {
+  const track = (kind: string, label: string) => ({ kind, label });
+  const streamOf = (...tracks: { kind: string }[]) =>
+    ({ getTracks: () => tracks, getVideoTracks: () => tracks.filter((t) => t.kind === "video") }) as unknown as MediaStream;
+
+  it("swaps the camera for another track on the same sender, without a new transceiver", async () => {
+    const { s, peer } = session(true);
+    s.attachLocalStream(streamOf(track("audio", "mic"), track("video", "camera")));
+    await s.replaceVideoTrack(track("video", "screen") as unknown as MediaStreamTrack);
+    expect(peer.transceivers.map((t) => (t.sender.track as { label: string }).label)).toEqual(["mic", "screen"]);
+  });
+
+  it("keeps a video sender for a participant without a camera, so a screen share needs no renegotiation", async () => {
+    const { s, peer } = session(true);
+    s.attachLocalStream(streamOf(track("audio", "mic")));
+    expect(peer.transceivers.map((t) => [t.receiver.track.kind, t.direction])).toEqual([["audio", "sendrecv"], ["video", "sendrecv"]]);
+    await s.replaceVideoTrack(track("video", "screen") as unknown as MediaStreamTrack);
+    expect((peer.transceivers[1]!.sender.track as { label: string }).label).toBe("screen");
+  });
+
+  it("reuses the video line the other side offered instead of adding a second one", () => {
+    const { s, peer } = session(true);
+    peer.transceivers.push(new FakeTransceiver("video", null, "recvonly"));
+    s.attachLocalStream(streamOf());
+    expect(peer.transceivers.map((t) => t.direction)).toEqual(["sendrecv"]);
   });
 });

@@ -21,6 +21,9 @@ export interface CallStats {
   connectionState: string;
   iceConnectionState: string;
   framesDecoded: number;
+  /** Size of the last decoded remote video frame (0 before the first one). */
+  frameWidth: number;
+  frameHeight: number;
   audioSamplesReceived: number;
   localCandidateType: string | null;
   remoteCandidateType: string | null;
@@ -74,6 +77,24 @@ export class CallSession {
   /** Adds the local camera and microphone; negotiation starts from here. */
   attachLocalStream(stream: MediaStream): void {
     for (const track of stream.getTracks()) this.pc.addTrack(track, stream);
+    // Without a camera there is still a video sender, so a screen share can use it without renegotiation.
+    if (stream.getVideoTracks().length === 0) {
+      const unused = this.pc.getTransceivers().find((t) => t.receiver.track.kind === "video" && !t.sender.track && t.direction !== "stopped");
+      if (unused) {
+        unused.direction = "sendrecv";
+        unused.sender.setStreams?.(stream); // missing in older Safari: the track then has no stream id
+      } else {
+        this.pc.addTransceiver("video", { direction: "sendrecv", streams: [stream] });
+      }
+    }
+  }
+
+  /** Sends another video track (screen or camera) on the existing video sender: no renegotiation. */
+  async replaceVideoTrack(track: MediaStreamTrack | null): Promise<void> {
+    const video = this.pc.getTransceivers().filter((t) => t.receiver.track.kind === "video" && t.direction !== "stopped");
+    const sender = (video.find((t) => t.sender.track) ?? video.find((t) => t.direction.startsWith("send")))?.sender;
+    if (!sender) throw new Error("Sem canal de vídeo nesta chamada.");
+    await sender.replaceTrack(track);
   }
 
   /** Handles one signal from the other party, after every earlier one. */
@@ -107,6 +128,8 @@ export class CallSession {
   async stats(): Promise<CallStats> {
     const report = await this.pc.getStats();
     let framesDecoded = 0;
+    let frameWidth = 0;
+    let frameHeight = 0;
     let audioSamplesReceived = 0;
     let packetsLost = 0;
     let packetsReceived = 0;
@@ -117,7 +140,11 @@ export class CallSession {
     report.forEach((entry: Record<string, unknown>) => {
       switch (entry["type"]) {
         case "inbound-rtp":
-          if (entry["kind"] === "video") framesDecoded += Number(entry["framesDecoded"] ?? 0);
+          if (entry["kind"] === "video") {
+            framesDecoded += Number(entry["framesDecoded"] ?? 0);
+            frameWidth = Number(entry["frameWidth"] ?? frameWidth);
+            frameHeight = Number(entry["frameHeight"] ?? frameHeight);
+          }
           if (entry["kind"] === "audio") {
             audioSamplesReceived += Number(entry["totalSamplesReceived"] ?? 0);
             if (typeof entry["jitter"] === "number") jitter = (entry["jitter"] as number) * 1000;
@@ -147,6 +174,8 @@ export class CallSession {
       connectionState: this.pc.connectionState,
       iceConnectionState: this.pc.iceConnectionState,
       framesDecoded,
+      frameWidth,
+      frameHeight,
       audioSamplesReceived,
       localCandidateType: (local?.["candidateType"] as string | undefined) ?? null,
       remoteCandidateType: (remote?.["candidateType"] as string | undefined) ?? null,

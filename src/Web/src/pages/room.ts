@@ -3,13 +3,17 @@ import { ApiError } from "../api/http";
 import { sendWithRetry, withRetry } from "../call/retry";
 import type { CallState, CallStatusChanged, ChatMessage, JoinRoomResult, SignalMessage } from "../api/types";
 import { CallSession } from "../call/callSession";
+import { ScreenShare } from "../call/screenShare";
+import { deviceCheck } from "./deviceCheck";
 import { h, message, mount } from "../ui/dom";
 import { formatDuration, formatTime, statusLabels } from "../ui/format";
 
 /**
- * The consultation room. Waits while the call rings, joins when the doctor accepts, and sets up
- * the peer connection once both parties are in. Survives a lost signaling connection: the hub
- * reconnects (any silo), the room is re-joined and ICE restarted if media stopped.
+ * The consultation room. Starts with the device check (preview, device choice, microphone level);
+ * "Entrar na sala" keeps that media for the call. Waits while the call rings, joins once the
+ * doctor accepted and the participant entered, and sets up the peer connection once both parties
+ * are in; the camera can then be swapped for a screen share. Survives a lost signaling
+ * connection: the hub reconnects (any silo), the room is re-joined and ICE restarted if media stopped.
  */
 export async function renderRoom(app: App, _params: URLSearchParams, roomId: string): Promise<() => void> {
   const relayOnly = new URLSearchParams(location.search).get("relay") === "1";
@@ -30,10 +34,15 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
     const who = me.role === "patient" ? "O(a) médico(a)" : "O(a) paciente";
     presence.textContent = `${who} está ${state === "away" ? "ausente no momento" : state === "busy" ? "em outra consulta" : "online"}.`;
   };
+  const check = deviceCheck();
   const cleanups: (() => void)[] = [];
   let session: CallSession | null = null;
+  let share: ScreenShare | null = null;
   let local: MediaStream | null = null;
   let counterpart = "";
+  let entered = false;
+  let accepted = false;
+  let joining = false;
   let joined = false;
   let attached = false;
   let peerJoined = false;
@@ -85,13 +94,27 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
   muteButton.addEventListener("click", () => toggle("audio", muteButton));
   cameraButton.addEventListener("click", () => toggle("video", cameraButton));
 
+  const shareButton = h("button", { type: "button", "data-testid": "share-screen", "aria-pressed": "false", disabled: true, hidden: !ScreenShare.supported(navigator.mediaDevices) }, "Compartilhar tela");
+  const shareStatus = h("p", { class: "share-status", role: "status", "data-testid": "share-status", "data-state": "" });
+  const showShare = (state: "on" | "off" | "cancelled" | "error", text = "") => {
+    shareStatus.dataset["state"] = state;
+    shareStatus.textContent = text;
+    shareButton.setAttribute("aria-pressed", String(state === "on"));
+    shareButton.textContent = state === "on" ? "Parar compartilhamento" : "Compartilhar tela";
+  };
+  shareButton.addEventListener("click", () => {
+    if (!share) return;
+    if (share.sharing) return void share.stop();
+    void share.start().then((result) => {
+      if (!result.ok) showShare(result.cancelled ? "cancelled" : "error", result.message);
+    });
+  });
+
   const finish = (text: string) => {
     if (ended) return;
     void measure(true).catch(() => {});
     ended = true;
-    session?.close();
-    local?.getTracks().forEach((t) => t.stop());
-    delete window.telemedicina.session;
+    releaseMedia();
     notes.replaceChildren(message("info", text, "call-summary"),
       h("a", { href: app.home(), class: "button" }, "Voltar"));
   };
@@ -105,16 +128,30 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
     }
   };
 
-  const startMedia = async () => {
-    if (!session || attached) return;
+  /** Sends the media chosen in the device check (none at all is allowed: the participant still sees, hears and chats). */
+  const startMedia = () => {
+    if (!session || attached || !entered) return;
     attached = true;
-    try {
-      local ??= await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: { ideal: 640 }, height: { ideal: 480 } } });
-      localVideo.srcObject = local;
-      session.attachLocalStream(local);
-    } catch {
-      notes.replaceChildren(message("error", "Não conseguimos acessar sua câmera ou microfone. Verifique as permissões do navegador."));
-    }
+    const call = session;
+    call.attachLocalStream(local ?? new MediaStream());
+    share = new ScreenShare({
+      mediaDevices: navigator.mediaDevices,
+      sender: call,
+      camera: () => local?.getVideoTracks()[0] ?? null,
+      onChange: (screen) => {
+        localVideo.srcObject = screen ? new MediaStream([screen]) : local;
+        localVideo.classList.toggle("screen", screen !== null);
+        showShare(screen ? "on" : "off", screen ? "Você está compartilhando sua tela." : "");
+      },
+    });
+    shareButton.disabled = false;
+  };
+
+  /** The call needs both: the participant entered (device check done) and the doctor accepted. */
+  const joinWhenReady = () => {
+    if (!entered || !accepted || joining || joined || ended) return;
+    joining = true;
+    void join().catch(showError).finally(() => (joining = false));
   };
 
   const join = async () => {
@@ -150,7 +187,7 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
 
     const other = snapshot.participants.find((p) => p.userId === counterpart);
     setStatus("accepted", other?.joined ? "Conectando..." : "Aguardando o outro participante entrar...");
-    if (other?.joined || peerJoined) await startMedia();
+    if (other?.joined || peerJoined) startMedia();
   };
 
   cleanups.push(app.hub.on<SignalMessage>("Signal", (signal) => {
@@ -160,7 +197,7 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
     if (peer.roomId !== roomId || peer.userId === me.id) return;
     // May arrive before our own JoinRoom answer (the session does not exist yet): join() checks it.
     peerJoined = true;
-    void startMedia();
+    startMedia();
   }));
   cleanups.push(app.hub.on<{ roomId: string; userId: string; reason: string }>("PeerLeft", (peer) => {
     if (peer.roomId === roomId) setStatus("accepted", "O outro participante saiu ou perdeu a conexão. Aguardando...");
@@ -171,7 +208,10 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
   cleanups.push(app.hub.on<CallStatusChanged>("CallStatusChanged", (change) => {
     if (change.roomId !== roomId) return;
     setStatus(change.status);
-    if (change.status === "accepted" && !joined) void join().catch(showError);
+    if (change.status === "accepted") {
+      accepted = true;
+      joinWhenReady();
+    }
     if (["ended", "rejected", "cancelled", "missed"].includes(change.status)) {
       const duration = startedAt ? ` Duração: ${formatDuration((Date.now() - startedAt) / 1000)}.` : "";
       finish(change.status === "ended" ? `Consulta encerrada.${duration}` : `Chamada ${statusLabels[change.status]?.toLowerCase()}.`);
@@ -208,15 +248,29 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
     notes.replaceChildren(message("error", e instanceof Error ? e.message : "Erro inesperado."));
   }
 
-  mount("consulta",
-    h("div", { class: "room" },
-      h("div", { class: "videos" }, remoteVideo, localVideo),
-      warning,
-      presence,
-      h("div", { class: "controls" }, statusLine, timer, quality, muteButton, cameraButton,
-        h("button", { type: "button", class: "danger", "data-testid": "end-call", onclick: () => void endCall() }, "Encerrar")),
-      notes,
-      chatForm));
+  const callArea = h("div", { class: "call-area", hidden: true },
+    h("div", { class: "videos" }, remoteVideo, localVideo, shareStatus),
+    warning,
+    h("div", { class: "controls" }, timer, quality, muteButton, cameraButton, shareButton,
+      h("button", { type: "button", class: "danger", "data-testid": "end-call", onclick: () => void endCall() }, "Encerrar")),
+    chatForm);
+  mount("consulta", h("div", { class: "room" }, statusLine, presence, check.element, callArea, notes));
+
+  void check.entered.then((stream) => {
+    if (ended) {
+      stream?.getTracks().forEach((t) => t.stop());
+      return;
+    }
+
+    local = stream;
+    entered = true;
+    localVideo.srcObject = local;
+    muteButton.disabled = !local?.getAudioTracks().length;
+    cameraButton.disabled = !local?.getVideoTracks().length;
+    check.element.remove();
+    callArea.hidden = false;
+    joinWhenReady();
+  });
 
   setStatus("", "Carregando...");
   try {
@@ -231,22 +285,32 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
       }));
     }
     setStatus(call.status, call.status === "ringing" ? (me.role === "patient" ? "Aguardando o médico aceitar..." : "Chamando...") : undefined);
-    if (call.status === "accepted") await join();
-    else if (call.status !== "ringing") finish(`Chamada ${statusLabels[call.status]?.toLowerCase() ?? call.status}.`);
+    if (call.status === "accepted") {
+      accepted = true;
+      joinWhenReady();
+    } else if (call.status !== "ringing") finish(`Chamada ${statusLabels[call.status]?.toLowerCase() ?? call.status}.`);
     if (call.status === "ringing" && me.role === "patient") {
       notes.replaceChildren(h("button", { type: "button", "data-testid": "cancel-call", onclick: () => void app.http.post(`/api/v1/calls/${roomId}/cancel`).catch(showError) }, "Desistir"));
     }
   } catch (e) {
+    releaseMedia();
     notes.replaceChildren(message("error", e instanceof ApiError && e.status === 404 ? "Sala não encontrada." : e instanceof Error ? e.message : "Erro ao entrar na sala."));
   }
 
   return () => {
     cleanups.forEach((c) => c());
     if (joined && !ended) void app.hub.invoke("LeaveRoom", roomId).catch(() => {});
+    releaseMedia();
+  };
+
+  function releaseMedia(): void {
+    check.dispose();
+    check.element.remove();
+    void share?.stop();
     session?.close();
     local?.getTracks().forEach((t) => t.stop());
     delete window.telemedicina.session;
-  };
+  }
 }
 
 function chatLine(who: string, text: string, at: string): HTMLElement {
