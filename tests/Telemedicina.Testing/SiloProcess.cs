@@ -41,6 +41,12 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>
+    /// The cluster declared this silo dead while it was running (it then kills itself): a membership
+    /// false positive, since a silo a test kills cannot log anything afterwards.
+    /// </summary>
+    public bool WasDeclaredDeadWhileAlive { get; private set; }
+
     /// <summary>Starts a silo; <paramref name="environment"/> adds or overrides configuration (Section__Key).</summary>
     public static SiloProcess Start(string name, string connectionString, string clusterId, IReadOnlyDictionary<string, string>? environment = null, params string[] args)
     {
@@ -211,6 +217,12 @@ public sealed class SiloProcess : IAsyncDisposable
         lock (_log)
         {
             _log.WriteLine(line);
+        }
+
+        if (line.Contains("should be Dead according to membership", StringComparison.Ordinal)
+            || line.Contains("OrleansSiloDeclaredDeadException", StringComparison.Ordinal))
+        {
+            WasDeclaredDeadWhileAlive = true;
         }
 
         _tail.Enqueue(line);

@@ -104,6 +104,7 @@ public sealed class TestCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Task.WhenAll(Silos.Select(s => s.DisposeAsync().AsTask()));
+        var falsePositives = Silos.Where(s => s.WasDeclaredDeadWhileAlive).Select(s => $"{s.Name} ({s.LogPath})").ToList();
         await Postgres.DisposeAsync();
         foreach (var directory in new[] { Outbox.Directory, _environment["Storage__FileSystem__Root"] })
         {
@@ -114,6 +115,12 @@ public sealed class TestCluster : IAsyncDisposable
             catch (DirectoryNotFoundException)
             {
             }
+        }
+
+        // Every test cluster doubles as a check of the membership tuning: a live silo must never be voted dead.
+        if (falsePositives.Count > 0)
+        {
+            throw new InvalidOperationException("Membership declared a running silo dead (false positive): " + string.Join(", ", falsePositives));
         }
     }
 }
