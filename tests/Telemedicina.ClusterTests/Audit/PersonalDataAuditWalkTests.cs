@@ -42,6 +42,13 @@ public sealed class PersonalDataAuditWalkTests(ClusterFixture fixture)
             new { title = "Teste", description = "Acesso indevido simulado", discoveredAt = DateTimeOffset.UtcNow, dataCategories = new List<string> { "contato" }, affectedSubjectIds = new List<Guid> { patient.Id } },
             admin.AccessToken, HttpStatusCode.Created);
         var incidentId = incident.GetProperty("id").GetGuid();
+        using (var avatar = await Identity.FilesTests.SendFileAsync(silo1, HttpMethod.Put, "/api/v1/identity/me/avatar", Identity.FilesTests.Png, "image/png", patient))
+        {
+            avatar.EnsureSuccessStatusCode();
+        }
+
+        using var uploaded = await Identity.FilesTests.SendFileAsync(silo1, HttpMethod.Post, "/api/v1/identity/doctors/me/documents", Identity.FilesTests.Pdf, "application/pdf", doctor);
+        var documentId = JsonDocument.Parse(await uploaded.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
 
         var personal = new Dictionary<string, (string Path, TestUser Caller)>(StringComparer.Ordinal)
         {
@@ -53,6 +60,10 @@ public sealed class PersonalDataAuditWalkTests(ClusterFixture fixture)
             ["/api/v1/calls/{roomId}"] = ($"/api/v1/calls/{call.RoomId}", doctor),
             ["/api/v1/admin/calls/{roomId}/diagnostics"] = ($"/api/v1/admin/calls/{call.RoomId}/diagnostics", admin),
             ["/api/v1/admin/users"] = ("/api/v1/admin/users", admin),
+            ["/api/v1/identity/users/{userId}/avatar"] = ($"/api/v1/identity/users/{patient.Id}/avatar", admin),
+            ["/api/v1/identity/doctors/me/documents"] = ("/api/v1/identity/doctors/me/documents", doctor),
+            ["/api/v1/admin/doctors/{doctorId}/documents"] = ($"/api/v1/admin/doctors/{doctor.Id}/documents", admin),
+            ["/api/v1/admin/doctors/{doctorId}/documents/{documentId}"] = ($"/api/v1/admin/doctors/{doctor.Id}/documents/{documentId}", admin),
             ["/api/v1/admin/appointments"] = ("/api/v1/admin/appointments", admin),
             ["/api/v1/admin/appointments/{id}"] = ($"/api/v1/admin/appointments/{appointmentId}", admin),
             ["/api/v1/admin/incidents"] = ("/api/v1/admin/incidents", admin),

@@ -20,6 +20,7 @@ using Telemedicina.Identity.Contracts;
 using Telemedicina.Identity.Domain;
 using Telemedicina.Identity.Endpoints.Account;
 using Telemedicina.Identity.Endpoints.Admin;
+using Telemedicina.Identity.Endpoints.Files;
 using Telemedicina.Identity.Endpoints.Login;
 using Telemedicina.Identity.Endpoints.Profile;
 using Telemedicina.Identity.Endpoints.Registration;
@@ -160,6 +161,7 @@ public static class IdentityModule
 
         var admin = app.MapGroup("/api/v1/admin").WithTags("Admin").RequireAuthorization(Policies.Admin);
         admin.MapAdminUsers();
+        identity.MapFiles(admin);
         return app;
     }
 

@@ -1,12 +1,17 @@
+using Dapper;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Telemedicina.Audit.Contracts;
+using Telemedicina.BuildingBlocks.Storage;
+using Telemedicina.Identity.Endpoints.Files;
 using Telemedicina.Identity.Contracts;
 
 namespace Telemedicina.Identity.Infrastructure;
 
 /// <summary>The account and profile: exported decrypted; erased by anonymizing every direct identifier.</summary>
-internal sealed class IdentityPersonalData(IServiceScopeFactory scopes, PersonalDataProtector personalData, TimeProvider clock) : IPersonalDataHolder
+internal sealed class IdentityPersonalData(
+    IServiceScopeFactory scopes, PersonalDataProtector personalData, NpgsqlDataSource dataSource, IFileStore files, TimeProvider clock) : IPersonalDataHolder
 {
     public const string ErasedName = "Titular anonimizado";
 
@@ -28,6 +33,13 @@ internal sealed class IdentityPersonalData(IServiceScopeFactory scopes, Personal
         var sessions = await db.RefreshTokens.AsNoTracking().Where(t => t.UserId == userId).OrderBy(t => t.CreatedAt)
             .Select(t => new { t.CreatedAt, t.ExpiresAt, t.UsedAt, t.RevokedAt, t.RevokedReason, TwoFactor = t.Mfa })
             .ToListAsync(cancellationToken);
+        var avatar = await files.OpenReadAsync(FilesEndpoints.AvatarKey(userId), cancellationToken);
+        var hasAvatar = avatar is not null;
+        if (avatar is not null)
+        {
+            await avatar.DisposeAsync();
+        }
+
         return new
         {
             user.Id,
@@ -44,6 +56,8 @@ internal sealed class IdentityPersonalData(IServiceScopeFactory scopes, Personal
             user.CreatedAt,
             Doctor = user.DoctorProfile is { } d ? new { d.Crm, d.CrmState, d.Specialty, d.VerifiedAt } : null,
             Sessions = sessions,
+            HasAvatar = hasAvatar,
+            CredentialDocuments = user.Role == Roles.Doctor ? await FilesEndpoints.ListAsync(dataSource, userId, cancellationToken) : null,
         };
     }
 
@@ -85,7 +99,19 @@ internal sealed class IdentityPersonalData(IServiceScopeFactory scopes, Personal
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now).SetProperty(t => t.RevokedReason, "erasure"), cancellationToken);
         await tx.CommitAsync(cancellationToken);
 
-        List<string> anonymized = ["e-mail", "senha", "telefone", "data de nascimento", "CPF", "fuso horário", "autenticação em dois fatores", "sessões"];
+        // Files: the photo and the credential documents (their only purpose, verification, is over).
+        await files.DeleteAsync(FilesEndpoints.AvatarKey(userId), cancellationToken);
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        {
+            foreach (var key in await connection.QueryAsync<string>("SELECT file_key FROM identity.doctor_documents WHERE doctor_id = @userId", new { userId }))
+            {
+                await files.DeleteAsync(key, cancellationToken);
+            }
+
+            await connection.ExecuteAsync("DELETE FROM identity.doctor_documents WHERE doctor_id = @userId", new { userId });
+        }
+
+        List<string> anonymized = ["e-mail", "senha", "telefone", "data de nascimento", "CPF", "fuso horário", "autenticação em dois fatores", "sessões", "foto", "documentos de credenciamento"];
         List<RetainedData> retained =
         [
             new("identificador interno da conta (sem dados pessoais)", "liga os registros de atendimento e a trilha de auditoria que a lei manda guardar", "enquanto esses registros existirem"),
