@@ -1,0 +1,113 @@
+// Telemedicina benchmark harness (issue 8): starts every system under test itself, drives them with the
+// same SignalR clients and payloads in one process, and writes docs/benchmarks.md plus a CSV.
+// Run through ./bench.sh, which builds first and makes sure redis-server is installed.
+using Telemedicina.Bench;
+using Telemedicina.Bench.Reporting;
+using Telemedicina.Bench.Scenarios;
+using Telemedicina.Bench.Systems;
+using Telemedicina.Testing;
+
+BenchOptions options;
+try
+{
+    options = BenchOptions.Parse(args);
+}
+catch (ArgumentException e)
+{
+    await Console.Error.WriteLineAsync(e.Message);
+    return 2;
+}
+
+using var cancellation = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancellation.Cancel();
+};
+var ct = cancellation.Token;
+var run = RunInfo.Collect(options.Commit, options.Profile, options.Describe());
+var rows = new List<ResultRow>();
+var notes = new List<string>();
+var peerDll = options.PeerDll ?? Path.Combine(RepoPaths.Root, "bench", "Telemedicina.Bench.Peer", "bin", RepoPaths.Configuration, "net10.0", "Telemedicina.Bench.Peer.dll");
+var maxRooms = options.RoomLevels.Max();
+var failed = false;
+
+void Log(string line) => Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} [bench] {line}");
+
+foreach (var name in options.Systems)
+{
+    SystemUnderTest system = name switch
+    {
+        "ours" => new OursSystem(2, options.CallRate, options.CallWarmup),
+        "peer-redis" => new PeerSystem(name, 2, redis: true, peerDll, options.RedisServer),
+        "limit" => new PeerSystem(name, 1, redis: false, peerDll, options.RedisServer),
+        _ => throw new ArgumentException($"Unknown system '{name}' (ours, peer-redis, limit)."),
+    };
+    await using (system)
+    {
+        try
+        {
+            Log($"{name}: starting");
+            await system.StartAsync(ct);
+            Log($"{name}: opening {maxRooms} rooms");
+            var opening = System.Diagnostics.Stopwatch.StartNew();
+            await system.OpenRoomsAsync(maxRooms, ct);
+            Log($"{name}: {system.Rooms.Count} rooms open in {opening.Elapsed.TotalSeconds:0} s");
+            if (system is OursSystem ours)
+            {
+                notes.Add($"Setup of ours: {maxRooms} booked doctor/patient pairs through the HTTP API in {ours.PairSetupTime.TotalSeconds:0} s; all rooms open in {opening.Elapsed.TotalSeconds:0} s.");
+                rows.Add(new ResultRow
+                {
+                    Scenario = "S3", System = name, Load = (int)ours.CallsRequested, Rate = options.CallRate,
+                    Sent = ours.CallsRequested, Delivered = ours.CallsNotified, Errors = ours.CallErrors,
+                    P50 = ours.CallSetup.PercentileMs(50), P99 = ours.CallSetup.PercentileMs(99), P999 = ours.CallSetup.PercentileMs(99.9), Max = ours.CallSetup.MaxMs(),
+                    AckP50 = ours.CallHttp.PercentileMs(50), AckP99 = ours.CallHttp.PercentileMs(99),
+                });
+                Log($"S3 ours: {ours.CallsNotified}/{ours.CallsRequested} notified, p50 {rows[^1].P50:0.0} ms p99 {rows[^1].P99:0.0} ms");
+            }
+
+            rows.AddRange(await SignalCostScenario.RunAsync(system, options.CostSamples, 1024, ct));
+            Log($"{name}: Ping p50 {rows[^2].P50:0.00} ms, Signal ack p50 {rows[^1].P50:0.00} ms p99 {rows[^1].P99:0.00} ms");
+
+            foreach (var rooms in options.RoomLevels)
+            {
+                var load = new RelayLoad("S1", rooms, options.RatePerParty, options.MinPayload, options.MaxPayload, options.Warmup, options.Measure, options.Drain);
+                var row = await RelayScenario.RunAsync(system, load, options.Seed, ct);
+                rows.Add(row);
+                Log($"S1 {name} {rooms} rooms: {row.Delivered}/{row.Sent} p50 {row.P50:0.0} p99 {row.P99:0.0} p99.9 {row.P999:0.0} ms, ack p99 {row.AckP99:0.0} ms, cpu {row.CpuMsPer1kMessages:0} ms/1k, busy {row.MachineBusyPercent:0} %");
+            }
+
+            foreach (var rate in options.RampRates)
+            {
+                var load = new RelayLoad("S1-ramp", maxRooms, rate, options.MinPayload, options.MaxPayload, options.Warmup, options.Measure, options.Drain);
+                var row = await RelayScenario.RunAsync(system, load, options.Seed, ct);
+                rows.Add(row);
+                Log($"S1-ramp {name} {rate} msg/s/party: {row.Delivered}/{row.Sent} p99 {row.P99:0.0} ms");
+                if (!(row.P99 < options.RampP99LimitMs) || row.DeliveredRatio < 0.999)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            failed = true;
+            Log($"{name}: FAILED: {e}");
+            notes.Add($"{name}: the run failed ({e.GetType().Name}: {e.Message.Split('\n')[0]}); its rows are missing or partial.");
+        }
+    }
+}
+
+notes.Add("Figures from a shared 2-core machine on which other engineers were building and running tests at the same time " +
+    "(see the machine busy column): they compare the three systems within one run, not absolute capacity. The full profile is to be run on a quiet machine.");
+notes.Add("The generator (800 SignalR clients at the top level) runs on the same 2 cores as the servers and takes a large share of them; its CPU is in the CSV.");
+notes.Add("Coordinated omission: sends follow a fixed schedule and never wait for earlier answers (open loop), and the latency counts from the actual send; " +
+    "'send lag p99' is how late the generator fired against the schedule — when it is large the generator itself was starved and latencies are understated by about that much.");
+notes.Add("CPU per 1k messages counts the server processes only (2 silos; 2 nodes + redis-server; 1 node). PostgreSQL is not counted for ours: nothing on the signal path touches it.");
+
+Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.MarkdownPath))!);
+Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.CsvPath))!);
+await File.WriteAllTextAsync(options.CsvPath, Report.ToCsv(rows), CancellationToken.None);
+await File.WriteAllTextAsync(options.MarkdownPath, Report.ToMarkdown(run, rows, notes), CancellationToken.None);
+Log($"wrote {options.MarkdownPath} and {options.CsvPath}");
+return failed ? 1 : 0;
