@@ -55,7 +55,7 @@ internal sealed record BenchOptions
             Drain = TimeSpan.FromSeconds(3), CallWarmup = 2, CostSamples = 50,
             MarkdownPath = "bench/results/smoke.md", CsvPath = "bench/results/smoke.csv",
         },
-        "quick" => new BenchOptions { Profile = profile },
+        "quick" => new BenchOptions { Profile = profile, Measure = TimeSpan.FromSeconds(15) },
         "full" => new BenchOptions
         {
             Profile = profile, Warmup = TimeSpan.FromSeconds(15), Measure = TimeSpan.FromSeconds(60), Drain = TimeSpan.FromSeconds(10),

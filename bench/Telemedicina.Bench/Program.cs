@@ -34,17 +34,20 @@ var failed = false;
 
 void Log(string line) => Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} [bench] {line}");
 
-foreach (var name in options.Systems)
+var systems = new List<SystemUnderTest>();
+try
 {
-    SystemUnderTest system = name switch
+    // Every system is started and its rooms opened first; then each load level runs on all systems back to
+    // back (in rotating order), so a change in the machine's background load hits them alike.
+    foreach (var name in options.Systems)
     {
-        "ours" => new OursSystem(2, options.CallRate, options.CallWarmup),
-        "peer-redis" => new PeerSystem(name, 2, redis: true, peerDll, options.RedisServer),
-        "limit" => new PeerSystem(name, 1, redis: false, peerDll, options.RedisServer),
-        _ => throw new ArgumentException($"Unknown system '{name}' (ours, peer-redis, limit)."),
-    };
-    await using (system)
-    {
+        SystemUnderTest system = name switch
+        {
+            "ours" => new OursSystem(2, options.CallRate, options.CallWarmup),
+            "peer-redis" => new PeerSystem(name, 2, redis: true, peerDll, options.RedisServer),
+            "limit" => new PeerSystem(name, 1, redis: false, peerDll, options.RedisServer),
+            _ => throw new ArgumentException($"Unknown system '{name}' (ours, peer-redis, limit)."),
+        };
         try
         {
             Log($"{name}: starting");
@@ -61,45 +64,76 @@ foreach (var name in options.Systems)
                     Scenario = "S3", System = name, Load = (int)ours.CallsRequested, Rate = options.CallRate,
                     Sent = ours.CallsRequested, Delivered = ours.CallsNotified, Errors = ours.CallErrors,
                     P50 = ours.CallSetup.PercentileMs(50), P99 = ours.CallSetup.PercentileMs(99), P999 = ours.CallSetup.PercentileMs(99.9), Max = ours.CallSetup.MaxMs(),
-                    AckP50 = ours.CallHttp.PercentileMs(50), AckP99 = ours.CallHttp.PercentileMs(99),
+                    AckP50 = ours.CallHttp.PercentileMs(50), AckP99 = ours.CallHttp.PercentileMs(99), LoadAverage = RunInfo.ReadLoadAverage1(),
                 });
                 Log($"S3 ours: {ours.CallsNotified}/{ours.CallsRequested} notified, p50 {rows[^1].P50:0.0} ms p99 {rows[^1].P99:0.0} ms");
             }
 
             rows.AddRange(await SignalCostScenario.RunAsync(system, options.CostSamples, 1024, ct));
             Log($"{name}: Ping p50 {rows[^2].P50:0.00} ms, Signal ack p50 {rows[^1].P50:0.00} ms p99 {rows[^1].P99:0.00} ms");
-
-            foreach (var rooms in options.RoomLevels)
-            {
-                var load = new RelayLoad("S1", rooms, options.RatePerParty, options.MinPayload, options.MaxPayload, options.Warmup, options.Measure, options.Drain);
-                var row = await RelayScenario.RunAsync(system, load, options.Seed, ct);
-                rows.Add(row);
-                Log($"S1 {name} {rooms} rooms: {row.Delivered}/{row.Sent} p50 {row.P50:0.0} p99 {row.P99:0.0} p99.9 {row.P999:0.0} ms, ack p99 {row.AckP99:0.0} ms, cpu {row.CpuMsPer1kMessages:0} ms/1k, busy {row.MachineBusyPercent:0} %");
-            }
-
-            foreach (var rate in options.RampRates)
-            {
-                var load = new RelayLoad("S1-ramp", maxRooms, rate, options.MinPayload, options.MaxPayload, options.Warmup, options.Measure, options.Drain);
-                var row = await RelayScenario.RunAsync(system, load, options.Seed, ct);
-                rows.Add(row);
-                Log($"S1-ramp {name} {rate} msg/s/party: {row.Delivered}/{row.Sent} p99 {row.P99:0.0} ms");
-                if (!(row.P99 < options.RampP99LimitMs) || row.DeliveredRatio < 0.999)
-                {
-                    break;
-                }
-            }
+            systems.Add(system);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             failed = true;
-            Log($"{name}: FAILED: {e}");
-            notes.Add($"{name}: the run failed ({e.GetType().Name}: {e.Message.Split('\n')[0]}); its rows are missing or partial.");
+            Log($"{name}: FAILED to start: {e}");
+            notes.Add($"{name}: could not be started or set up ({e.GetType().Name}: {e.Message.Split('\n')[0]}); it has no S1 rows.");
+            await system.DisposeAsync();
         }
+    }
+
+    async Task<ResultRow?> RelayAsync(SystemUnderTest system, RelayLoad load)
+    {
+        try
+        {
+            var row = await RelayScenario.RunAsync(system, load, options.Seed, ct);
+            rows.Add(row);
+            Log($"{load.Scenario} {system.Name} {load.Rooms} rooms x {load.RatePerParty} msg/s: {row.Delivered}/{row.Sent} p50 {row.P50:0.0} p99 {row.P99:0.0} p99.9 {row.P999:0.0} ms, " +
+                $"ack p99 {row.AckP99:0.0} ms, cpu {row.CpuMsPer1kMessages:0} ms/1k, load avg {row.LoadAverage:0.0}");
+            return row;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            failed = true;
+            Log($"{system.Name}: S1 FAILED: {e}");
+            notes.Add($"{system.Name}: S1 at {load.Rooms} rooms x {load.RatePerParty} msg/s failed ({e.GetType().Name}).");
+            return null;
+        }
+    }
+
+    for (var level = 0; level < options.RoomLevels.Count; level++)
+    {
+        var load = new RelayLoad("S1", options.RoomLevels[level], options.RatePerParty, options.MinPayload, options.MaxPayload, options.Warmup, options.Measure, options.Drain);
+        foreach (var system in Rotate(systems, level))
+        {
+            await RelayAsync(system, load);
+        }
+    }
+
+    var ramping = new List<SystemUnderTest>(systems);
+    foreach (var rate in options.RampRates)
+    {
+        var load = new RelayLoad("S1-ramp", maxRooms, rate, options.MinPayload, options.MaxPayload, options.Warmup, options.Measure, options.Drain);
+        foreach (var system in ramping.ToList())
+        {
+            var row = await RelayAsync(system, load);
+            if (row is null || !(row.P99 < options.RampP99LimitMs) || row.DeliveredRatio < 0.999)
+            {
+                ramping.Remove(system);
+            }
+        }
+    }
+}
+finally
+{
+    foreach (var system in systems)
+    {
+        await system.DisposeAsync();
     }
 }
 
 notes.Add("Figures from a shared 2-core machine on which other engineers were building and running tests at the same time " +
-    "(see the machine busy column): they compare the three systems within one run, not absolute capacity. The full profile is to be run on a quiet machine.");
+    "(see the load average column: runnable threads on 2 cores): they compare the three systems within one run, not absolute capacity. The full profile is to be run on a quiet machine.");
 notes.Add("The generator (800 SignalR clients at the top level) runs on the same 2 cores as the servers and takes a large share of them; its CPU is in the CSV.");
 notes.Add("Coordinated omission: sends follow a fixed schedule and never wait for earlier answers (open loop), and the latency counts from the actual send; " +
     "'send lag p99' is how late the generator fired against the schedule — when it is large the generator itself was starved and latencies are understated by about that much.");
@@ -111,3 +145,5 @@ await File.WriteAllTextAsync(options.CsvPath, Report.ToCsv(rows), CancellationTo
 await File.WriteAllTextAsync(options.MarkdownPath, Report.ToMarkdown(run, rows, notes), CancellationToken.None);
 Log($"wrote {options.MarkdownPath} and {options.CsvPath}");
 return failed ? 1 : 0;
+
+static IEnumerable<T> Rotate<T>(IReadOnlyList<T> items, int by) => items.Skip(by % Math.Max(1, items.Count)).Concat(items.Take(by % Math.Max(1, items.Count)));

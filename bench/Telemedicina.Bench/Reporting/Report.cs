@@ -50,11 +50,11 @@ internal static class Report
             md.AppendLine("One-way latency = receive time − send timestamp in the payload (one clock). Ack = completion of the sender's `InvokeAsync(\"Signal\")`. " +
                 "CPU = utime+stime of the server processes (silos; nodes + redis-server) per 1,000 delivered messages.");
             md.AppendLine();
-            md.AppendLine("| Scenario | System | Rooms | msg/s per party | Delivered/sent | Delivered msg/s | p50 ms | p99 ms | p99.9 ms | max ms | ack p50 ms | ack p99 ms | server CPU ms per 1k msg | machine busy % | send lag p99 ms |");
-            md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            md.AppendLine("| Scenario | System | Rooms | msg/s per party | Delivered/sent | Delivered msg/s | p50 ms | p99 ms | p99.9 ms | max ms | ack p50 ms | ack p99 ms | server CPU ms per 1k msg | machine busy % | load avg 1 min | send lag p99 ms | note |");
+            md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
             foreach (var r in s1)
             {
-                md.AppendLine(Inv($"| {r.Scenario} | {r.System} | {r.Load} | {F(r.Rate, "0.#")} | {r.Delivered}/{r.Sent} ({F(r.DeliveredRatio * 100, "0.##")} %) | {F(r.Throughput, "0")} | {F(r.P50)} | {F(r.P99)} | {F(r.P999)} | {F(r.Max)} | {F(r.AckP50)} | {F(r.AckP99)} | {F(r.CpuMsPer1kMessages, "0")} | {F(r.MachineBusyPercent, "0")} | {F(r.SendLagP99)} |"));
+                md.AppendLine(Inv($"| {r.Scenario} | {r.System} | {r.Load} | {F(r.Rate, "0.#")} | {r.Delivered}/{r.Sent} ({F(r.DeliveredRatio * 100, "0.##")} %) | {F(r.Throughput, "0")} | {F(r.P50)} | {F(r.P99)} | {F(r.P999)} | {F(r.Max)} | {F(r.AckP50)} | {F(r.AckP99)} | {F(r.CpuMsPer1kMessages, "0")} | {F(r.MachineBusyPercent, "0")} | {F(r.LoadAverage, "0.0")} | {F(r.SendLagP99)} | {r.Note} |"));
             }
 
             md.AppendLine();
@@ -85,11 +85,11 @@ internal static class Report
             md.AppendLine();
             md.AppendLine("`POST /api/v1/calls` by the patient on one silo → `CallRequested` on the doctor's connection on the other silo, requests fired at a fixed rate (open loop).");
             md.AppendLine();
-            md.AppendLine("| System | Calls measured | Rate /s | Notified/requested | p50 ms | p99 ms | max ms | HTTP 201 p50 ms | HTTP 201 p99 ms | errors |");
-            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            md.AppendLine("| System | Calls measured | Rate /s | Notified/requested | p50 ms | p99 ms | max ms | HTTP 201 p50 ms | HTTP 201 p99 ms | errors | load avg 1 min |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var r in s3)
             {
-                md.AppendLine(Inv($"| {r.System} | {r.Load} | {F(r.Rate, "0")} | {r.Delivered}/{r.Sent} | {F(r.P50)} | {F(r.P99)} | {F(r.Max)} | {F(r.AckP50)} | {F(r.AckP99)} | {r.Errors} |"));
+                md.AppendLine(Inv($"| {r.System} | {r.Load} | {F(r.Rate, "0")} | {r.Delivered}/{r.Sent} | {F(r.P50)} | {F(r.P99)} | {F(r.Max)} | {F(r.AckP50)} | {F(r.AckP99)} | {r.Errors} | {F(r.LoadAverage, "0.0")} |"));
             }
 
             md.AppendLine();

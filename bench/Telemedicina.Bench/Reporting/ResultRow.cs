@@ -55,6 +55,9 @@ internal sealed record ResultRow
     /// <summary>p99 of how late the generator fired sends against their schedule (coordinated-omission check).</summary>
     public double SendLagP99 { get; init; } = double.NaN;
 
+    /// <summary>1-minute load average of the machine at the end of the window (2 cores: above 2 means queued threads).</summary>
+    public double LoadAverage { get; init; } = double.NaN;
+
     public string Note { get; init; } = "";
 
     public double DeliveredRatio => Sent == 0 ? double.NaN : (double)Delivered / Sent;
@@ -68,14 +71,14 @@ internal sealed record ResultRow
     [
         "scenario", "system", "load", "rate", "payload_bytes", "warmup_s", "measure_s", "sent", "delivered", "delivered_ratio",
         "out_of_order", "errors", "throughput_per_s", "p50_ms", "p99_ms", "p999_ms", "max_ms", "ack_p50_ms", "ack_p99_ms",
-        "server_cpu_s", "cpu_ms_per_1k_msg", "generator_cpu_s", "machine_busy_pct", "send_lag_p99_ms", "note",
+        "server_cpu_s", "cpu_ms_per_1k_msg", "generator_cpu_s", "machine_busy_pct", "send_lag_p99_ms", "load_avg_1m", "note",
     ];
 
     public string ToCsv() => string.Join(',',
         Csv(Scenario), Csv(System), Num(Load), Num(Rate), Csv(PayloadBytes), Num(WarmupSeconds), Num(MeasureSeconds), Num(Sent), Num(Delivered),
         Num(DeliveredRatio, "0.######"), Num(OutOfOrder), Num(Errors), Num(Throughput, "0.#"), Num(P50), Num(P99), Num(P999), Num(Max),
         Num(AckP50), Num(AckP99), Num(ServerCpuSeconds), Num(CpuMsPer1kMessages), Num(GeneratorCpuSeconds), Num(MachineBusyPercent, "0.#"),
-        Num(SendLagP99), Csv(Note));
+        Num(SendLagP99), Num(LoadAverage, "0.##"), Csv(Note));
 
     public static string CsvHeader => string.Join(',', CsvColumns);
 

@@ -35,6 +35,18 @@ internal sealed record RunInfo(
         }
     }
 
+    public static double ReadLoadAverage1()
+    {
+        try
+        {
+            return double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return double.NaN;
+        }
+    }
+
     private static string ReadCpuModel()
     {
         try

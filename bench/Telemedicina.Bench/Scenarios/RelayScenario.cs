@@ -7,7 +7,11 @@ using Telemedicina.Bench.Systems;
 namespace Telemedicina.Bench.Scenarios;
 
 /// <summary>Settings of one relay measurement.</summary>
-internal sealed record RelayLoad(string Scenario, int Rooms, double RatePerParty, int MinPayload, int MaxPayload, TimeSpan Warmup, TimeSpan Measure, TimeSpan Drain);
+internal sealed record RelayLoad(string Scenario, int Rooms, double RatePerParty, int MinPayload, int MaxPayload, TimeSpan Warmup, TimeSpan Measure, TimeSpan Drain)
+{
+    /// <summary>Longest wait after the drain for the servers to work off a backlog before the next point.</summary>
+    public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(60);
+}
 
 /// <summary>
 /// S1: every party of the first <see cref="RelayLoad.Rooms"/> rooms sends signals to its counterpart on a fixed
@@ -27,7 +31,7 @@ internal static class RelayScenario
         var latency = new LatencyRecorder();
         var ack = new LatencyRecorder();
         var lag = new LatencyRecorder();
-        long sent = 0, delivered = 0, outOfOrder = 0, errors = 0;
+        long sent = 0, delivered = 0, outOfOrder = 0, errors = 0, outstanding = 0;
         var frequency = Stopwatch.Frequency;
         var start = Stopwatch.GetTimestamp() + frequency / 2;
         var measureStart = start + (long)(load.Warmup.TotalSeconds * frequency);
@@ -87,9 +91,11 @@ internal static class RelayScenario
                 }
 
                 // Not awaited: the next send keeps its schedule whatever this one costs.
+                Interlocked.Increment(ref outstanding);
                 _ = party.Connection.InvokeAsync("Signal", party.RoomId.ToString(), party.CounterpartId.ToString(), "offer", payload, ct)
                     .ContinueWith(t =>
                     {
+                        Interlocked.Decrement(ref outstanding);
                         if (t.IsCompletedSuccessfully)
                         {
                             if (inWindow)
@@ -115,6 +121,15 @@ internal static class RelayScenario
             await Task.Delay(50, ct);
         }
 
+        // A saturated server still works off its backlog: wait for every invocation to complete (not counted)
+        // so that the next point does not start on top of this one's queue.
+        var settleUntil = Stopwatch.GetTimestamp() + (long)(load.Settle.TotalSeconds * frequency);
+        while (Interlocked.Read(ref outstanding) > 0 && Stopwatch.GetTimestamp() < settleUntil)
+        {
+            await Task.Delay(100, ct);
+        }
+
+        var left = Interlocked.Read(ref outstanding);
         system.Sink.Current = null;
         return new ResultRow
         {
@@ -139,6 +154,8 @@ internal static class RelayScenario
             MachineBusyPercent = machineBusy,
             GeneratorCpuSeconds = generatorCpu,
             SendLagP99 = lag.PercentileMs(99),
+            LoadAverage = RunInfo.ReadLoadAverage1(),
+            Note = left > 0 ? $"{left} invocations still pending {load.Settle.TotalSeconds:0} s after the window" : "",
         };
     }
 
