@@ -43,10 +43,12 @@ try
     {
         SystemUnderTest system = name switch
         {
-            "ours" => new OursSystem(2, options.CallRate, options.CallWarmup),
+            "ours" => new OursSystem(name, 2, options.CallRate, options.CallWarmup),
+            // Diagnostic variant (not in the default set): one silo, both parties on it, no hop between silos.
+            "ours-1silo" => new OursSystem(name, 1, options.CallRate, options.CallWarmup),
             "peer-redis" => new PeerSystem(name, 2, redis: true, peerDll, options.RedisServer),
             "limit" => new PeerSystem(name, 1, redis: false, peerDll, options.RedisServer),
-            _ => throw new ArgumentException($"Unknown system '{name}' (ours, peer-redis, limit)."),
+            _ => throw new ArgumentException($"Unknown system '{name}' (ours, ours-1silo, peer-redis, limit)."),
         };
         try
         {
@@ -61,7 +63,7 @@ try
                 notes.Add($"Setup of ours: {maxRooms} booked doctor/patient pairs through the HTTP API in {ours.PairSetupTime.TotalSeconds:0} s; all rooms open in {opening.Elapsed.TotalSeconds:0} s.");
                 rows.Add(new ResultRow
                 {
-                    Scenario = "S3", System = name, Load = (int)ours.CallsRequested, Rate = options.CallRate,
+                    Scenario = "S3", System = name, Note = ours.Name == "ours" ? "" : "one silo", Load = (int)ours.CallsRequested, Rate = options.CallRate,
                     Sent = ours.CallsRequested, Delivered = ours.CallsNotified, Errors = ours.CallErrors,
                     P50 = ours.CallSetup.PercentileMs(50), P99 = ours.CallSetup.PercentileMs(99), P999 = ours.CallSetup.PercentileMs(99.9), Max = ours.CallSetup.MaxMs(),
                     AckP50 = ours.CallHttp.PercentileMs(50), AckP99 = ours.CallHttp.PercentileMs(99), LoadAverage = RunInfo.ReadLoadAverage1(),

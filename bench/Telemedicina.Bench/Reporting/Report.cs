@@ -83,7 +83,7 @@ internal static class Report
         {
             md.AppendLine("## S3 call setup (ours only)");
             md.AppendLine();
-            md.AppendLine("`POST /api/v1/calls` by the patient on one silo → `CallRequested` on the doctor's connection on the other silo, requests fired at a fixed rate (open loop).");
+            md.AppendLine("`POST /api/v1/calls` by the patient on one silo → `CallRequested` on the doctor's connection on the other silo (same silo for ours-1silo), requests fired at a fixed rate (open loop).");
             md.AppendLine();
             md.AppendLine("| System | Calls measured | Rate /s | Notified/requested | p50 ms | p99 ms | max ms | HTTP 201 p50 ms | HTTP 201 p99 ms | errors | load avg 1 min |");
             md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");

@@ -28,6 +28,7 @@ internal static class RelayScenario
             throw new InvalidOperationException($"{system.Name} has {system.Rooms.Count} rooms open, {load.Rooms} needed.");
         }
 
+        var reconnected = await system.EnsureConnectedAsync(load.Rooms, ct);
         var latency = new LatencyRecorder();
         var ack = new LatencyRecorder();
         var lag = new LatencyRecorder();
@@ -155,7 +156,11 @@ internal static class RelayScenario
             GeneratorCpuSeconds = generatorCpu,
             SendLagP99 = lag.PercentileMs(99),
             LoadAverage = RunInfo.ReadLoadAverage1(),
-            Note = left > 0 ? $"{left} invocations still pending {load.Settle.TotalSeconds:0} s after the window" : "",
+            Note = string.Join("; ", new[]
+            {
+                reconnected > 0 ? $"{reconnected} dropped connections re-opened before the point" : "",
+                left > 0 ? $"{left} invocations still pending {load.Settle.TotalSeconds:0} s after the window" : "",
+            }.Where(n => n.Length > 0)),
         };
     }
 

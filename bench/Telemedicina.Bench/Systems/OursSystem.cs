@@ -13,7 +13,7 @@ namespace Telemedicina.Bench.Systems;
 /// tests start them (<see cref="TestCluster"/>). Rooms are real accepted calls between booked doctor/patient
 /// pairs created through the HTTP API; doctors connect to silo 1, patients to silo 2.
 /// </summary>
-internal sealed class OursSystem(int silos, double callRate, int callWarmup) : SystemUnderTest
+internal sealed class OursSystem(string name, int silos, double callRate, int callWarmup) : SystemUnderTest
 {
     private const string Password = "Senha-de-bench-123";
 
@@ -34,7 +34,7 @@ internal sealed class OursSystem(int silos, double callRate, int callWarmup) : S
     private TestCluster? _cluster;
     private TestUser? _admin;
 
-    public override string Name => "ours";
+    public override string Name => name;
 
     public override IReadOnlyList<int> ServerPids => _cluster?.Silos.Select(s => s.ProcessId).ToList() ?? [];
 
@@ -118,6 +118,9 @@ internal sealed class OursSystem(int silos, double callRate, int callWarmup) : S
         // Keep the room order stable (level L uses the first L rooms).
         Rooms.Sort((x, y) => Array.IndexOf(rooms, x.RoomId).CompareTo(Array.IndexOf(rooms, y.RoomId)));
     }
+
+    protected override Task RejoinAsync(Party party, CancellationToken ct) =>
+        party.Connection.InvokeAsync<JsonElement>("JoinRoom", party.RoomId.ToString(), ct);
 
     public override async ValueTask DisposeAsync()
     {

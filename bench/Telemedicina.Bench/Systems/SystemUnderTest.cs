@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.SignalR.Client;
+
 namespace Telemedicina.Bench.Systems;
 
 /// <summary>
@@ -16,6 +18,25 @@ internal abstract class SystemUnderTest : IAsyncDisposable
     public List<Room> Rooms { get; } = [];
 
     public abstract Task StartAsync(CancellationToken ct);
+
+    /// <summary>
+    /// Reconnects parties whose connection was closed (on a starved machine a keep-alive can be missed while
+    /// another system is under load); returns how many. Ours re-joins the room as a browser would.
+    /// </summary>
+    public async Task<int> EnsureConnectedAsync(int rooms, CancellationToken ct)
+    {
+        var dropped = Rooms.Take(rooms).SelectMany(r => new[] { r.A, r.B })
+            .Where(p => p.Connection.State == HubConnectionState.Disconnected).ToList();
+        await Parallel.ForEachAsync(dropped, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (party, token) =>
+        {
+            await party.Connection.StartAsync(token);
+            await party.Connection.InvokeAsync<string>("Ping", token);
+            await RejoinAsync(party, token);
+        });
+        return dropped.Count;
+    }
+
+    protected virtual Task RejoinAsync(Party party, CancellationToken ct) => Task.CompletedTask;
 
     /// <summary>Opens <paramref name="count"/> rooms with both parties connected and ready to signal.</summary>
     public abstract Task OpenRoomsAsync(int count, CancellationToken ct);
