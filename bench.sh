@@ -70,5 +70,10 @@ else
   csv=docs/benchmarks.csv
   for ((i = 0; i < ${#PASS[@]}; i++)); do [[ ${PASS[i]} == --csv ]] && csv=${PASS[i + 1]}; done
 fi
-[[ -f $csv ]] && cp "$csv" "bench/results/$PROFILE-$STAMP.csv" && log "results: $csv (copy: bench/results/$PROFILE-$STAMP.csv)"
+if [[ $csv == docs/benchmarks.csv && -f $csv ]]; then
+  cp "$csv" "bench/results/$PROFILE-$STAMP.csv"
+  log "results: $csv (copy: bench/results/$PROFILE-$STAMP.csv)"
+elif [[ -f $csv ]]; then
+  log "results: $csv"
+fi
 exit "$rc"

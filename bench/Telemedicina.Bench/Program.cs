@@ -46,9 +46,11 @@ try
             "ours" => new OursSystem(name, 2, options.CallRate, options.CallWarmup),
             // Diagnostic variant (not in the default set): one silo, both parties on it, no hop between silos.
             "ours-1silo" => new OursSystem(name, 1, options.CallRate, options.CallWarmup),
+            // Diagnostic variant: the OpenTelemetry SDK switched off (no activities for hub invocations and grain calls).
+            "ours-notrace" => new OursSystem(name, 2, options.CallRate, options.CallWarmup, new Dictionary<string, string> { ["OTEL_SDK_DISABLED"] = "true" }),
             "peer-redis" => new PeerSystem(name, 2, redis: true, peerDll, options.RedisServer),
             "limit" => new PeerSystem(name, 1, redis: false, peerDll, options.RedisServer),
-            _ => throw new ArgumentException($"Unknown system '{name}' (ours, ours-1silo, peer-redis, limit)."),
+            _ => throw new ArgumentException($"Unknown system '{name}' (ours, ours-1silo, ours-notrace, peer-redis, limit)."),
         };
         try
         {

@@ -13,7 +13,7 @@ namespace Telemedicina.Bench.Systems;
 /// tests start them (<see cref="TestCluster"/>). Rooms are real accepted calls between booked doctor/patient
 /// pairs created through the HTTP API; doctors connect to silo 1, patients to silo 2.
 /// </summary>
-internal sealed class OursSystem(string name, int silos, double callRate, int callWarmup) : SystemUnderTest
+internal sealed class OursSystem(string name, int silos, double callRate, int callWarmup, IReadOnlyDictionary<string, string>? extraEnvironment = null) : SystemUnderTest
 {
     private const string Password = "Senha-de-bench-123";
 
@@ -58,7 +58,13 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
 
     public override async Task StartAsync(CancellationToken ct)
     {
-        _cluster = await TestCluster.StartAsync(silos, Environment);
+        var environment = new Dictionary<string, string>(Environment);
+        foreach (var (key, value) in extraEnvironment ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
+        _cluster = await TestCluster.StartAsync(silos, environment);
         using var api = _cluster.Api(0);
         _admin = await api.LoginDemoAdminAsync();
     }
