@@ -16,7 +16,7 @@ usage() {
 Usage: ./bench.sh [--quick | --full | --smoke] [--no-build] [generator options]
 
 Profiles:
-  --quick      (default) S1 at 100/200/400 rooms, 5 s warm-up + 15 s per point, S3, Signal cost: ~7 min with the setup of 400 pairs
+  --quick      (default) S1 at 100/200/400 rooms, 45 s system warm-up, 5 s warm-up + 15 s per point, S3, Signal cost: ~15 min on a loaded box
   --full       60 s per point and the S1 ramp to saturation; for a quiet machine
   --smoke      10 rooms, 5 s per point; proves the harness works (writes bench/results/smoke.*)
 

@@ -23,6 +23,12 @@ internal sealed record BenchOptions
 
     public TimeSpan Drain { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Unrecorded S1 load at the lowest level on every system once all are set up (JIT tiering, caches,
+    /// connection pools): without it the first points of the product ran several times slower than later ones.
+    /// </summary>
+    public TimeSpan SystemWarmup { get; init; } = TimeSpan.FromSeconds(45);
+
     /// <summary>S1 ramp: per-party rates tried at the highest room level until p99 reaches the limit (empty: no ramp).</summary>
     public IReadOnlyList<double> RampRates { get; init; } = [];
 
@@ -52,13 +58,13 @@ internal sealed record BenchOptions
         "smoke" => new BenchOptions
         {
             Profile = profile, RoomLevels = [10], Warmup = TimeSpan.FromSeconds(2), Measure = TimeSpan.FromSeconds(5),
-            Drain = TimeSpan.FromSeconds(3), CallWarmup = 2, CostSamples = 50,
+            Drain = TimeSpan.FromSeconds(3), CallWarmup = 2, CostSamples = 50, SystemWarmup = TimeSpan.FromSeconds(5),
             MarkdownPath = "bench/results/smoke.md", CsvPath = "bench/results/smoke.csv",
         },
         "quick" => new BenchOptions { Profile = profile, Measure = TimeSpan.FromSeconds(15) },
         "full" => new BenchOptions
         {
-            Profile = profile, Warmup = TimeSpan.FromSeconds(15), Measure = TimeSpan.FromSeconds(60), Drain = TimeSpan.FromSeconds(10),
+            Profile = profile, Warmup = TimeSpan.FromSeconds(15), Measure = TimeSpan.FromSeconds(60), Drain = TimeSpan.FromSeconds(10), SystemWarmup = TimeSpan.FromSeconds(120),
             RampRates = [10, 20, 40, 80], CostSamples = 2000,
         },
         _ => throw new ArgumentException($"Unknown profile '{profile}' (smoke, quick, full)."),
@@ -88,6 +94,7 @@ internal sealed record BenchOptions
                 case "--rate": options = options with { RatePerParty = Double(Next()) }; i++; break;
                 case "--payload": options = options with { MinPayload = Int(Next().Split('-')[0]), MaxPayload = Int(Next().Split('-')[^1]) }; i++; break;
                 case "--warmup": options = options with { Warmup = TimeSpan.FromSeconds(Double(Next())) }; i++; break;
+                case "--system-warmup": options = options with { SystemWarmup = TimeSpan.FromSeconds(Double(Next())) }; i++; break;
                 case "--duration": options = options with { Measure = TimeSpan.FromSeconds(Double(Next())) }; i++; break;
                 case "--ramp": options = options with { RampRates = Next().Split(',').Select(Double).ToList() }; i++; break;
                 case "--call-rate": options = options with { CallRate = Double(Next()) }; i++; break;
@@ -106,6 +113,7 @@ internal sealed record BenchOptions
     public IReadOnlyList<string> Describe() =>
     [
         $"S1: rooms {string.Join(" / ", RoomLevels)}, {RatePerParty.ToString(CultureInfo.InvariantCulture)} msg/s per party (open loop, random phase), payload {MinPayload}–{MaxPayload} B (uniform), kind `offer`",
+        $"Before the first point: {SystemWarmup.TotalSeconds} s of unrecorded S1 load at {RoomLevels.Min()} rooms on every system",
         $"Per point: warm-up {Warmup.TotalSeconds} s (excluded), measurement {Measure.TotalSeconds} s, drain up to {Drain.TotalSeconds} s",
         RampRates.Count == 0 ? "S1 ramp: not run in this profile" : $"S1 ramp at {RoomLevels.Max()} rooms: {string.Join(", ", RampRates)} msg/s per party, stops at p99 ≥ {RampP99LimitMs} ms or < 99.9 % delivered",
         $"S3: {CallRate} calls/s, first {CallWarmup} calls excluded as warm-up",

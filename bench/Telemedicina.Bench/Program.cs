@@ -105,6 +105,17 @@ try
         }
     }
 
+    if (options.SystemWarmup > TimeSpan.Zero)
+    {
+        var warmup = new RelayLoad("warm-up", options.RoomLevels.Min(), options.RatePerParty, options.MinPayload, options.MaxPayload,
+            TimeSpan.Zero, options.SystemWarmup, options.Drain);
+        foreach (var system in systems)
+        {
+            var row = await RelayScenario.RunAsync(system, warmup, options.Seed, ct);
+            Log($"warm-up {system.Name} (not recorded): {row.Delivered}/{row.Sent} p50 {row.P50:0.0} p99 {row.P99:0.0} ms");
+        }
+    }
+
     for (var level = 0; level < options.RoomLevels.Count; level++)
     {
         var load = new RelayLoad("S1", options.RoomLevels[level], options.RatePerParty, options.MinPayload, options.MaxPayload, options.Warmup, options.Measure, options.Drain);
