@@ -202,8 +202,30 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
         await doctorApi.SetAllDayAvailabilityAsync(doctor, slotMinutes: 60);
         var patient = await RegisterAsync(patientApi, $"bench-paciente-{tag}@bench.local", "patient", $"Paciente Bench {index}");
         await patientApi.GrantConsentAsync(patient);
-        var booked = await Scenario.BookNextSlotAsync(patientApi, patient, doctor);
+        var booked = await BookSoonAsync(patientApi, patient, doctor);
         return new BookedPair(doctor, patient, booked);
+    }
+
+    // The first slot that starts at least a minute from now (a slot starting this very second is refused by
+    // the time the booking arrives); the next one if that is refused anyway.
+    private static async Task<Booked> BookSoonAsync(TelemedicinaApi api, TestUser patient, TestUser doctor)
+    {
+        var from = DateTimeOffset.UtcNow.AddMinutes(1);
+        var slots = await api.SlotsAsync(patient, doctor.Id, from, from.AddHours(3));
+        var tries = Math.Min(2, slots.Length);
+        for (var i = 0; i < tries; i++)
+        {
+            try
+            {
+                return await api.BookAsync(patient, doctor.Id, slots[i].StartsAt);
+            }
+            catch (ApiException) when (i < tries - 1)
+            {
+                // Try the next slot.
+            }
+        }
+
+        throw new InvalidOperationException($"Doctor {doctor.Id} has no bookable slot in the next 3 hours.");
     }
 
     private static async Task<TestUser> RegisterAsync(TelemedicinaApi api, string email, string role, string fullName)
