@@ -24,6 +24,13 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     cancellation.Cancel();
 };
+// SIGTERM would otherwise end the process without stopping the servers it started (PostgreSQL, silos,
+// peers, redis-server); cancelling runs the clean-up below.
+using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    cancellation.Cancel();
+});
 var ct = cancellation.Token;
 var run = RunInfo.Collect(options.Commit, options.Profile, options.Describe());
 var rows = new List<ResultRow>();
