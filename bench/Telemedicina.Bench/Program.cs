@@ -38,6 +38,7 @@ var notes = new List<string>();
 var peerDll = options.PeerDll ?? Path.Combine(RepoPaths.Root, "bench", "Telemedicina.Bench.Peer", "bin", RepoPaths.Configuration, "net10.0", "Telemedicina.Bench.Peer.dll");
 var maxRooms = options.RoomLevels.Max();
 var failed = false;
+var cancelled = false;
 
 void Log(string line) => Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} [bench] {line}");
 
@@ -146,12 +147,22 @@ try
         }
     }
 }
+catch (OperationCanceledException) when (ct.IsCancellationRequested)
+{
+    Log("cancelled: stopping the servers; no report written");
+    cancelled = true;
+}
 finally
 {
     foreach (var system in systems)
     {
         await system.DisposeAsync();
     }
+}
+
+if (cancelled)
+{
+    return 130;
 }
 
 notes.Add("Figures from a shared 2-core machine on which other engineers were building and running tests at the same time " +
