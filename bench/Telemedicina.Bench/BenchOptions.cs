@@ -29,7 +29,7 @@ internal sealed record BenchOptions
     /// </summary>
     public TimeSpan SystemWarmup { get; init; } = TimeSpan.FromSeconds(45);
 
-    /// <summary>S1 ramp: per-party rates tried at the highest room level until p99 reaches the limit (empty: no ramp).</summary>
+    /// <summary>S1 ramp: per-party rates tried at the lowest room level until p99 reaches the limit (empty: no ramp); the knee is the last rate that passed.</summary>
     public IReadOnlyList<double> RampRates { get; init; } = [];
 
     public double RampP99LimitMs { get; init; } = 100;
@@ -65,7 +65,7 @@ internal sealed record BenchOptions
         "full" => new BenchOptions
         {
             Profile = profile, Warmup = TimeSpan.FromSeconds(15), Measure = TimeSpan.FromSeconds(60), Drain = TimeSpan.FromSeconds(10), SystemWarmup = TimeSpan.FromSeconds(120),
-            RampRates = [10, 20, 40, 80], CostSamples = 2000,
+            RampRates = [10, 15, 20, 30, 40, 60, 80], CostSamples = 2000,
         },
         _ => throw new ArgumentException($"Unknown profile '{profile}' (smoke, quick, full)."),
     };
@@ -115,7 +115,7 @@ internal sealed record BenchOptions
         $"S1: rooms {string.Join(" / ", RoomLevels)}, {RatePerParty.ToString(CultureInfo.InvariantCulture)} msg/s per party (open loop, random phase), payload {MinPayload}–{MaxPayload} B (uniform), kind `offer`",
         $"Before the first point: {SystemWarmup.TotalSeconds} s of unrecorded S1 load at {RoomLevels.Min()} rooms on every system",
         $"Per point: warm-up {Warmup.TotalSeconds} s (excluded), measurement {Measure.TotalSeconds} s, drain up to {Drain.TotalSeconds} s",
-        RampRates.Count == 0 ? "S1 ramp: not run in this profile" : $"S1 ramp at {RoomLevels.Max()} rooms: {string.Join(", ", RampRates)} msg/s per party, stops at p99 ≥ {RampP99LimitMs} ms or < 99.9 % delivered",
+        RampRates.Count == 0 ? "S1 ramp: not run in this profile" : $"S1 ramp at {RoomLevels.Min()} rooms: {string.Join(", ", RampRates)} msg/s per party, stops at p99 ≥ {RampP99LimitMs} ms or < 99.9 % delivered",
         $"S3: {CallRate} calls/s, first {CallWarmup} calls excluded as warm-up",
         $"Signal cost probe: {CostSamples} sequential Ping and Signal invocations",
     ];

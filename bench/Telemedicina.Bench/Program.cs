@@ -136,7 +136,7 @@ try
     var ramping = new List<SystemUnderTest>(systems);
     foreach (var rate in options.RampRates)
     {
-        var load = new RelayLoad("S1-ramp", maxRooms, rate, options.MinPayload, options.MaxPayload, options.Warmup, options.Measure, options.Drain);
+        var load = new RelayLoad("S1-ramp", options.RoomLevels.Min(), rate, options.MinPayload, options.MaxPayload, options.Warmup, options.Measure, options.Drain);
         foreach (var system in ramping.ToList())
         {
             var row = await RelayAsync(system, load);
