@@ -1,0 +1,182 @@
+// Telemedicina benchmark harness (issue 8): starts every system under test itself, drives them with the
+// same SignalR clients and payloads in one process, and writes docs/benchmarks.md plus a CSV.
+// Run through ./bench.sh, which builds first and makes sure redis-server is installed.
+using Telemedicina.Bench;
+using Telemedicina.Bench.Reporting;
+using Telemedicina.Bench.Scenarios;
+using Telemedicina.Bench.Systems;
+using Telemedicina.Testing;
+
+BenchOptions options;
+try
+{
+    options = BenchOptions.Parse(args);
+}
+catch (ArgumentException e)
+{
+    await Console.Error.WriteLineAsync(e.Message);
+    return 2;
+}
+
+using var cancellation = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancellation.Cancel();
+};
+// SIGTERM would otherwise end the process without stopping the servers it started (PostgreSQL, silos,
+// peers, redis-server); cancelling runs the clean-up below.
+using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    cancellation.Cancel();
+});
+var ct = cancellation.Token;
+var run = RunInfo.Collect(options.Commit, options.Profile, options.Describe());
+var rows = new List<ResultRow>();
+var notes = new List<string>();
+var peerDll = options.PeerDll ?? Path.Combine(RepoPaths.Root, "bench", "Telemedicina.Bench.Peer", "bin", RepoPaths.Configuration, "net10.0", "Telemedicina.Bench.Peer.dll");
+var maxRooms = options.RoomLevels.Max();
+var failed = false;
+var cancelled = false;
+
+void Log(string line) => Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} [bench] {line}");
+
+var systems = new List<SystemUnderTest>();
+try
+{
+    // Every system is started and its rooms opened first; then each load level runs on all systems back to
+    // back (in rotating order), so a change in the machine's background load hits them alike.
+    foreach (var name in options.Systems)
+    {
+        SystemUnderTest system = name switch
+        {
+            "ours" => new OursSystem(name, 2, options.CallRate, options.CallWarmup),
+            // Diagnostic variant (not in the default set): one silo, both parties on it, no hop between silos.
+            "ours-1silo" => new OursSystem(name, 1, options.CallRate, options.CallWarmup),
+            // Diagnostic variant: the OpenTelemetry SDK switched off (no activities for hub invocations and grain calls).
+            "ours-notrace" => new OursSystem(name, 2, options.CallRate, options.CallWarmup, new Dictionary<string, string> { ["OTEL_SDK_DISABLED"] = "true" }),
+            "peer-redis" => new PeerSystem(name, 2, redis: true, peerDll, options.RedisServer),
+            "limit" => new PeerSystem(name, 1, redis: false, peerDll, options.RedisServer),
+            _ => throw new ArgumentException($"Unknown system '{name}' (ours, ours-1silo, ours-notrace, peer-redis, limit)."),
+        };
+        try
+        {
+            Log($"{name}: starting");
+            await system.StartAsync(ct);
+            Log($"{name}: opening {maxRooms} rooms");
+            var opening = System.Diagnostics.Stopwatch.StartNew();
+            await system.OpenRoomsAsync(maxRooms, ct);
+            Log($"{name}: {system.Rooms.Count} rooms open in {opening.Elapsed.TotalSeconds:0} s");
+            if (system is OursSystem ours)
+            {
+                notes.Add($"Setup of ours: {maxRooms} booked doctor/patient pairs through the HTTP API in {ours.PairSetupTime.TotalSeconds:0} s; all rooms open in {opening.Elapsed.TotalSeconds:0} s.");
+                rows.Add(new ResultRow
+                {
+                    Scenario = "S3", System = name, Note = ours.Name == "ours" ? "" : "one silo", Load = (int)ours.CallsRequested, Rate = options.CallRate,
+                    Sent = ours.CallsRequested, Delivered = ours.CallsNotified, Errors = ours.CallErrors,
+                    P50 = ours.CallSetup.PercentileMs(50), P99 = ours.CallSetup.PercentileMs(99), P999 = ours.CallSetup.PercentileMs(99.9), Max = ours.CallSetup.MaxMs(),
+                    AckP50 = ours.CallHttp.PercentileMs(50), AckP99 = ours.CallHttp.PercentileMs(99), LoadAverage = RunInfo.ReadLoadAverage1(),
+                });
+                Log($"S3 ours: {ours.CallsNotified}/{ours.CallsRequested} notified, p50 {rows[^1].P50:0.0} ms p99 {rows[^1].P99:0.0} ms");
+            }
+
+            rows.AddRange(await SignalCostScenario.RunAsync(system, options.CostSamples, 1024, ct));
+            Log($"{name}: Ping p50 {rows[^2].P50:0.00} ms, Signal ack p50 {rows[^1].P50:0.00} ms p99 {rows[^1].P99:0.00} ms");
+            systems.Add(system);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            failed = true;
+            Log($"{name}: FAILED to start: {e}");
+            notes.Add($"{name}: could not be started or set up ({e.GetType().Name}: {e.Message.Split('\n')[0]}); it has no S1 rows.");
+            await system.DisposeAsync();
+        }
+    }
+
+    async Task<ResultRow?> RelayAsync(SystemUnderTest system, RelayLoad load)
+    {
+        try
+        {
+            var row = await RelayScenario.RunAsync(system, load, options.Seed, ct);
+            rows.Add(row);
+            Log($"{load.Scenario} {system.Name} {load.Rooms} rooms x {load.RatePerParty} msg/s: {row.Delivered}/{row.Sent} p50 {row.P50:0.0} p99 {row.P99:0.0} p99.9 {row.P999:0.0} ms, " +
+                $"ack p99 {row.AckP99:0.0} ms, cpu {row.CpuMsPer1kMessages:0} ms/1k, load avg {row.LoadAverage:0.0}");
+            return row;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            failed = true;
+            Log($"{system.Name}: S1 FAILED: {e}");
+            notes.Add($"{system.Name}: S1 at {load.Rooms} rooms x {load.RatePerParty} msg/s failed ({e.GetType().Name}).");
+            return null;
+        }
+    }
+
+    if (options.SystemWarmup > TimeSpan.Zero)
+    {
+        var warmup = new RelayLoad("warm-up", options.RoomLevels.Min(), options.RatePerParty, options.MinPayload, options.MaxPayload,
+            TimeSpan.Zero, options.SystemWarmup, options.Drain);
+        foreach (var system in systems)
+        {
+            var row = await RelayScenario.RunAsync(system, warmup, options.Seed, ct);
+            Log($"warm-up {system.Name} (not recorded): {row.Delivered}/{row.Sent} p50 {row.P50:0.0} p99 {row.P99:0.0} ms");
+        }
+    }
+
+    for (var level = 0; level < options.RoomLevels.Count; level++)
+    {
+        var load = new RelayLoad("S1", options.RoomLevels[level], options.RatePerParty, options.MinPayload, options.MaxPayload, options.Warmup, options.Measure, options.Drain);
+        foreach (var system in Rotate(systems, level))
+        {
+            await RelayAsync(system, load);
+        }
+    }
+
+    var ramping = new List<SystemUnderTest>(systems);
+    foreach (var rate in options.RampRates)
+    {
+        var load = new RelayLoad("S1-ramp", options.RoomLevels.Min(), rate, options.MinPayload, options.MaxPayload, options.Warmup, options.Measure, options.Drain);
+        foreach (var system in ramping.ToList())
+        {
+            var row = await RelayAsync(system, load);
+            if (row is null || !(row.P99 < options.RampP99LimitMs) || row.DeliveredRatio < 0.999)
+            {
+                ramping.Remove(system);
+            }
+        }
+    }
+}
+catch (OperationCanceledException) when (ct.IsCancellationRequested)
+{
+    Log("cancelled: stopping the servers; no report written");
+    cancelled = true;
+}
+finally
+{
+    foreach (var system in systems)
+    {
+        await system.DisposeAsync();
+    }
+}
+
+if (cancelled)
+{
+    return 130;
+}
+
+notes.Add("Figures from a shared 2-core machine on which other engineers were building and running tests at the same time " +
+    "(see the load average column: runnable threads on 2 cores): they compare the three systems within one run, not absolute capacity. The full profile is to be run on a quiet machine.");
+notes.Add("The generator (800 SignalR clients at the top level) runs on the same 2 cores as the servers and takes a large share of them; its CPU is in the CSV.");
+notes.Add("Coordinated omission: sends follow a fixed schedule and never wait for earlier answers (open loop), and the latency counts from the actual send; " +
+    "'send lag p99' is how late the generator fired against the schedule — when it is large the generator itself was starved and latencies are understated by about that much.");
+notes.Add("CPU per 1k messages counts the server processes only (2 silos; 2 nodes + redis-server; 1 node). PostgreSQL is not counted for ours: nothing on the signal path touches it.");
+
+Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.MarkdownPath))!);
+Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.CsvPath))!);
+await File.WriteAllTextAsync(options.CsvPath, Report.ToCsv(rows), CancellationToken.None);
+await File.WriteAllTextAsync(options.MarkdownPath, Report.ToMarkdown(run, rows, notes), CancellationToken.None);
+Log($"wrote {options.MarkdownPath} and {options.CsvPath}");
+return failed ? 1 : 0;
+
+static IEnumerable<T> Rotate<T>(IReadOnlyList<T> items, int by) => items.Skip(by % Math.Max(1, items.Count)).Concat(items.Take(by % Math.Max(1, items.Count)));

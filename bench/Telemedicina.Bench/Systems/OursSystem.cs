@@ -1,0 +1,268 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.SignalR.Client;
+using Telemedicina.Bench.Measurement;
+using Telemedicina.Testing;
+
+namespace Telemedicina.Bench.Systems;
+
+/// <summary>
+/// The product: a throwaway PostgreSQL and two silo processes of the built host (ADO.NET clustering), as the
+/// tests start them (<see cref="TestCluster"/>). Rooms are real accepted calls between booked doctor/patient
+/// pairs created through the HTTP API; doctors connect to silo 1, patients to silo 2.
+/// </summary>
+internal sealed class OursSystem(string name, int silos, double callRate, int callWarmup, IReadOnlyDictionary<string, string>? extraEnvironment = null) : SystemUnderTest
+{
+    private const string Password = "Senha-de-bench-123";
+
+    /// <summary>Bench-only overrides, on top of the tests' defaults (generous login/registration limits, join window open at booking).</summary>
+    public static IReadOnlyDictionary<string, string> Environment { get; } = new Dictionary<string, string>
+    {
+        ["Identity__RequireConfirmedEmail"] = "false",
+        ["Scheduling__JoinWindowBefore"] = "02:00:00",
+        ["Scheduling__JobInterval"] = "00:01:00",
+        ["Calls__MessagesPerSecond"] = "1000",
+        ["Calls__MessageBurst"] = "2000",
+        ["Logging__LogLevel__Default"] = "Warning",
+        ["Logging__LogLevel__Orleans"] = "Warning",
+    };
+
+    private readonly ConcurrentDictionary<Guid, long> _callRequestedAt = new();
+    private readonly ConcurrentDictionary<Guid, TaskCompletionSource> _callRequestedSignal = new();
+    private TestCluster? _cluster;
+    private TestUser? _admin;
+
+    public override string Name => name;
+
+    public override IReadOnlyList<int> ServerPids => _cluster?.Silos.Select(s => s.ProcessId).ToList() ?? [];
+
+    /// <summary>S3: POST /api/v1/calls → CallRequested on the doctor's connection (other silo), warm-up calls excluded.</summary>
+    public LatencyRecorder CallSetup { get; } = new();
+
+    /// <summary>S3: the 201 answer of POST /api/v1/calls.</summary>
+    public LatencyRecorder CallHttp { get; } = new();
+
+    private long _callsRequested;
+    private long _callsNotified;
+    private long _callErrors;
+
+    public long CallsRequested => Interlocked.Read(ref _callsRequested);
+
+    public long CallsNotified => Interlocked.Read(ref _callsNotified);
+
+    public long CallErrors => Interlocked.Read(ref _callErrors);
+
+    public TimeSpan PairSetupTime { get; private set; }
+
+    public override async Task StartAsync(CancellationToken ct)
+    {
+        var environment = new Dictionary<string, string>(Environment);
+        foreach (var (key, value) in extraEnvironment ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
+        _cluster = await TestCluster.StartAsync(silos, environment);
+        using var api = _cluster.Api(0);
+        _admin = await api.LoginDemoAdminAsync();
+    }
+
+    public override async Task OpenRoomsAsync(int count, CancellationToken ct)
+    {
+        var cluster = _cluster ?? throw new InvalidOperationException("Start first.");
+        var doctorApi = cluster.Api(0);
+        var patientApi = cluster.Api(silos > 1 ? 1 : 0);
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct };
+        var wide = new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct };
+
+        // 1. Booked pairs: doctor registered and verified on silo 1, patient with consent on silo 2.
+        var setup = Stopwatch.StartNew();
+        var pairs = new BookedPair[count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), parallel, async (i, _) =>
+            pairs[i] = await Retry(() => CreatePairAsync(doctorApi, patientApi, i)));
+        PairSetupTime = setup.Elapsed;
+
+        // 2. Doctors connect (silo 1) and listen for CallRequested.
+        var doctors = new Party[count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), wide, async (i, token) =>
+        {
+            var doctor = pairs[i].Doctor;
+            var party = BenchClient.Build(Hub(0), () => doctor.AccessToken);
+            doctors[i] = await ConnectAsync(doctor, party, listenForCalls: true, token);
+        });
+
+        // 3. S3: patients request the calls at a fixed rate (open loop) from silo 2.
+        var rooms = new Guid[count];
+        var start = Stopwatch.GetTimestamp();
+        var interval = Stopwatch.Frequency / callRate;
+        await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
+        {
+            await DelayUntil(start + (long)(i * interval), ct);
+            rooms[i] = await RequestCallAsync(patientApi, pairs[i], measured: i >= callWarmup, ct);
+        }));
+
+        // 4. Doctors accept; patients connect (silo 2); both join.
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), wide, async (i, token) =>
+        {
+            var pair = pairs[i];
+            await Retry(() => doctorApi.CallActionAsync(pair.Doctor, rooms[i], "accept"));
+            var patient = await ConnectAsync(pair.Patient, BenchClient.Build(Hub(silos > 1 ? 1 : 0), () => pair.Patient.AccessToken), listenForCalls: false, token);
+            var room = new Room(rooms[i], doctors[i], patient);
+            room.A.RoomId = room.B.RoomId = room.RoomId;
+            room.A.CounterpartId = room.B.UserId;
+            room.B.CounterpartId = room.A.UserId;
+            await room.A.Connection.InvokeAsync<JsonElement>("JoinRoom", room.RoomId.ToString(), token);
+            await room.B.Connection.InvokeAsync<JsonElement>("JoinRoom", room.RoomId.ToString(), token);
+            lock (Rooms)
+            {
+                Rooms.Add(room);
+            }
+        });
+
+        // Keep the room order stable (level L uses the first L rooms).
+        Rooms.Sort((x, y) => Array.IndexOf(rooms, x.RoomId).CompareTo(Array.IndexOf(rooms, y.RoomId)));
+    }
+
+    protected override Task RejoinAsync(Party party, CancellationToken ct) =>
+        party.Connection.InvokeAsync<JsonElement>("JoinRoom", party.RoomId.ToString(), ct);
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+        }
+    }
+
+    private async Task<Party> ConnectAsync(TestUser user, HubConnection connection, bool listenForCalls, CancellationToken ct)
+    {
+        var party = new Party(user.Id, connection);
+        connection.On<SignalIn>("Signal", e => Sink.OnSignal(party, e.Payload));
+        if (listenForCalls)
+        {
+            connection.On<JsonElement>("CallRequested", e =>
+            {
+                var now = Stopwatch.GetTimestamp();
+                var appointmentId = e.GetProperty("appointmentId").GetGuid();
+                if (_callRequestedAt.TryAdd(appointmentId, now) && _callRequestedSignal.TryGetValue(appointmentId, out var signal))
+                {
+                    signal.TrySetResult();
+                }
+            });
+        }
+
+        await connection.StartAsync(ct);
+        await connection.InvokeAsync<string>("Ping", ct);
+        return party;
+    }
+
+    private async Task<Guid> RequestCallAsync(TelemedicinaApi api, BookedPair pair, bool measured, CancellationToken ct)
+    {
+        var appointmentId = pair.Booked.AppointmentId;
+        var notified = _callRequestedSignal.GetOrAdd(appointmentId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var sent = Stopwatch.GetTimestamp();
+        CallState call;
+        try
+        {
+            call = await api.RequestCallAsync(pair.Patient, appointmentId);
+        }
+        catch (Exception e) when (e is ApiException or HttpRequestException or TaskCanceledException)
+        {
+            Interlocked.Increment(ref _callErrors);
+            // Not measured; the room is still needed, so ask again.
+            call = await Retry(() => api.RequestCallAsync(pair.Patient, appointmentId));
+            measured = false;
+        }
+
+        var answered = Stopwatch.GetTimestamp();
+        if (measured)
+        {
+            Interlocked.Increment(ref _callsRequested);
+            CallHttp.RecordTicks(sent, answered);
+        }
+
+        if (await Task.WhenAny(notified.Task, Task.Delay(TimeSpan.FromSeconds(10), ct)) == notified.Task && measured)
+        {
+            Interlocked.Increment(ref _callsNotified);
+            CallSetup.RecordTicks(sent, _callRequestedAt[appointmentId]);
+        }
+
+        return call.RoomId;
+    }
+
+    private async Task<BookedPair> CreatePairAsync(TelemedicinaApi doctorApi, TelemedicinaApi patientApi, int index)
+    {
+        var tag = $"{index:D5}-{Guid.NewGuid():N}"[..18];
+        var doctor = await RegisterAsync(doctorApi, $"bench-medico-{tag}@bench.local", "doctor", $"Dr. Bench {index}");
+        await doctorApi.VerifyDoctorAsync(_admin!, doctor.Id);
+        // Hour-long slots: the first free one starts within the hour, well inside the 2 h join window.
+        await doctorApi.SetAllDayAvailabilityAsync(doctor, slotMinutes: 60);
+        var patient = await RegisterAsync(patientApi, $"bench-paciente-{tag}@bench.local", "patient", $"Paciente Bench {index}");
+        await patientApi.GrantConsentAsync(patient);
+        var booked = await BookSoonAsync(patientApi, patient, doctor);
+        return new BookedPair(doctor, patient, booked);
+    }
+
+    // The first slot that starts at least a minute from now (a slot starting this very second is refused by
+    // the time the booking arrives); the next one if that is refused anyway.
+    private static async Task<Booked> BookSoonAsync(TelemedicinaApi api, TestUser patient, TestUser doctor)
+    {
+        var from = DateTimeOffset.UtcNow.AddMinutes(1);
+        var slots = await api.SlotsAsync(patient, doctor.Id, from, from.AddHours(3));
+        var tries = Math.Min(2, slots.Length);
+        for (var i = 0; i < tries; i++)
+        {
+            try
+            {
+                return await api.BookAsync(patient, doctor.Id, slots[i].StartsAt);
+            }
+            catch (ApiException) when (i < tries - 1)
+            {
+                // Try the next slot.
+            }
+        }
+
+        throw new InvalidOperationException($"Doctor {doctor.Id} has no bookable slot in the next 3 hours.");
+    }
+
+    private static async Task<TestUser> RegisterAsync(TelemedicinaApi api, string email, string role, string fullName)
+    {
+        object body = role == "doctor"
+            ? new { email, password = Password, fullName, role, crm = Random.Shared.Next(1, 9_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture), crmState = "SP", specialty = "Clínica Médica", timeZone = "America/Sao_Paulo" }
+            : new { email, password = Password, fullName, role, timeZone = "America/Sao_Paulo" };
+        var registered = await api.SendAsync<Registered>(HttpMethod.Post, "/api/v1/identity/register", body, null, HttpStatusCode.Created);
+        var user = new TestUser(registered.UserId, email, Password, role, fullName);
+        await api.LoginAsync(user);
+        return user;
+    }
+
+    private Uri Hub(int silo) => new(_cluster!.Silos[silo].BaseUrl, "/hubs/consultation");
+
+    // Setup calls on a loaded box can time out; a few retries keep the run going (setup is not measured).
+    private static async Task<T> Retry<T>(Func<Task<T>> action)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await action();
+            }
+            catch (Exception e) when (attempt < 3 && e is HttpRequestException or TaskCanceledException)
+            {
+                await Task.Delay(500 * attempt);
+            }
+        }
+    }
+
+    internal static async Task DelayUntil(long timestamp, CancellationToken ct)
+    {
+        var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), timestamp);
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, ct);
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using System.Globalization;
+using Telemedicina.Testing;
+
+namespace Telemedicina.Bench.Systems;
+
+/// <summary>
+/// Plain ASP.NET Core SignalR (bench/Telemedicina.Bench.Peer): with <c>redis</c>, <paramref name="nodes"/> nodes on a
+/// Redis backplane and the two parties of each room on different nodes; without, one node and both parties on it.
+/// </summary>
+internal sealed class PeerSystem(string name, int nodes, bool redis, string peerDll, string redisServer) : SystemUnderTest
+{
+    private readonly List<ChildProcess> _processes = [];
+    private readonly List<Uri> _hubs = [];
+
+    public override string Name => name;
+
+    public override IReadOnlyList<int> ServerPids => _processes.Select(p => p.Pid).ToList();
+
+    public override async Task StartAsync(CancellationToken ct)
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        if (redis)
+        {
+            var port = PostgresServer.FreeTcpPort();
+            _processes.Add(ChildProcess.Start($"{name}-redis", redisServer,
+                ["--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes"]));
+            env["Peer__Redis"] = $"127.0.0.1:{port}";
+            await WaitForTcpAsync(port, ct);
+        }
+
+        for (var i = 0; i < nodes; i++)
+        {
+            var port = PostgresServer.FreeTcpPort();
+            var url = $"http://127.0.0.1:{port}";
+            _processes.Add(ChildProcess.Start($"{name}-node{i + 1}", "dotnet", [peerDll, "--urls", url], env));
+            _hubs.Add(new Uri(url + "/hubs/consultation"));
+        }
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        foreach (var hub in _hubs)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (true)
+            {
+                try
+                {
+                    using var response = await http.GetAsync(new Uri(hub, "/health/ready"), ct);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        break;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                }
+                catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+                {
+                }
+
+                if (DateTime.UtcNow > deadline || _processes.Any(p => p.HasExited))
+                {
+                    throw new InvalidOperationException($"{name}: a peer node did not start; logs: {string.Join(", ", _processes.Select(p => p.LogPath))}");
+                }
+
+                await Task.Delay(200, ct);
+            }
+        }
+    }
+
+    public override async Task OpenRoomsAsync(int count, CancellationToken ct)
+    {
+        var rooms = new Room[count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (i, token) =>
+        {
+            var roomId = Guid.NewGuid();
+            var aId = Guid.NewGuid();
+            var a = await BenchClient.ConnectAsync(aId, UserUrl(_hubs[0], aId), Sink, null, token);
+            var bId = Guid.NewGuid();
+            var b = await BenchClient.ConnectAsync(bId, UserUrl(_hubs[1 % _hubs.Count], bId), Sink, null, token);
+            rooms[i] = new Room(roomId, a, b);
+        });
+        foreach (var room in rooms)
+        {
+            Pair(room);
+        }
+
+        Rooms.AddRange(rooms);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        foreach (var process in _processes)
+        {
+            await process.DisposeAsync();
+        }
+    }
+
+    private static void Pair(Room room)
+    {
+        room.A.RoomId = room.B.RoomId = room.RoomId;
+        room.A.CounterpartId = room.B.UserId;
+        room.B.CounterpartId = room.A.UserId;
+    }
+
+    private static Uri UserUrl(Uri hub, Guid user) => new($"{hub}?user={user}");
+
+    private static async Task WaitForTcpAsync(int port, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            try
+            {
+                using var client = new System.Net.Sockets.TcpClient();
+                await client.ConnectAsync("127.0.0.1", port, ct);
+                return;
+            }
+            catch (System.Net.Sockets.SocketException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100, ct);
+            }
+        }
+    }
+}
