@@ -150,11 +150,14 @@ build() {
 }
 
 # dotnet_tests : every test project of the solution, with TRX reports and a per-module summary.
+# One test project at a time: the cluster tests and the browser tests each start real silos (and
+# the browser tests four Chromiums); side by side on two cores they starved each other (WebRTC
+# dropping, renderers stalling) and failed for reasons that were not bugs.
 dotnet_tests() {
   local DOTNET_MIN=${TEST_TIMEOUT_DOTNET_MIN:-30}
   local -a args=(--solution Telemedicina.sln -c Release --no-build
     --results-directory "$RESULTS_DIR" --report-xunit-trx --show-slowest-tests 10
-    --timeout "${DOTNET_MIN}m")
+    --timeout "${DOTNET_MIN}m" --max-parallel-test-modules 1)
   if [[ -n $FILTER ]]; then
     # A test project in which nothing matches exits with 8 ("zero tests"): not a failure here.
     args+=(--filter "$FILTER" --ignore-exit-code 8)

@@ -110,12 +110,36 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A loopback port that is free now, taken below the kernel's ephemeral range (32768+): a port the
+    /// kernel handed out for "any port" can be given to some client's outgoing connection before the
+    /// server we start binds it ("address already in use", seen in CI). Each test process walks the
+    /// range from its own random offset, so parallel test processes rarely even try the same port.
+    /// </summary>
     public static int FreeTcpPort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (var attempt = 0; attempt < PortRangeSize; attempt++)
+        {
+            var port = PortRangeStart + (int)((uint)Interlocked.Increment(ref s_portCursor) % PortRangeSize);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+            }
+        }
+
+        using var any = new TcpListener(IPAddress.Loopback, 0);
+        any.Start();
+        return ((IPEndPoint)any.LocalEndpoint).Port;
     }
+
+    private const int PortRangeStart = 20000;
+    private const int PortRangeSize = 12000;
+    private static int s_portCursor = Random.Shared.Next(PortRangeSize);
 
     private static string Tool(string name)
     {
