@@ -9,6 +9,7 @@ namespace Telemedicina.Grains;
 internal sealed partial class ConsultationRoomGrain(
     [PersistentState("room", GrainStorage.Calls)] IPersistentState<RoomState> state,
     IClusterMembershipService membership,
+    ILocalSiloDetails localSilo,
     IAppointmentBook appointments,
     TimeProvider clock,
     ILogger<ConsultationRoomGrain> logger) : Grain, IConsultationRoomGrain, IRemindable
@@ -50,6 +51,10 @@ internal sealed partial class ConsultationRoomGrain(
     /// <summary>Signals kept per recipient for replay.</summary>
     internal const int ReplayDepth = 512;
 
+    /// <summary>Signals per recipient saved for the next activation on a graceful deactivation, and their payload budget.</summary>
+    internal const int KeptReplayDepth = 128;
+    internal const int KeptReplayBytes = 512 * 1024;
+
     /// <summary>A party without any connection for this long is marked as having left.</summary>
     internal static readonly TimeSpan GhostTimeout = TimeSpan.FromSeconds(30);
 
@@ -74,11 +79,32 @@ internal sealed partial class ConsultationRoomGrain(
             // Reactivated mid-call (e.g. the previous host silo crashed): a new numbering epoch,
             // and every party that had joined counts as gone until it comes back.
             S.Epoch++;
+            // After a graceful move (the previous silo stopped) the room carries on where it was: the
+            // buffered signals, what each party had been sent, and the joined connections that live on.
+            foreach (var pending in S.Replay)
+            {
+                Buffer(pending.To, pending.Signal);
+            }
+
+            foreach (var (party, seq) in S.DeliveredUpTo)
+            {
+                _deliveredUpTo[party] = seq;
+            }
+
+            var snapshot = membership.CurrentSnapshot;
+            foreach (var joined in S.Connections.Where(c => snapshot.GetSiloStatus(c.Connection.Silo) == SiloStatus.Active))
+            {
+                AddConnection(joined.UserId, joined.Connection);
+            }
+
+            S.Replay = [];
+            S.Connections = [];
+            S.DeliveredUpTo = [];
             await state.WriteStateAsync(cancellationToken);
             var now = clock.GetUtcNow();
             foreach (var party in new[] { S.Patient!.UserId, S.Doctor!.UserId })
             {
-                if (S.Log.Any(e => e.UserId == party && e.What == "joined"))
+                if (!HasJoined(party) && S.Log.Any(e => e.UserId == party && e.What == "joined"))
                 {
                     _goneSince[party] = now;
                 }
@@ -88,6 +114,49 @@ internal sealed partial class ConsultationRoomGrain(
         }
 
         await base.OnActivateAsync(cancellationToken);
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // A graceful deactivation (the silo is stopping, or the room was idle): keep what a party may
+        // still need replayed, and any chat not yet written. After a crash this never runs; then the
+        // senders' retries against the new activation fill its buffer instead.
+        if (S.Opened && S.Status == CallStatus.Accepted)
+        {
+            var here = localSilo.SiloAddress;
+            S.Replay = SignalsToKeep().ToList();
+            S.Connections = _joined.SelectMany(p => p.Value.Values.Where(c => !c.Silo.Equals(here)).Select(c => new JoinedConnection(p.Key, c))).ToList();
+            S.DeliveredUpTo = new Dictionary<Guid, long>(_deliveredUpTo);
+            _chatDirty = false;
+            await state.WriteStateAsync(cancellationToken);
+        }
+
+        await base.OnDeactivateAsync(reason, cancellationToken);
+    }
+
+    // The newest signals per recipient, within a size budget (grain state is one row).
+    private IEnumerable<PendingSignal> SignalsToKeep()
+    {
+        foreach (var (to, recent) in _recent)
+        {
+            var budget = KeptReplayBytes;
+            var kept = new Stack<PendingSignal>();
+            for (var node = recent.Last; node is not null && kept.Count < KeptReplayDepth; node = node.Previous)
+            {
+                budget -= node.Value.Payload.Length;
+                if (budget < 0)
+                {
+                    break;
+                }
+
+                kept.Push(new PendingSignal(to, node.Value));
+            }
+
+            foreach (var pending in kept)
+            {
+                yield return pending;
+            }
+        }
     }
 
     public async Task<CallView> Open(OpenCall command)
@@ -234,14 +303,7 @@ internal sealed partial class ConsultationRoomGrain(
             throw new CallRuleException(CallError.Conflict, "A sala só abre depois que o médico aceita a chamada.");
         }
 
-        if (!_joined.TryGetValue(userId, out var connections))
-        {
-            connections = new Dictionary<string, UserConnection>(StringComparer.Ordinal);
-            _joined[userId] = connections;
-        }
-
-        var firstConnection = connections.Count == 0;
-        connections[connection.ConnectionId] = connection;
+        var firstConnection = AddConnection(userId, connection);
         Replay(userId, connection, lastSeq ?? _deliveredUpTo.GetValueOrDefault(userId));
         var now = clock.GetUtcNow();
         if (firstConnection)
@@ -315,6 +377,32 @@ internal sealed partial class ConsultationRoomGrain(
         var seq = (_seq.TryGetValue(to, out var last) ? last : SeqBase) + 1;
         _seq[to] = seq;
         var signal = new SignalEvent(RoomId, from, message.Kind, message.Payload, seq);
+        Buffer(to, signal);
+
+        if (SendTo(to, signal))
+        {
+            _deliveredUpTo[to] = seq;
+        }
+
+        return true;
+    }
+
+    // Returns whether it is the party's first live connection.
+    private bool AddConnection(Guid userId, UserConnection connection)
+    {
+        if (!_joined.TryGetValue(userId, out var connections))
+        {
+            connections = new Dictionary<string, UserConnection>(StringComparer.Ordinal);
+            _joined[userId] = connections;
+        }
+
+        var first = connections.Count == 0;
+        connections[connection.ConnectionId] = connection;
+        return first;
+    }
+
+    private void Buffer(Guid to, SignalEvent signal)
+    {
         if (!_recent.TryGetValue(to, out var recent))
         {
             recent = new LinkedList<SignalEvent>();
@@ -326,13 +414,6 @@ internal sealed partial class ConsultationRoomGrain(
         {
             recent.RemoveFirst();
         }
-
-        if (SendTo(to, signal))
-        {
-            _deliveredUpTo[to] = seq;
-        }
-
-        return true;
     }
 
     // Sends to one (new) connection the buffered signals for the user numbered above afterSeq.

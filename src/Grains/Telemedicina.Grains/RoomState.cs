@@ -45,7 +45,27 @@ internal sealed class RoomState
 
     /// <summary>Latest media quality report of each party.</summary>
     [Id(17)] public Dictionary<Guid, QualityReport> Quality { get; set; } = [];
+
+    /// <summary>
+    /// The newest signals of each party, saved when the room is deactivated gracefully (its silo
+    /// stops) so the next activation can replay them to a party that resumes; cleared on activation.
+    /// </summary>
+    [Id(18)] public List<PendingSignal> Replay { get; set; } = [];
+
+    /// <summary>Connections on other silos that had joined, saved on a graceful deactivation for the next activation.</summary>
+    [Id(19)] public List<JoinedConnection> Connections { get; set; } = [];
+
+    /// <summary>Highest sequence number sent to a live connection of each party, saved with <see cref="Replay"/>.</summary>
+    [Id(20)] public Dictionary<Guid, long> DeliveredUpTo { get; set; } = [];
 }
+
+/// <summary>A party's connection that had joined the room.</summary>
+[GenerateSerializer, Immutable, Alias("Telemedicina.JoinedConnection")]
+internal sealed record JoinedConnection([property: Id(0)] Guid UserId, [property: Id(1)] UserConnection Connection);
+
+/// <summary>A signal kept for replay, with its recipient.</summary>
+[GenerateSerializer, Immutable, Alias("Telemedicina.PendingSignal")]
+internal sealed record PendingSignal([property: Id(0)] Guid To, [property: Id(1)] SignalEvent Signal);
 
 /// <summary>One recorded event of a call: who, what, when, and why.</summary>
 [GenerateSerializer, Immutable, Alias("Telemedicina.CallLogEntry")]

@@ -6,11 +6,12 @@ using Telemedicina.Testing;
 namespace Telemedicina.ClusterTests.Calls;
 
 /// <summary>
-/// The room survives the crash of the silo that hosts it: three silos, the room grain and the
-/// doctor's WebSocket on the same silo, <c>kill -9</c> mid-call. The patient keeps signalling
-/// (retrying while the hub answers "tente novamente"), the doctor comes back through a surviving
-/// silo and resumes from the last sequence number it handled: nothing sent after the crash is lost,
-/// order is kept, and the call state is intact.
+/// The room survives losing the silo that hosts it, the room grain and the doctor's WebSocket on
+/// the same silo, mid-call: a crash (<c>kill -9</c>, three silos) or a graceful stop (SIGTERM, one
+/// of two silos, as in a deployment or scale-in). The patient keeps signalling (retrying while the
+/// hub answers "tente novamente"), the doctor comes back through the other silo and resumes from the
+/// last sequence number it handled: nothing sent after the loss is lost, order is kept, and the
+/// call state is intact.
 /// </summary>
 public sealed class RoomCrashTests
 {
@@ -18,10 +19,15 @@ public sealed class RoomCrashTests
     private const int After = 40;
 
     [Fact]
-    public async Task KillingTheSiloHostingTheRoomAndTheDoctor_MidCall_LosesNoSignal_AndKeepsTheCall()
+    public Task KillingTheSiloHostingTheRoomAndTheDoctor_MidCall_LosesNoSignal_AndKeepsTheCall() => LoseTheRoomsSiloAsync(silos: 3, graceful: false);
+
+    [Fact]
+    public Task GracefulStopOfOneOfTwoSilos_MidCall_ClosesItsClientsWhoMoveToTheOtherSilo_AndLosesNothing() => LoseTheRoomsSiloAsync(silos: 2, graceful: true);
+
+    private static async Task LoseTheRoomsSiloAsync(int silos, bool graceful)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var cluster = await TestCluster.StartAsync(silos: 3);
+        await using var cluster = await TestCluster.StartAsync(silos);
         using var api = cluster.Api(0);
         var admin = await api.LoginDemoAdminAsync();
         var (doctor, patient, booked) = await Scenario.BookedPairAsync(api, api, admin);
@@ -54,9 +60,28 @@ public sealed class RoomCrashTests
             lastSeq = signal.Seq;
         }
 
-        // Crash.
-        host.Kill();
         var clock = Stopwatch.StartNew();
+        Task<double>? stopped = null;
+        if (graceful)
+        {
+            // SIGTERM: the host closes its WebSockets (clients reconnect elsewhere), then the silo leaves the cluster.
+            stopped = Task.Run(async () =>
+            {
+                await host.StopAsync(TimeSpan.FromSeconds(60));
+                return clock.Elapsed.TotalSeconds;
+            }, ct);
+            while (doctorHub.Connection.State != HubConnectionState.Disconnected)
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), "the stopping silo did not close the doctor's connection");
+                await Task.Delay(50, ct);
+            }
+        }
+        else
+        {
+            host.Kill();
+        }
+
+        var closedAfter = clock.Elapsed;
         await doctorHub.DisposeAsync();
 
         var retries = 0;
@@ -81,7 +106,7 @@ public sealed class RoomCrashTests
         }, ct);
 
         // The doctor's client reconnects to a surviving silo and resumes after the last signal it handled.
-        await using var doctorBack = await HubClient.ConnectAsync(survivors[1].BaseUrl, () => doctor.AccessToken);
+        await using var doctorBack = await HubClient.ConnectAsync(survivors[^1].BaseUrl, () => doctor.AccessToken);
         JoinRoomResult? resumed = null;
         while (resumed is null)
         {
@@ -129,8 +154,19 @@ public sealed class RoomCrashTests
         Assert.All(state.Participants, p => Assert.True(p.Joined, $"{p.Role} is not joined after recovery"));
         Assert.Contains(state.Events!, e => e.UserId == doctor.Id && e.What == "rejoined");
 
-        Figures.Report(
-            $"room crash (kill -9 of the silo hosting room + doctor): doctor resumed {rejoinedAfter.TotalSeconds:0.0} s after the kill; all {After} post-crash signals relayed by {sentAllAfter.TotalSeconds:0.0} s; {retries} sender retries; 0 lost");
+        if (stopped is not null)
+        {
+            var exitedAfter = await stopped;
+            Assert.Equal(0, await host.WaitForExitAsync(TimeSpan.FromSeconds(5)));
+            Figures.Report(
+                $"graceful stop (SIGTERM) of the silo hosting room + doctor, one of two: connection closed {closedAfter.TotalSeconds:0.0} s after, doctor resumed on the other silo at {rejoinedAfter.TotalSeconds:0.0} s, silo exited cleanly at {exitedAfter:0.0} s; all {After} signals relayed by {sentAllAfter.TotalSeconds:0.0} s; {retries} sender retries; 0 lost");
+        }
+        else
+        {
+            Figures.Report(
+                $"room crash (kill -9 of the silo hosting room + doctor): doctor resumed {rejoinedAfter.TotalSeconds:0.0} s after the kill; all {After} post-crash signals relayed by {sentAllAfter.TotalSeconds:0.0} s; {retries} sender retries; 0 lost");
+        }
+
         Assert.Equal("ended", (await survivor.CallActionAsync(doctor, call.RoomId, "end")).Status);
     }
 
