@@ -118,17 +118,28 @@ internal sealed partial class ConsultationRoomGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        // A graceful deactivation (the silo is stopping, or the room was idle): keep what a party may
-        // still need replayed, and any chat not yet written. After a crash this never runs; then the
-        // senders' retries against the new activation fill its buffer instead.
-        if (S.Opened && S.Status == CallStatus.Accepted)
+        // Only when the silo stops gracefully: keep what a party may still need replayed, the joined
+        // connections on other silos, and any chat not yet written. After a crash this never runs; then
+        // the senders' retries against the new activation fill its buffer instead. Other deactivations
+        // write nothing: a duplicate activation (possible while the cluster's membership changes) must
+        // not overwrite the state of the activation that lives on.
+        if (reason.ReasonCode == DeactivationReasonCode.ShuttingDown && S.Opened && S.Status == CallStatus.Accepted)
         {
             var here = localSilo.SiloAddress;
             S.Replay = SignalsToKeep().ToList();
             S.Connections = _joined.SelectMany(p => p.Value.Values.Where(c => !c.Silo.Equals(here)).Select(c => new JoinedConnection(p.Key, c))).ToList();
             S.DeliveredUpTo = new Dictionary<Guid, long>(_deliveredUpTo);
-            _chatDirty = false;
-            await state.WriteStateAsync(cancellationToken);
+            try
+            {
+                await state.WriteStateAsync(cancellationToken);
+                _chatDirty = false;
+            }
+            catch (Exception e) when (e is Orleans.Storage.InconsistentStateException or OperationCanceledException)
+            {
+                // Another activation wrote since (or the stop deadline passed): its state wins; the
+                // parties' resumes and the senders' retries rebuild the rest.
+                LogHandOverNotSaved(logger, RoomId, e.GetType().Name);
+            }
         }
 
         await base.OnDeactivateAsync(reason, cancellationToken);
@@ -760,4 +771,7 @@ internal sealed partial class ConsultationRoomGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Call {RoomId}: updating appointment {AppointmentId} failed")]
     private static partial void LogSchedulingFailed(ILogger logger, Exception exception, Guid roomId, Guid appointmentId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {RoomId}: the hand-over state was not saved on shutdown ({Reason})")]
+    private static partial void LogHandOverNotSaved(ILogger logger, Guid roomId, string reason);
 }
