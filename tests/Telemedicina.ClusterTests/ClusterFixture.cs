@@ -9,6 +9,8 @@ public sealed class ClusterFixture : IAsyncLifetime
 {
     public static readonly TimeSpan RingTimeout = TimeSpan.FromSeconds(20);
 
+    public const string AssetsBaseUrl = "https://cdn.telemedicina.invalid/app/";
+
     private TestCluster? _cluster;
     private TestUser? _admin;
 
@@ -20,7 +22,12 @@ public sealed class ClusterFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         // A short ring so the missed-call test does not wait a minute; long enough for the others to accept.
-        _cluster = await TestCluster.StartAsync(silos: 2, new Dictionary<string, string> { ["Calls__RingTimeout"] = RingTimeout.ToString() });
+        // A CDN for the UI bundles, as in AWS (the CSP must allow it; no test here loads the bundles).
+        _cluster = await TestCluster.StartAsync(silos: 2, new Dictionary<string, string>
+        {
+            ["Calls__RingTimeout"] = RingTimeout.ToString(),
+            ["Web__AssetsBaseUrl"] = AssetsBaseUrl,
+        });
         using var api = _cluster.Api(0);
         _admin = await api.LoginDemoAdminAsync();
     }

@@ -7,6 +7,10 @@ public sealed class TemplateParsingTests
 {
     public static TheoryData<string> Templates => [.. Repo.TemplateFiles];
 
+    /// <summary>CloudFormation's resource types in sa-east-1 and us-east-1 (CloudFormation/resource-types.txt).</summary>
+    private static readonly HashSet<string> KnownResourceTypes =
+        [.. File.ReadAllLines(Path.Combine(Repo.Root, "tests", "Telemedicina.DeployTests", "CloudFormation", "resource-types.txt")).Where(l => l.Length > 0 && !l.StartsWith('#'))];
+
     [Fact]
     public void DeployAws_WhenListed_HoldsEveryStackOfTheReadme()
     {
@@ -25,6 +29,32 @@ public sealed class TemplateParsingTests
         Assert.False(string.IsNullOrWhiteSpace(template.Root["Description"]?.ToString()), $"{file}: no Description");
         Assert.NotEmpty(template.Resources);
         Assert.All(template.Resources, r => Assert.StartsWith("AWS::", Template.TypeOf((JsonObject)r.Value!)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Templates))]
+    public void Template_WhenParsed_UsesOnlyResourceTypesKnownInBothRegions(string file)
+    {
+        var unknown = Repo.Template(file).Resources
+            .Select(r => (r.Key, Type: Template.TypeOf((JsonObject)r.Value!)))
+            .Where(r => r.Type is null || !KnownResourceTypes.Contains(r.Type))
+            .Select(r => $"{r.Key}: {r.Type}")
+            .ToList();
+
+        Assert.True(unknown.Count == 0, $"{file}: unknown resource types (or not in sa-east-1 and us-east-1): {string.Join(", ", unknown)}");
+    }
+
+    [Theory]
+    [InlineData("AWS::EC2::VPC", true)]
+    [InlineData("AWS::CloudFront::Distribution", true)]
+    [InlineData("AWS::EC2::Vpc", false)]
+    [InlineData("AWS::S3::Buckets", false)]
+    [InlineData("AWS::ElastiCache::CacheClusterX", false)]
+    [InlineData("AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>", false)]
+    public void KnownResourceTypes_WhenAsked_AreCaseExactAndComplete(string type, bool expected)
+    {
+        Assert.True(KnownResourceTypes.Count > 1000, "the list of known types is truncated");
+        Assert.Equal(expected, KnownResourceTypes.Contains(type));
     }
 
     [Theory]

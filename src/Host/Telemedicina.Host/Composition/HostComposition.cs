@@ -189,7 +189,8 @@ internal static class HostComposition
             app.UseHsts();
         }
 
-        app.UseSecurityHeaders(app.Services.GetRequiredService<NodeInfo>().Name);
+        var web = app.Configuration.GetSection(WebSettings.Section).Get<WebSettings>() ?? new WebSettings();
+        app.UseSecurityHeaders(app.Services.GetRequiredService<NodeInfo>().Name, web.AssetsOrigin());
         app.UseDefaultFiles();
         app.UseStaticFiles(new StaticFileOptions
         {
