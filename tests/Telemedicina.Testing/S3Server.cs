@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 
 namespace Telemedicina.Testing;
 
@@ -50,48 +49,28 @@ public sealed class S3Server : IAsyncDisposable
 
         var port = PostgresServer.FreeTcpPort();
         var directory = Directory.CreateTempSubdirectory("s3rver-").FullName;
-        var start = new ProcessStartInfo("node") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("node");
         foreach (var arg in new[] { script, "-d", directory, "-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--silent", "--configure-bucket", bucket })
         {
             start.ArgumentList.Add(arg);
         }
 
-        var process = Process.Start(start) ?? throw new InvalidOperationException("s3rver did not start");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var server = new S3Server(process, directory, port, bucket);
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
+        var server = new S3Server(ServerProcess.Start(start, "s3rver"), directory, port, bucket);
+        try
         {
-            try
-            {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync("127.0.0.1", port);
-                return server;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline && !process.HasExited)
-            {
-                await Task.Delay(100);
-            }
-            catch (SocketException)
-            {
-                await server.DisposeAsync();
-                throw new InvalidOperationException($"s3rver did not listen on {port} within 20 s");
-            }
+            await ServerProcess.WaitListeningAsync(server._process, port, TimeSpan.FromSeconds(20), "s3rver");
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
-        _process.Dispose();
+        await ServerProcess.StopAsync(_process);
         try
         {
             Directory.Delete(_directory, recursive: true);

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 
 namespace Telemedicina.Testing;
@@ -42,12 +41,7 @@ public sealed class TurnServer : IAsyncDisposable
         var port = PostgresServer.FreeTcpPort();
         var secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
         var relayBase = 49152 + Random.Shared.Next(0, 60) * 200;
-        var start = new ProcessStartInfo("/usr/bin/turnserver")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var start = new ProcessStartInfo("/usr/bin/turnserver");
         foreach (var arg in new[]
         {
             "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", $"--listening-port={port}",
@@ -59,27 +53,18 @@ public sealed class TurnServer : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
-        var process = Process.Start(start) ?? throw new InvalidOperationException("turnserver did not start");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var server = new TurnServer(process, port, secret);
+        var server = new TurnServer(ServerProcess.Start(start, "turnserver"), port, secret);
 
-        // Ready once it listens on TCP as well as UDP.
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (true)
+        try
         {
-            try
-            {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync("127.0.0.1", port);
-                return server;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline && !process.HasExited)
-            {
-                await Task.Delay(100);
-            }
+            // Ready once it listens on TCP as well as UDP.
+            await ServerProcess.WaitListeningAsync(server._process, port, TimeSpan.FromSeconds(15), "turnserver");
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
         }
     }
 
@@ -95,12 +80,6 @@ public sealed class TurnServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
-        _process.Dispose();
+        await ServerProcess.StopAsync(_process);
     }
 }

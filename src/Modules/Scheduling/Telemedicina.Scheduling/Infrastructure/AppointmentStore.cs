@@ -24,6 +24,12 @@ internal sealed class AppointmentRow
 
     public DateTimeOffset CreatedAt { get; init; }
 
+    /// <summary>When the call started (set only by queries that select it).</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>When the appointment was completed (set only by queries that select it).</summary>
+    public DateTimeOffset? CompletedAt { get; init; }
+
     public int? DurationSeconds { get; init; }
 
     public DateTimeOffset? CancelledAt { get; init; }

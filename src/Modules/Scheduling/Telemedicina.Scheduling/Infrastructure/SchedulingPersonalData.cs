@@ -22,7 +22,7 @@ internal sealed class SchedulingPersonalData(NpgsqlDataSource db, AppointmentSto
     public async Task<object?> ExportAsync(Guid userId, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var rows = (await connection.QueryAsync<ExportRow>(
+        var rows = (await connection.QueryAsync<AppointmentRow>(
             """
             SELECT id, doctor_id, patient_id, starts_at, ends_at, status, reason, created_at, started_at, completed_at, duration_seconds,
                    cancelled_at, cancel_reason, no_show_party, rescheduled_from
@@ -102,39 +102,6 @@ internal sealed class SchedulingPersonalData(NpgsqlDataSource db, AppointmentSto
     }
 
     private sealed record FutureRow(Guid Id, Guid DoctorId, Guid PatientId);
-
-    private sealed class ExportRow
-    {
-        public Guid Id { get; init; }
-
-        public Guid DoctorId { get; init; }
-
-        public Guid PatientId { get; init; }
-
-        public DateTimeOffset StartsAt { get; init; }
-
-        public DateTimeOffset EndsAt { get; init; }
-
-        public string Status { get; init; } = "";
-
-        public string? Reason { get; init; }
-
-        public DateTimeOffset CreatedAt { get; init; }
-
-        public DateTimeOffset? StartedAt { get; init; }
-
-        public DateTimeOffset? CompletedAt { get; init; }
-
-        public int? DurationSeconds { get; init; }
-
-        public DateTimeOffset? CancelledAt { get; init; }
-
-        public string? CancelReason { get; init; }
-
-        public string? NoShowParty { get; init; }
-
-        public Guid? RescheduledFrom { get; init; }
-    }
 
     private sealed record ExportHistoryRow(Guid AppointmentId, DateTimeOffset At, Guid? ByUserId, string What, string? FromStatus, string? ToStatus, string? Why);
 
