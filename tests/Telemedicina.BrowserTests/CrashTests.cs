@@ -12,7 +12,19 @@ namespace Telemedicina.BrowserTests;
 public sealed class CrashTests
 {
     [Fact]
-    public async Task KillingTheSiloWithTheRoomAndTheDoctor_MidCall_KeepsMediaFlowing_AndTheDoctorRecoversAndRenegotiates()
+    public Task KillingTheSiloWithTheRoomAndTheDoctor_MidCall_KeepsMediaFlowing_AndTheDoctorRecoversAndRenegotiates() =>
+        LoseTheRoomsSiloAsync(graceful: false);
+
+    /// <summary>
+    /// The same with a graceful stop (SIGTERM, as a deployment or a scale-in does): the stopping silo
+    /// closes the doctor's connection, the web client reconnects through its load balancer to a survivor
+    /// and resumes the room, which the stopping silo handed over.
+    /// </summary>
+    [Fact]
+    public Task GracefulStopOfTheSiloWithTheRoomAndTheDoctor_MidCall_KeepsMediaFlowing_AndTheDoctorMovesToAnotherSilo() =>
+        LoseTheRoomsSiloAsync(graceful: true);
+
+    private static async Task LoseTheRoomsSiloAsync(bool graceful)
     {
         var ct = TestContext.Current.CancellationToken;
         await using var cluster = await TestCluster.StartAsync(silos: 3);
@@ -62,8 +74,8 @@ public sealed class CrashTests
 
         var beforeDoctor = await CallPage.StatsAsync(doctorPage);
         var beforePatient = await CallPage.StatsAsync(patientPage);
-        host.Kill();
         var clock = Stopwatch.StartNew();
+        var stopped = graceful ? host.StopAsync(TimeSpan.FromSeconds(60)) : Task.Run(host.Kill, ct);
 
         // Media never stops: frames keep being decoded on both sides while signaling recovers.
         await Task.Delay(TimeSpan.FromSeconds(3), ct);
@@ -81,6 +93,11 @@ public sealed class CrashTests
                 && now.ConnectionSilos.TryGetValue(doctor.Id, out var silos) && silos.Length > 0;
         }, TimeSpan.FromSeconds(60));
         var recovered = clock.Elapsed;
+        await stopped;
+        if (graceful)
+        {
+            Assert.Equal(0, await host.WaitForExitAsync(TimeSpan.FromSeconds(5)));
+        }
 
         // A renegotiation over the recovered path: ICE restart from the doctor, answered by the patient
         // with fresh ICE credentials (so the offer and the answer both crossed the recovered signaling).
@@ -98,7 +115,7 @@ public sealed class CrashTests
         var state = await api.GetCallAsync(patient, roomId);
         Assert.Equal("accepted", state.Status);
         Assert.All(state.Participants, p => Assert.True(p.Joined, $"{p.Role} not joined after recovery"));
-        Figures.Report($"browser call, kill -9 of the silo with room + doctor: video never stopped; doctor back in the room {recovered.TotalSeconds:0.0} s after the kill; ICE restart over the recovered path succeeded");
+        Figures.Report($"browser call, {(graceful ? "graceful stop (SIGTERM)" : "kill -9")} of the silo with room + doctor: video never stopped; doctor back in the room {recovered.TotalSeconds:0.0} s after it; ICE restart over the recovered path succeeded");
 
         await doctorPage.GetByTestId("end-call").ClickAsync();
         await patientPage.GetByTestId("call-summary").WaitForAsync(new() { Timeout = 20_000 });

@@ -48,7 +48,20 @@ export class Hub {
       this.setStatus("connected");
       this.reconnectedListeners.forEach((listener) => listener());
     });
-    connection.onclose(() => this.setStatus("disconnected"));
+    connection.onclose(() => {
+      if (this.connection !== connection) {
+        this.setStatus("disconnected");
+        return;
+      }
+
+      // Closed by the server without an automatic reconnect (a silo that stops tells its clients to
+      // reconnect, but an older server or a proxy may not): start again; the load balancer picks a
+      // live silo, and the pages resume as after any reconnect.
+      this.setStatus("reconnecting");
+      void this.startWithRetry(connection).then(() => {
+        if (this.connection === connection) this.reconnectedListeners.forEach((listener) => listener());
+      });
+    });
     this.connection = connection;
     this.setStatus("connecting");
     await this.startWithRetry(connection);
