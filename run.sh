@@ -428,7 +428,11 @@ events {
 }
 
 http {
-    access_log $LOG_DIR/nginx-access.log;
+    # The path without the query string: the hub's access_token travels in the query (browsers
+    # cannot set headers on a WebSocket) and must not land in the access log.
+    log_format telemedicina '\$remote_addr - \$remote_user [\$time_local] "\$request_method \$uri \$server_protocol" '
+                            '\$status \$body_bytes_sent "\$http_user_agent" \$request_time';
+    access_log $LOG_DIR/nginx-access.log telemedicina;
     client_body_temp_path $NGINX_DIR/tmp/client_body;
     proxy_temp_path       $NGINX_DIR/tmp/proxy;
     fastcgi_temp_path     $NGINX_DIR/tmp/fastcgi;

@@ -7,6 +7,7 @@
 #   webbuild -> npm run build (writes the host's wwwroot)
 #   build    -> dotnet build Telemedicina.sln -c Release
 #   dotnet   -> dotnet test (unit, architecture, integration, cluster and browser tests)
+#   logscan  -> scripts/logscan.sh over the silo logs this run wrote: no secret or personal data
 #   smoke    -> tests/smoke/*_test.sh (./run.sh end to end)
 #
 # The web UI is built before the .NET build so that the host's wwwroot exists when it is built.
@@ -55,6 +56,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 WEB_DIR=$ROOT/src/Web
 RESULTS_DIR=$ROOT/TestResults
+# Silo logs of this run only (the Testing library honours it), so that logscan reads no older run's.
+export TELEMEDICINA_TEST_LOG_DIR=/tmp/telemedicina-test-logs/run-$(date -u +%Y%m%dT%H%M%SZ)-$$
 T_START=$(now_s)
 
 # ------------------------------------------------------------------------------------------------
@@ -196,6 +199,15 @@ trx_summary() {
   echo "---------------------------------------------------------------------"
 }
 
+# logscan : the silo logs of this run hold no password, token, CPF, SDP, peer address or TURN
+# credential (a filtered run may have started no silo at all).
+logscan() {
+  local -a args=()
+  if [[ -n $FILTER ]]; then args+=(--allow-empty); fi
+  log "scanning $TELEMEDICINA_TEST_LOG_DIR"
+  bash "$ROOT/scripts/logscan.sh" "${args[@]}" "$TELEMEDICINA_TEST_LOG_DIR"
+}
+
 smoke() {
   local t rc=0
   shopt -s nullglob
@@ -221,6 +233,7 @@ else
 fi
 stage build build || exit 1
 stage dotnet dotnet_tests || true
+stage logscan logscan || true
 if (( SKIP_SMOKE )); then
   SUMMARY+=("$(printf '%-9s skipped (--skip-smoke)' smoke)")
 else

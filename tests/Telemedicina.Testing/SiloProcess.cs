@@ -25,6 +25,15 @@ public sealed class SiloProcess : IAsyncDisposable
         _log = log;
     }
 
+    /// <summary>
+    /// Where silo logs go: <c>TELEMEDICINA_TEST_LOG_DIR</c> when set (./test.sh gives each run a fresh
+    /// directory, which its logscan stage then reads), otherwise <c>/tmp/telemedicina-test-logs</c>.
+    /// </summary>
+    public static string LogDirectory { get; } =
+        Environment.GetEnvironmentVariable("TELEMEDICINA_TEST_LOG_DIR") is { Length: > 0 } dir
+            ? dir
+            : Path.Combine(Path.GetTempPath(), "telemedicina-test-logs");
+
     public string Name { get; }
 
     public int HttpPort { get; }
@@ -92,7 +101,7 @@ public sealed class SiloProcess : IAsyncDisposable
             psi.Environment[key] = value;
         }
 
-        var logDir = Path.Combine(Path.GetTempPath(), "telemedicina-test-logs");
+        var logDir = LogDirectory;
         Directory.CreateDirectory(logDir);
         var logPath = Path.Combine(logDir, $"{clusterId}-{name}-{DateTime.UtcNow:HHmmssfff}.log");
         var log = new StreamWriter(logPath) { AutoFlush = true };

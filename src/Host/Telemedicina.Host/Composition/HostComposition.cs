@@ -58,6 +58,8 @@ internal static class HostComposition
             });
         }
 
+        // No "Server: Kestrel" on responses: the stack is nobody's business.
+        builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(new NodeInfo(nodeName));
         builder.Services.AddSingleton(_ =>

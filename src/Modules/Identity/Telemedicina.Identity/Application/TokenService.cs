@@ -36,6 +36,13 @@ internal sealed class TokenService(SigningKeyStore keys, NpgsqlDataSource db, IO
 
     public async Task<LoginResponse> IssueAsync(AppUser user, Guid? familyId, bool mfa, CancellationToken cancellationToken)
     {
+        var refreshToken = await CreateRefreshTokenAsync(user.Id, familyId ?? Guid.NewGuid(), mfa, cancellationToken);
+        return Issue(user, refreshToken, mfa);
+    }
+
+    /// <summary>An access token for the user, answered together with an already stored refresh token.</summary>
+    public LoginResponse Issue(AppUser user, string refreshToken, bool mfa)
+    {
         var now = clock.GetUtcNow();
         var expires = now + settings.Value.AccessTokenLifetime;
         var descriptor = new SecurityTokenDescriptor
@@ -56,26 +63,39 @@ internal sealed class TokenService(SigningKeyStore keys, NpgsqlDataSource db, IO
             ]),
         };
         var accessToken = _handler.CreateToken(descriptor);
-        var refreshToken = await CreateRefreshTokenAsync(user.Id, familyId ?? Guid.NewGuid(), mfa, cancellationToken);
         return new LoginResponse(accessToken, expires, refreshToken, new LoginUser(user.Id, user.Role, user.FullName));
     }
 
-    /// <summary>Consumes a refresh token. On <see cref="RefreshOutcome.Rotated"/> returns its user and family.</summary>
-    public async Task<(RefreshOutcome Outcome, Guid UserId, Guid FamilyId, bool Mfa)> ConsumeAsync(string refreshToken, CancellationToken cancellationToken)
+    /// <summary>
+    /// Consumes a refresh token. On <see cref="RefreshOutcome.Rotated"/> returns its user and family
+    /// and the successor token, already stored in that family.
+    /// </summary>
+    public async Task<(RefreshOutcome Outcome, Guid UserId, Guid FamilyId, bool Mfa, string? Successor)> ConsumeAsync(string refreshToken, CancellationToken cancellationToken)
     {
         var hash = Hash(refreshToken);
         var now = clock.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var consumed = await connection.QuerySingleOrDefaultAsync<TokenRow>(
-            """
-            UPDATE identity.refresh_tokens SET used_at = @now
-            WHERE token_hash = @hash AND used_at IS NULL AND revoked_at IS NULL AND expires_at > @now
-            RETURNING user_id, family_id, mfa
-            """,
-            new { hash, now });
-        if (consumed is not null)
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
-            return (RefreshOutcome.Rotated, consumed.UserId, consumed.FamilyId, consumed.Mfa);
+            // The successor is written in the transaction that marks this token used. A concurrent
+            // presentation of the same token waits on this row, finds it used, and then revokes the
+            // family with the successor in it; stored later, the successor would outlive that revocation.
+            var consumed = await connection.QuerySingleOrDefaultAsync<TokenRow>(
+                """
+                UPDATE identity.refresh_tokens SET used_at = @now
+                WHERE token_hash = @hash AND used_at IS NULL AND revoked_at IS NULL AND expires_at > @now
+                RETURNING user_id, family_id, mfa
+                """,
+                new { hash, now },
+                transaction);
+            if (consumed is not null)
+            {
+                var successor = await InsertRefreshTokenAsync(connection, transaction, consumed.UserId, consumed.FamilyId, consumed.Mfa);
+                await transaction.CommitAsync(cancellationToken);
+                return (RefreshOutcome.Rotated, consumed.UserId, consumed.FamilyId, consumed.Mfa, successor);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
         }
 
         var known = await connection.QuerySingleOrDefaultAsync<TokenRow>(
@@ -83,10 +103,10 @@ internal sealed class TokenService(SigningKeyStore keys, NpgsqlDataSource db, IO
         if (known is { UsedAt: not null } reused)
         {
             await RevokeFamilyAsync(connection, reused.FamilyId, "reuse", now);
-            return (RefreshOutcome.Reused, reused.UserId, reused.FamilyId, false);
+            return (RefreshOutcome.Reused, reused.UserId, reused.FamilyId, false, null);
         }
 
-        return (RefreshOutcome.Invalid, Guid.Empty, Guid.Empty, false);
+        return (RefreshOutcome.Invalid, Guid.Empty, Guid.Empty, false, null);
     }
 
     /// <summary>Revokes the family of the given token (logout). Returns the user id when the token was known.</summary>
@@ -120,15 +140,21 @@ internal sealed class TokenService(SigningKeyStore keys, NpgsqlDataSource db, IO
 
     private async Task<string> CreateRefreshTokenAsync(Guid userId, Guid familyId, bool mfa, CancellationToken cancellationToken)
     {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return await InsertRefreshTokenAsync(connection, null, userId, familyId, mfa);
+    }
+
+    private async Task<string> InsertRefreshTokenAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid userId, Guid familyId, bool mfa)
+    {
         var token = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
         var now = clock.GetUtcNow();
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(
             """
             INSERT INTO identity.refresh_tokens (id, user_id, family_id, token_hash, created_at, expires_at, mfa)
             VALUES (@id, @userId, @familyId, @hash, @now, @expires, @mfa)
             """,
-            new { id = Guid.NewGuid(), userId, familyId, hash = Hash(token), now, expires = now + settings.Value.RefreshTokenLifetime, mfa });
+            new { id = Guid.NewGuid(), userId, familyId, hash = Hash(token), now, expires = now + settings.Value.RefreshTokenLifetime, mfa },
+            transaction);
         return token;
     }
 

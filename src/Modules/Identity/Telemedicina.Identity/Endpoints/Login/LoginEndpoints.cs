@@ -162,7 +162,7 @@ internal static class LoginEndpoints
             return Problems.Validation(new Dictionary<string, string[]> { ["refreshToken"] = ["Informe o refresh token."] });
         }
 
-        var (outcome, userId, familyId, mfa) = await tokens.ConsumeAsync(request.RefreshToken, ct);
+        var (outcome, userId, familyId, mfa, successor) = await tokens.ConsumeAsync(request.RefreshToken, ct);
         if (outcome == RefreshOutcome.Reused)
         {
             await audit.RecordAsync(new AuditEvent(AuditActions.Security, "RefreshToken", familyId.ToString(), userId, null, userId, AuditOutcomes.Denied,
@@ -175,7 +175,7 @@ internal static class LoginEndpoints
             return Problems.Unauthorized("Sessão expirada. Entre novamente.");
         }
 
-        return TypedResults.Ok(await tokens.IssueAsync(user, familyId, mfa, ct));
+        return TypedResults.Ok(tokens.Issue(user, successor!, mfa));
     }
 
     private static async Task<NoContent> LogoutAsync(RefreshRequest? request, ClaimsPrincipal principal, TokenService tokens, IAuditTrail audit, CancellationToken ct)
