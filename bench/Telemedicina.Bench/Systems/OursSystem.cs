@@ -13,7 +13,8 @@ namespace Telemedicina.Bench.Systems;
 /// tests start them (<see cref="TestCluster"/>). Rooms are real accepted calls between booked doctor/patient
 /// pairs created through the HTTP API; doctors connect to silo 1, patients to silo 2.
 /// </summary>
-internal sealed class OursSystem(string name, int silos, double callRate, int callWarmup, IReadOnlyDictionary<string, string>? extraEnvironment = null) : SystemUnderTest
+internal sealed class OursSystem(string name, int silos, double callRate, int callWarmup, IReadOnlyDictionary<string, string>? extraEnvironment = null)
+    : SystemUnderTest, IFailoverSystem, IConnectionTarget
 {
     private const string Password = "Senha-de-bench-123";
 
@@ -21,6 +22,8 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
     public static IReadOnlyDictionary<string, string> Environment { get; } = new Dictionary<string, string>
     {
         ["Identity__RequireConfirmedEmail"] = "false",
+        // A run lasts longer than the default 15 min: S2 opens connections and S5 reconnects with the setup's tokens.
+        ["Identity__AccessTokenLifetime"] = "04:00:00",
         ["Scheduling__JoinWindowBefore"] = "02:00:00",
         ["Scheduling__JobInterval"] = "00:01:00",
         ["Calls__MessagesPerSecond"] = "1000",
@@ -31,8 +34,11 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
 
     private readonly ConcurrentDictionary<Guid, long> _callRequestedAt = new();
     private readonly ConcurrentDictionary<Guid, TaskCompletionSource> _callRequestedSignal = new();
+    private readonly ConcurrentDictionary<Guid, TestUser> _users = new();
     private TestCluster? _cluster;
     private TestUser? _admin;
+    private SiloProcess? _victim;
+    private IReadOnlyList<TestUser>? _idleUsers;
 
     public override string Name => name;
 
@@ -55,6 +61,14 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
     public long CallErrors => Interlocked.Read(ref _callErrors);
 
     public TimeSpan PairSetupTime { get; private set; }
+
+    /// <summary>The running cluster (S4 books through it and checks its database).</summary>
+    public TestCluster Cluster => _cluster ?? throw new InvalidOperationException("Start first.");
+
+    public TestUser Admin => _admin ?? throw new InvalidOperationException("Start first.");
+
+    /// <summary>Every user the setup created (doctors and patients, logged in).</summary>
+    public IReadOnlyList<TestUser> Users => _users.Values.OrderBy(u => u.Email, StringComparer.Ordinal).ToList();
 
     public override async Task StartAsync(CancellationToken ct)
     {
@@ -128,6 +142,77 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
     protected override Task RejoinAsync(Party party, CancellationToken ct) =>
         party.Connection.InvokeAsync<JsonElement>("JoinRoom", party.RoomId.ToString(), ct);
 
+    // S5: a third silo joins; the doctors' silo (silo 1: every room's party A, and the room grains placed
+    // there) is the one killed.
+    public async Task<string> PrepareFailoverAsync(int rooms, CancellationToken ct)
+    {
+        var cluster = Cluster;
+        _victim = cluster.Silos[0];
+        if (cluster.Silos.Count < 3)
+        {
+            await cluster.AddSilo().WaitReadyAsync(TimeSpan.FromSeconds(120));
+        }
+
+        using var api = cluster.Api(1);
+        var onVictim = 0;
+        await Parallel.ForEachAsync(Rooms.Take(rooms), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (room, _) =>
+        {
+            var diagnostics = await Retry(() => api.SendAsync<RoomHost>(HttpMethod.Get, $"/api/v1/admin/calls/{room.RoomId}/diagnostics", null, Admin.AccessToken));
+            if (diagnostics.HostSilo.Contains($":{_victim.SiloPort}:", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref onVictim);
+            }
+        });
+        return $"{cluster.Silos.Count} silos; killed: silo 1 holding the doctors' connections of all {rooms} rooms and {onVictim} of the {rooms} room grains";
+    }
+
+    public bool IsOnVictim(Party party) => Rooms.Any(r => ReferenceEquals(r.A, party));
+
+    public int VictimPid => (_victim ?? throw new InvalidOperationException("Prepare first.")).ProcessId;
+
+    public void KillVictim() => _victim?.Kill();
+
+    /// <summary>
+    /// As the web client after a lost connection: a new connection to a surviving silo, then
+    /// <c>ResumeRoom(roomId, lastSeq)</c>, retried while the hub answers that the room is recovering.
+    /// </summary>
+    public async Task ReconnectAsync(Party party, int index, CancellationToken ct)
+    {
+        var survivors = Cluster.Silos.Where(s => s != _victim && !s.HasExited).ToList();
+        var user = _users[party.UserId];
+        var connection = BenchClient.Build(new Uri(survivors[index % survivors.Count].BaseUrl, "/hubs/consultation"), () => user.AccessToken);
+        connection.On<SignalIn>("Signal", e => Sink.OnSignal(party, e));
+        await connection.StartAsync(ct);
+        await connection.InvokeAsync<string>("Ping", ct);
+        var old = party.Connection;
+        party.Connection = connection;
+        _ = old.DisposeAsync().AsTask().ContinueWith(_ => { }, TaskScheduler.Default);
+        while (true)
+        {
+            try
+            {
+                await connection.InvokeAsync<JsonElement>("ResumeRoom", party.RoomId.ToString(), party.LastSeq, ct);
+                return;
+            }
+            catch (Microsoft.AspNetCore.SignalR.HubException)
+            {
+                await Task.Delay(200, ct);
+            }
+        }
+    }
+
+    // S2: idle connections on silo 2, the setup's users taken in turn (several connections per user, like open tabs).
+    public int TargetPid => Cluster.Silos[Math.Min(1, Cluster.Silos.Count - 1)].ProcessId;
+
+    public string TargetDescription => $"silo {Math.Min(1, Cluster.Silos.Count - 1) + 1} of {Cluster.Silos.Count}, {_users.Count} users taken in turn";
+
+    public HubConnection NewIdleConnection(int index)
+    {
+        var users = _idleUsers ??= Users;
+        var user = users[index % users.Count];
+        return BenchClient.Build(Hub(Math.Min(1, Cluster.Silos.Count - 1)), () => user.AccessToken);
+    }
+
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
@@ -137,10 +222,12 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
         }
     }
 
+    private sealed record RoomHost(string HostSilo);
+
     private async Task<Party> ConnectAsync(TestUser user, HubConnection connection, bool listenForCalls, CancellationToken ct)
     {
         var party = new Party(user.Id, connection);
-        connection.On<SignalIn>("Signal", e => Sink.OnSignal(party, e.Payload));
+        connection.On<SignalIn>("Signal", e => Sink.OnSignal(party, e));
         if (listenForCalls)
         {
             connection.On<JsonElement>("CallRequested", e =>
@@ -203,6 +290,8 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
         var patient = await RegisterAsync(patientApi, $"bench-paciente-{tag}@bench.local", "patient", $"Paciente Bench {index}");
         await patientApi.GrantConsentAsync(patient);
         var booked = await BookSoonAsync(patientApi, patient, doctor);
+        _users[doctor.Id] = doctor;
+        _users[patient.Id] = patient;
         return new BookedPair(doctor, patient, booked);
     }
 
@@ -228,7 +317,7 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
         throw new InvalidOperationException($"Doctor {doctor.Id} has no bookable slot in the next 3 hours.");
     }
 
-    private static async Task<TestUser> RegisterAsync(TelemedicinaApi api, string email, string role, string fullName)
+    internal static async Task<TestUser> RegisterAsync(TelemedicinaApi api, string email, string role, string fullName)
     {
         object body = role == "doctor"
             ? new { email, password = Password, fullName, role, crm = Random.Shared.Next(1, 9_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture), crmState = "SP", specialty = "Clínica Médica", timeZone = "America/Sao_Paulo" }
@@ -239,10 +328,10 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
         return user;
     }
 
-    private Uri Hub(int silo) => new(_cluster!.Silos[silo].BaseUrl, "/hubs/consultation");
+    internal Uri Hub(int silo) => new(_cluster!.Silos[silo].BaseUrl, "/hubs/consultation");
 
     // Setup calls on a loaded box can time out; a few retries keep the run going (setup is not measured).
-    private static async Task<T> Retry<T>(Func<Task<T>> action)
+    internal static async Task<T> Retry<T>(Func<Task<T>> action)
     {
         for (var attempt = 1; ; attempt++)
         {
