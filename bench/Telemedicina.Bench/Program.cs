@@ -212,6 +212,11 @@ finally
 {
     foreach (var system in systems)
     {
+        if (system is OursSystem ours)
+        {
+            notes.Add(ours.MembershipNote());
+        }
+
         await system.DisposeAsync();
     }
 }

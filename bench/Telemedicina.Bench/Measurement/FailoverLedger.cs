@@ -68,6 +68,15 @@ internal sealed class DirectionLedger
         }
     }
 
+    /// <summary>The acknowledged numbers sent after the kill that never arrived, with their first send time.</summary>
+    public IReadOnlyList<(long Number, long FirstSentAt)> LostAfterKill()
+    {
+        lock (_gate)
+        {
+            return _acked.Where(a => a.Number > _killNumber && !_received.Contains(a.Number)).ToList();
+        }
+    }
+
     /// <summary>Acknowledged numbers sent after the kill that have not arrived yet (the drain waits for 0).</summary>
     public int Missing()
     {

@@ -150,7 +150,8 @@ internal static class Report
             md.AppendLine("## S5 failover (kill -9 of one node mid-traffic)");
             md.AppendLine();
             md.AppendLine("Both parties of every room send numbered signals at the rate shown, one at a time, and retry a signal the hub refused or could not take, as the web client does. " +
-                "The node holding every room's party A (ours: and the room grains placed there) is killed with SIGKILL; those parties reconnect to a survivor " +
+                "One node is killed with SIGKILL (ours: of the two silos holding the parties' connections, the one hosting more room grains — a third silo survives with the other; " +
+                "peer-redis: node 1, holding party A of every room); the parties connected to it reconnect to a survivor " +
                 "(ours: then `ResumeRoom(roomId, lastSeq)` with the last sequence number handled, retried while the hub says the room is recovering; peer-redis: same user id on the other node). " +
                 "Relays again = a signal sent after the kill has arrived in both directions of the room. Lost = acknowledged signals that never arrived " +
                 "(after the kill; and of those, sent after the room's party had resumed — must be 0 for ours). The Redis backplane keeps nothing for a user " +

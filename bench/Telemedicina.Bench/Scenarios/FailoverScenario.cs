@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Microsoft.AspNetCore.SignalR.Client;
 using Telemedicina.Bench.Measurement;
 using Telemedicina.Bench.Reporting;
@@ -146,6 +147,7 @@ internal static class FailoverScenario
         system.Sink.Current = null;
         var recovery = new LatencyRecorder();
         var notRecovered = 0;
+        var examples = new List<string>();
         long lostAfterKill = 0, lostAfterResume = 0;
         foreach (var room in rooms)
         {
@@ -160,11 +162,16 @@ internal static class FailoverScenario
 
             // A room without a victim party resumed at the kill (nothing to resume).
             var resumed = resumedAt.GetValueOrDefault(room.RoomId, kill);
-            foreach (var ledger in new[] { inbound[room.A], inbound[room.B] })
+            foreach (var (ledger, direction) in new[] { (inbound[room.A], "to A"), (inbound[room.B], "to B") })
             {
                 var (afterKill, afterResume) = ledger.Lost(resumed);
                 lostAfterKill += afterKill;
                 lostAfterResume += afterResume;
+                foreach (var (number, sentAt) in ledger.LostAfterKill().Take(Math.Max(0, 5 - examples.Count)))
+                {
+                    examples.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"#{number} {direction} of room {room.RoomId.ToString()[..8]} sent {Seconds(kill, sentAt):0.00} s after the kill (resumed {Seconds(kill, resumed):0.00} s)"));
+                }
             }
         }
 
@@ -196,7 +203,10 @@ internal static class FailoverScenario
                 setting,
                 $"killed pid {victimPid} (gone after {killTook.TotalMilliseconds:0} ms); {victims.Count} parties reconnected, {Interlocked.Read(ref retries)} send retries",
                 notRecovered > 0 ? $"{notRecovered} rooms did not relay again within {load.GiveUp.TotalSeconds:0} s" : "",
+                examples.Count > 0 ? "lost e.g. " + string.Join(", ", examples) : "",
             }.Where(n => n.Length > 0)),
         };
     }
+
+    private static double Seconds(long from, long to) => (to - from) / (double)Stopwatch.Frequency;
 }
