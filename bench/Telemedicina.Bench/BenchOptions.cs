@@ -63,6 +63,9 @@ internal sealed record BenchOptions
 
     public double FailoverRate { get; init; } = 2;
 
+    /// <summary>S5 on ours: kill the silo hosting the room grains ("rooms", default) or the doctors' silo ("doctors": connections only).</summary>
+    public string FailoverKill { get; init; } = "rooms";
+
     public TimeSpan FailoverBefore { get; init; } = TimeSpan.FromSeconds(10);
 
     public TimeSpan FailoverAfter { get; init; } = TimeSpan.FromSeconds(5);
@@ -144,6 +147,7 @@ internal sealed record BenchOptions
                 case "--booking-duration": options = options with { BookingDuration = TimeSpan.FromSeconds(Double(Next())) }; i++; break;
                 case "--failover-rooms": options = options with { FailoverRooms = Int(Next()) }; i++; break;
                 case "--failover-rate": options = options with { FailoverRate = Double(Next()) }; i++; break;
+                case "--failover-kill": options = options with { FailoverKill = Next() is "rooms" or "doctors" ? value! : throw new ArgumentException("--failover-kill: rooms or doctors.") }; i++; break;
                 case "--out": options = options with { MarkdownPath = Next() }; i++; break;
                 case "--csv": options = options with { CsvPath = Next() }; i++; break;
                 case "--commit": options = options with { Commit = Next() }; i++; break;

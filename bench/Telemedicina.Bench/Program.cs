@@ -51,7 +51,7 @@ try
     {
         SystemUnderTest system = name switch
         {
-            "ours" => new OursSystem(name, 2, options.CallRate, options.CallWarmup),
+            "ours" => new OursSystem(name, 2, options.CallRate, options.CallWarmup) { KillDoctorsSilo = options.FailoverKill == "doctors" },
             // Diagnostic variant (not in the default set): one silo, both parties on it, no hop between silos.
             "ours-1silo" => new OursSystem(name, 1, options.CallRate, options.CallWarmup),
             // Diagnostic variant: the OpenTelemetry SDK switched off (no activities for hub invocations and grain calls).

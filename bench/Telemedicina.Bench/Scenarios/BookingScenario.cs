@@ -13,9 +13,9 @@ internal sealed record BookingLoad(int Clients, int Doctors, TimeSpan Measure, i
 
 /// <summary>
 /// S4 (ours only): <see cref="BookingLoad.Clients"/> patients, half on each silo, book <see cref="BookingLoad.Doctors"/>
-/// doctors' 15-minute slots as fast as they can (closed loop, one request at a time per client). Every client walks the
-/// same slot times in order and tries the doctors at each time in its own random order until one booking succeeds,
-/// so about Clients/Doctors clients race for every slot. Afterwards the database is checked for overlapping live
+/// doctors' 15-minute slots as fast as they can (closed loop, one request at a time per client). The slots (time, doctor)
+/// are lined up by time; every client picks at random among the next <see cref="BookingPlan.Window"/> slots after the
+/// number booked so far, so about two clients race for every slot in play and each client books many slots. Afterwards the database is checked for overlapping live
 /// appointments of one doctor (must be 0) and the number of booked rows is compared with the 201s seen.
 /// </summary>
 internal static class BookingScenario
@@ -69,37 +69,46 @@ internal static class BookingScenario
             var exhausted = 0;
             var start = Stopwatch.GetTimestamp();
             var deadline = start + (long)(load.Measure.TotalSeconds * Stopwatch.Frequency);
+            var pool = times.SelectMany(t => Enumerable.Range(0, load.Doctors).Select(d => (Time: t, Doctor: d))).ToList();
+            var window = BookingPlan.Window(load.Clients, load.Doctors);
             await Task.WhenAll(Enumerable.Range(0, load.Clients).Select(c => Task.Run(async () =>
             {
                 var api = apis[c % silos];
                 var patient = patients[c];
                 var random = new Random(load.Seed * 1000 + c);
-                foreach (var time in times)
+                var mine = new HashSet<DateTimeOffset>();
+                while (Stopwatch.GetTimestamp() < deadline)
                 {
-                    foreach (var d in BookingPlan.DoctorOrder(load.Doctors, random))
+                    var index = BookingPlan.Pick(Interlocked.Read(ref created), window, pool.Count, random);
+                    if (index < 0)
                     {
-                        if (Stopwatch.GetTimestamp() >= deadline)
-                        {
-                            return;
-                        }
+                        Interlocked.Increment(ref exhausted);
+                        return;
+                    }
 
-                        var sent = Stopwatch.GetTimestamp();
-                        var status = await TryBookAsync(api, patient, doctors[d].Id, time, ct);
-                        var done = Stopwatch.GetTimestamp();
-                        Interlocked.Increment(ref requests);
-                        all.RecordTicks(sent, done);
-                        if (status == HttpStatusCode.Created)
-                        {
-                            Interlocked.Increment(ref created);
-                            booked.RecordTicks(sent, done);
-                            break;
-                        }
+                    var (time, d) = pool[index];
+                    if (mine.Contains(time))
+                    {
+                        // The patient already has this time (another doctor): a real patient would not try it.
+                        continue;
+                    }
 
+                    var sent = Stopwatch.GetTimestamp();
+                    var status = await TryBookAsync(api, patient, doctors[d].Id, time, ct);
+                    var done = Stopwatch.GetTimestamp();
+                    Interlocked.Increment(ref requests);
+                    all.RecordTicks(sent, done);
+                    if (status == HttpStatusCode.Created)
+                    {
+                        Interlocked.Increment(ref created);
+                        booked.RecordTicks(sent, done);
+                        mine.Add(time);
+                    }
+                    else
+                    {
                         Interlocked.Increment(ref status == HttpStatusCode.Conflict ? ref conflicts : ref errors);
                     }
                 }
-
-                Interlocked.Increment(ref exhausted);
             }, ct)));
             var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
 
@@ -125,6 +134,7 @@ internal static class BookingScenario
                 Note = string.Join("; ", new[]
                 {
                     $"{load.Doctors} doctors x {times.Count} slot times; {rows} live appointments of these doctors in the database vs {Interlocked.Read(ref created)} answered 201",
+                    $"window of {window} slots in play (about {load.Clients / (double)window:0.#} clients per slot)",
                     exhausted > 0 ? $"{exhausted} clients ran out of slots before the end" : "",
                     $"setup {setupSeconds:0} s",
                 }.Where(n => n.Length > 0)),
@@ -185,11 +195,14 @@ internal static class BookingPlan
           AND a.status IN ('scheduled', 'inProgress') AND b.status IN ('scheduled', 'inProgress')
         """;
 
-    /// <summary>All doctor indexes 0..doctors-1, each once, in the client's random order (Fisher–Yates).</summary>
-    public static int[] DoctorOrder(int doctors, Random random)
+    /// <summary>Slots in play at a time: half the clients' count (about two contenders per slot), at least one time's worth of doctors.</summary>
+    public static int Window(int clients, int doctors) => Math.Max(doctors, clients / 2);
+
+    /// <summary>A slot index at random among the <paramref name="window"/> slots from <paramref name="booked"/> on; −1 when the pool is used up.</summary>
+    public static int Pick(long booked, int window, int poolCount, Random random)
     {
-        var order = Enumerable.Range(0, doctors).ToArray();
-        random.Shuffle(order);
-        return order;
+        var from = (int)Math.Min(booked, poolCount);
+        var width = Math.Min(window, poolCount - from);
+        return width <= 0 ? -1 : from + random.Next(width);
     }
 }

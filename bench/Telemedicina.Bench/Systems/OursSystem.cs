@@ -164,11 +164,14 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
                 Interlocked.Increment(ref hosted[host]);
             }
         });
-        var victim = silos > 1 && hosted[1] >= hosted[0] ? 1 : 0;
+        var victim = silos > 1 && !KillDoctorsSilo && hosted[1] >= hosted[0] ? 1 : 0;
         _victim = cluster.Silos[victim];
         _victimParties = Rooms.Take(rooms).Select(r => victim == 0 ? r.A : r.B).ToHashSet();
         return $"{cluster.Silos.Count} silos, room grains per silo {string.Join("/", hosted)}; killed: silo {victim + 1} with the {(victim == 0 ? "doctors'" : "patients'")} connections of all {rooms} rooms and {hosted[victim]} of the {rooms} room grains";
     }
+
+    /// <summary>S5 variant: kill the doctors' silo (connections only when the rooms live on the patients' silo).</summary>
+    public bool KillDoctorsSilo { get; init; }
 
     public bool IsOnVictim(Party party) => _victimParties.Contains(party);
 

@@ -91,13 +91,17 @@ public sealed class BenchScenarioLogicTests
     }
 
     [Fact]
-    public void BookingPlan_DoctorOrder_IsAPermutation_AndDiffersBetweenClients()
+    public void BookingPlan_PicksInAWindowAfterTheBookedCount_AndStopsWhenThePoolIsUsedUp()
     {
-        var first = BookingPlan.DoctorOrder(8, new Random(1));
-        var orders = Enumerable.Range(0, 20).Select(seed => string.Join(',', BookingPlan.DoctorOrder(8, new Random(seed)))).Distinct().Count();
+        var random = new Random(3);
+        var picks = Enumerable.Range(0, 500).Select(_ => BookingPlan.Pick(booked: 100, window: 32, poolCount: 1000, random)).ToList();
 
-        Assert.Equal(Enumerable.Range(0, 8), first.Order());
-        Assert.True(orders > 1);
+        Assert.All(picks, p => Assert.InRange(p, 100, 131));
+        Assert.True(picks.Distinct().Count() > 20);
+        Assert.InRange(BookingPlan.Pick(995, 32, 1000, random), 995, 999);
+        Assert.Equal(-1, BookingPlan.Pick(1000, 32, 1000, random));
+        Assert.Equal(32, BookingPlan.Window(64, 8));
+        Assert.Equal(8, BookingPlan.Window(8, 8));
     }
 
     [Fact]
