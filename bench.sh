@@ -16,12 +16,16 @@ usage() {
 Usage: ./bench.sh [--quick | --full | --smoke] [--no-build] [generator options]
 
 Profiles:
-  --quick      (default) S1 at 100/200/400 rooms, 45 s system warm-up, 5 s warm-up + 15 s per point, S3, Signal cost: ~15 min on a loaded box
-  --full       60 s per point and the S1 ramp to saturation; for a quiet machine
-  --smoke      10 rooms, 5 s per point; proves the harness works (writes bench/results/smoke.*)
+  --quick      (default) S1 at 100/200/400 rooms, 45 s system warm-up, 5 s warm-up + 15 s per point, S3, Signal cost,
+               S4 (64 clients, 8 doctors, 20 s), S2 (ours, limit: up to 19,500 connections), S5 (200 rooms, ours and peer-redis)
+  --full       60 s per point, the S1 ramp to saturation, finer S2 steps, longer S4/S5; for a quiet machine
+  --smoke      every scenario at tiny size (10 rooms, 5 s per point, S2 to 100 connections, S4 8 clients, S5 10 rooms);
+               proves the wiring (writes bench/results/smoke.*)
 
 Generator options (passed through): --systems ours,peer-redis,limit  --rooms 100,200,400  --rate 5
   --payload 1024-4096  --warmup S  --duration S  --ramp 10,20,40  --call-rate 50  --out FILE.md  --csv FILE.csv
+  --scenarios S1,S2,S4,S5 (set-up with S3 and the Signal cost always runs)  --connections 1000,5000  --connection-cap N
+  --booking-clients 64  --booking-doctors 8  --booking-duration S  --failover-rooms 200  --failover-rate 2
 USAGE
 }
 

@@ -41,6 +41,42 @@ internal sealed record BenchOptions
 
     public int CostSamples { get; init; } = 300;
 
+    /// <summary>Scenarios to run besides the set-up (which always measures S3 and the Signal cost): S1, S2, S4, S5.</summary>
+    public IReadOnlyList<string> Scenarios { get; init; } = ["S1", "S2", "S4", "S5"];
+
+    /// <summary>S2: connection counts to reach in steps (cut at the open-file cap), parallel connects.</summary>
+    public IReadOnlyList<int> ConnectionSteps { get; init; } = [1000, 2500, 5000, 7500, 10000, 12500, 15000, 17500, 19500];
+
+    public int ConnectionCap { get; init; } = 19_500;
+
+    public int ConnectionParallel { get; init; } = 64;
+
+    /// <summary>S4: concurrent booking clients (half per silo), doctors whose slots they race for, duration.</summary>
+    public int BookingClients { get; init; } = 64;
+
+    public int BookingDoctors { get; init; } = 8;
+
+    public TimeSpan BookingDuration { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>S5: rooms under traffic when one node is killed, msg/s per party, traffic before the kill and after recovery, give-up time.</summary>
+    public int FailoverRooms { get; init; } = 200;
+
+    public double FailoverRate { get; init; } = 2;
+
+    /// <summary>S5 on ours: kill the silo hosting the room grains ("rooms", default) or the doctors' silo ("doctors": connections only).</summary>
+    public string FailoverKill { get; init; } = "rooms";
+
+    public TimeSpan FailoverBefore { get; init; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan FailoverAfter { get; init; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan FailoverGiveUp { get; init; } = TimeSpan.FromSeconds(60);
+
+    public bool Runs(string scenario) => Scenarios.Contains(scenario, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Rooms every system opens: the top S1 level, and S5's rooms when it runs.</summary>
+    public int RoomsNeeded => Math.Max(Runs("S1") ? RoomLevels.Max() : 1, Runs("S5") ? FailoverRooms : 1);
+
     public string MarkdownPath { get; init; } = "docs/benchmarks.md";
 
     public string CsvPath { get; init; } = "docs/benchmarks.csv";
@@ -59,6 +95,9 @@ internal sealed record BenchOptions
         {
             Profile = profile, RoomLevels = [10], Warmup = TimeSpan.FromSeconds(2), Measure = TimeSpan.FromSeconds(5),
             Drain = TimeSpan.FromSeconds(3), CallWarmup = 2, CostSamples = 50, SystemWarmup = TimeSpan.FromSeconds(5),
+            ConnectionSteps = [50, 100], ConnectionCap = 100, ConnectionParallel = 16,
+            BookingClients = 8, BookingDoctors = 2, BookingDuration = TimeSpan.FromSeconds(5),
+            FailoverRooms = 10, FailoverBefore = TimeSpan.FromSeconds(3), FailoverAfter = TimeSpan.FromSeconds(2), FailoverGiveUp = TimeSpan.FromSeconds(45),
             MarkdownPath = "bench/results/smoke.md", CsvPath = "bench/results/smoke.csv",
         },
         "quick" => new BenchOptions { Profile = profile, Measure = TimeSpan.FromSeconds(15) },
@@ -66,6 +105,8 @@ internal sealed record BenchOptions
         {
             Profile = profile, Warmup = TimeSpan.FromSeconds(15), Measure = TimeSpan.FromSeconds(60), Drain = TimeSpan.FromSeconds(10), SystemWarmup = TimeSpan.FromSeconds(120),
             RampRates = [10, 15, 20, 30, 40, 60, 80], CostSamples = 2000,
+            ConnectionSteps = [1000, 2000, 4000, 6000, 8000, 10000, 12000, 14000, 16000, 18000, 19500], BookingDuration = TimeSpan.FromSeconds(60),
+            FailoverBefore = TimeSpan.FromSeconds(20), FailoverAfter = TimeSpan.FromSeconds(10),
         },
         _ => throw new ArgumentException($"Unknown profile '{profile}' (smoke, quick, full)."),
     };
@@ -98,6 +139,15 @@ internal sealed record BenchOptions
                 case "--duration": options = options with { Measure = TimeSpan.FromSeconds(Double(Next())) }; i++; break;
                 case "--ramp": options = options with { RampRates = Next().Split(',').Select(Double).ToList() }; i++; break;
                 case "--call-rate": options = options with { CallRate = Double(Next()) }; i++; break;
+                case "--scenarios": options = options with { Scenarios = Next().Split(',') }; i++; break;
+                case "--connections": options = options with { ConnectionSteps = Next().Split(',').Select(Int).ToList() }; i++; break;
+                case "--connection-cap": options = options with { ConnectionCap = Int(Next()) }; i++; break;
+                case "--booking-clients": options = options with { BookingClients = Int(Next()) }; i++; break;
+                case "--booking-doctors": options = options with { BookingDoctors = Int(Next()) }; i++; break;
+                case "--booking-duration": options = options with { BookingDuration = TimeSpan.FromSeconds(Double(Next())) }; i++; break;
+                case "--failover-rooms": options = options with { FailoverRooms = Int(Next()) }; i++; break;
+                case "--failover-rate": options = options with { FailoverRate = Double(Next()) }; i++; break;
+                case "--failover-kill": options = options with { FailoverKill = Next() is "rooms" or "doctors" ? value! : throw new ArgumentException("--failover-kill: rooms or doctors.") }; i++; break;
                 case "--out": options = options with { MarkdownPath = Next() }; i++; break;
                 case "--csv": options = options with { CsvPath = Next() }; i++; break;
                 case "--commit": options = options with { Commit = Next() }; i++; break;
@@ -118,6 +168,10 @@ internal sealed record BenchOptions
         RampRates.Count == 0 ? "S1 ramp: not run in this profile" : $"S1 ramp at {RoomLevels.Min()} rooms: {string.Join(", ", RampRates)} msg/s per party, stops at p99 ≥ {RampP99LimitMs} ms or < 99.9 % delivered",
         $"S3: {CallRate} calls/s, first {CallWarmup} calls excluded as warm-up",
         $"Signal cost probe: {CostSamples} sequential Ping and Signal invocations",
+        $"Scenarios run: set-up (S3, Signal cost), {string.Join(", ", Scenarios)}",
+        $"S2: idle connections in steps of {string.Join(" / ", ConnectionSteps)} (cap {ConnectionCap} and the open-file limits), {ConnectionParallel} parallel connects; stops at handshake p99 > 1 s or errors > 0.1 %",
+        $"S4: {BookingClients} booking clients over two silos, {BookingDoctors} doctors' 15-min slots, {BookingDuration.TotalSeconds} s",
+        $"S5: {FailoverRooms} rooms at {FailoverRate.ToString(CultureInfo.InvariantCulture)} msg/s per party, kill -9 after {FailoverBefore.TotalSeconds} s, {FailoverAfter.TotalSeconds} s more after every room relays again (give up after {FailoverGiveUp.TotalSeconds} s)",
     ];
 
     private static int Int(string s) => int.Parse(s, CultureInfo.InvariantCulture);

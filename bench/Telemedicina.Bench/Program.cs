@@ -36,7 +36,7 @@ var run = RunInfo.Collect(options.Commit, options.Profile, options.Describe());
 var rows = new List<ResultRow>();
 var notes = new List<string>();
 var peerDll = options.PeerDll ?? Path.Combine(RepoPaths.Root, "bench", "Telemedicina.Bench.Peer", "bin", RepoPaths.Configuration, "net10.0", "Telemedicina.Bench.Peer.dll");
-var maxRooms = options.RoomLevels.Max();
+var maxRooms = options.RoomsNeeded;
 var failed = false;
 var cancelled = false;
 
@@ -51,7 +51,7 @@ try
     {
         SystemUnderTest system = name switch
         {
-            "ours" => new OursSystem(name, 2, options.CallRate, options.CallWarmup),
+            "ours" => new OursSystem(name, 2, options.CallRate, options.CallWarmup) { KillDoctorsSilo = options.FailoverKill == "doctors" },
             // Diagnostic variant (not in the default set): one silo, both parties on it, no hop between silos.
             "ours-1silo" => new OursSystem(name, 1, options.CallRate, options.CallWarmup),
             // Diagnostic variant: the OpenTelemetry SDK switched off (no activities for hub invocations and grain calls).
@@ -113,7 +113,7 @@ try
         }
     }
 
-    if (options.SystemWarmup > TimeSpan.Zero)
+    if (options.SystemWarmup > TimeSpan.Zero && options.Runs("S1"))
     {
         var warmup = new RelayLoad("warm-up", options.RoomLevels.Min(), options.RatePerParty, options.MinPayload, options.MaxPayload,
             TimeSpan.Zero, options.SystemWarmup, options.Drain);
@@ -124,7 +124,7 @@ try
         }
     }
 
-    for (var level = 0; level < options.RoomLevels.Count; level++)
+    for (var level = 0; level < (options.Runs("S1") ? options.RoomLevels.Count : 0); level++)
     {
         var load = new RelayLoad("S1", options.RoomLevels[level], options.RatePerParty, options.MinPayload, options.MaxPayload, options.Warmup, options.Measure, options.Drain);
         foreach (var system in Rotate(systems, level))
@@ -134,7 +134,7 @@ try
     }
 
     var ramping = new List<SystemUnderTest>(systems);
-    foreach (var rate in options.RampRates)
+    foreach (var rate in options.Runs("S1") ? options.RampRates : [])
     {
         var load = new RelayLoad("S1-ramp", options.RoomLevels.Min(), rate, options.MinPayload, options.MaxPayload, options.Warmup, options.Measure, options.Drain);
         foreach (var system in ramping.ToList())
@@ -144,6 +144,62 @@ try
             {
                 ramping.Remove(system);
             }
+        }
+    }
+
+    // S4 booking (ours only; on the running two-silo cluster, with its own doctors and patients).
+    foreach (var ours in options.Runs("S4") ? systems.OfType<OursSystem>().Where(s => s.Name == "ours") : [])
+    {
+        try
+        {
+            Log($"S4 {ours.Name}: {options.BookingClients} clients, {options.BookingDoctors} doctors");
+            var row = await BookingScenario.RunAsync(ours, new BookingLoad(options.BookingClients, options.BookingDoctors, options.BookingDuration, options.Seed), ct);
+            rows.Add(row);
+            Log($"S4 {ours.Name}: {row.Delivered} booked ({row.Delivered / row.MeasureSeconds:0.0}/s), {row.Conflicts} x 409, {row.Errors} errors, p50 {row.P50:0.0} p99 {row.P99:0.0} ms, " +
+                $"double bookings {row.DoubleBookings}, load avg {row.LoadAverage:0.0}");
+            failed |= row.DoubleBookings != 0;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            failed = true;
+            Log($"S4 FAILED: {e}");
+            notes.Add($"S4 failed ({e.GetType().Name}: {e.Message.Split('\n')[0]}).");
+        }
+    }
+
+    // S2 connections (ours and limit): the S1 rooms stay open meanwhile; their descriptors count against the cap.
+    foreach (var system in options.Runs("S2") ? systems.Where(s => s.Name is "ours" or "limit") : [])
+    {
+        try
+        {
+            rows.AddRange(await ConnectionScenario.RunAsync(system,
+                new ConnectionLoad(options.ConnectionSteps, options.ConnectionCap, options.ConnectionParallel), ct));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            failed = true;
+            Log($"S2 {system.Name} FAILED: {e}");
+            notes.Add($"S2 on {system.Name} failed ({e.GetType().Name}: {e.Message.Split('\n')[0]}).");
+        }
+    }
+
+    // S5 failover last: it kills a node of each system.
+    foreach (var system in options.Runs("S5") ? systems.Where(s => s.Name is "ours" or "peer-redis") : [])
+    {
+        try
+        {
+            var load = new FailoverLoad(Math.Min(options.FailoverRooms, system.Rooms.Count), options.FailoverRate, options.FailoverBefore, options.FailoverAfter, options.FailoverGiveUp);
+            Log($"S5 {system.Name}: {load.Rooms} rooms at {load.RatePerParty} msg/s per party, kill -9 in {load.Before.TotalSeconds:0} s");
+            var row = await FailoverScenario.RunAsync(system, load, ct);
+            rows.Add(row);
+            Log($"S5 {system.Name}: {row.Delivered}/{row.Sent} rooms relay again, p50 {row.P50:0} ms max {row.Max:0} ms after the kill; " +
+                $"lost after kill {row.LostAfterKill}, after resume {row.LostAfterResume}; load avg {row.LoadAverage:0.0}; {row.Note}");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            failed = true;
+            Log($"S5 {system.Name} FAILED: {e}");
+            notes.Add($"S5 on {system.Name} failed ({e.GetType().Name}: {e.Message.Split('\n')[0]}).");
         }
     }
 }
@@ -156,6 +212,11 @@ finally
 {
     foreach (var system in systems)
     {
+        if (system is OursSystem ours)
+        {
+            notes.Add(ours.MembershipNote());
+        }
+
         await system.DisposeAsync();
     }
 }

@@ -95,6 +95,78 @@ internal static class Report
             md.AppendLine();
         }
 
+        var s2 = rows.Where(r => r.Scenario == "S2").ToList();
+        if (s2.Count > 0)
+        {
+            md.AppendLine("## S2 idle connections on one server process");
+            md.AppendLine();
+            md.AppendLine("Connections opened in steps (parallel connects as in the rate column) until a step's handshake p99 > 1 s, its errors > 0.1 %, or the cap. " +
+                "Handshake = WebSocket connect + SignalR handshake + the answer to a first `Ping` (ours answers it only after `OnConnectedAsync`: local registry + presence grain). " +
+                "The per-process open-file limit (`ulimit -n`) holds for the server and for this generator alike (one descriptor per connection in each), so the cap is " +
+                "the smaller of both limits minus what each already has open minus a margin. Memory = growth of the server's VmRSS since before the ramp ÷ open connections " +
+                "(includes whatever the GC has not collected yet).");
+            md.AppendLine();
+            md.AppendLine("| System | Open connections | Opened in step | Errors | Parallel | handshake p50 ms | p99 ms | max ms | RSS KiB per connection | server fds | load avg 1 min | note |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+            foreach (var r in s2)
+            {
+                md.AppendLine(Inv($"| {r.System} | {r.Load} | {r.Delivered}/{r.Sent} | {r.Errors} | {F(r.Rate, "0")} | {F(r.P50)} | {F(r.P99)} | {F(r.Max)} | {F(r.RssKbPerConnection, "0.0")} | {r.ServerFds} | {F(r.LoadAverage, "0.0")} | {r.Note} |"));
+            }
+
+            foreach (var system in s2.Select(r => r.System).Distinct())
+            {
+                var passed = s2.Where(r => r.System == system && r.P99 <= 1000 && r.Errors <= 0.001 * r.Sent).Select(r => r.Load).DefaultIfEmpty(0).Max();
+                md.AppendLine();
+                md.Append(Inv($"- {system}: {passed} connections held with every step within the limits."));
+            }
+
+            md.AppendLine();
+            md.AppendLine();
+        }
+
+        var s4 = rows.Where(r => r.Scenario == "S4").ToList();
+        if (s4.Count > 0)
+        {
+            md.AppendLine("## S4 booking (ours only)");
+            md.AppendLine();
+            md.AppendLine("Concurrent clients (half on each silo, one request at a time each) book the same doctors' 15-minute slots: every client walks the same times in order " +
+                "and tries the doctors in its own random order until one booking succeeds, so about clients ÷ doctors clients race for every slot. " +
+                "Bookings/s = 201 answers per second; latency over all booking requests (201 and 409). Afterwards the database is searched for overlapping live " +
+                "appointments of one doctor (plain time ranges, independent of the table's exclusion constraint): **double bookings must be 0**.");
+            md.AppendLine();
+            md.AppendLine("| System | Clients | Doctors | Seconds | Requests | Booked (201) | Bookings/s | 409 | Errors | p50 ms | p99 ms | max ms | 201 p50 ms | 201 p99 ms | Double bookings | load avg 1 min | note |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+            foreach (var r in s4)
+            {
+                md.AppendLine(Inv($"| {r.System} | {r.Load} | {F(r.Rate, "0")} | {F(r.MeasureSeconds, "0.0")} | {r.Sent} | {r.Delivered} | {F(r.Throughput, "0.0")} | {r.Conflicts} | {r.Errors} | {F(r.P50)} | {F(r.P99)} | {F(r.Max)} | {F(r.AckP50)} | {F(r.AckP99)} | **{r.DoubleBookings}** | {F(r.LoadAverage, "0.0")} | {r.Note} |"));
+            }
+
+            md.AppendLine();
+        }
+
+        var s5 = rows.Where(r => r.Scenario == "S5").ToList();
+        if (s5.Count > 0)
+        {
+            md.AppendLine("## S5 failover (kill -9 of one node mid-traffic)");
+            md.AppendLine();
+            md.AppendLine("Both parties of every room send numbered signals at the rate shown, one at a time, and retry a signal the hub refused or could not take, as the web client does. " +
+                "One node is killed with SIGKILL (ours: of the two silos holding the parties' connections, the one hosting more room grains — a third silo survives with the other; " +
+                "peer-redis: node 1, holding party A of every room); the parties connected to it reconnect to a survivor " +
+                "(ours: then `ResumeRoom(roomId, lastSeq)` with the last sequence number handled, retried while the hub says the room is recovering; peer-redis: same user id on the other node). " +
+                "Relays again = a signal sent after the kill has arrived in both directions of the room. Lost = acknowledged signals that never arrived " +
+                "(after the kill; and of those, sent after the room's party had resumed — must be 0 for ours). The Redis backplane keeps nothing for a user " +
+                "without a connection, so peer-redis loses what was sent to the killed node's users until they are back.");
+            md.AppendLine();
+            md.AppendLine("| System | Rooms | msg/s per party | Relay again | p50 s | p99 s | max s | resumed p50 s | resumed max s | Lost after kill | Lost after resume | Reconnect errors | load avg 1 min | note |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+            foreach (var r in s5)
+            {
+                md.AppendLine(Inv($"| {r.System} | {r.Load} | {F(r.Rate, "0.#")} | {r.Delivered}/{r.Sent} | {F(r.P50 / 1000, "0.00")} | {F(r.P99 / 1000, "0.00")} | {F(r.Max / 1000, "0.00")} | {F(r.AckP50 / 1000, "0.00")} | {F(r.AckP99 / 1000, "0.00")} | {r.LostAfterKill} | **{r.LostAfterResume}** | {r.Errors} | {F(r.LoadAverage, "0.0")} | {r.Note} |"));
+            }
+
+            md.AppendLine();
+        }
+
         if (notes.Count > 0)
         {
             md.AppendLine("## Notes");

@@ -21,6 +21,20 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>Whether the generator killed it on purpose (S5).</summary>
+    public bool Killed { get; private set; }
+
+    /// <summary>SIGKILL (S5's crash), waiting until the process is gone.</summary>
+    public void Kill()
+    {
+        Killed = true;
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(10_000);
+        }
+    }
+
     public static ChildProcess Start(string name, string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(file)

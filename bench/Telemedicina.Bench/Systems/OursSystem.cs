@@ -13,7 +13,8 @@ namespace Telemedicina.Bench.Systems;
 /// tests start them (<see cref="TestCluster"/>). Rooms are real accepted calls between booked doctor/patient
 /// pairs created through the HTTP API; doctors connect to silo 1, patients to silo 2.
 /// </summary>
-internal sealed class OursSystem(string name, int silos, double callRate, int callWarmup, IReadOnlyDictionary<string, string>? extraEnvironment = null) : SystemUnderTest
+internal sealed class OursSystem(string name, int silos, double callRate, int callWarmup, IReadOnlyDictionary<string, string>? extraEnvironment = null)
+    : SystemUnderTest, IFailoverSystem, IConnectionTarget
 {
     private const string Password = "Senha-de-bench-123";
 
@@ -21,6 +22,8 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
     public static IReadOnlyDictionary<string, string> Environment { get; } = new Dictionary<string, string>
     {
         ["Identity__RequireConfirmedEmail"] = "false",
+        // A run lasts longer than the default 15 min: S2 opens connections and S5 reconnects with the setup's tokens.
+        ["Identity__AccessTokenLifetime"] = "04:00:00",
         ["Scheduling__JoinWindowBefore"] = "02:00:00",
         ["Scheduling__JobInterval"] = "00:01:00",
         ["Calls__MessagesPerSecond"] = "1000",
@@ -31,8 +34,12 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
 
     private readonly ConcurrentDictionary<Guid, long> _callRequestedAt = new();
     private readonly ConcurrentDictionary<Guid, TaskCompletionSource> _callRequestedSignal = new();
+    private readonly ConcurrentDictionary<Guid, TestUser> _users = new();
     private TestCluster? _cluster;
     private TestUser? _admin;
+    private SiloProcess? _victim;
+    private HashSet<Party> _victimParties = [];
+    private IReadOnlyList<TestUser>? _idleUsers;
 
     public override string Name => name;
 
@@ -55,6 +62,14 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
     public long CallErrors => Interlocked.Read(ref _callErrors);
 
     public TimeSpan PairSetupTime { get; private set; }
+
+    /// <summary>The running cluster (S4 books through it and checks its database).</summary>
+    public TestCluster Cluster => _cluster ?? throw new InvalidOperationException("Start first.");
+
+    public TestUser Admin => _admin ?? throw new InvalidOperationException("Start first.");
+
+    /// <summary>Every user the setup created (doctors and patients, logged in).</summary>
+    public IReadOnlyList<TestUser> Users => _users.Values.OrderBy(u => u.Email, StringComparer.Ordinal).ToList();
 
     public override async Task StartAsync(CancellationToken ct)
     {
@@ -128,19 +143,114 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
     protected override Task RejoinAsync(Party party, CancellationToken ct) =>
         party.Connection.InvokeAsync<JsonElement>("JoinRoom", party.RoomId.ToString(), ct);
 
+    // S5: a third silo joins; of the two silos holding the rooms' connections (doctors on silo 1, patients on
+    // silo 2) the one that hosts more of the room grains is killed, so rooms and connections die together.
+    public async Task<string> PrepareFailoverAsync(int rooms, CancellationToken ct)
+    {
+        var cluster = Cluster;
+        if (cluster.Silos.Count < 3)
+        {
+            await cluster.AddSilo().WaitReadyAsync(TimeSpan.FromSeconds(120));
+        }
+
+        using var api = cluster.Api(cluster.Silos.Count - 1);
+        var hosted = new int[cluster.Silos.Count];
+        await Parallel.ForEachAsync(Rooms.Take(rooms), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (room, _) =>
+        {
+            var diagnostics = await Retry(() => api.SendAsync<RoomHost>(HttpMethod.Get, $"/api/v1/admin/calls/{room.RoomId}/diagnostics", null, Admin.AccessToken));
+            var host = cluster.Silos.FindIndex(s => diagnostics.HostSilo.Contains($":{s.SiloPort}:", StringComparison.Ordinal));
+            if (host >= 0)
+            {
+                Interlocked.Increment(ref hosted[host]);
+            }
+        });
+        var victim = silos > 1 && !KillDoctorsSilo && hosted[1] >= hosted[0] ? 1 : 0;
+        _victim = cluster.Silos[victim];
+        _victimParties = Rooms.Take(rooms).Select(r => victim == 0 ? r.A : r.B).ToHashSet();
+        return $"{cluster.Silos.Count} silos, room grains per silo {string.Join("/", hosted)}; killed: silo {victim + 1} with the {(victim == 0 ? "doctors'" : "patients'")} connections of all {rooms} rooms and {hosted[victim]} of the {rooms} room grains";
+    }
+
+    /// <summary>S5 variant: kill the doctors' silo (connections only when the rooms live on the patients' silo).</summary>
+    public bool KillDoctorsSilo { get; init; }
+
+    public bool IsOnVictim(Party party) => _victimParties.Contains(party);
+
+    public int VictimPid => (_victim ?? throw new InvalidOperationException("Prepare first.")).ProcessId;
+
+    public void KillVictim() => _victim?.Kill();
+
+    /// <summary>
+    /// As the web client after a lost connection: a new connection to a surviving silo, then
+    /// <c>ResumeRoom(roomId, lastSeq)</c>, retried while the hub answers that the room is recovering.
+    /// </summary>
+    public async Task ReconnectAsync(Party party, int index, CancellationToken ct)
+    {
+        var survivors = Cluster.Silos.Where(s => s != _victim && !s.HasExited).ToList();
+        var user = _users[party.UserId];
+        var connection = BenchClient.Build(new Uri(survivors[index % survivors.Count].BaseUrl, "/hubs/consultation"), () => user.AccessToken);
+        connection.On<SignalIn>("Signal", e => Sink.OnSignal(party, e));
+        await connection.StartAsync(ct);
+        await connection.InvokeAsync<string>("Ping", ct);
+        var old = party.Connection;
+        party.Connection = connection;
+        _ = old.DisposeAsync().AsTask().ContinueWith(_ => { }, TaskScheduler.Default);
+        while (true)
+        {
+            try
+            {
+                await connection.InvokeAsync<JsonElement>("ResumeRoom", party.RoomId.ToString(), party.LastSeq, ct);
+                return;
+            }
+            catch (Microsoft.AspNetCore.SignalR.HubException)
+            {
+                await Task.Delay(200, ct);
+            }
+        }
+    }
+
+    /// <summary>Whether membership declared a running silo dead during the run (the issue's target: never).</summary>
+    public string MembershipNote()
+    {
+        var dead = _cluster?.Silos.Where(s => s.WasDeclaredDeadWhileAlive).Select(s => s.Name).ToList() ?? [];
+        return dead.Count == 0
+            ? $"{name}: no running silo was declared dead by membership during the run (the silo S5 killed does not count)."
+            : $"{name}: membership declared running silo(s) {string.Join(", ", dead)} dead during the run (false positive; see the silo logs).";
+    }
+
+    // S2: idle connections on silo 2, the setup's users taken in turn (several connections per user, like open tabs).
+    public int TargetPid => Cluster.Silos[Math.Min(1, Cluster.Silos.Count - 1)].ProcessId;
+
+    public string TargetDescription => $"silo {Math.Min(1, Cluster.Silos.Count - 1) + 1} of {Cluster.Silos.Count}, {_users.Count} users taken in turn";
+
+    public HubConnection NewIdleConnection(int index)
+    {
+        var users = _idleUsers ??= Users;
+        var user = users[index % users.Count];
+        return BenchClient.Build(Hub(Math.Min(1, Cluster.Silos.Count - 1)), () => user.AccessToken);
+    }
+
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
         if (_cluster is not null)
         {
-            await _cluster.DisposeAsync();
+            try
+            {
+                await _cluster.DisposeAsync();
+            }
+            catch (InvalidOperationException e) when (e.Message.Contains("false positive", StringComparison.Ordinal))
+            {
+                // Reported through MembershipNote before disposal.
+            }
         }
     }
+
+    private sealed record RoomHost(string HostSilo);
 
     private async Task<Party> ConnectAsync(TestUser user, HubConnection connection, bool listenForCalls, CancellationToken ct)
     {
         var party = new Party(user.Id, connection);
-        connection.On<SignalIn>("Signal", e => Sink.OnSignal(party, e.Payload));
+        connection.On<SignalIn>("Signal", e => Sink.OnSignal(party, e));
         if (listenForCalls)
         {
             connection.On<JsonElement>("CallRequested", e =>
@@ -203,6 +313,8 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
         var patient = await RegisterAsync(patientApi, $"bench-paciente-{tag}@bench.local", "patient", $"Paciente Bench {index}");
         await patientApi.GrantConsentAsync(patient);
         var booked = await BookSoonAsync(patientApi, patient, doctor);
+        _users[doctor.Id] = doctor;
+        _users[patient.Id] = patient;
         return new BookedPair(doctor, patient, booked);
     }
 
@@ -228,7 +340,7 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
         throw new InvalidOperationException($"Doctor {doctor.Id} has no bookable slot in the next 3 hours.");
     }
 
-    private static async Task<TestUser> RegisterAsync(TelemedicinaApi api, string email, string role, string fullName)
+    internal static async Task<TestUser> RegisterAsync(TelemedicinaApi api, string email, string role, string fullName)
     {
         object body = role == "doctor"
             ? new { email, password = Password, fullName, role, crm = Random.Shared.Next(1, 9_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture), crmState = "SP", specialty = "Clínica Médica", timeZone = "America/Sao_Paulo" }
@@ -239,10 +351,10 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
         return user;
     }
 
-    private Uri Hub(int silo) => new(_cluster!.Silos[silo].BaseUrl, "/hubs/consultation");
+    internal Uri Hub(int silo) => new(_cluster!.Silos[silo].BaseUrl, "/hubs/consultation");
 
     // Setup calls on a loaded box can time out; a few retries keep the run going (setup is not measured).
-    private static async Task<T> Retry<T>(Func<Task<T>> action)
+    internal static async Task<T> Retry<T>(Func<Task<T>> action)
     {
         for (var attempt = 1; ; attempt++)
         {

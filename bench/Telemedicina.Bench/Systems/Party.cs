@@ -8,7 +8,8 @@ internal sealed class Party(Guid userId, HubConnection connection)
 {
     public Guid UserId { get; } = userId;
 
-    public HubConnection Connection { get; } = connection;
+    /// <summary>The party's hub connection; S5 replaces it when the party reconnects to a surviving node.</summary>
+    public HubConnection Connection { get; set; } = connection;
 
     public Guid RoomId { get; set; }
 
@@ -19,6 +20,9 @@ internal sealed class Party(Guid userId, HubConnection connection)
 
     /// <summary>Highest message number received from the counterpart (touched only by this connection's handler).</summary>
     public long LastReceived;
+
+    /// <summary>The server's sequence number of the last signal this party handled (ResumeRoom's lastSeq).</summary>
+    public long LastSeq;
 }
 
 /// <summary>A two-party room, party A on one node and B on the other (or both on one for the limit system).</summary>
@@ -29,11 +33,20 @@ internal sealed class SignalSink
 {
     public Action<Party, string>? Current { get; set; }
 
-    public void OnSignal(Party receiver, string payload) => Current?.Invoke(receiver, payload);
+    public void OnSignal(Party receiver, SignalIn signal)
+    {
+        // Handlers of one connection run one at a time; a replay after ResumeRoom never goes below it.
+        if (signal.Seq > receiver.LastSeq)
+        {
+            receiver.LastSeq = signal.Seq;
+        }
+
+        Current?.Invoke(receiver, signal.Payload);
+    }
 }
 
-/// <summary>The "Signal" event as both hubs send it; only the payload matters to the generator.</summary>
-internal sealed record SignalIn(string Payload);
+/// <summary>The "Signal" event as both hubs send it: the payload, and the sequence number a resuming client hands back.</summary>
+internal sealed record SignalIn(string Payload, long Seq = 0);
 
 internal static class BenchClient
 {
@@ -56,7 +69,7 @@ internal static class BenchClient
     {
         var connection = Build(hubUrl, accessToken);
         var party = new Party(userId, connection);
-        connection.On<SignalIn>("Signal", e => sink.OnSignal(party, e.Payload));
+        connection.On<SignalIn>("Signal", e => sink.OnSignal(party, e));
         await connection.StartAsync(ct);
         await connection.InvokeAsync<string>("Ping", ct);
         return party;

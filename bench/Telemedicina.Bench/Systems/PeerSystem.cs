@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.AspNetCore.SignalR.Client;
 using Telemedicina.Testing;
 
 namespace Telemedicina.Bench.Systems;
@@ -7,9 +8,11 @@ namespace Telemedicina.Bench.Systems;
 /// Plain ASP.NET Core SignalR (bench/Telemedicina.Bench.Peer): with <c>redis</c>, <paramref name="nodes"/> nodes on a
 /// Redis backplane and the two parties of each room on different nodes; without, one node and both parties on it.
 /// </summary>
-internal sealed class PeerSystem(string name, int nodes, bool redis, string peerDll, string redisServer) : SystemUnderTest
+internal sealed class PeerSystem(string name, int nodes, bool redis, string peerDll, string redisServer)
+    : SystemUnderTest, IFailoverSystem, IConnectionTarget
 {
     private readonly List<ChildProcess> _processes = [];
+    private readonly List<ChildProcess> _nodes = [];
     private readonly List<Uri> _hubs = [];
 
     public override string Name => name;
@@ -36,7 +39,9 @@ internal sealed class PeerSystem(string name, int nodes, bool redis, string peer
         {
             var port = PostgresServer.FreeTcpPort();
             var url = $"http://127.0.0.1:{port}";
-            _processes.Add(ChildProcess.Start($"{name}-node{i + 1}", "dotnet", [peerDll, "--urls", url], env));
+            var node = ChildProcess.Start($"{name}-node{i + 1}", "dotnet", [peerDll, "--urls", url], env);
+            _processes.Add(node);
+            _nodes.Add(node);
             _hubs.Add(new Uri(url + "/hubs/consultation"));
         }
 
@@ -61,7 +66,7 @@ internal sealed class PeerSystem(string name, int nodes, bool redis, string peer
                 {
                 }
 
-                if (DateTime.UtcNow > deadline || _processes.Any(p => p.HasExited))
+                if (DateTime.UtcNow > deadline || _processes.Any(p => p.HasExited && !p.Killed))
                 {
                     throw new InvalidOperationException($"{name}: a peer node did not start; logs: {string.Join(", ", _processes.Select(p => p.LogPath))}");
                 }
@@ -90,6 +95,38 @@ internal sealed class PeerSystem(string name, int nodes, bool redis, string peer
 
         Rooms.AddRange(rooms);
     }
+
+    // S5: node 1 (every room's party A) is killed; its clients reconnect to node 2 with the same user id.
+    // The backplane keeps nothing for a user without a connection, so there is nothing to resume.
+    public Task<string> PrepareFailoverAsync(int rooms, CancellationToken ct) =>
+        _nodes.Count < 2
+            ? throw new InvalidOperationException($"{name} has one node: nothing survives a kill.")
+            : Task.FromResult($"{_nodes.Count} nodes + redis-server; killed: node 1 holding party A of all {rooms} rooms");
+
+    public bool IsOnVictim(Party party) => Rooms.Any(r => ReferenceEquals(r.A, party));
+
+    public int VictimPid => _nodes[0].Pid;
+
+    public void KillVictim() => _nodes[0].Kill();
+
+    public async Task ReconnectAsync(Party party, int index, CancellationToken ct)
+    {
+        var survivors = _hubs.Where((_, i) => !_nodes[i].HasExited).ToList();
+        var connection = BenchClient.Build(UserUrl(survivors[index % survivors.Count], party.UserId));
+        connection.On<SignalIn>("Signal", e => Sink.OnSignal(party, e));
+        await connection.StartAsync(ct);
+        await connection.InvokeAsync<string>("Ping", ct);
+        var old = party.Connection;
+        party.Connection = connection;
+        _ = old.DisposeAsync().AsTask().ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    // S2: idle connections on node 1 (the only node of "limit"), a fresh user id each.
+    public int TargetPid => _nodes[0].Pid;
+
+    public string TargetDescription => _nodes.Count == 1 ? "the single node" : "node 1";
+
+    public HubConnection NewIdleConnection(int index) => BenchClient.Build(UserUrl(_hubs[0], Guid.NewGuid()));
 
     public override async ValueTask DisposeAsync()
     {

@@ -1,0 +1,208 @@
+using System.Diagnostics;
+using System.Net;
+using Npgsql;
+using Telemedicina.Bench.Measurement;
+using Telemedicina.Bench.Reporting;
+using Telemedicina.Bench.Systems;
+using Telemedicina.Testing;
+
+namespace Telemedicina.Bench.Scenarios;
+
+/// <summary>Settings of S4.</summary>
+internal sealed record BookingLoad(int Clients, int Doctors, TimeSpan Measure, int Seed);
+
+/// <summary>
+/// S4 (ours only): <see cref="BookingLoad.Clients"/> patients, half on each silo, book <see cref="BookingLoad.Doctors"/>
+/// doctors' 15-minute slots as fast as they can (closed loop, one request at a time per client). The slots (time, doctor)
+/// are lined up by time; every client picks at random among the next <see cref="BookingPlan.Window"/> slots after the
+/// number booked so far, so about two clients race for every slot in play and each client books many slots. Afterwards the database is checked for overlapping live
+/// appointments of one doctor (must be 0) and the number of booked rows is compared with the 201s seen.
+/// </summary>
+internal static class BookingScenario
+{
+    public static async Task<ResultRow> RunAsync(OursSystem ours, BookingLoad load, CancellationToken ct)
+    {
+        var cluster = ours.Cluster;
+        var silos = Math.Min(2, cluster.Silos.Count);
+        var apis = Enumerable.Range(0, silos).Select(cluster.Api).ToList();
+        try
+        {
+            // Setup (not measured): doctors verified with all-day 15-minute availability, patients with consent.
+            var setup = Stopwatch.StartNew();
+            var run = Guid.NewGuid().ToString("N")[..8];
+            var doctors = new TestUser[load.Doctors];
+            var patients = new TestUser[load.Clients];
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct };
+            await Parallel.ForEachAsync(Enumerable.Range(0, load.Doctors), parallel, async (i, _) =>
+            {
+                var api = apis[0];
+                var doctor = await OursSystem.Retry(() => OursSystem.RegisterAsync(api, $"s4-medico-{run}-{i}@bench.local", "doctor", $"Dr. Agenda {i}"));
+                await OursSystem.Retry(async () =>
+                {
+                    await api.VerifyDoctorAsync(ours.Admin, doctor.Id);
+                    await api.SetAllDayAvailabilityAsync(doctor, slotMinutes: 15);
+                    return 0;
+                });
+                doctors[i] = doctor;
+            });
+            await Parallel.ForEachAsync(Enumerable.Range(0, load.Clients), parallel, async (i, _) =>
+            {
+                var api = apis[i % silos];
+                var patient = await OursSystem.Retry(() => OursSystem.RegisterAsync(api, $"s4-paciente-{run}-{i}@bench.local", "patient", $"Paciente Agenda {i}"));
+                await OursSystem.Retry(async () =>
+                {
+                    await api.GrantConsentAsync(patient);
+                    return 0;
+                });
+                patients[i] = patient;
+            });
+
+            // Slot times from tomorrow on (well past the minimum notice), the same for every doctor.
+            var from = DateTimeOffset.UtcNow.Date.AddDays(1);
+            var slots = await apis[0].SlotsAsync(patients[0], doctors[0].Id, new DateTimeOffset(from, TimeSpan.Zero), new DateTimeOffset(from.AddDays(14), TimeSpan.Zero));
+            var times = slots.Select(s => s.StartsAt).ToList();
+            var setupSeconds = setup.Elapsed.TotalSeconds;
+
+            var all = new LatencyRecorder();
+            var booked = new LatencyRecorder();
+            long requests = 0, created = 0, conflicts = 0, errors = 0;
+            var exhausted = 0;
+            var start = Stopwatch.GetTimestamp();
+            var deadline = start + (long)(load.Measure.TotalSeconds * Stopwatch.Frequency);
+            var pool = times.SelectMany(t => Enumerable.Range(0, load.Doctors).Select(d => (Time: t, Doctor: d))).ToList();
+            var window = BookingPlan.Window(load.Clients, load.Doctors);
+            await Task.WhenAll(Enumerable.Range(0, load.Clients).Select(c => Task.Run(async () =>
+            {
+                var api = apis[c % silos];
+                var patient = patients[c];
+                var random = new Random(load.Seed * 1000 + c);
+                var mine = new HashSet<DateTimeOffset>();
+                while (Stopwatch.GetTimestamp() < deadline)
+                {
+                    var index = BookingPlan.Pick(Interlocked.Read(ref created), window, pool.Count, random);
+                    if (index < 0)
+                    {
+                        Interlocked.Increment(ref exhausted);
+                        return;
+                    }
+
+                    var (time, d) = pool[index];
+                    if (mine.Contains(time))
+                    {
+                        // The patient already has this time (another doctor): a real patient would not try it.
+                        continue;
+                    }
+
+                    var sent = Stopwatch.GetTimestamp();
+                    var status = await TryBookAsync(api, patient, doctors[d].Id, time, ct);
+                    var done = Stopwatch.GetTimestamp();
+                    Interlocked.Increment(ref requests);
+                    all.RecordTicks(sent, done);
+                    if (status == HttpStatusCode.Created)
+                    {
+                        Interlocked.Increment(ref created);
+                        booked.RecordTicks(sent, done);
+                        mine.Add(time);
+                    }
+                    else
+                    {
+                        Interlocked.Increment(ref status == HttpStatusCode.Conflict ? ref conflicts : ref errors);
+                    }
+                }
+            }, ct)));
+            var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+
+            var (doubleBookings, rows) = await CheckDatabaseAsync(cluster.ConnectionString, doctors.Select(d => d.Id).ToArray(), ct);
+            return new ResultRow
+            {
+                Scenario = "S4",
+                System = ours.Name,
+                Load = load.Clients,
+                Rate = load.Doctors,
+                MeasureSeconds = elapsed,
+                Sent = Interlocked.Read(ref requests),
+                Delivered = Interlocked.Read(ref created),
+                Conflicts = Interlocked.Read(ref conflicts),
+                Errors = Interlocked.Read(ref errors),
+                DoubleBookings = doubleBookings,
+                P50 = all.PercentileMs(50),
+                P99 = all.PercentileMs(99),
+                Max = all.MaxMs(),
+                AckP50 = booked.PercentileMs(50),
+                AckP99 = booked.PercentileMs(99),
+                LoadAverage = RunInfo.ReadLoadAverage1(),
+                Note = string.Join("; ", new[]
+                {
+                    $"{load.Doctors} doctors x {times.Count} slot times; {rows} live appointments of these doctors in the database vs {Interlocked.Read(ref created)} answered 201",
+                    $"window of {window} slots in play (about {load.Clients / (double)window:0.#} clients per slot)",
+                    exhausted > 0 ? $"{exhausted} clients ran out of slots before the end" : "",
+                    $"setup {setupSeconds:0} s",
+                }.Where(n => n.Length > 0)),
+            };
+        }
+        finally
+        {
+            foreach (var api in apis)
+            {
+                api.Dispose();
+            }
+        }
+    }
+
+    private static async Task<HttpStatusCode> TryBookAsync(TelemedicinaApi api, TestUser patient, Guid doctorId, DateTimeOffset startsAt, CancellationToken ct)
+    {
+        try
+        {
+            using var response = await api.SendAsync(HttpMethod.Post, "/api/v1/scheduling/appointments",
+                new { doctorId, startsAt = TelemedicinaApi.Iso(startsAt) }, patient.AccessToken);
+            return response.StatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>Overlapping live appointments per doctor (pairs) and the number of live appointments of these doctors.</summary>
+    internal static async Task<(long DoubleBookings, long Rows)> CheckDatabaseAsync(string connectionString, Guid[] doctors, CancellationToken ct)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(ct);
+        await using var overlaps = new NpgsqlCommand(BookingPlan.DoubleBookingSql, connection);
+        overlaps.Parameters.AddWithValue("doctors", doctors);
+        var doubleBookings = (long)(await overlaps.ExecuteScalarAsync(ct))!;
+        await using var count = new NpgsqlCommand(
+            "SELECT count(*) FROM scheduling.appointments WHERE doctor_id = ANY(@doctors) AND status IN ('scheduled', 'inProgress')", connection);
+        count.Parameters.AddWithValue("doctors", doctors);
+        var rows = (long)(await count.ExecuteScalarAsync(ct))!;
+        return (doubleBookings, rows);
+    }
+}
+
+/// <summary>The pure parts of S4: the order a client tries doctors in, and the double-booking query.</summary>
+internal static class BookingPlan
+{
+    /// <summary>
+    /// Pairs of live appointments of one doctor whose booked times overlap. Deliberately independent of the
+    /// table's exclusion constraint (it checks what the constraint is meant to guarantee): plain time ranges, no buffers.
+    /// </summary>
+    public const string DoubleBookingSql = """
+        SELECT count(*) FROM scheduling.appointments a
+        JOIN scheduling.appointments b
+          ON a.doctor_id = b.doctor_id AND a.id < b.id
+         AND tstzrange(a.starts_at, a.ends_at, '[)') && tstzrange(b.starts_at, b.ends_at, '[)')
+        WHERE a.doctor_id = ANY(@doctors)
+          AND a.status IN ('scheduled', 'inProgress') AND b.status IN ('scheduled', 'inProgress')
+        """;
+
+    /// <summary>Slots in play at a time: half the clients' count (about two contenders per slot), at least one time's worth of doctors.</summary>
+    public static int Window(int clients, int doctors) => Math.Max(doctors, clients / 2);
+
+    /// <summary>A slot index at random among the <paramref name="window"/> slots from <paramref name="booked"/> on; −1 when the pool is used up.</summary>
+    public static int Pick(long booked, int window, int poolCount, Random random)
+    {
+        var from = (int)Math.Min(booked, poolCount);
+        var width = Math.Min(window, poolCount - from);
+        return width <= 0 ? -1 : from + random.Next(width);
+    }
+}
