@@ -149,6 +149,7 @@ internal static class HostComposition
                 o.ProbeTimeout = orleans.ProbeTimeout;
                 o.NumMissedProbesLimit = orleans.NumMissedProbesLimit;
                 o.IAmAliveTablePublishTimeout = orleans.IAmAliveTablePublishTimeout;
+                o.TableRefreshTimeout = orleans.TableRefreshTimeout;
             });
             silo.AddActivityPropagation();
             silo.AddDashboard();
