@@ -66,7 +66,16 @@ public sealed class PostgresServer : IAsyncDisposable
     }
 
     /// <summary>Stops the server immediately (simulates a database outage).</summary>
-    public async Task StopProcessAsync(CancellationToken cancellationToken = default)
+    public Task StopProcessAsync(CancellationToken cancellationToken = default) => StopAsync("immediate", cancellationToken);
+
+    /// <summary>
+    /// Stops the server the way an operator or a failover does (<c>pg_ctl stop -m fast</c>: sessions are cut, what was
+    /// committed is written). Use it when a test counts committed rows afterwards: this throwaway server runs with
+    /// <c>synchronous_commit=off</c>, so an immediate stop may drop the last commits, which no product could help.
+    /// </summary>
+    public Task StopFastAsync(CancellationToken cancellationToken = default) => StopAsync("fast", cancellationToken);
+
+    private async Task StopAsync(string mode, CancellationToken cancellationToken)
     {
         if (!_running)
         {
@@ -74,7 +83,7 @@ public sealed class PostgresServer : IAsyncDisposable
         }
 
         _running = false;
-        await Exec(Tool("pg_ctl"), ["-D", _dataDir, "-m", "immediate", "-w", "stop"], Environment.UserName == "root", cancellationToken);
+        await Exec(Tool("pg_ctl"), ["-D", _dataDir, "-m", mode, "-w", "stop"], Environment.UserName == "root", cancellationToken);
     }
 
     public async Task<string> CreateDatabaseAsync(string name, CancellationToken cancellationToken = default)

@@ -44,11 +44,17 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public string LogPath { get; }
 
-    public Uri BaseUrl => new($"http://127.0.0.1:{HttpPort}");
+    /// <summary>The address its HTTP endpoint listens on (loopback unless started in a network namespace).</summary>
+    public string HttpHost { get; private init; } = "127.0.0.1";
+
+    public Uri BaseUrl => new($"http://{HttpHost}:{HttpPort}");
 
     public int ProcessId => _process.Id;
 
     public bool HasExited => _process.HasExited;
+
+    /// <summary>The exit code once the process has exited (0 after a clean graceful stop).</summary>
+    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
     /// <summary>
     /// The cluster declared this silo dead while it was running (it then kills itself): a membership
@@ -57,18 +63,35 @@ public sealed class SiloProcess : IAsyncDisposable
     public bool WasDeclaredDeadWhileAlive { get; private set; }
 
     /// <summary>Starts a silo; <paramref name="environment"/> adds or overrides configuration (Section__Key).</summary>
-    public static SiloProcess Start(string name, string connectionString, string clusterId, IReadOnlyDictionary<string, string>? environment = null, params string[] args)
+    public static SiloProcess Start(string name, string connectionString, string clusterId, IReadOnlyDictionary<string, string>? environment = null, params string[] args) =>
+        Start(name, connectionString, clusterId, environment, network: null, args);
+
+    /// <summary>
+    /// Starts a silo, in a Linux network namespace when <paramref name="network"/> names one (<c>ip netns exec</c>,
+    /// root only), with its HTTP endpoint on the namespace's address.
+    /// </summary>
+    public static SiloProcess Start(string name, string connectionString, string clusterId, IReadOnlyDictionary<string, string>? environment, SiloNetwork? network, params string[] args)
     {
         var httpPort = PostgresServer.FreeTcpPort();
         var siloPort = PostgresServer.FreeTcpPort();
         var gatewayPort = PostgresServer.FreeTcpPort();
-        var psi = new ProcessStartInfo("dotnet")
+        var httpHost = network?.HttpHost ?? "127.0.0.1";
+        var psi = new ProcessStartInfo(network is null ? "dotnet" : "ip")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(RepoPaths.HostDll)!,
         };
+        if (network is not null)
+        {
+            // "ip netns exec" execs the command in place: the process id stays the silo's.
+            foreach (var a in new[] { "netns", "exec", network.Namespace, "dotnet" })
+            {
+                psi.ArgumentList.Add(a);
+            }
+        }
+
         psi.ArgumentList.Add(RepoPaths.HostDll);
         foreach (var arg in args)
         {
@@ -80,7 +103,7 @@ public sealed class SiloProcess : IAsyncDisposable
             ["ASPNETCORE_ENVIRONMENT"] = "Test",
             ["DOTNET_ENVIRONMENT"] = "Test",
             ["ConnectionStrings__Postgres"] = connectionString,
-            ["Urls"] = $"http://127.0.0.1:{httpPort}",
+            ["Urls"] = $"http://{httpHost}:{httpPort}",
             ["Orleans__ClusterId"] = clusterId,
             ["Orleans__ServiceId"] = clusterId,
             ["Orleans__SiloPort"] = siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -106,7 +129,7 @@ public sealed class SiloProcess : IAsyncDisposable
         var logPath = Path.Combine(logDir, $"{clusterId}-{name}-{DateTime.UtcNow:HHmmssfff}.log");
         var log = new StreamWriter(logPath) { AutoFlush = true };
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
-        var silo = new SiloProcess(process, name, httpPort, siloPort, gatewayPort, logPath, log);
+        var silo = new SiloProcess(process, name, httpPort, siloPort, gatewayPort, logPath, log) { HttpHost = httpHost };
         process.OutputDataReceived += (_, e) => silo.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => silo.OnLine(e.Data);
         process.Start();
@@ -228,7 +251,11 @@ public sealed class SiloProcess : IAsyncDisposable
             _log.WriteLine(line);
         }
 
-        if (line.Contains("should be Dead according to membership", StringComparison.Ordinal)
+        // Orleans 10 logs "I should be Dead according to the membership table" and "I have been told I am dead, so
+        // this silo will stop!" (the older "should be Dead according to membership" never matched these).
+        if (line.Contains("should be Dead according to the membership", StringComparison.Ordinal)
+            || line.Contains("should be Dead according to membership", StringComparison.Ordinal)
+            || line.Contains("I have been told I am dead", StringComparison.Ordinal)
             || line.Contains("OrleansSiloDeclaredDeadException", StringComparison.Ordinal))
         {
             WasDeclaredDeadWhileAlive = true;
@@ -241,3 +268,6 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 }
+
+/// <summary>Where a silo process runs on the network: a Linux network namespace and the address its HTTP endpoint listens on.</summary>
+public sealed record SiloNetwork(string Namespace, string HttpHost);

@@ -86,7 +86,7 @@ public sealed class TestCluster : IAsyncDisposable
     }
 
     /// <summary>Starts one more silo in this cluster (not awaited: call <see cref="SiloProcess.WaitReadyAsync"/>).</summary>
-    public SiloProcess AddSilo(IReadOnlyDictionary<string, string>? extra = null)
+    public SiloProcess AddSilo(IReadOnlyDictionary<string, string>? extra = null, SiloNetwork? network = null)
     {
         var env = new Dictionary<string, string>(_environment);
         foreach (var (key, value) in extra ?? new Dictionary<string, string>())
@@ -94,7 +94,7 @@ public sealed class TestCluster : IAsyncDisposable
             env[key] = value;
         }
 
-        var silo = SiloProcess.Start($"silo{++_next}", ConnectionString, ClusterId, env);
+        var silo = SiloProcess.Start($"silo{++_next}", ConnectionString, ClusterId, env, network);
         Silos.Add(silo);
         return silo;
     }

@@ -14,7 +14,7 @@ internal sealed partial class ErrorHandling(IProblemDetailsService problems, ILo
         var (status, type, title, detail) = exception switch
         {
             BadHttpRequestException bad => (bad.StatusCode, "bad-request", "Requisição inválida", "O corpo ou os parâmetros da requisição são inválidos."),
-            NpgsqlException or TimeoutException or OrleansException or SiloUnavailableException =>
+            _ when IsUnavailable(exception) =>
                 (StatusCodes.Status503ServiceUnavailable, "unavailable", "Serviço temporariamente indisponível", "Tente novamente em instantes."),
             OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested =>
                 (499, "cancelled", "Requisição cancelada", "O cliente encerrou a requisição."),
@@ -39,6 +39,24 @@ internal sealed partial class ErrorHandling(IProblemDetailsService problems, ILo
                 Detail = detail,
             },
         });
+    }
+
+    /// <summary>
+    /// A dependency (database, cluster) could not be reached, possibly wrapped: EF Core's execution strategy throws
+    /// an <see cref="InvalidOperationException"/> ("likely due to a transient failure") around the NpgsqlException
+    /// when PostgreSQL is down, which used to become a 500.
+    /// </summary>
+    private static bool IsUnavailable(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is NpgsqlException or TimeoutException or OrleansException or SiloUnavailableException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Request {Method} {Path} failed")]

@@ -151,6 +151,7 @@ internal static class HostComposition
                 o.ProbeTimeout = orleans.ProbeTimeout;
                 o.NumMissedProbesLimit = orleans.NumMissedProbesLimit;
                 o.IAmAliveTablePublishTimeout = orleans.IAmAliveTablePublishTimeout;
+                o.TableRefreshTimeout = orleans.TableRefreshTimeout;
             });
             silo.AddActivityPropagation();
             silo.AddDashboard();

@@ -23,6 +23,13 @@ public sealed class OrleansSettings
 
     public TimeSpan IAmAliveTablePublishTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How often a silo reads the membership table. A silo cut off from the others (but not from PostgreSQL) learns it
+    /// was declared dead only from this read, and serves its clients and stale rooms until then: Orleans' 60 s default
+    /// left a minute of split brain in the partition test. One small query per silo per period.
+    /// </summary>
+    public TimeSpan TableRefreshTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Apply database migrations when the silo starts (under an advisory lock).</summary>
     public bool MigrateOnStartup { get; set; } = true;
 }
