@@ -71,7 +71,9 @@ internal static class HostComposition
         {
             context.ProblemDetails.Extensions.Remove("exception");
             context.ProblemDetails.Extensions["traceId"] = System.Diagnostics.Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier;
+            context.ProblemDetails.Detail ??= ProblemJsonFallbackWriter.DefaultDetail(context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode);
         });
+        builder.Services.AddSingleton<IProblemDetailsWriter, ProblemJsonFallbackWriter>();
         builder.Services.AddExceptionHandler<ErrorHandling>();
         builder.Services.Configure<ForwardedHeadersOptions>(o =>
         {
@@ -218,7 +220,7 @@ internal static class HostComposition
             },
         });
         app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapOrleansDashboard(routePrefix: "/ops/dashboard").RequireAuthorization(Policies.Admin);
+        app.MapOrleansDashboard(routePrefix: "/ops/dashboard").RequireAuthorization(Policies.Admin).AddEndpointFilter(DashboardInput.RefuseMalformedSiloAddressAsync);
         app.MapOpsSession();
         app.MapModules();
         return app;
