@@ -203,6 +203,7 @@ internal static class HostComposition
                     : "no-cache";
             },
         });
+        app.UseKnownCharsets();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();

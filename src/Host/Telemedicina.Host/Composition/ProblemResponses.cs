@@ -1,6 +1,8 @@
+using System.Text;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
 
 namespace Telemedicina.Host.Composition;
 
@@ -39,4 +41,39 @@ internal sealed class ProblemJsonFallbackWriter(IOptions<ProblemDetailsOptions> 
         >= 500 => "Ocorreu um erro inesperado. Tente novamente em instantes.",
         _ => "A requisição não pôde ser atendida.",
     };
+}
+
+/// <summary>
+/// A body in a charset .NET cannot decode (<c>application/json; charset=ebcdic</c>) made the JSON reader
+/// throw an InvalidOperationException, answered with a 500; it is a 415 before any endpoint runs.
+/// </summary>
+internal static class KnownCharsets
+{
+    public static IApplicationBuilder UseKnownCharsets(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        if (MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var type) && type.Charset.HasValue && !IsKnown(type.Charset.Value!))
+        {
+            context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                ProblemDetails = { Status = StatusCodes.Status415UnsupportedMediaType, Detail = "Codificação de caracteres não suportada: envie UTF-8." },
+            });
+            return;
+        }
+
+        await next(context);
+    });
+
+    private static bool IsKnown(string charset)
+    {
+        try
+        {
+            return Encoding.GetEncoding(charset.Trim('"')) is not null;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
 }
