@@ -17,8 +17,8 @@ internal sealed partial class ErrorHandling(IProblemDetailsService problems, ILo
             // PostgreSQL data exceptions (class 22: a NUL character, a value out of range) come from the input, not the server.
             _ when Postgres(exception) is { SqlState: [ '2', '2', .. ] } =>
                 (StatusCodes.Status400BadRequest, "bad-request", "Requisição inválida", "Um dos valores enviados não é aceito."),
-            // Two requests racing to insert the same row (e.g. two resets of one account at once): the loser may retry.
-            _ when Postgres(exception) is { SqlState: PostgresErrorCodes.UniqueViolation } =>
+            // Two requests racing on the same row (two admins unlocking or resetting one account at once): the loser may retry.
+            _ when exception is Microsoft.EntityFrameworkCore.DbUpdateConcurrencyException || Postgres(exception) is { SqlState: PostgresErrorCodes.UniqueViolation } =>
                 (StatusCodes.Status409Conflict, "conflict", "Conflito", "Outra alteração do mesmo recurso aconteceu ao mesmo tempo. Tente de novo."),
             NpgsqlException or TimeoutException or OrleansException or SiloUnavailableException =>
                 (StatusCodes.Status503ServiceUnavailable, "unavailable", "Serviço temporariamente indisponível", "Tente novamente em instantes."),
