@@ -329,6 +329,7 @@ internal sealed class HubTally
         HubOutcome.Refused => "refused with a hub error",
         HubOutcome.Closed => "disconnected",
         HubOutcome.Ignored => "dropped without an answer",
+        HubOutcome.Hung => "stalled (SignalR waits for more input after an unknown message type)",
         _ => "completed as a no-op",
     };
 
