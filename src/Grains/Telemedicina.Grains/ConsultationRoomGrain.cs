@@ -357,11 +357,17 @@ internal sealed partial class ConsultationRoomGrain(
     // False only for a party whose connection this activation does not know (see IConsultationRoomGrain.Signal).
     private bool Process(RoomMessage message)
     {
-        // Re-check what the hub checked; anything off is dropped without a word.
+        // Re-check what the hub checked; anything off is dropped without a word, except that a party
+        // whose call is over learns it (the hub still lists the room for its connection).
         var from = message.FromUserId;
-        if (S.Status != CallStatus.Accepted || !IsParty(from))
+        if (!IsParty(from))
         {
             return true;
+        }
+
+        if (S.Status != CallStatus.Accepted)
+        {
+            throw new CallRuleException(CallError.Conflict, "A chamada não está mais em andamento.");
         }
 
         if (!IsJoined(from, message.FromConnectionId))

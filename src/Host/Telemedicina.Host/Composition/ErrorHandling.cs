@@ -14,6 +14,12 @@ internal sealed partial class ErrorHandling(IProblemDetailsService problems, ILo
         var (status, type, title, detail) = exception switch
         {
             BadHttpRequestException bad => (bad.StatusCode, "bad-request", "Requisição inválida", "O corpo ou os parâmetros da requisição são inválidos."),
+            // PostgreSQL data exceptions (class 22: a NUL character, a value out of range) come from the input, not the server.
+            _ when Postgres(exception) is { SqlState: [ '2', '2', .. ] } =>
+                (StatusCodes.Status400BadRequest, "bad-request", "Requisição inválida", "Um dos valores enviados não é aceito."),
+            // Two requests racing on the same row (two admins unlocking or resetting one account at once): the loser may retry.
+            _ when exception is Microsoft.EntityFrameworkCore.DbUpdateConcurrencyException || Postgres(exception) is { SqlState: PostgresErrorCodes.UniqueViolation } =>
+                (StatusCodes.Status409Conflict, "conflict", "Conflito", "Outra alteração do mesmo recurso aconteceu ao mesmo tempo. Tente de novo."),
             _ when IsUnavailable(exception) =>
                 (StatusCodes.Status503ServiceUnavailable, "unavailable", "Serviço temporariamente indisponível", "Tente novamente em instantes."),
             OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested =>
@@ -57,6 +63,19 @@ internal sealed partial class ErrorHandling(IProblemDetailsService problems, ILo
         }
 
         return false;
+    }
+
+    private static PostgresException? Postgres(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is PostgresException postgres)
+            {
+                return postgres;
+            }
+        }
+
+        return null;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Request {Method} {Path} failed")]

@@ -73,7 +73,9 @@ internal static class HostComposition
         {
             context.ProblemDetails.Extensions.Remove("exception");
             context.ProblemDetails.Extensions["traceId"] = System.Diagnostics.Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier;
+            context.ProblemDetails.Detail ??= ProblemJsonFallbackWriter.DefaultDetail(context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode);
         });
+        builder.Services.AddSingleton<IProblemDetailsWriter, ProblemJsonFallbackWriter>();
         builder.Services.AddExceptionHandler<ErrorHandling>();
         builder.Services.Configure<ForwardedHeadersOptions>(o =>
         {
@@ -205,6 +207,7 @@ internal static class HostComposition
                     : "no-cache";
             },
         });
+        app.UseKnownCharsets();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
@@ -222,7 +225,7 @@ internal static class HostComposition
             },
         });
         app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapOrleansDashboard(routePrefix: "/ops/dashboard").RequireAuthorization(Policies.Admin);
+        app.MapOrleansDashboard(routePrefix: "/ops/dashboard").RequireAuthorization(Policies.Admin).AddEndpointFilter(DashboardInput.RefuseMalformedSiloAddressAsync);
         app.MapOpsSession();
         app.MapModules();
         return app;

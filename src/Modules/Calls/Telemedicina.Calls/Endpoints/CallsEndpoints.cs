@@ -145,7 +145,7 @@ internal static class CallsEndpoints
         {
             try
             {
-                var diagnostics = await grains.GetGrain<IConsultationRoomGrain>(roomId).GetDiagnostics();
+                var diagnostics = await RetryingAsync(() => grains.GetGrain<IConsultationRoomGrain>(roomId).GetDiagnostics());
                 await audit.RecordAsync(new AuditEvent(AuditActions.Read, "CallDiagnostics", roomId.ToString(), user.GetId(), Roles.Admin, null, Purpose: "operations"), ct);
                 return Results.Ok(diagnostics);
             }
@@ -228,11 +228,29 @@ internal static class CallsEndpoints
     {
         try
         {
-            return TypedResults.Ok(await action());
+            return TypedResults.Ok(await RetryingAsync(action));
         }
         catch (CallRuleException e)
         {
             return CallErrors.ToProblem(e);
+        }
+    }
+
+    /// <summary>
+    /// A room that was never opened deactivates itself at once (it must not linger for random ids), so calls
+    /// racing that deactivation are rejected ("forwarding failed"); the next activation answers them.
+    /// </summary>
+    private static async Task<T> RetryingAsync<T>(Func<Task<T>> action)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await action();
+            }
+            catch (OrleansMessageRejectionException) when (attempt < 3)
+            {
+            }
         }
     }
 

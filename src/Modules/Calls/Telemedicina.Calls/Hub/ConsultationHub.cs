@@ -91,7 +91,7 @@ public sealed class ConsultationHub(
     {
         if (lastSeq < 0)
         {
-            throw new HubException("Número de sequência inválido.");
+            Refuse("Número de sequência inválido.");
         }
 
         return JoinCoreAsync(roomId, lastSeq);
@@ -99,6 +99,9 @@ public sealed class ConsultationHub(
 
     private async Task<JoinRoomResult> JoinCoreAsync(string roomId, long? lastSeq)
     {
+        // Every join reaches a room grain (an activation and a storage read for an unknown id), so joins
+        // share the message rate limit and a refused join counts toward the abuse limit.
+        Throttle();
         var id = ParseRoom(roomId);
         var me = Me();
         RoomSnapshot snapshot;
@@ -110,7 +113,7 @@ public sealed class ConsultationHub(
         }
         catch (CallRuleException e)
         {
-            throw new HubException(e.Error == CallError.NotFound ? NotFound : e.Message);
+            throw Refusal(e.Error == CallError.NotFound ? NotFound : e.Message);
         }
         catch (Exception e) when (e is OrleansException or TimeoutException)
         {
@@ -235,8 +238,8 @@ public sealed class ConsultationHub(
         return new RoomMessage(Me(), Context.ConnectionId, state.Stream, state.NextSeq(), to, kind, payload);
     }
 
-    private static Guid ParseRoom(string roomId) =>
-        Guid.TryParse(roomId, out var id) && id != Guid.Empty ? id : throw new HubException(NotFound);
+    private Guid ParseRoom(string roomId) =>
+        Guid.TryParse(roomId, out var id) && id != Guid.Empty ? id : throw Refusal(NotFound);
 
     private void Throttle()
     {
@@ -248,7 +251,10 @@ public sealed class ConsultationHub(
     }
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
-    private void Refuse(string message)
+    private void Refuse(string message) => throw Refusal(message);
+
+    /// <summary>A refusal for the client; counted, and past the abuse limit the connection is dropped.</summary>
+    private HubException Refusal(string message)
     {
         if (State().Refuse() >= settings.Value.AbuseDisconnectThreshold)
         {
@@ -256,7 +262,7 @@ public sealed class ConsultationHub(
             Context.Abort();
         }
 
-        throw new HubException(message);
+        return new HubException(message);
     }
 
 

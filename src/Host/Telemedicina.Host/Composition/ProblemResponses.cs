@@ -1,0 +1,79 @@
+using System.Text;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace Telemedicina.Host.Composition;
+
+/// <summary>
+/// Errors are problem+json with type, title, status and detail whatever the client accepts
+/// (CONTRACT.md). The framework's writer writes only when the Accept header admits JSON, so a
+/// request accepting text/html got a plain "Status Code: 401; Unauthorized" from the status code
+/// pages and the exception handler; this writer is registered after it and takes every other case.
+/// </summary>
+internal sealed class ProblemJsonFallbackWriter(IOptions<ProblemDetailsOptions> options, IOptions<JsonOptions> json) : IProblemDetailsWriter
+{
+    public bool CanWrite(ProblemDetailsContext context) => true;
+
+    public ValueTask WriteAsync(ProblemDetailsContext context)
+    {
+        var response = context.HttpContext.Response;
+        var problem = context.ProblemDetails;
+        problem.Status ??= response.StatusCode;
+        problem.Title ??= ReasonPhrases.GetReasonPhrase(problem.Status.Value);
+        problem.Type ??= "about:blank";
+        options.Value.CustomizeProblemDetails?.Invoke(context);
+        return new ValueTask(response.WriteAsJsonAsync(problem, json.Value.SerializerOptions, "application/problem+json", context.HttpContext.RequestAborted));
+    }
+
+    /// <summary>The detail of problems the framework makes (status code pages, binding failures), which carry none.</summary>
+    public static string DefaultDetail(int status) => status switch
+    {
+        StatusCodes.Status400BadRequest => "A requisição é inválida: verifique o corpo, os parâmetros e o tipo de conteúdo.",
+        StatusCodes.Status401Unauthorized => "É preciso entrar para acessar este recurso.",
+        StatusCodes.Status403Forbidden => "Você não tem permissão para esta operação.",
+        StatusCodes.Status404NotFound => "O recurso não existe ou você não tem acesso a ele.",
+        StatusCodes.Status405MethodNotAllowed => "Este recurso não aceita este método.",
+        StatusCodes.Status413PayloadTooLarge => "O corpo da requisição é grande demais.",
+        StatusCodes.Status415UnsupportedMediaType => "Tipo de conteúdo não suportado: envie application/json.",
+        StatusCodes.Status429TooManyRequests => "Muitas requisições em pouco tempo. Aguarde um minuto e tente de novo.",
+        >= 500 => "Ocorreu um erro inesperado. Tente novamente em instantes.",
+        _ => "A requisição não pôde ser atendida.",
+    };
+}
+
+/// <summary>
+/// A body in a charset .NET cannot decode (<c>application/json; charset=ebcdic</c>) made the JSON reader
+/// throw an InvalidOperationException, answered with a 500; it is a 415 before any endpoint runs.
+/// </summary>
+internal static class KnownCharsets
+{
+    public static IApplicationBuilder UseKnownCharsets(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        if (MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var type) && type.Charset.HasValue && !IsKnown(type.Charset.Value!))
+        {
+            context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                ProblemDetails = { Status = StatusCodes.Status415UnsupportedMediaType, Detail = "Codificação de caracteres não suportada: envie UTF-8." },
+            });
+            return;
+        }
+
+        await next(context);
+    });
+
+    private static bool IsKnown(string charset)
+    {
+        try
+        {
+            return Encoding.GetEncoding(charset.Trim('"')) is not null;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}
