@@ -9,3 +9,10 @@ public sealed class FaultSuite
 {
     public const string Name = "faults";
 }
+
+/// <summary>Switches of the fault and soak suites.</summary>
+internal static class FaultSettings
+{
+    /// <summary><c>TELEMEDICINA_HEAVY=1</c>: bigger and longer variants (not in the default CI run).</summary>
+    public static bool Heavy { get; } = Environment.GetEnvironmentVariable("TELEMEDICINA_HEAVY") == "1";
+}
