@@ -68,7 +68,7 @@ function renderNav(): void {
   nav.replaceChildren(h("span", { class: "who" }, user.fullName), ...links.filter((l) => l !== null));
 }
 
-// Debug and test handle (documented in docs/testing.md): the active call session and the hub state.
+// Debug and test handle (used by the browser tests in tests/Telemedicina.BrowserTests): the active call session and the hub state.
 window.telemedicina = { hubState: () => app.hub.connectionState };
 
 app.hub.onStatus((status) => {
