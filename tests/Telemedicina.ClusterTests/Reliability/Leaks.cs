@@ -54,7 +54,7 @@ internal static partial class Leaks
     [GeneratedRegex(@"\b(SELECT\s.+?\sFROM|INSERT\s+INTO|UPDATE\s+\w+(\.\w+)?\s+SET|DELETE\s+FROM)\b", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex Sql();
 
-    [GeneratedRegex(@"syntax error at or near|violates (unique|foreign key|check|exclusion|not-null) constraint|relation "".*"" does not exist|invalid input syntax for|\b(22P02|23505|23503|42P01|42601|40001)\b|PostgreSQL|SQLSTATE", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"syntax error at or near|violates (unique|foreign key|check|exclusion|not-null) constraint|relation "".*"" does not exist|invalid input syntax for|\b(22P02|23505|23503|42P01|42601|40001): |PostgreSQL|SQLSTATE", RegexOptions.CultureInvariant)]
     private static partial Regex DatabaseError();
 
     [GeneratedRegex(@"(/work/|/root/|/home/|/tmp/|/usr/(share|lib)/|/src/(Host|Modules|Grains|BuildingBlocks)|\.cs:line \d+|[A-Z]:\\[\w\\]+|\.dll\b)", RegexOptions.CultureInvariant)]

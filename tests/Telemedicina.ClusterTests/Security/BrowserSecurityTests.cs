@@ -16,6 +16,8 @@ public sealed partial class BrowserSecurityTests(ClusterFixture fixture)
 {
     private const string ForeignOrigin = "https://evil.example";
 
+    private static readonly string CdnOrigin = new Uri(ClusterFixture.AssetsBaseUrl).GetLeftPart(UriPartial.Authority);
+
     [Fact]
     public async Task ForeignOrigin_GetsNoCorsGrant_OnTheApiOrTheHub()
     {
@@ -163,7 +165,8 @@ public sealed partial class BrowserSecurityTests(ClusterFixture fixture)
                 (Directive("default-src") is ["'self'"], "CSP default-src"),
                 (Directive("object-src") is ["'none'"], "CSP object-src"),
                 (Directive("base-uri") is ["'self'"] or ["'none'"], "CSP base-uri"),
-                (Directive("script-src") is ["'self'"], $"CSP script-src '{string.Join(' ', Directive("script-src"))}'"),
+                // Scripts only from this origin and the CDN the UI was built for (Web:AssetsBaseUrl in the fixture).
+                (Directive("script-src").SequenceEqual(["'self'", CdnOrigin]), $"CSP script-src '{string.Join(' ', Directive("script-src"))}'"),
                 (!directives.Values.SelectMany(s => s).Contains("*"), "CSP wildcard source"),
                 (!response.Headers.Contains("Strict-Transport-Security"), "HSTS over plain HTTP"),
                 (!response.Headers.Contains("Server") && !response.Headers.Contains("X-Powered-By"), $"Server header '{Header("Server")}'"),

@@ -248,8 +248,10 @@ internal static class CallsEndpoints
             {
                 return await action();
             }
-            catch (OrleansMessageRejectionException) when (attempt < 3)
+            catch (OrleansMessageRejectionException) when (attempt < 5)
             {
+                // Give the deactivation a moment to finish (three immediate retries were not always enough).
+                await Task.Delay(TimeSpan.FromMilliseconds(20 * attempt));
             }
         }
     }
