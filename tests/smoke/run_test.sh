@@ -11,13 +11,15 @@ LOG_TAG=smoke
 DATA=$(mktemp -d /tmp/telemedicina-smoke.XXXXXX)
 chmod 755 "$DATA"
 OUT=$(mktemp /tmp/telemedicina-smoke-out.XXXXXX)  # not inside DATA: --reset empties it
-fail() { warn "$*"; grep -F '[run]' "$OUT" | tail -n 40 >&2 || true; for f in "$DATA"/logs/silo-*.log; do [[ -f $f ]] && tail -n 30 "$f" >&2; done; exit 1; }
+fail() { warn "$*"; tail -n 60 "$OUT" >&2 || true; for f in "$DATA"/logs/silo-*.log; do [[ -f $f ]] && tail -n 30 "$f" >&2; done; exit 1; }
 
 for port in 8000 8001 8002; do
   tcp_port_busy "$port" && fail "port $port is busy: another ./run.sh is running?"
 done
 
-PG_PORT=$((56000 + RANDOM % 2000))
+# Below the kernel's ephemeral range (32768-60999): a port in it can be taken at any moment by an outgoing
+# connection (the test suites leave thousands), and PostgreSQL then cannot bind it.
+PG_PORT=$((15000 + RANDOM % 2000))
 READY_LIMIT=${SMOKE_READY_LIMIT:-180}
 RUN_PID=""
 trap 'if [[ -n $RUN_PID ]]; then kill -INT -- -$RUN_PID 2>/dev/null || true; sleep 5; kill -KILL -- -$RUN_PID 2>/dev/null || true; fi; rm -rf "$DATA" "$OUT"' EXIT

@@ -45,12 +45,14 @@ class FakePeer {
 
   transceivers: FakeTransceiver[] = [];
 
-  addTrack(track: { kind: string }): void {
-    this.transceivers.push(new FakeTransceiver(track.kind, track, "sendrecv"));
+  addTrack(track: { kind: string }): FakeTransceiver["sender"] {
+    const transceiver = new FakeTransceiver(track.kind, track, "sendrecv", "addTrack");
+    this.transceivers.push(transceiver);
+    return transceiver.sender;
   }
 
   addTransceiver(kind: string, init: { direction: string }): void {
-    this.transceivers.push(new FakeTransceiver(kind, null, init.direction));
+    this.transceivers.push(new FakeTransceiver(kind, null, init.direction, "addTransceiver"));
   }
 
   getTransceivers(): FakeTransceiver[] {
@@ -67,13 +69,18 @@ class FakePeer {
 class FakeTransceiver {
   readonly receiver: { track: { kind: string } };
   readonly sender: { track: unknown; replaceTrack(track: unknown): Promise<void>; setStreams(): void };
-  constructor(kind: string, track: unknown, public direction: string) {
+  constructor(
+    kind: string,
+    track: unknown,
+    public direction: string,
+    readonly madeBy: "addTrack" | "addTransceiver" | "remote offer" = "remote offer",
+  ) {
     this.receiver = { track: { kind } };
     this.sender = { track, replaceTrack: async (t) => void (this.sender.track = t), setStreams: () => {} };
   }
 }
 
-function session(polite: boolean) {
+function session(polite: boolean, placeholderVideoTrack?: () => MediaStreamTrack | null) {
   const peer = new FakePeer();
   const sent: { kind: string; payload: string }[] = [];
   const errors: unknown[] = [];
@@ -83,6 +90,7 @@ function session(polite: boolean) {
     signaling: { send: async (kind, payload) => void sent.push({ kind, payload }) },
     createPeer: () => peer as unknown as RTCPeerConnection,
     onError: (e) => errors.push(e),
+    placeholderVideoTrack: placeholderVideoTrack ?? (() => null),
   });
   return { s, peer, sent, errors };
 }
@@ -180,6 +188,22 @@ describe("CallSession video sender", () => {
     s.attachLocalStream(streamOf(track("audio", "mic"), track("video", "camera")));
     await s.replaceVideoTrack(track("video", "screen") as unknown as MediaStreamTrack);
     expect(peer.transceivers.map((t) => (t.sender.track as { label: string }).label)).toEqual(["mic", "screen"]);
+  });
+
+  it("makes the camera-less video sender with addTrack, so an offer crossing ours reuses it, and empties it", async () => {
+    let stopped = false;
+    const placeholder = { kind: "video", label: "placeholder", stop: () => void (stopped = true) };
+    const { s, peer } = session(true, () => placeholder as unknown as MediaStreamTrack);
+    s.attachLocalStream(streamOf(track("audio", "mic")));
+    await flush();
+    expect(peer.transceivers.map((t) => [t.receiver.track.kind, t.direction, t.madeBy])).toEqual([
+      ["audio", "sendrecv", "addTrack"],
+      ["video", "sendrecv", "addTrack"],
+    ]);
+    expect(peer.transceivers[1]!.sender.track).toBeNull();
+    expect(stopped).toBe(true);
+    await s.replaceVideoTrack(track("video", "screen") as unknown as MediaStreamTrack);
+    expect((peer.transceivers[1]!.sender.track as { label: string }).label).toBe("screen");
   });
 
   it("keeps a video sender for a participant without a camera, so a screen share needs no renegotiation", async () => {

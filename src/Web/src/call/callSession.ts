@@ -12,6 +12,8 @@ export interface CallSessionOptions {
   relayOnly?: boolean;
   signaling: SignalingPort;
   createPeer?: (config: RTCConfiguration) => RTCPeerConnection;
+  /** A video track that stands in for a missing camera until the sender is emptied (default: a blank canvas). */
+  placeholderVideoTrack?: () => MediaStreamTrack | null;
   onRemoteStream?: (stream: MediaStream) => void;
   onStateChange?: (state: RTCPeerConnectionState) => void;
   onError?: (error: unknown) => void;
@@ -84,7 +86,17 @@ export class CallSession {
         unused.direction = "sendrecv";
         unused.sender.setStreams?.(stream); // missing in older Safari: the track then has no stream id
       } else {
-        this.pc.addTransceiver("video", { direction: "sendrecv", streams: [stream] });
+        // The sender must come from addTrack, not addTransceiver: when the other side's offer crosses ours, the
+        // polite side rolls back and the offered video line is matched only to transceivers made by addTrack. One
+        // from addTransceiver would stay unmatched and add a third m-line in a later renegotiation. The placeholder
+        // is taken off the sender at once and stopped; it never sends a frame of its own.
+        const placeholder = (this.options.placeholderVideoTrack ?? blankCanvasTrack)();
+        if (placeholder) {
+          const sender = this.pc.addTrack(placeholder, stream);
+          void sender.replaceTrack(null).finally(() => placeholder.stop());
+        } else {
+          this.pc.addTransceiver("video", { direction: "sendrecv", streams: [stream] });
+        }
       }
     }
   }
@@ -255,4 +267,13 @@ export class CallSession {
       }, 4000);
     }
   }
+}
+
+/** A video track from a never-drawn 2x2 canvas, or null where canvases cannot be captured. */
+function blankCanvasTrack(): MediaStreamTrack | null {
+  if (typeof document === "undefined") return null;
+  const canvas = document.createElement("canvas");
+  canvas.width = 2;
+  canvas.height = 2;
+  return typeof canvas.captureStream === "function" ? (canvas.captureStream(0).getVideoTracks()[0] ?? null) : null;
 }
