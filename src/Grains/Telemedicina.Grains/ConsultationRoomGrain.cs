@@ -58,6 +58,9 @@ internal sealed partial class ConsultationRoomGrain(
     /// <summary>A party without any connection for this long is marked as having left.</summary>
     internal static readonly TimeSpan GhostTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>Longest a new activation waits for a previous one on a live silo to hand the call over.</summary>
+    internal static readonly TimeSpan HandOverWait = TimeSpan.FromSeconds(5);
+
     private static readonly TimeSpan TickPeriod = TimeSpan.FromSeconds(5);
 
     private RoomState S => state.State;
@@ -69,6 +72,13 @@ internal sealed partial class ConsultationRoomGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _activatedAt = clock.GetUtcNow();
+        if (S.Opened && S.Status == CallStatus.Accepted)
+        {
+            await AwaitHandOverAsync(cancellationToken);
+        }
+
+        // Written with the next state write; a later activation knows whom to wait for.
+        S.Host = localSilo.SiloAddress;
         if (S.Opened && S.Status == CallStatus.Ringing)
         {
             // Reactivated (e.g. after a silo crash) while ringing: honour the original deadline.
@@ -118,31 +128,62 @@ internal sealed partial class ConsultationRoomGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        // Only when the silo stops gracefully: keep what a party may still need replayed, the joined
-        // connections on other silos, and any chat not yet written. After a crash this never runs; then
-        // the senders' retries against the new activation fill its buffer instead. Other deactivations
-        // write nothing: a duplicate activation (possible while the cluster's membership changes) must
-        // not overwrite the state of the activation that lives on.
-        if (reason.ReasonCode == DeactivationReasonCode.ShuttingDown && S.Opened && S.Status == CallStatus.Accepted)
+        // Hand the live call over to the next activation: what a party may still need replayed, the joined
+        // connections that outlive this activation, and any chat not yet written. This runs when the silo stops
+        // gracefully, and also when Orleans deactivates a room whose grain-directory entry was held by a silo that
+        // died (DirectoryFailure: about a third of the rooms on the survivors when one of three silos dies): the next
+        // call activates the room again, anywhere. After a crash of the room's own silo this never runs; then the
+        // senders' retries against the new activation fill its buffer instead. A duplicate activation writes nothing:
+        // it must not overwrite the state of the activation that lives on.
+        if (reason.ReasonCode != DeactivationReasonCode.DuplicateActivation && S.Opened && S.Status == CallStatus.Accepted)
         {
-            var here = localSilo.SiloAddress;
+            // On a graceful stop this silo's connections are being closed; otherwise they live on.
+            var stopping = reason.ReasonCode == DeactivationReasonCode.ShuttingDown ? localSilo.SiloAddress : null;
             S.Replay = SignalsToKeep().ToList();
-            S.Connections = _joined.SelectMany(p => p.Value.Values.Where(c => !c.Silo.Equals(here)).Select(c => new JoinedConnection(p.Key, c))).ToList();
+            S.Connections = _joined.SelectMany(p => p.Value.Values.Where(c => !c.Silo.Equals(stopping)).Select(c => new JoinedConnection(p.Key, c))).ToList();
             S.DeliveredUpTo = new Dictionary<Guid, long>(_deliveredUpTo);
+            S.Host = null;
             try
             {
                 await state.WriteStateAsync(cancellationToken);
                 _chatDirty = false;
+                LogHandedOver(logger, RoomId, reason.ReasonCode, S.Replay.Count, S.Connections.Count);
             }
             catch (Exception e) when (e is Orleans.Storage.InconsistentStateException or OperationCanceledException)
             {
                 // Another activation wrote since (or the stop deadline passed): its state wins; the
                 // parties' resumes and the senders' retries rebuild the rest.
-                LogHandOverNotSaved(logger, RoomId, e.GetType().Name);
+                LogHandOverNotSaved(logger, RoomId, reason.ReasonCode, e.GetType().Name);
             }
         }
 
         await base.OnDeactivateAsync(reason, cancellationToken);
+    }
+
+    // A previous activation may still be handing over: its silo is alive (Orleans deactivated it because the silo
+    // holding its directory entry died, and this activation was created meanwhile through the new directory owner).
+    // Its hand-over write comes within moments; taking the state before it would lose its replay buffer, and its
+    // write would then fail on the changed ETag. Wait for it, re-reading, but not for long and not for a dead silo.
+    private async Task AwaitHandOverAsync(CancellationToken cancellationToken)
+    {
+        // Wall-clock time, not the injected clock: this waits on another process, not on the call's schedule.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (S.Host is { } previous && !previous.Equals(localSilo.SiloAddress)
+            && membership.CurrentSnapshot.GetSiloStatus(previous) is not (SiloStatus.Dead or SiloStatus.None))
+        {
+            if (waited.Elapsed >= HandOverWait)
+            {
+                LogHandOverNotSeen(logger, RoomId, previous.ToString(), HandOverWait.TotalSeconds);
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+            await state.ReadStateAsync(cancellationToken);
+            if (S.Host is null)
+            {
+                LogHandOverAwaited(logger, RoomId, previous.ToString(), waited.ElapsedMilliseconds);
+            }
+        }
     }
 
     // The newest signals per recipient, within a size budget (grain state is one row).
@@ -778,6 +819,15 @@ internal sealed partial class ConsultationRoomGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Call {RoomId}: updating appointment {AppointmentId} failed")]
     private static partial void LogSchedulingFailed(ILogger logger, Exception exception, Guid roomId, Guid appointmentId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {RoomId}: the hand-over state was not saved on shutdown ({Reason})")]
-    private static partial void LogHandOverNotSaved(ILogger logger, Guid roomId, string reason);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Call {RoomId} handed over on deactivation ({Reason}): {Signals} signals to replay, {Connections} connections")]
+    private static partial void LogHandedOver(ILogger logger, Guid roomId, DeactivationReasonCode reason, int signals, int connections);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {RoomId}: the hand-over state was not saved on deactivation ({Reason}, {Error})")]
+    private static partial void LogHandOverNotSaved(ILogger logger, Guid roomId, DeactivationReasonCode reason, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Call {RoomId}: waited {Milliseconds} ms for the previous activation on {Silo} to hand over")]
+    private static partial void LogHandOverAwaited(ILogger logger, Guid roomId, string silo, long milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {RoomId}: the previous activation on {Silo} did not hand over within {Seconds} s; taking the stored state")]
+    private static partial void LogHandOverNotSeen(ILogger logger, Guid roomId, string silo, double seconds);
 }

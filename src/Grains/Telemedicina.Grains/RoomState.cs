@@ -47,16 +47,22 @@ internal sealed class RoomState
     [Id(17)] public Dictionary<Guid, QualityReport> Quality { get; set; } = [];
 
     /// <summary>
-    /// The newest signals of each party, saved when the room is deactivated gracefully (its silo
-    /// stops) so the next activation can replay them to a party that resumes; cleared on activation.
+    /// The newest signals of each party, saved when the room is deactivated (its silo stops, or the silo that held
+    /// its directory entry died) so the next activation can replay them to a party that resumes; cleared on activation.
     /// </summary>
     [Id(18)] public List<PendingSignal> Replay { get; set; } = [];
 
-    /// <summary>Connections on other silos that had joined, saved on a graceful deactivation for the next activation.</summary>
+    /// <summary>Connections that had joined and outlive the activation, saved on deactivation for the next activation.</summary>
     [Id(19)] public List<JoinedConnection> Connections { get; set; } = [];
 
     /// <summary>Highest sequence number sent to a live connection of each party, saved with <see cref="Replay"/>.</summary>
     [Id(20)] public Dictionary<Guid, long> DeliveredUpTo { get; set; } = [];
+
+    /// <summary>
+    /// The silo of the activation that last wrote this state, or null once it handed over on deactivation: a new
+    /// activation waits for a live previous host to finish handing over before it takes the state.
+    /// </summary>
+    [Id(21)] public SiloAddress? Host { get; set; }
 }
 
 /// <summary>A party's connection that had joined the room.</summary>
