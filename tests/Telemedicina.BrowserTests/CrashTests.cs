@@ -86,12 +86,33 @@ public sealed class CrashTests
 
         // The doctor's client reconnects through its LB to a survivor and resumes the room.
         await CallPage.WaitForAsync(async () => await doctorPage.EvaluateAsync<string>("() => window.telemedicina.hubState()") == "Connected", TimeSpan.FromSeconds(60));
-        await CallPage.WaitForAsync(async () =>
+        var lastSeen = "";
+        try
         {
-            var now = await api.SendAsync<RoomDiagnostics>(HttpMethod.Get, $"/api/v1/admin/calls/{roomId}/diagnostics", null, admin.AccessToken);
-            return !now.HostSilo.Contains($":{host.SiloPort}:", StringComparison.Ordinal)
-                && now.ConnectionSilos.TryGetValue(doctor.Id, out var silos) && silos.Length > 0;
-        }, TimeSpan.FromSeconds(60));
+            await CallPage.WaitForAsync(async () =>
+            {
+                var now = await api.SendAsync<RoomDiagnostics>(HttpMethod.Get, $"/api/v1/admin/calls/{roomId}/diagnostics", null, admin.AccessToken);
+                lastSeen = $"room on {now.HostSilo}; connections: {string.Join("; ", now.ConnectionSilos.Select(c => $"{(c.Key == doctor.Id ? "doctor" : "patient")} [{string.Join(", ", c.Value)}]"))}";
+                if (now.HostSilo.Contains($":{host.SiloPort}:", StringComparison.Ordinal) || !now.ConnectionSilos.TryGetValue(doctor.Id, out var silos) || silos.Length == 0)
+                {
+                    return false;
+                }
+
+                // Connected is not enough: the doctor's new connection must have resumed the room.
+                var call = await api.GetCallAsync(patient, roomId);
+                return call.Participants.Any(p => p.UserId == doctor.Id && p.Joined);
+            }, TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException e)
+        {
+            // What the room and the pages saw, for the next person who reads this failure.
+            var call = await api.GetCallAsync(patient, roomId);
+            var hubState = await doctorPage.EvaluateAsync<string>("() => window.telemedicina.hubState()");
+            throw new TimeoutException(
+                $"{e.Message}: the doctor did not come back to a room off the lost silo (:{host.SiloPort}). Last diagnostics: {lastSeen}. " +
+                $"Call {call.Status}, participants {string.Join(", ", call.Participants.Select(p => $"{p.Role} joined={p.Joined}"))}; doctor's hub {hubState}.\n" +
+                string.Join("\n", console), e);
+        }
         var recovered = clock.Elapsed;
         await stopped;
         if (graceful)

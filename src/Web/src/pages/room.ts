@@ -1,6 +1,7 @@
 import type { App } from "../app";
 import { ApiError } from "../api/http";
 import { sendWithRetry, withRetry } from "../call/retry";
+import { RoomGate } from "../call/roomGate";
 import type { CallState, CallStatusChanged, ChatMessage, JoinRoomResult, SignalMessage } from "../api/types";
 import { CallSession } from "../call/callSession";
 import { ScreenShare } from "../call/screenShare";
@@ -44,6 +45,7 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
   let accepted = false;
   let joining = false;
   let joined = false;
+  const gate = new RoomGate();
   let attached = false;
   let peerJoined = false;
   let startedAt: number | null = null;
@@ -163,12 +165,14 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
       : app.hub.invoke<JoinRoomResult>("JoinRoom", roomId));
     joined = true;
     counterpart = snapshot.participants.find((p) => p.userId !== me.id)?.userId ?? "";
+    gate.enter();
     if (!session) {
       session = new CallSession({
         polite: snapshot.self?.polite ?? me.role === "patient",
         iceServers: snapshot.iceServers,
         relayOnly,
-        signaling: { send: (kind, payload) => sendWithRetry(() => app.hub.invoke("Signal", roomId, counterpart, kind, payload)) },
+        // Held while this tab's connection is not in the room (reconnecting, resuming): refused there, a signal would be lost.
+        signaling: { send: (kind, payload) => gate.send(() => sendWithRetry(() => app.hub.invoke("Signal", roomId, counterpart, kind, payload)), () => app.hub.connectionState === "Connected") },
         onRemoteStream: (stream) => (remoteVideo.srcObject = stream),
         onError: (e) => console.warn("call session:", e instanceof Error ? e.message : e),
         onStateChange: (state) => {
@@ -216,6 +220,9 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
       const duration = startedAt ? ` Duração: ${formatDuration((Date.now() - startedAt) / 1000)}.` : "";
       finish(change.status === "ended" ? `Consulta encerrada.${duration}` : `Chamada ${statusLabels[change.status]?.toLowerCase()}.`);
     }
+  }));
+  cleanups.push(app.hub.onStatus((status) => {
+    if (status !== "connected") gate.close();
   }));
   cleanups.push(app.hub.onReconnected(() => {
     if (joined && !ended) void join().catch(showError);
