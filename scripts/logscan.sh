@@ -18,6 +18,9 @@
 #   e-mail         an address of a test or demo user (@teste.local, @telemedicina.local)
 #   phone          a Brazilian mobile number (+55 ...)
 # Extra literal secrets: LOGSCAN_SECRETS, one per line.
+# The cluster's own hosts: LOGSCAN_OWN_ADDRESSES, a Perl regular expression for IPv4 addresses (e.g.
+# '10\.232\.[0-9]+\.[12]'); their endpoints (silo addresses, listening URLs) are infrastructure, not a
+# person's, and are dropped like loopback. Every other address with a port is still a finding.
 #
 # Every finding is printed as FILE:LINE: KIND: masked value (never the value itself).
 # Exit code: 0 clean, 1 findings, 2 usage error or nothing to scan.
@@ -94,10 +97,12 @@ declare -a PATTERNS=(
 # JSON console logs escape some characters (\u0027, \u002B...): decode them before matching (-X: an
 # emoji escaped as a surrogate pair is not worth a warning). Silo logs are full of loopback endpoints
 # (127.0.0.1:port, 0.0.0.0:port): dropped here, as they are nobody's personal address, so that the
-# scan does not have to classify each of them.
+# scan does not have to classify each of them; so are the LOGSCAN_OWN_ADDRESSES.
 decode() {
   if command -v perl >/dev/null 2>&1; then
-    perl -CSD -X -pe 's/\\u([0-9A-Fa-f]{4})/chr(hex($1))/ge; s/(?<![0-9.])(?:127(?:\.[0-9]{1,3}){3}|0\.0\.0\.0):[0-9]+/[loopback]/g'
+    perl -CSD -X -pe 'BEGIN { $own = $ENV{LOGSCAN_OWN_ADDRESSES} // ""; $own = qr/$own/ if length $own }
+      s/\\u([0-9A-Fa-f]{4})/chr(hex($1))/ge; s/(?<![0-9.])(?:127(?:\.[0-9]{1,3}){3}|0\.0\.0\.0):[0-9]+/[loopback]/g;
+      s/(?<![0-9.])(?:$own)(?![0-9])(?=:[0-9])/[own]/g if ref $own'
   else
     cat
   fi

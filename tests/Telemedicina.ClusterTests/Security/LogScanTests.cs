@@ -93,6 +93,31 @@ public sealed partial class LogScanTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Scanner_DropsTheClustersOwnAddresses_ButStillFindsAPeersOnTheSameNetwork()
+    {
+        const string Own = @"10\.232\.[0-9]+\.[12]|10\.231\.[0-9]+\.2";
+        var file = Path.Combine(_dir, "silo3.log");
+        await File.WriteAllLinesAsync(file,
+        [
+            "{\"Message\":\"-------------- Started silo S10.232.7.2:25472:155169194, ConsistentHashCode BBC8A229 --------------\"}",
+            "{\"Message\":\"Now listening on: http://10.231.7.2:30413\"}",
+            "{\"Message\":\"Request [S10.232.7.1:30408:155170533 sys.client/hosted-10.232.7.1:30408@155170533]\"}",
+            "{\"Message\":\"connection from 10.231.7.1:51234\"}",
+            "{\"Message\":\"connection from 10.232.7.21:51234\"}",
+        ]);
+
+        var (exit, output) = await ScanAsync(file, ownAddresses: Own);
+
+        Assert.Equal(1, exit);
+        var findings = Finding().Matches(output).Select(m => (Line: m.Groups["line"].Value, Kind: m.Groups["kind"].Value)).ToList();
+        Assert.Equal([("4", "peer-address"), ("5", "peer-address")], findings.Distinct());
+
+        // Without the setting every line is a finding.
+        var all = Finding().Matches((await ScanAsync(file)).Output).Select(m => m.Groups["line"].Value).Distinct();
+        Assert.Equal(["1", "2", "3", "4", "5"], all);
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     /// <summary>Lines like those of a real silo log, full of look-alikes (addresses, ids, hashes, counters).</summary>
@@ -110,7 +135,7 @@ public sealed partial class LogScanTests : IDisposable
         }
     }
 
-    private static async Task<(int Exit, string Output)> ScanAsync(string path, string? extraSecrets = null, bool allowEmpty = false)
+    private static async Task<(int Exit, string Output)> ScanAsync(string path, string? extraSecrets = null, bool allowEmpty = false, string? ownAddresses = null)
     {
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(RepoPaths.Root, "scripts", "logscan.sh"));
@@ -123,6 +148,11 @@ public sealed partial class LogScanTests : IDisposable
         if (extraSecrets is not null)
         {
             psi.Environment["LOGSCAN_SECRETS"] = extraSecrets;
+        }
+
+        if (ownAddresses is not null)
+        {
+            psi.Environment["LOGSCAN_OWN_ADDRESSES"] = ownAddresses;
         }
 
         using var process = Process.Start(psi)!;
