@@ -42,6 +42,16 @@ var cancelled = false;
 
 void Log(string line) => Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} [bench] {line}");
 
+// A scenario that threw: the run fails, the log gets the whole exception, the report a one-line note.
+void Fail(string what, Exception e, string note)
+{
+    failed = true;
+    Log($"{what}: {e}");
+    notes.Add(note);
+}
+
+static string Brief(Exception e) => $"{e.GetType().Name}: {e.Message.Split('\n')[0]}";
+
 var systems = new List<SystemUnderTest>();
 try
 {
@@ -87,9 +97,7 @@ try
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            failed = true;
-            Log($"{name}: FAILED to start: {e}");
-            notes.Add($"{name}: could not be started or set up ({e.GetType().Name}: {e.Message.Split('\n')[0]}); it has no S1 rows.");
+            Fail($"{name}: FAILED to start", e, $"{name}: could not be started or set up ({Brief(e)}); it has no S1 rows.");
             await system.DisposeAsync();
         }
     }
@@ -106,9 +114,7 @@ try
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            failed = true;
-            Log($"{system.Name}: S1 FAILED: {e}");
-            notes.Add($"{system.Name}: S1 at {load.Rooms} rooms x {load.RatePerParty} msg/s failed ({e.GetType().Name}).");
+            Fail($"{system.Name}: S1 FAILED", e, $"{system.Name}: S1 at {load.Rooms} rooms x {load.RatePerParty} msg/s failed ({e.GetType().Name}).");
             return null;
         }
     }
@@ -161,9 +167,7 @@ try
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            failed = true;
-            Log($"S4 FAILED: {e}");
-            notes.Add($"S4 failed ({e.GetType().Name}: {e.Message.Split('\n')[0]}).");
+            Fail("S4 FAILED", e, $"S4 failed ({Brief(e)}).");
         }
     }
 
@@ -177,9 +181,7 @@ try
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            failed = true;
-            Log($"S2 {system.Name} FAILED: {e}");
-            notes.Add($"S2 on {system.Name} failed ({e.GetType().Name}: {e.Message.Split('\n')[0]}).");
+            Fail($"S2 {system.Name} FAILED", e, $"S2 on {system.Name} failed ({Brief(e)}).");
         }
     }
 
@@ -197,9 +199,7 @@ try
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            failed = true;
-            Log($"S5 {system.Name} FAILED: {e}");
-            notes.Add($"S5 on {system.Name} failed ({e.GetType().Name}: {e.Message.Split('\n')[0]}).");
+            Fail($"S5 {system.Name} FAILED", e, $"S5 on {system.Name} failed ({Brief(e)}).");
         }
     }
 }

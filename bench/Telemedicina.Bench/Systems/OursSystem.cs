@@ -188,12 +188,7 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
         var survivors = Cluster.Silos.Where(s => s != _victim && !s.HasExited).ToList();
         var user = _users[party.UserId];
         var connection = BenchClient.Build(new Uri(survivors[index % survivors.Count].BaseUrl, "/hubs/consultation"), () => user.AccessToken);
-        connection.On<SignalIn>("Signal", e => Sink.OnSignal(party, e));
-        await connection.StartAsync(ct);
-        await connection.InvokeAsync<string>("Ping", ct);
-        var old = party.Connection;
-        party.Connection = connection;
-        _ = old.DisposeAsync().AsTask().ContinueWith(_ => { }, TaskScheduler.Default);
+        await SwitchConnectionAsync(party, connection, ct);
         while (true)
         {
             try

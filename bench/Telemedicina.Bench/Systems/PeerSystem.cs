@@ -113,12 +113,7 @@ internal sealed class PeerSystem(string name, int nodes, bool redis, string peer
     {
         var survivors = _hubs.Where((_, i) => !_nodes[i].HasExited).ToList();
         var connection = BenchClient.Build(UserUrl(survivors[index % survivors.Count], party.UserId));
-        connection.On<SignalIn>("Signal", e => Sink.OnSignal(party, e));
-        await connection.StartAsync(ct);
-        await connection.InvokeAsync<string>("Ping", ct);
-        var old = party.Connection;
-        party.Connection = connection;
-        _ = old.DisposeAsync().AsTask().ContinueWith(_ => { }, TaskScheduler.Default);
+        await SwitchConnectionAsync(party, connection, ct);
     }
 
     // S2: idle connections on node 1 (the only node of "limit"), a fresh user id each.

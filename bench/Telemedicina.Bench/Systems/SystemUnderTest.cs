@@ -38,6 +38,20 @@ internal abstract class SystemUnderTest : IAsyncDisposable
 
     protected virtual Task RejoinAsync(Party party, CancellationToken ct) => Task.CompletedTask;
 
+    /// <summary>
+    /// S5: moves <paramref name="party"/> onto <paramref name="connection"/> (a new one to a surviving node): its signals
+    /// go to the sink, it is started and known to the hub, and the party's old connection is disposed in the background.
+    /// </summary>
+    protected async Task SwitchConnectionAsync(Party party, HubConnection connection, CancellationToken ct)
+    {
+        connection.On<SignalIn>("Signal", e => Sink.OnSignal(party, e));
+        await connection.StartAsync(ct);
+        await connection.InvokeAsync<string>("Ping", ct);
+        var old = party.Connection;
+        party.Connection = connection;
+        _ = old.DisposeAsync().AsTask().ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
     /// <summary>Opens <paramref name="count"/> rooms with both parties connected and ready to signal.</summary>
     public abstract Task OpenRoomsAsync(int count, CancellationToken ct);
 
