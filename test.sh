@@ -97,6 +97,10 @@ print_summary() {
     echo "  ----- measured figures -----"
     sed 's/^/  /' "$RESULTS_DIR/figures.txt"
   fi
+  if [[ -s $RESULTS_DIR/failures.txt ]]; then
+    echo "  ----- failed tests -----"
+    head -n 120 "$RESULTS_DIR/failures.txt" | sed 's/^/  /'
+  fi
   if (( FAILED || rc != 0 )); then
     echo "  RESULT: FAILED"
     echo "================================================================================="
@@ -197,6 +201,8 @@ trx_summary() {
       "$name" "${total:-?}" "${executed:-?}" "${passed:-?}" "${failed:-?}"
   done
   echo "---------------------------------------------------------------------"
+  # Failed tests with the start of their messages, printed again at the very end of the summary.
+  awk -v max=14 -f "$ROOT/scripts/trx-failures.awk" "${files[@]}" > "$RESULTS_DIR/failures.txt" || true
 }
 
 # logscan : the silo logs of this run hold no password, token, CPF, SDP, peer address or TURN

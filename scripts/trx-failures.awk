@@ -1,0 +1,15 @@
+# Prints each failed test of TRX reports with the first lines of its message (test.sh puts them at the end of its
+# summary: what CI shows of a run is its tail). Usage: awk -v max=14 -f trx-failures.awk *.trx
+BEGIN { RS = "</UnitTestResult>"; max = max ? max : 14 }
+/outcome="Failed"/ {
+  name = $0; sub(/.*testName="/, "", name); sub(/".*/, "", name)
+  print "FAILED " name
+  msg = $0
+  if (index(msg, "<Message>") == 0) next
+  sub(/.*<Message>/, "", msg); sub(/<\/Message>.*/, "", msg)
+  gsub(/&lt;/, "<", msg); gsub(/&gt;/, ">", msg); gsub(/&quot;/, "\"", msg); gsub(/&apos;/, "'", msg)
+  gsub(/&#xD;/, "", msg); gsub(/&#xA;/, "\n", msg); gsub(/&amp;/, "\\&", msg)
+  n = split(msg, lines, "\n")
+  for (i = 1; i <= n && i <= max; i++) print "    " substr(lines[i], 1, 240)
+  if (n > max) print "    ... (" n - max " more lines in the TRX)"
+}
