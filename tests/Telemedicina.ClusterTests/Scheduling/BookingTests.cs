@@ -217,10 +217,13 @@ public sealed class BookingTests(ClusterFixture fixture)
         using var api = fixture.Cluster.Api(1);
         var doctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
         var patient = await Scenario.ConsentingPatientAsync(api);
-        var target = DateTimeOffset.UtcNow.AddDays(3);
+        // Noon to 2 p.m. in the doctor's zone three days ahead: the window must not cross the local midnight, or
+        // blocking the booked slot's date leaves the next day's slots in it (this failed in runs near 21:00 in São Paulo).
+        var saoPaulo = TimeZoneInfo.FindSystemTimeZoneById("America/Sao_Paulo");
+        var localNoon = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, saoPaulo).Date.AddDays(3).AddHours(12);
+        var target = new DateTimeOffset(localNoon, saoPaulo.GetUtcOffset(localNoon));
         var slots = await api.SlotsAsync(patient, doctor.Id, target, target.AddHours(2));
         var booked = await api.BookAsync(patient, doctor.Id, slots[0].StartsAt);
-        var saoPaulo = TimeZoneInfo.FindSystemTimeZoneById("America/Sao_Paulo");
         var localDate = TimeZoneInfo.ConvertTime(slots[0].StartsAt, saoPaulo).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 
         using (var listed = await api.SendAsync(HttpMethod.Post, "/api/v1/scheduling/doctors/me/blocked-dates", new { date = localDate, reason = "Congresso" }, doctor.AccessToken))
