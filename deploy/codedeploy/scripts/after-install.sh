@@ -60,6 +60,8 @@ Turn__Secret=$turn_secret
 Email__PublicBaseUrl=https://$DOMAIN_NAME
 OTEL_EXPORTER_OTLP_ENDPOINT=$OTEL_EXPORTER_OTLP_ENDPOINT
 OTEL_SERVICE_NAME=telemedicina
+OTEL_TRACES_SAMPLER=parentbased_traceidratio
+OTEL_TRACES_SAMPLER_ARG=${OTEL_TRACES_SAMPLER_ARG:-0.05}
 $app_settings
 ENV
 install -m 0640 -o root -g telemedicina "$tmp" /etc/telemedicina/env

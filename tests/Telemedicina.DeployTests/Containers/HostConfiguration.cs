@@ -23,6 +23,8 @@ internal sealed partial class HostConfiguration
         ["DOTNET_NOLOGO"] = ".NET CLI banner",
         ["AWS_REGION"] = "AWS SDK: default region (the S3 store with no Storage:S3:Region)",
         ["OTEL_SERVICE_NAME"] = "OpenTelemetry SDK: service name",
+        ["OTEL_TRACES_SAMPLER"] = "OpenTelemetry SDK: trace sampler (parentbased_traceidratio in deploy/)",
+        ["OTEL_TRACES_SAMPLER_ARG"] = "OpenTelemetry SDK: the sampler's ratio",
         ["HOME"] = "the runtime's home directory (systemd unit)",
     };
 
