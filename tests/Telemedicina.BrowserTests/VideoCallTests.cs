@@ -294,10 +294,29 @@ public sealed class VideoCallTests(ClusterFixture fixture)
     }
 
     // The share indicator (role=status) in the given state; empty, hence invisible, when "off".
+    // On a timeout it says where the share stands (a CI run once waited 20 s for "on" and told nothing more).
     private static async Task<ILocator> ShareStateAsync(IPage page, string state)
     {
         var status = page.Locator($"[data-testid='share-status'][data-state='{state}']");
-        await status.WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 20_000 });
+        try
+        {
+            await status.WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
+        }
+        catch (TimeoutException e)
+        {
+            var now = await page.EvaluateAsync<string>(
+                """
+                () => {
+                  const s = document.querySelector("[data-testid='share-status']");
+                  const b = document.querySelector("[data-testid='share-screen']");
+                  const pc = window.telemedicina?.session?.pc;
+                  return `share-status state='${s?.dataset.state}' text='${s?.textContent}'; button '${b?.textContent}' disabled=${b?.disabled}; ` +
+                    `connection ${pc?.connectionState}, signaling ${pc?.signalingState}; page ${document.visibilityState}`;
+                }
+                """);
+            throw new TimeoutException($"The share state never became '{state}': {now}", e);
+        }
+
         return status;
     }
 
@@ -308,6 +327,9 @@ public sealed class VideoCallTests(ClusterFixture fixture)
     private static async Task ClickShareAsync(ILocator share)
     {
         await share.ScrollIntoViewIfNeededAsync();
+        // Playwright's actionability checks (visible, stable, enabled, receiving events) without the click itself, so
+        // the box read next is where the button rests (a banner appearing on a loaded machine moves the layout).
+        await share.ClickAsync(new() { Trial = true, Timeout = 20_000 });
         var box = await share.BoundingBoxAsync() ?? throw new InvalidOperationException("The share button is not visible.");
         await share.Page.Mouse.ClickAsync(box.X + (box.Width / 2), box.Y + (box.Height / 2));
     }
