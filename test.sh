@@ -8,7 +8,7 @@
 #   build    -> dotnet build Telemedicina.sln -c Release
 #   dotnet   -> dotnet test (unit, architecture, integration, cluster and browser tests)
 #   logscan  -> scripts/logscan.sh over the silo logs this run wrote: no secret or personal data
-#   smoke    -> tests/smoke/*_test.sh (./run.sh end to end)
+#   smoke    -> tests/smoke/*_test.sh (./run.sh end to end; ./bench.sh --smoke with its correctness check)
 #
 # The web UI is built before the .NET build so that the host's wwwroot exists when it is built.
 # A failing build stops the run; failing tests are reported and the remaining test stages still

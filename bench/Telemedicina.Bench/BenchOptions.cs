@@ -89,11 +89,14 @@ internal sealed record BenchOptions
 
     public int Seed { get; init; } = 8;
 
+    /// <summary>Fail the run (exit code 1) when the correctness figures do not hold (<see cref="Reporting.SmokeCheck"/>); on for smoke runs.</summary>
+    public bool Check { get; init; }
+
     public static BenchOptions ForProfile(string profile) => profile switch
     {
         "smoke" => new BenchOptions
         {
-            Profile = profile, RoomLevels = [10], Warmup = TimeSpan.FromSeconds(2), Measure = TimeSpan.FromSeconds(5),
+            Profile = profile, Check = true, RoomLevels = [10], Warmup = TimeSpan.FromSeconds(2), Measure = TimeSpan.FromSeconds(5),
             Drain = TimeSpan.FromSeconds(3), CallWarmup = 2, CostSamples = 50, SystemWarmup = TimeSpan.FromSeconds(5),
             ConnectionSteps = [50, 100], ConnectionCap = 100, ConnectionParallel = 16,
             BookingClients = 8, BookingDoctors = 2, BookingDuration = TimeSpan.FromSeconds(5),
@@ -130,6 +133,7 @@ internal sealed record BenchOptions
             switch (args[i])
             {
                 case "--profile": i++; break;
+                case "--check": options = options with { Check = true }; break;
                 case "--systems": options = options with { Systems = Next().Split(',') }; i++; break;
                 case "--rooms": options = options with { RoomLevels = Next().Split(',').Select(Int).ToList() }; i++; break;
                 case "--rate": options = options with { RatePerParty = Double(Next()) }; i++; break;

@@ -238,6 +238,18 @@ Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.CsvPath
 await File.WriteAllTextAsync(options.CsvPath, Report.ToCsv(rows), CancellationToken.None);
 await File.WriteAllTextAsync(options.MarkdownPath, Report.ToMarkdown(run, rows, notes), CancellationToken.None);
 Log($"wrote {options.MarkdownPath} and {options.CsvPath}");
+if (options.Check)
+{
+    var violations = SmokeCheck.Violations(options, rows);
+    foreach (var violation in violations)
+    {
+        Log($"CHECK FAILED: {violation}");
+    }
+
+    Log(violations.Count == 0 ? "check passed: every scenario ran on every system, nothing lost, reordered or booked twice" : $"check: {violations.Count} problem(s)");
+    failed |= violations.Count > 0;
+}
+
 return failed ? 1 : 0;
 
 static IEnumerable<T> Rotate<T>(IReadOnlyList<T> items, int by) => items.Skip(by % Math.Max(1, items.Count)).Concat(items.Take(by % Math.Max(1, items.Count)));
