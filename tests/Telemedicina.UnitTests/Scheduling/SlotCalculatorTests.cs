@@ -106,4 +106,47 @@ public sealed class SlotCalculatorTests
             [At("2026-05-04T10:00:00Z"), At("2026-05-04T11:00:00Z"), At("2026-05-05T08:00:00Z"), At("2026-05-05T09:00:00Z")],
             slots.Select(s => s.StartsAt));
     }
+
+    [Fact]
+    public void BusySpans_MergedAndSearched_AnswerExactlyAsCheckingEverySpan()
+    {
+        // Random spans on a 5-minute grid: overlapping, touching, nested, zero-length and unsorted.
+        var random = new Random(20261202);
+        var origin = At("2026-05-04T00:00:00Z");
+        DateTimeOffset T(int steps) => origin.AddMinutes(steps * 5);
+        for (var round = 0; round < 300; round++)
+        {
+            var busy = Enumerable.Range(0, random.Next(0, 25))
+                .Select(_ => random.Next(0, 200))
+                .Select(start => new BusySpan(T(start), T(start + random.Next(0, 12))))
+                .ToList();
+            var taken = SlotCalculator.Merge(busy);
+            Assert.All(taken.Zip(taken.Skip(1)), pair => Assert.True(pair.First.Until < pair.Second.From, "merged spans are sorted and apart"));
+            for (var probe = 0; probe < 60; probe++)
+            {
+                var from = random.Next(-5, 210);
+                var (blockFrom, blockUntil) = (T(from), T(from + random.Next(1, 10)));
+                var expected = busy.Any(b => b.From < blockUntil && blockFrom < b.Until);
+                Assert.Equal(expected, SlotCalculator.Overlaps(taken, blockFrom, blockUntil));
+            }
+        }
+    }
+
+    [Fact]
+    public void Compute_WithADayFullOfAppointments_LeavesOnlyTheGaps()
+    {
+        // 08:00–12:00 UTC, 30-minute slots; booked 08:00–09:00 (two appointments touching) and 10:30–11:00 inside a longer block 10:00–11:00.
+        var availability = Daily("UTC", 8 * 60, 12 * 60);
+        var from = At("2026-05-04T00:00:00Z");
+        var busy = new[]
+        {
+            new BusySpan(At("2026-05-04T08:30:00Z"), At("2026-05-04T09:00:00Z")),
+            new BusySpan(At("2026-05-04T10:30:00Z"), At("2026-05-04T11:00:00Z")),
+            new BusySpan(At("2026-05-04T08:00:00Z"), At("2026-05-04T08:30:00Z")),
+            new BusySpan(At("2026-05-04T10:00:00Z"), At("2026-05-04T11:00:00Z")),
+        };
+        Assert.Equal(
+            [At("2026-05-04T09:00:00Z"), At("2026-05-04T09:30:00Z"), At("2026-05-04T11:00:00Z"), At("2026-05-04T11:30:00Z")],
+            Day(availability, from, from.AddDays(1), busy).Select(s => s.StartsAt));
+    }
 }

@@ -24,15 +24,19 @@ internal static class SlotCalculator
         var after = TimeSpan.FromMinutes(availability.BufferAfterMinutes);
         var step = availability.SlotMinutes + availability.BufferBeforeMinutes + availability.BufferAfterMinutes;
         var slots = new List<Slot>();
+        var taken = Merge(busy);
+        var weekly = availability.Weekly
+            .GroupBy(w => w.DayOfWeek)
+            .ToDictionary(g => g.Key, g => g.OrderBy(w => w.StartMinute).ToArray());
 
         for (var day = firstDay; day <= lastDay; day = day.AddDays(1))
         {
-            if (blockedDates.Contains(day))
+            if (blockedDates.Contains(day) || !weekly.TryGetValue(day.DayOfWeek, out var intervals))
             {
                 continue;
             }
 
-            foreach (var interval in availability.Weekly.Where(w => w.DayOfWeek == day.DayOfWeek).OrderBy(w => w.StartMinute))
+            foreach (var interval in intervals)
             {
                 for (var minute = interval.StartMinute + availability.BufferBeforeMinutes;
                      minute + availability.SlotMinutes + availability.BufferAfterMinutes <= interval.EndMinute;
@@ -52,7 +56,7 @@ internal static class SlotCalculator
 
                     var blockFrom = start - before;
                     var blockUntil = slot.EndsAt + after;
-                    if (busy.Any(b => b.From < blockUntil && blockFrom < b.Until))
+                    if (Overlaps(taken, blockFrom, blockUntil))
                     {
                         continue;
                     }
@@ -63,6 +67,54 @@ internal static class SlotCalculator
         }
 
         return slots.OrderBy(s => s.StartsAt).ToList();
+    }
+
+    /// <summary>
+    /// The busy spans as sorted, disjoint intervals (overlapping or touching spans joined), so that a slot is checked
+    /// with a binary search instead of against every span: a doctor with twelve consults a day took 8 times as long
+    /// for a month of slots as one with none (micro-benchmark, docs/benchmarks-micro.md). A zero-length span still
+    /// blocks a slot that strictly contains it, as before; inverted spans (never stored) are left out.
+    /// </summary>
+    internal static List<BusySpan> Merge(IReadOnlyList<BusySpan> busy)
+    {
+        var merged = new List<BusySpan>(busy.Count);
+        foreach (var span in busy.Where(b => b.From <= b.Until).OrderBy(b => b.From))
+        {
+            if (merged.Count > 0 && span.From <= merged[^1].Until)
+            {
+                if (span.Until > merged[^1].Until)
+                {
+                    merged[^1] = merged[^1] with { Until = span.Until };
+                }
+
+                continue;
+            }
+
+            merged.Add(span);
+        }
+
+        return merged;
+    }
+
+    /// <summary>Whether [from, until) overlaps one of the sorted, disjoint <paramref name="taken"/> spans.</summary>
+    internal static bool Overlaps(List<BusySpan> taken, DateTimeOffset from, DateTimeOffset until)
+    {
+        // The first span that ends after `from` (ends ascend, as the spans are disjoint and sorted); it overlaps if it starts before `until`.
+        int low = 0, high = taken.Count;
+        while (low < high)
+        {
+            var middle = (low + high) >>> 1;
+            if (taken[middle].Until > from)
+            {
+                high = middle;
+            }
+            else
+            {
+                low = middle + 1;
+            }
+        }
+
+        return low < taken.Count && taken[low].From < until;
     }
 
     /// <summary>The UTC instant of a local wall-clock time, or null when it does not exist in the zone.</summary>
