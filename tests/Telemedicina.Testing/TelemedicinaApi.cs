@@ -19,8 +19,10 @@ public sealed class TelemedicinaApi(Uri baseUrl, Outbox? outbox = null) : IDispo
 
     /// <summary>
     /// A TOTP code for a step later than any this process used for that secret, so replay protection never refuses
-    /// it. The server accepts the current step ± 1, so three logins of one account fit in a 30 s step; a fourth waits
-    /// for the next step (the browser crash tests log the demo admin in twice in quick succession after other tests did).
+    /// it. The server accepts the current step ± 1; the code is for the current or the next step, never the previous
+    /// one (a previous-step code expires when the current step ends, and one made in its last moments was refused as
+    /// "inválido" by the time it arrived: a CI run's browser crash test). So two logins of one account fit in a 30 s
+    /// step and a third waits for the next (the browser crash tests log the demo admin in twice in quick succession).
     /// </summary>
     public static string NextTotp(string secret)
     {
@@ -29,7 +31,7 @@ public sealed class TelemedicinaApi(Uri baseUrl, Outbox? outbox = null) : IDispo
             var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 30;
             lock (LastTotpSteps)
             {
-                var step = Math.Max(now - 1, LastTotpSteps.GetValueOrDefault(secret, long.MinValue) + 1);
+                var step = Math.Max(now, LastTotpSteps.GetValueOrDefault(secret, long.MinValue) + 1);
                 if (step <= now + 1)
                 {
                     LastTotpSteps[secret] = step;
