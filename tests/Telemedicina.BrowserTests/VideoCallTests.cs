@@ -329,9 +329,33 @@ public sealed class VideoCallTests(ClusterFixture fixture)
         await share.ScrollIntoViewIfNeededAsync();
         // Playwright's actionability checks (visible, stable, enabled, receiving events) without the click itself, so
         // the box read next is where the button rests (a banner appearing on a loaded machine moves the layout).
-        await share.ClickAsync(new() { Trial = true, Timeout = 20_000 });
-        var box = await share.BoundingBoxAsync() ?? throw new InvalidOperationException("The share button is not visible.");
-        await share.Page.Mouse.ClickAsync(box.X + (box.Width / 2), box.Y + (box.Height / 2));
+        // A CI run's click left no trace at all (no picker, no state): the click is repeated, at most twice more, when
+        // within 5 s the button neither went busy (the capture is starting) nor changed what it says.
+        var before = await share.TextContentAsync();
+        for (var attempt = 1; ; attempt++)
+        {
+            await share.ClickAsync(new() { Trial = true, Timeout = 20_000 });
+            var box = await share.BoundingBoxAsync() ?? throw new InvalidOperationException("The share button is not visible.");
+            await share.Page.Mouse.ClickAsync(box.X + (box.Width / 2), box.Y + (box.Height / 2));
+            var landed = Stopwatch.StartNew();
+            while (landed.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                if (await share.GetAttributeAsync("aria-busy") == "true" || await share.TextContentAsync() != before
+                    || await share.Page.Locator("[data-testid='share-status'][data-state='cancelled'], [data-testid='share-status'][data-state='error']").CountAsync() > 0)
+                {
+                    return;
+                }
+
+                await Task.Delay(50);
+            }
+
+            if (attempt == 3)
+            {
+                return;
+            }
+
+            Figures.Report($"screen share: click {attempt} on the share button left no trace within 5 s; clicking again");
+        }
     }
 
     // Waits until the page decodes remote frames with the given width/height ratio, and returns those stats.

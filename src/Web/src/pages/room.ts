@@ -106,8 +106,11 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
   };
   shareButton.addEventListener("click", () => {
     if (!share) return;
-    if (share.sharing) return void share.stop();
+    // Busy while the browser's picker is open or the tracks are swapped (assistive tech hears it).
+    shareButton.setAttribute("aria-busy", "true");
+    if (share.sharing) return void share.stop().finally(() => shareButton.removeAttribute("aria-busy"));
     void share.start().then((result) => {
+      shareButton.removeAttribute("aria-busy");
       if (!result.ok) showShare(result.cancelled ? "cancelled" : "error", result.message);
     });
   });
