@@ -135,13 +135,6 @@ public interface IUserPresenceGrain : IGrainWithGuidKey
     [Alias("GetWaiting")]
     Task<IReadOnlyList<WaitingCall>> GetWaiting();
 
-    /// <summary>
-    /// The silo of the user's most recent live connection, or null when the user has none: where a call of theirs
-    /// is best hosted (see <c>AppointmentCallsGrain</c>).
-    /// </summary>
-    [Alias("GetHomeSilo")]
-    Task<SiloAddress?> GetHomeSilo();
-
     /// <summary>Silo addresses of the user's live connections (operators' diagnostics).</summary>
     [Alias("GetConnectionSilos")]
     Task<IReadOnlyList<string>> GetConnectionSilos();

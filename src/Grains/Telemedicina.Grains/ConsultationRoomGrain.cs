@@ -1,19 +1,11 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
-using Orleans.Placement;
 using Telemedicina.Grains.Abstractions;
 using Telemedicina.Scheduling.Contracts;
 
 namespace Telemedicina.Grains;
 
 /// <inheritdoc cref="IConsultationRoomGrain"/>
-/// <remarks>
-/// Placed where it is first called (Orleans' prefer-local placement): a hub re-joining after a crash, or the
-/// placement hint of <c>AppointmentCallsGrain</c> at opening, which names a party's silo. Relayed signals then cross
-/// between silos once; the default (resource-optimized) placement ignores where the parties are, and with N silos
-/// a room on neither party's silo costs every signal a second hop.
-/// </remarks>
-[PreferLocalPlacement]
 internal sealed partial class ConsultationRoomGrain(
     [PersistentState("room", GrainStorage.Calls)] IPersistentState<RoomState> state,
     IClusterMembershipService membership,

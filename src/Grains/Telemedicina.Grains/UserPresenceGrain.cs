@@ -14,14 +14,12 @@ internal sealed partial class UserPresenceGrain(
     private readonly Dictionary<Guid, WaitingCall> _waiting = [];
     private readonly DeliverySequencer _sequencer = new();
     private Guid? _inCallRoomId;
-    private string? _latestConnectionId;
 
     public async Task Connect(UserConnection connection)
     {
         PruneDeadSilos();
         var wasOnline = _connections.Count > 0;
         _connections[connection.ConnectionId] = connection;
-        _latestConnectionId = connection.ConnectionId;
         if (!wasOnline)
         {
             await AnnounceAsync(online: true);
@@ -79,15 +77,6 @@ internal sealed partial class UserPresenceGrain(
 
     public Task<IReadOnlyList<WaitingCall>> GetWaiting() =>
         Task.FromResult<IReadOnlyList<WaitingCall>>([.. _waiting.Values.OrderBy(w => w.RequestedAt)]);
-
-    public Task<SiloAddress?> GetHomeSilo()
-    {
-        PruneDeadSilos();
-        var latest = _latestConnectionId is { } id && _connections.TryGetValue(id, out var connection)
-            ? connection
-            : _connections.Values.FirstOrDefault();
-        return Task.FromResult(latest?.Silo);
-    }
 
     public Task<IReadOnlyList<string>> GetConnectionSilos()
     {
