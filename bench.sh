@@ -49,16 +49,20 @@ while (( $# > 0 )); do
   esac
 done
 
+# build_project DIR : dotnet build -c Release, quiet; on failure the end of its log and exit.
+build_project() {
+  local log_file="${TMPDIR:-/tmp}/telemedicina-bench-build.log"
+  log "dotnet build $1 -c Release"
+  dotnet build "$1" -c Release --nologo -v quiet >"$log_file" 2>&1 || {
+    tail_log "$log_file" 40
+    die "build of $1 failed"
+  }
+}
+
 # micro ARGS... : BenchmarkDotNet over bench/Telemedicina.Bench.Micro; its GitHub-flavoured tables go to docs/benchmarks-micro.md.
 micro() {
   local project=bench/Telemedicina.Bench.Micro artifacts
-  if (( BUILD )); then
-    log "dotnet build $project -c Release"
-    dotnet build "$project" -c Release --nologo -v quiet >"${TMPDIR:-/tmp}/telemedicina-bench-build.log" 2>&1 || {
-      tail_log "${TMPDIR:-/tmp}/telemedicina-bench-build.log" 40
-      die "build of $project failed"
-    }
-  fi
+  if (( BUILD )); then build_project "$project"; fi
   artifacts=$(mktemp -d "${TMPDIR:-/tmp}/telemedicina-micro.XXXXXX")
   local load commit
   load=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -100,11 +104,7 @@ have initdb || [[ -n $(find /usr/lib/postgresql -maxdepth 3 -name initdb 2>/dev/
 
 if (( BUILD )); then
   for project in src/Host/Telemedicina.Host bench/Telemedicina.Bench.Peer bench/Telemedicina.Bench; do
-    log "dotnet build $project -c Release"
-    dotnet build "$project" -c Release --nologo -v quiet >"${TMPDIR:-/tmp}/telemedicina-bench-build.log" 2>&1 || {
-      tail_log "${TMPDIR:-/tmp}/telemedicina-bench-build.log" 40
-      die "build of $project failed"
-    }
+    build_project "$project"
   done
 fi
 
