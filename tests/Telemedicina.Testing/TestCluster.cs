@@ -99,6 +99,25 @@ public sealed class TestCluster : IAsyncDisposable
         return silo;
     }
 
+    /// <summary>
+    /// Starts a silo with other settings on this cluster's database, outbox and files, but in an Orleans cluster of its
+    /// own (its own cluster and service id). For tests of a host setting (token issuer, rate limits, environment):
+    /// such a silo in the shared cluster would host other tests' grains, which placement favours on a new, idle silo,
+    /// and lose them when the test stops it.
+    /// </summary>
+    public SiloProcess AddStandaloneSilo(IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var env = new Dictionary<string, string>(_environment);
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+        {
+            env[key] = value;
+        }
+
+        var silo = SiloProcess.Start($"alone{++_next}", ConnectionString, $"{ClusterId}-alone{_next}", env);
+        Silos.Add(silo);
+        return silo;
+    }
+
     public TelemedicinaApi Api(int silo) => new(Silos[silo].BaseUrl, Outbox);
 
     public async ValueTask DisposeAsync()

@@ -48,7 +48,7 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
     [Fact]
     public async Task Login_RateLimits_PerAccountAndPerIp_Answer429ProblemJson()
     {
-        var silo = fixture.Cluster.AddSilo(new Dictionary<string, string>
+        var silo = fixture.Cluster.AddStandaloneSilo(new Dictionary<string, string>
         {
             ["RateLimits__Login__PermitPerMinute"] = "6",
             ["RateLimits__LoginPerAccount__PermitPerMinute"] = "3",

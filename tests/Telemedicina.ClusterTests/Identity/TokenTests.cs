@@ -86,7 +86,7 @@ public sealed class TokenTests(ClusterFixture fixture)
     [Fact]
     public async Task ExpiredToken_IsRefusedOnHttpAndOnTheHub()
     {
-        var silo = fixture.Cluster.AddSilo(new Dictionary<string, string>
+        var silo = fixture.Cluster.AddStandaloneSilo(new Dictionary<string, string>
         {
             ["Identity__AccessTokenLifetime"] = "00:00:02",
             ["Identity__ClockSkew"] = "00:00:00",

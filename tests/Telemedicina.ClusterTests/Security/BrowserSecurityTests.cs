@@ -180,8 +180,8 @@ public sealed partial class BrowserSecurityTests(ClusterFixture fixture)
     [Fact]
     public async Task Hsts_IsSentInProduction_BehindTls_AndNeverInDevelopment()
     {
-        var production = fixture.Cluster.AddSilo(new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production", ["DOTNET_ENVIRONMENT"] = "Production" });
-        var development = fixture.Cluster.AddSilo(new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development", ["DOTNET_ENVIRONMENT"] = "Development" });
+        var production = fixture.Cluster.AddStandaloneSilo(new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production", ["DOTNET_ENVIRONMENT"] = "Production" });
+        var development = fixture.Cluster.AddStandaloneSilo(new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development", ["DOTNET_ENVIRONMENT"] = "Development" });
         try
         {
             await Task.WhenAll(production.WaitReadyAsync(TokenAttackTests.ExtraSiloStart), development.WaitReadyAsync(TokenAttackTests.ExtraSiloStart));

@@ -77,8 +77,8 @@ public sealed class TokenAttackTests(ClusterFixture fixture)
     public async Task TokensSignedWithTheSharedKeys_ButForAnotherIssuerOrAudience_AreRefusedBothWays()
     {
         var ct = TestContext.Current.CancellationToken;
-        var otherIssuer = fixture.Cluster.AddSilo(new Dictionary<string, string> { ["Identity__Issuer"] = "https://elsewhere.example" });
-        var otherAudience = fixture.Cluster.AddSilo(new Dictionary<string, string> { ["Identity__Audience"] = "another-api" });
+        var otherIssuer = fixture.Cluster.AddStandaloneSilo(new Dictionary<string, string> { ["Identity__Issuer"] = "https://elsewhere.example" });
+        var otherAudience = fixture.Cluster.AddStandaloneSilo(new Dictionary<string, string> { ["Identity__Audience"] = "another-api" });
         try
         {
             await Task.WhenAll(otherIssuer.WaitReadyAsync(ExtraSiloStart), otherAudience.WaitReadyAsync(ExtraSiloStart));
