@@ -64,6 +64,15 @@ public interface IConsultationRoomGrain : IGrainWithGuidKey
     [Alias("GetDiagnostics")]
     Task<RoomDiagnostics> GetDiagnostics();
 
+    /// <summary>
+    /// The doctor's waiting-room entry while the call rings, else null: how a doctor's presence grain
+    /// rebuilds its waiting list after it was re-activated (its silo stopped or it was collected).
+    /// Interleaved: the room may itself be awaiting that presence grain (opening the call).
+    /// </summary>
+    [AlwaysInterleave]
+    [Alias("GetWaitingCall")]
+    Task<WaitingCall?> GetWaitingCall();
+
     /// <summary>A hub connection that had joined is gone (disconnect without LeaveRoom).</summary>
     [OneWay]
     [Alias("ConnectionClosed")]
@@ -97,6 +106,14 @@ public interface IAppointmentCallsGrain : IGrainWithGuidKey
     /// <summary>Room ids of every call of the appointment, oldest first.</summary>
     [Alias("GetRooms")]
     Task<IReadOnlyList<Guid>> GetRooms();
+
+    /// <summary>
+    /// The room of the latest call of the appointment, or null. Interleaved: read by the doctor's
+    /// presence grain, which a call being opened here may be awaiting.
+    /// </summary>
+    [AlwaysInterleave]
+    [Alias("GetActiveRoom")]
+    Task<Guid?> GetActiveRoom();
 }
 
 /// <summary>
@@ -131,9 +148,20 @@ public interface IUserPresenceGrain : IGrainWithGuidKey
     [Alias("RemoveWaiting")]
     Task RemoveWaiting(Guid roomId);
 
-    /// <summary>Patients waiting for this doctor now (for a doctor who opens the app after they asked).</summary>
+    /// <summary>
+    /// Patients waiting for this doctor now (for a doctor who opens the app after they asked). The
+    /// list is kept in memory and, on the first read of an activation, rebuilt from the ringing rooms
+    /// of the doctor's appointments around now, so it survives the loss of the activation.
+    /// </summary>
     [Alias("GetWaiting")]
     Task<IReadOnlyList<WaitingCall>> GetWaiting();
+
+    /// <summary>
+    /// The silo of the user's most recent live connection, or null when the user has none: where a call of theirs
+    /// is best hosted (see <c>AppointmentCallsGrain</c>).
+    /// </summary>
+    [Alias("GetHomeSilo")]
+    Task<SiloAddress?> GetHomeSilo();
 
     /// <summary>Silo addresses of the user's live connections (operators' diagnostics).</summary>
     [Alias("GetConnectionSilos")]

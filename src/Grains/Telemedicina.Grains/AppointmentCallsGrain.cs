@@ -1,3 +1,4 @@
+using Orleans.Runtime.Placement;
 using Telemedicina.Grains.Abstractions;
 
 namespace Telemedicina.Grains;
@@ -19,12 +20,52 @@ internal sealed class AppointmentCallsGrain(
         }
 
         var roomId = Guid.NewGuid();
-        var view = await GrainFactory.GetGrain<IConsultationRoomGrain>(roomId).Open(command);
+        var view = await OpenOnAPartysSiloAsync(GrainFactory.GetGrain<IConsultationRoomGrain>(roomId), command);
         state.State.Rooms.Add(roomId);
         state.State.ActiveRoomId = roomId;
         await state.WriteStateAsync();
         return view;
     }
 
+    /// <summary>
+    /// Opens the room on the silo of the doctor's live connection (else the patient's), so that each signal crosses
+    /// between silos once — from the other party's silo — instead of twice through a third silo: the patient's HTTP
+    /// request lands on any silo, and with N silos the room would otherwise sit with neither party N−2 times in N.
+    /// The hint is Orleans' own placement hint, honoured by the room's prefer-local placement when that silo is active.
+    /// </summary>
+    private async Task<CallView> OpenOnAPartysSiloAsync(IConsultationRoomGrain room, OpenCall command)
+    {
+        var home = await HomeSiloAsync(command.Doctor.UserId) ?? await HomeSiloAsync(command.Patient.UserId);
+        if (home is null)
+        {
+            return await room.Open(command);
+        }
+
+        RequestContext.Set(IPlacementDirector.PlacementHintKey, home);
+        try
+        {
+            return await room.Open(command);
+        }
+        finally
+        {
+            RequestContext.Remove(IPlacementDirector.PlacementHintKey);
+        }
+    }
+
+    private async Task<SiloAddress?> HomeSiloAsync(Guid userId)
+    {
+        try
+        {
+            return await GrainFactory.GetGrain<IUserPresenceGrain>(userId).GetHomeSilo();
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException)
+        {
+            // The presence grain's silo just died: any silo will do for this room.
+            return null;
+        }
+    }
+
     public Task<IReadOnlyList<Guid>> GetRooms() => Task.FromResult<IReadOnlyList<Guid>>(state.State.Rooms.ToList());
+
+    public Task<Guid?> GetActiveRoom() => Task.FromResult(state.State.ActiveRoomId);
 }

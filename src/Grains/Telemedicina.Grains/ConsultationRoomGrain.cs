@@ -1,11 +1,19 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
+using Orleans.Placement;
 using Telemedicina.Grains.Abstractions;
 using Telemedicina.Scheduling.Contracts;
 
 namespace Telemedicina.Grains;
 
 /// <inheritdoc cref="IConsultationRoomGrain"/>
+/// <remarks>
+/// Placed where it is first called (Orleans' prefer-local placement): a hub re-joining after a crash, or the
+/// placement hint of <c>AppointmentCallsGrain</c> at opening, which names a party's silo. Relayed signals then cross
+/// between silos once; the default (resource-optimized) placement ignores where the parties are, and with N silos
+/// a room on neither party's silo costs every signal a second hop.
+/// </remarks>
+[PreferLocalPlacement]
 internal sealed partial class ConsultationRoomGrain(
     [PersistentState("room", GrainStorage.Calls)] IPersistentState<RoomState> state,
     IClusterMembershipService membership,
@@ -47,6 +55,7 @@ internal sealed partial class ConsultationRoomGrain(
     private readonly DeliverySequencer _sequencer = new();
 
     private IGrainTimer? _ringTimer;
+    private IGrainTimer? _forget;
 
     /// <summary>Signals kept per recipient for replay.</summary>
     internal const int ReplayDepth = 512;
@@ -62,6 +71,7 @@ internal sealed partial class ConsultationRoomGrain(
     internal static readonly TimeSpan HandOverWait = TimeSpan.FromSeconds(5);
 
     private static readonly TimeSpan TickPeriod = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan UnknownRoomLinger = TimeSpan.FromSeconds(10);
 
     private RoomState S => state.State;
 
@@ -218,6 +228,8 @@ internal sealed partial class ConsultationRoomGrain(
             throw new CallRuleException(CallError.Conflict, "Esta chamada já foi aberta.");
         }
 
+        _forget?.Dispose();
+        _forget = null;
         var now = clock.GetUtcNow();
         S.Opened = true;
         S.AppointmentId = command.AppointmentId;
@@ -545,7 +557,7 @@ internal sealed partial class ConsultationRoomGrain(
     {
         if (!S.Opened)
         {
-            DeactivateOnIdle();
+            ForgetSoon();
             throw new CallRuleException(CallError.NotFound, "Chamada não encontrada.");
         }
 
@@ -558,6 +570,25 @@ internal sealed partial class ConsultationRoomGrain(
 
         return new RoomDiagnostics(GrainContext.Address.SiloAddress?.ToString() ?? "unknown", silos.ToImmutable());
     }
+
+    public Task<WaitingCall?> GetWaitingCall() =>
+        Task.FromResult(S is { Opened: true, Status: CallStatus.Ringing } && clock.GetUtcNow() < S.RingDeadline
+            ? new WaitingCall(RoomId, S.AppointmentId, S.Patient!, S.RequestedAt)
+            : null);
+
+    // An unknown room (a probe of a made-up id) must not stay in memory, but deactivating at once raced with
+    // calls for the same id already queued from other silos: Orleans forwards them to a new activation, which
+    // deactivated in turn, and after two forwards the caller got an error (a 503 in a CI fuzz run). So it lingers
+    // a few seconds, answering "not found", and then goes.
+    private void ForgetSoon() =>
+        _forget ??= this.RegisterGrainTimer(
+            static grain =>
+            {
+                grain.DeactivateOnIdle();
+                return Task.CompletedTask;
+            },
+            this,
+            new GrainTimerCreationOptions(UnknownRoomLinger, Timeout.InfiniteTimeSpan));
 
     private void EnsureTicker()
     {
@@ -753,7 +784,7 @@ internal sealed partial class ConsultationRoomGrain(
         if (!S.Opened)
         {
             // Never opened: behave exactly like a room that does not exist, and do not linger.
-            DeactivateOnIdle();
+            ForgetSoon();
             throw new CallRuleException(CallError.NotFound, "Chamada não encontrada.");
         }
 

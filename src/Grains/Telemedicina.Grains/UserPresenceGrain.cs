@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Telemedicina.Grains.Abstractions;
 using Telemedicina.Scheduling.Contracts;
 
@@ -8,18 +10,27 @@ namespace Telemedicina.Grains;
 internal sealed partial class UserPresenceGrain(
     IClusterMembershipService membership,
     IAppointmentBook appointments,
+    IOptions<GrainCollectionOptions> collection,
     ILogger<UserPresenceGrain> logger) : Grain, IUserPresenceGrain
 {
+    // A call can ring past the end of the join window by at most the ring timeout (a minute by default).
+    private static readonly TimeSpan RingGrace = TimeSpan.FromHours(1);
+
     private readonly Dictionary<string, UserConnection> _connections = new(StringComparer.Ordinal);
     private readonly Dictionary<Guid, WaitingCall> _waiting = [];
     private readonly DeliverySequencer _sequencer = new();
     private Guid? _inCallRoomId;
+    private string? _latestConnectionId;
+    private bool _waitingRebuilt;
+    private IGrainTimer? _keepAlive;
 
     public async Task Connect(UserConnection connection)
     {
         PruneDeadSilos();
         var wasOnline = _connections.Count > 0;
         _connections[connection.ConnectionId] = connection;
+        _latestConnectionId = connection.ConnectionId;
+        EnsureKeepAlive();
         if (!wasOnline)
         {
             await AnnounceAsync(online: true);
@@ -33,6 +44,8 @@ internal sealed partial class UserPresenceGrain(
             return;
         }
 
+        _keepAlive?.Dispose();
+        _keepAlive = null;
         await AnnounceAsync(online: false);
         if (_waiting.Count == 0 && _inCallRoomId is null)
         {
@@ -75,13 +88,98 @@ internal sealed partial class UserPresenceGrain(
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<WaitingCall>> GetWaiting() =>
-        Task.FromResult<IReadOnlyList<WaitingCall>>([.. _waiting.Values.OrderBy(w => w.RequestedAt)]);
+    public async Task<IReadOnlyList<WaitingCall>> GetWaiting()
+    {
+        if (!_waitingRebuilt)
+        {
+            await RebuildWaitingAsync();
+        }
+
+        return [.. _waiting.Values.OrderBy(w => w.RequestedAt)];
+    }
+
+    public Task<SiloAddress?> GetHomeSilo()
+    {
+        PruneDeadSilos();
+        var latest = _latestConnectionId is { } id && _connections.TryGetValue(id, out var connection)
+            ? connection
+            : _connections.Values.FirstOrDefault();
+        return Task.FromResult(latest?.Silo);
+    }
 
     public Task<IReadOnlyList<string>> GetConnectionSilos()
     {
         PruneDeadSilos();
         return Task.FromResult<IReadOnlyList<string>>([.. _connections.Values.Select(c => c.Silo.ToString()).Distinct(StringComparer.Ordinal)]);
+    }
+
+    // The waiting list is soft state: an activation that replaced a lost one (its silo stopped or crashed)
+    // starts empty. The rooms are the truth: ask the ringing room of each of the doctor's open appointments.
+    private async Task RebuildWaitingAsync()
+    {
+        var me = this.GetPrimaryKey();
+        try
+        {
+            var found = 0;
+            foreach (var appointmentId in await appointments.OpenAppointmentsOfDoctorAsync(me, RingGrace, CancellationToken.None))
+            {
+                if (await GrainFactory.GetGrain<IAppointmentCallsGrain>(appointmentId).GetActiveRoom() is not { } roomId)
+                {
+                    continue;
+                }
+
+                if (await GrainFactory.GetGrain<IConsultationRoomGrain>(roomId).GetWaitingCall() is { } waiting)
+                {
+                    _waiting[roomId] = waiting;
+                    found++;
+                }
+            }
+
+            _waitingRebuilt = true;
+            if (found > 0)
+            {
+                LogWaitingRebuilt(logger, me, found);
+            }
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException or System.Data.Common.DbException)
+        {
+            // Answer with what is known; the next read tries again.
+            LogWaitingRebuildFailed(logger, e, me);
+        }
+    }
+
+    // An online user's presence must outlive idle-activation collection (15 min by default): the connections
+    // it holds exist nowhere else, and a doctor waits between consults without touching it. The timer keeps the
+    // activation while a connection is live, drops connections on silos declared dead, and lets go after.
+    private void EnsureKeepAlive()
+    {
+        if (_keepAlive is not null)
+        {
+            return;
+        }
+
+        var period = collection.Value.CollectionAge / 3;
+        if (period > TimeSpan.FromMinutes(5))
+        {
+            period = TimeSpan.FromMinutes(5);
+        }
+
+        _keepAlive = this.RegisterGrainTimer(
+            static grain => grain.KeepAliveTickAsync(),
+            this,
+            new GrainTimerCreationOptions(period, period) { KeepAlive = true });
+    }
+
+    private Task KeepAliveTickAsync()
+    {
+        PruneDeadSilos();
+        if (_connections.Count == 0)
+        {
+            _keepAlive?.Dispose();
+            _keepAlive = null;
+        }
+
+        return Task.CompletedTask;
     }
 
     // Tells the other parties of the user's appointments around now that the user came or went.
@@ -115,6 +213,12 @@ internal sealed partial class UserPresenceGrain(
             _connections.Remove(id);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Presence of {UserId}: waiting list rebuilt from the rooms ({Count} ringing)")]
+    private static partial void LogWaitingRebuilt(ILogger logger, Guid userId, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Presence of {UserId}: could not rebuild the waiting list from the rooms")]
+    private static partial void LogWaitingRebuildFailed(ILogger logger, Exception exception, Guid userId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Presence of {UserId}: could not announce the change to counterparts")]
     private static partial void LogAnnounceFailed(ILogger logger, Exception exception, Guid userId);

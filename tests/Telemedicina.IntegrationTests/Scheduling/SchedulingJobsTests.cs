@@ -122,6 +122,36 @@ public sealed class SchedulingJobsTests : IAsyncLifetime
         Assert.Equal("patient", await db.ExecuteScalarAsync<string>("SELECT no_show_party FROM scheduling.appointments WHERE id = @id", new { id }));
     }
 
+    [Fact]
+    public async Task OpenAppointmentsOfDoctor_AreTheLiveOnesWhoseJoinWindowPlusGraceContainsNow()
+    {
+        // Join window: 10 min before the start to 30 min after the end (defaults); appointments last 30 min here.
+        // Far from the other tests' dates, so their jobs never see these rows.
+        var ct = TestContext.Current.CancellationToken;
+        var t0 = new DateTimeOffset(2027, 1, 11, 15, 0, 0, TimeSpan.Zero);
+        var clock = new FakeTimeProvider(t0);
+        using var silo = Build(clock);
+        await DatabaseMigrator.MigrateAsync(_connectionString, [AuditModule.Migrations, IdentityModule.Migrations, SchedulingModule.Migrations],
+            NullLogger.Instance, ct, c => IdentityModule.InitializeAsync(silo, c));
+        var demo = await IdentityModule.SeedDemoAsync(silo);
+        var created = t0.AddDays(-1);
+        // Live appointments of one doctor never overlap (a database constraint), hence the spacing.
+        await InsertAsync(demo.PatientId, demo.DoctorId, t0.AddMinutes(-100), "scheduled", created); // closed before the grace
+        var closedWithinGrace = await InsertAsync(demo.PatientId, demo.DoctorId, t0.AddMinutes(-65), "scheduled", created);
+        var inProgress = await InsertAsync(demo.PatientId, demo.DoctorId, t0.AddMinutes(-30), "inProgress", created);
+        var opensSoon = await InsertAsync(demo.PatientId, demo.DoctorId, t0.AddMinutes(5), "scheduled", created);
+        await InsertAsync(demo.PatientId, demo.DoctorId, t0.AddMinutes(40), "scheduled", created); // window not open yet
+        await InsertAsync(demo.PatientId, demo.DoctorId, t0.AddMinutes(-10), "completed", created);
+        await InsertAsync(demo.PatientId, demo.DoctorId, t0.AddMinutes(-5), "cancelled", created);
+
+        var book = silo.GetRequiredService<IAppointmentBook>();
+        var open = await book.OpenAppointmentsOfDoctorAsync(demo.DoctorId, TimeSpan.FromMinutes(10), ct);
+
+        Assert.Equal([closedWithinGrace, inProgress, opensSoon], open);
+        Assert.Equal([inProgress, opensSoon], await book.OpenAppointmentsOfDoctorAsync(demo.DoctorId, TimeSpan.Zero, ct));
+        Assert.Empty(await book.OpenAppointmentsOfDoctorAsync(demo.PatientId, TimeSpan.FromMinutes(10), ct));
+    }
+
     private ServiceProvider Build(TimeProvider clock)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Test", DisableDefaults = true });

@@ -147,6 +147,8 @@ internal static class HostComposition
                 o.Invariant = "Npgsql";
                 o.ConnectionString = orleansConnection;
             });
+            // Idle-activation collection (CollectionAge, CollectionQuantum) can be tuned under Orleans:GrainCollection.
+            silo.Services.Configure<GrainCollectionOptions>(configuration.GetSection("Orleans:GrainCollection"));
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = jobInterval < o.MinimumReminderPeriod ? jobInterval : o.MinimumReminderPeriod);
             silo.Configure<ClusterMembershipOptions>(o =>
             {

@@ -45,6 +45,12 @@ public interface IAppointmentBook
     /// <summary>The other parties of the user's live appointments of the day (12 h back, 24 h ahead): who sees the user's presence.</summary>
     Task<IReadOnlyList<Guid>> CounterpartsAroundNowAsync(Guid userId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The doctor's scheduled or in-progress appointments whose join window, stretched by
+    /// <paramref name="grace"/> after it closes, contains now: where a call may be ringing.
+    /// </summary>
+    Task<IReadOnlyList<Guid>> OpenAppointmentsOfDoctorAsync(Guid doctorId, TimeSpan grace, CancellationToken cancellationToken);
+
     /// <summary>Every appointment the user is a party of (as patient or doctor), oldest first: for data-subject exports.</summary>
     Task<IReadOnlyList<Guid>> AppointmentIdsOfAsync(Guid userId, CancellationToken cancellationToken);
 

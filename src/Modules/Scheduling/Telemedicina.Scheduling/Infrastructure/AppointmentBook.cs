@@ -22,6 +22,28 @@ internal sealed class AppointmentBook(AppointmentStore store, Npgsql.NpgsqlDataS
         return ids.ToList();
     }
 
+    public async Task<IReadOnlyList<Guid>> OpenAppointmentsOfDoctorAsync(Guid doctorId, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var ids = await Dapper.SqlMapper.QueryAsync<Guid>(connection,
+            """
+            SELECT id FROM scheduling.appointments
+            WHERE doctor_id = @doctorId AND status IN ('scheduled', 'inProgress')
+              AND starts_at BETWEEN @earliest AND @opensBy AND ends_at >= @closedAfter
+            ORDER BY starts_at
+            """,
+            new
+            {
+                doctorId,
+                opensBy = now + settings.Value.JoinWindowBefore,
+                closedAfter = now - settings.Value.JoinWindowAfter - grace,
+                // An appointment is a slot of a working day: bounds the (doctor_id, starts_at) index scan.
+                earliest = now - settings.Value.JoinWindowAfter - grace - TimeSpan.FromDays(1),
+            });
+        return ids.ToList();
+    }
+
     public async Task<IReadOnlyList<Guid>> AppointmentIdsOfAsync(Guid userId, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
