@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Threading.Channels;
 using Dapper;
 using Microsoft.AspNetCore.Http;
 using Npgsql;
@@ -10,13 +11,30 @@ using Telemedicina.BuildingBlocks.Http;
 
 namespace Telemedicina.Audit.Infrastructure;
 
-/// <summary>Appends hash-chained entries to <c>audit.entries</c>.</summary>
-internal sealed class AuditTrail(NpgsqlDataSource db, IHttpContextAccessor http, NodeInfo node, TimeProvider clock) : IAuditTrail
+/// <summary>
+/// Appends hash-chained entries to <c>audit.entries</c>, with group commit: the chain is serialized across silos by
+/// one advisory lock, and taking it per entry made every audited action in the cluster queue behind the one holding
+/// it (S4 booking load: a dozen sessions waiting on that lock at any moment, 28 bookings/s). Entries recorded while
+/// a write is under way are chained and inserted together in the next transaction, under one lock. A caller still
+/// returns only once its entry is committed (or with the error that prevented it).
+/// </summary>
+internal sealed class AuditTrail(NpgsqlDataSource db, IHttpContextAccessor http, NodeInfo node, TimeProvider clock) : IAuditTrail, IDisposable
 {
     // Serializes writers across silos for the length of one transaction.
     private const long ChainLockKey = 0x7E1E_0A0D;
 
-    public async Task RecordAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
+    // Rows per transaction at most (one round trip for the inserts).
+    internal const int MaxBatch = 256;
+
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lock _gate = new();
+    private Task? _writer;
+    private long _transactions;
+
+    /// <summary>Transactions written so far by this instance (each holds the chain lock once).</summary>
+    internal long Transactions => Interlocked.Read(ref _transactions);
+
+    public Task RecordAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(auditEvent);
         var entry = new AuditRow
@@ -35,24 +53,113 @@ internal sealed class AuditTrail(NpgsqlDataSource db, IHttpContextAccessor http,
             Details = auditEvent.Details is null ? null : JsonSerializer.Serialize(auditEvent.Details),
         };
 
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        var pending = new Pending(entry, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);
+
+        EnsureWriter();
+
+        // The entry is written even if the caller stops waiting: the action it records may have happened.
+        return pending.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    public void Dispose() => _queue.Writer.TryComplete();
+
+    private void EnsureWriter()
+    {
+        if (_writer is not null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _writer ??= Task.Run(WriteLoopAsync);
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<Pending>(MaxBatch);
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var pending))
+            {
+                batch.Add(pending);
+            }
+
+            try
+            {
+                await AppendAsync(batch);
+                foreach (var pending in batch)
+                {
+                    pending.Done.TrySetResult();
+                }
+            }
+            catch (Exception e)
+            {
+                // Every caller of the batch gets the error (as it would have alone); the loop carries on.
+                foreach (var pending in batch)
+                {
+                    pending.Done.TrySetException(e);
+                }
+            }
+        }
+    }
+
+    private async Task AppendAsync(List<Pending> batch)
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        await using var tx = await connection.BeginTransactionAsync();
         await connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@key)", new { key = ChainLockKey }, tx);
         var previous = await connection.QuerySingleOrDefaultAsync<byte[]>(
             "SELECT hash FROM audit.entries ORDER BY id DESC LIMIT 1", transaction: tx) ?? new byte[32];
-        entry.PrevHash = previous;
-        entry.Hash = AuditHash.Compute(previous, entry);
-        await connection.ExecuteAsync(
-            """
+        await using var insert = new NpgsqlBatch(connection, tx);
+        foreach (var entry in batch.Select(p => p.Entry))
+        {
+            entry.PrevHash = previous;
+            entry.Hash = AuditHash.Compute(previous, entry);
+            previous = entry.Hash;
+            insert.BatchCommands.Add(InsertCommand(entry));
+        }
+
+        // One round trip; the statements run in order, so ids follow the chain.
+        await insert.ExecuteNonQueryAsync();
+        await tx.CommitAsync();
+        Interlocked.Increment(ref _transactions);
+    }
+
+    private static NpgsqlBatchCommand InsertCommand(AuditRow entry) =>
+        new("""
             INSERT INTO audit.entries (occurred_at, actor_id, actor_role, action, resource_type, resource_id, subject_id,
                                        outcome, purpose, ip_address, node, details, prev_hash, hash)
-            VALUES (@OccurredAt, @ActorId, @ActorRole, @Action, @ResourceType, @ResourceId, @SubjectId,
-                    @Outcome, @Purpose, @IpAddress, @Node, CAST(@Details AS jsonb), @PrevHash, @Hash)
-            """,
-            entry,
-            tx);
-        await tx.CommitAsync(cancellationToken);
-    }
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CAST($12 AS jsonb), $13, $14)
+            """)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<DateTimeOffset> { TypedValue = entry.OccurredAt },
+                new NpgsqlParameter { Value = (object?)entry.ActorId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid },
+                Text(entry.ActorRole),
+                Text(entry.Action),
+                Text(entry.ResourceType),
+                Text(entry.ResourceId),
+                new NpgsqlParameter { Value = (object?)entry.SubjectId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid },
+                Text(entry.Outcome),
+                Text(entry.Purpose),
+                Text(entry.IpAddress),
+                Text(entry.Node),
+                Text(entry.Details),
+                new NpgsqlParameter<byte[]> { TypedValue = entry.PrevHash },
+                new NpgsqlParameter<byte[]> { TypedValue = entry.Hash },
+            },
+        };
+
+    private static NpgsqlParameter Text(string? value) =>
+        new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text };
+
+    private sealed record Pending(AuditRow Entry, TaskCompletionSource Done);
 }
 
 /// <summary>A row of the audit trail.</summary>
