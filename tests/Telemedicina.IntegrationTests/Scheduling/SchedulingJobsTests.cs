@@ -10,6 +10,7 @@ using Telemedicina.BuildingBlocks;
 using Telemedicina.BuildingBlocks.Database;
 using Telemedicina.BuildingBlocks.Email;
 using Telemedicina.Identity;
+using Telemedicina.Identity.Application;
 using Telemedicina.Scheduling;
 using Telemedicina.Scheduling.Contracts;
 using Telemedicina.Testing;
@@ -55,9 +56,7 @@ public sealed class SchedulingJobsTests : IAsyncLifetime
         var clock = new FakeTimeProvider(t0);
         using var silo1 = Build(clock);
         using var silo2 = Build(clock);
-        await DatabaseMigrator.MigrateAsync(_connectionString, [AuditModule.Migrations, IdentityModule.Migrations, SchedulingModule.Migrations],
-            NullLogger.Instance, ct, c => IdentityModule.InitializeAsync(silo1, c));
-        var demo = await IdentityModule.SeedDemoAsync(silo1);
+        var demo = await MigrateAndSeedAsync(silo1, ct);
 
         // Booked well ahead: due for both reminders, then a no-show. And a consultation that never ends.
         var upcoming = await InsertAsync(demo.PatientId, demo.DoctorId, t0.AddHours(25), "scheduled", createdAt: t0);
@@ -111,9 +110,7 @@ public sealed class SchedulingJobsTests : IAsyncLifetime
         var t0 = new DateTimeOffset(2026, 5, 4, 15, 0, 0, TimeSpan.Zero);
         var clock = new FakeTimeProvider(t0);
         using var silo = Build(clock);
-        await DatabaseMigrator.MigrateAsync(_connectionString, [AuditModule.Migrations, IdentityModule.Migrations, SchedulingModule.Migrations],
-            NullLogger.Instance, ct, c => IdentityModule.InitializeAsync(silo, c));
-        var demo = await IdentityModule.SeedDemoAsync(silo);
+        var demo = await MigrateAndSeedAsync(silo, ct);
         var id = await InsertAsync(demo.PatientId, demo.DoctorId, t0, "scheduled", createdAt: t0.AddHours(-2));
         await silo.GetRequiredService<IAppointmentBook>().AppendHistoryAsync(id, demo.DoctorId, "call.joined", null, t0.AddMinutes(1), ct);
         clock.SetUtcNow(t0.AddMinutes(20));
@@ -131,9 +128,7 @@ public sealed class SchedulingJobsTests : IAsyncLifetime
         var t0 = new DateTimeOffset(2027, 1, 11, 15, 0, 0, TimeSpan.Zero);
         var clock = new FakeTimeProvider(t0);
         using var silo = Build(clock);
-        await DatabaseMigrator.MigrateAsync(_connectionString, [AuditModule.Migrations, IdentityModule.Migrations, SchedulingModule.Migrations],
-            NullLogger.Instance, ct, c => IdentityModule.InitializeAsync(silo, c));
-        var demo = await IdentityModule.SeedDemoAsync(silo);
+        var demo = await MigrateAndSeedAsync(silo, ct);
         var created = t0.AddDays(-1);
         // Live appointments of one doctor never overlap (a database constraint), hence the spacing.
         await InsertAsync(demo.PatientId, demo.DoctorId, t0.AddMinutes(-100), "scheduled", created); // closed before the grace
@@ -150,6 +145,14 @@ public sealed class SchedulingJobsTests : IAsyncLifetime
         Assert.Equal([closedWithinGrace, inProgress, opensSoon], open);
         Assert.Equal([inProgress, opensSoon], await book.OpenAppointmentsOfDoctorAsync(demo.DoctorId, TimeSpan.Zero, ct));
         Assert.Empty(await book.OpenAppointmentsOfDoctorAsync(demo.PatientId, TimeSpan.FromMinutes(10), ct));
+    }
+
+    // The schemas (idempotent; every test of the class shares the database) and the demo accounts.
+    private async Task<DemoAccounts> MigrateAndSeedAsync(ServiceProvider silo, CancellationToken ct)
+    {
+        await DatabaseMigrator.MigrateAsync(_connectionString, [AuditModule.Migrations, IdentityModule.Migrations, SchedulingModule.Migrations],
+            NullLogger.Instance, ct, c => IdentityModule.InitializeAsync(silo, c));
+        return await IdentityModule.SeedDemoAsync(silo);
     }
 
     private ServiceProvider Build(TimeProvider clock)
