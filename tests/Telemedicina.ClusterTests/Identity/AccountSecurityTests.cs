@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
 using OtpNet;
 using Telemedicina.Testing;
 
@@ -46,12 +48,15 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task Login_RateLimits_PerAccountAndPerIp_Answer429ProblemJson()
+    public async Task RateLimits_LoginPerAccountAndPerIp_Answer429ProblemJson_AndHubMessagesPerConnection()
     {
+        var ct = TestContext.Current.CancellationToken;
         var silo = fixture.Cluster.AddStandaloneSilo(new Dictionary<string, string>
         {
             ["RateLimits__Login__PermitPerMinute"] = "6",
             ["RateLimits__LoginPerAccount__PermitPerMinute"] = "3",
+            ["Calls__MessageBurst"] = "10",
+            ["Calls__MessagesPerSecond"] = "5",
         });
         await silo.WaitReadyAsync(TimeSpan.FromSeconds(90));
         using var registrar = fixture.Cluster.Api(0);
@@ -85,6 +90,28 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
         using var perIp = await limited.SendAsync(HttpMethod.Post, "/api/v1/identity/login", new { email = second.Email, password = second.Password });
         Assert.Equal(HttpStatusCode.TooManyRequests, perIp.StatusCode);
         Assert.Equal("application/problem+json", perIp.Content.Headers.ContentType?.MediaType);
+
+        // The hub's message limit per connection (burst 10, then 5/s, replenished as time passes): every
+        // invocation here is refused anyway (a room the caller has not joined), but past the burst it is
+        // refused for its rate, and a moment later it is let through again.
+        await using (var hub = await HubClient.ConnectAsync(silo.BaseUrl, () => first.AccessToken))
+        {
+            var notJoined = Guid.NewGuid().ToString();
+            async Task<string> SignalAsync() => (await Assert.ThrowsAsync<HubException>(() =>
+                hub.Connection.InvokeAsync("Signal", notJoined, Guid.NewGuid().ToString(), "candidate", "{}", ct))).Message;
+
+            var answers = new List<string>();
+            for (var i = 0; i < 40; i++)
+            {
+                answers.Add(await SignalAsync());
+            }
+
+            Assert.All(answers.Take(10), a => Assert.Contains("não está nesta sala", a, StringComparison.Ordinal));
+            Assert.Contains(answers.Skip(10), a => a.Contains("Mensagens demais", StringComparison.Ordinal));
+            await Task.Delay(TimeSpan.FromSeconds(1.5), ct);
+            Assert.Contains("não está nesta sala", await SignalAsync(), StringComparison.Ordinal);
+        }
+
         await silo.StopAsync();
     }
 

@@ -242,8 +242,7 @@ public sealed class ConsultationHub(
 
     private void Throttle()
     {
-        using var lease = State().Limiter.AttemptAcquire();
-        if (!lease.IsAcquired)
+        if (!State().TryAcquire())
         {
             Refuse("Mensagens demais; aguarde um instante.");
         }
@@ -285,19 +284,31 @@ public sealed class ConsultationHub(
 
         public Guid Stream { get; } = Guid.NewGuid();
 
-        public TokenBucketRateLimiter Limiter { get; } = new(new TokenBucketRateLimiterOptions
+        /// <summary>
+        /// Replenished on use (<see cref="TryAcquire"/>), in proportion to the time elapsed, not by a timer: an
+        /// auto-replenishing limiter starts a timer per connection, and a silo holding 19,500 idle connections
+        /// would run 19,500 timer callbacks a second for nothing.
+        /// </summary>
+        private readonly TokenBucketRateLimiter _limiter = new(new TokenBucketRateLimiterOptions
         {
             TokenLimit = limits.MessageBurst,
             TokensPerPeriod = limits.MessagesPerSecond,
             ReplenishmentPeriod = TimeSpan.FromSeconds(1),
             QueueLimit = 0,
-            AutoReplenishment = true,
+            AutoReplenishment = false,
         });
+
+        public bool TryAcquire()
+        {
+            _limiter.TryReplenish();
+            using var lease = _limiter.AttemptAcquire();
+            return lease.IsAcquired;
+        }
 
         public long NextSeq() => Interlocked.Increment(ref _seq);
 
         public int Refuse() => Interlocked.Increment(ref _refused);
 
-        public void Dispose() => Limiter.Dispose();
+        public void Dispose() => _limiter.Dispose();
     }
 }
