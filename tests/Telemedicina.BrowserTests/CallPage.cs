@@ -100,9 +100,11 @@ internal static class CallPage
                     return;
                 }
             }
-            catch (Exception e) when (e is HttpRequestException or Telemedicina.Testing.ApiException or PlaywrightException)
+            catch (Exception e) when (e is HttpRequestException or Telemedicina.Testing.ApiException or PlaywrightException
+                || (e is TaskCanceledException && e.InnerException is TimeoutException))
             {
-                // The cluster is recovering; ask again.
+                // The cluster is recovering (a request that timed out included: it may have reached the stopping
+                // silo through a round-robin load balancer); ask again.
             }
 
             Assert.True(DateTime.UtcNow < deadline, "condition not met in time");

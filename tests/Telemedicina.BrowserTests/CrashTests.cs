@@ -9,6 +9,7 @@ namespace Telemedicina.BrowserTests;
 /// peer-to-peer), the doctor's client reconnects through its load balancer to a surviving silo,
 /// resumes the room, and an ICE restart renegotiates over the recovered signaling path.
 /// </summary>
+[Collection(CrashSuite.Name)]
 public sealed class CrashTests
 {
     [Fact]
