@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Builder;
@@ -95,6 +96,9 @@ public static class IdentityModule
             .Configure<SigningKeyStore, IOptions<IdentitySettings>>((options, keys, identity) =>
             {
                 options.MapInboundClaims = false;
+
+                // Nothing reads the token back from the authentication properties; a hub connection would keep it there.
+                options.SaveToken = false;
                 options.TokenValidationParameters = new TokenValidationParameters
                 {
                     ValidIssuer = identity.Value.Issuer,
@@ -124,6 +128,18 @@ public static class IdentityModule
                         {
                             // The admin-only dashboard is opened in a browser with a /ops-scoped cookie.
                             context.Token = cookie;
+                        }
+
+                        return Task.CompletedTask;
+                    },
+
+                    // A hub connection keeps its principal for hours: keep the claims the app reads, as plain claims,
+                    // not the validated token with its parsed payload (about 4 KiB of a silo's heap per connection).
+                    OnTokenValidated = context =>
+                    {
+                        if (context.HttpContext.Request.Path.StartsWithSegments("/hubs", StringComparison.Ordinal) && context.Principal is { } principal)
+                        {
+                            context.Principal = LeanPrincipal(principal);
                         }
 
                         return Task.CompletedTask;
@@ -178,6 +194,14 @@ public static class IdentityModule
 
     public static Task<DemoAccounts> SeedDemoAsync(IServiceProvider services) =>
         DemoAccountSeeder.SeedAsync(services, services.GetRequiredService<TimeProvider>());
+
+    /// <summary>The claims the app reads (subject, role, name, authentication method, expiry), copied into a plain identity.</summary>
+    internal static ClaimsPrincipal LeanPrincipal(ClaimsPrincipal validated)
+    {
+        string[] kept = [CurrentUser.SubjectClaim, CurrentUser.RoleClaim, "name", TokenService.AuthenticationMethodClaim, "exp"];
+        var claims = validated.Claims.Where(c => kept.Contains(c.Type, StringComparer.Ordinal)).Select(c => new Claim(c.Type, c.Value, c.ValueType));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, validated.Identity?.AuthenticationType ?? JwtBearerDefaults.AuthenticationScheme, "name", CurrentUser.RoleClaim));
+    }
 
     private static RateLimitPartition<string> PerClientIp(HttpContext context, int permitPerMinute) =>
         RateLimitPartition.GetFixedWindowLimiter(

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Immutable;
 
 namespace Telemedicina.Calls.Delivery;
 
@@ -7,42 +8,52 @@ namespace Telemedicina.Calls.Delivery;
 /// room membership live in grains as soft state; after a silo crash takes some of those grains
 /// with it, every silo re-registers its own connections from here (<see cref="MembershipRecovery"/>).
 /// </summary>
+/// <remarks>
+/// A silo holds up to tens of thousands of idle connections, so an entry is kept small: the joined rooms are a
+/// copy-on-write array (a connection joins one room, rarely two), and the hub keeps its own per-connection state
+/// here too (<see cref="LocalConnection.HubState"/>) instead of in the connection's Items, which would allocate a
+/// concurrent dictionary per connection.
+/// </remarks>
 public sealed class LocalConnections
 {
-    private readonly ConcurrentDictionary<string, Entry> _connections = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, LocalConnection> _connections = new(StringComparer.Ordinal);
 
     public int Count => _connections.Count;
 
-    public void Add(string connectionId, Guid userId) => _connections[connectionId] = new Entry(userId);
+    public LocalConnection Add(string connectionId, Guid userId, object? hubState = null) =>
+        _connections[connectionId] = new LocalConnection(userId, hubState);
 
     public void Remove(string connectionId) => _connections.TryRemove(connectionId, out _);
 
     public bool Contains(string connectionId) => _connections.ContainsKey(connectionId);
 
-    public void Joined(string connectionId, Guid roomId)
-    {
-        if (_connections.TryGetValue(connectionId, out var entry))
-        {
-            entry.Rooms[roomId] = 0;
-        }
-    }
+    public LocalConnection? Find(string connectionId) => _connections.GetValueOrDefault(connectionId);
 
-    public void Left(string connectionId, Guid roomId)
-    {
-        if (_connections.TryGetValue(connectionId, out var entry))
-        {
-            entry.Rooms.TryRemove(roomId, out _);
-        }
-    }
+    public void Joined(string connectionId, Guid roomId) => Find(connectionId)?.Join(roomId);
+
+    public void Left(string connectionId, Guid roomId) => Find(connectionId)?.Leave(roomId);
 
     /// <summary>A snapshot: (connection id, user id, joined rooms).</summary>
     public IReadOnlyList<(string ConnectionId, Guid UserId, Guid[] Rooms)> Snapshot() =>
-        [.. _connections.Select(c => (c.Key, c.Value.UserId, c.Value.Rooms.Keys.ToArray()))];
+        [.. _connections.Select(c => (c.Key, c.Value.UserId, c.Value.Rooms.ToArray()))];
+}
 
-    private sealed class Entry(Guid userId)
-    {
-        public Guid UserId { get; } = userId;
+/// <summary>One hub connection held by this silo (see <see cref="LocalConnections"/>).</summary>
+public sealed class LocalConnection(Guid userId, object? hubState)
+{
+    private ImmutableArray<Guid> _rooms = [];
 
-        public ConcurrentDictionary<Guid, byte> Rooms { get; } = new();
-    }
+    public Guid UserId { get; } = userId;
+
+    /// <summary>The rooms joined; read by membership recovery while the hub changes it.</summary>
+    public ImmutableArray<Guid> Rooms => _rooms;
+
+    /// <summary>What the hub keeps per connection (its rooms' grains, message numbering, rate limit).</summary>
+    public object? HubState { get; } = hubState;
+
+    internal void Join(Guid roomId) =>
+        ImmutableInterlocked.Update(ref _rooms, static (rooms, id) => rooms.Contains(id) ? rooms : rooms.Add(id), roomId);
+
+    internal void Leave(Guid roomId) =>
+        ImmutableInterlocked.Update(ref _rooms, static (rooms, id) => rooms.Remove(id), roomId);
 }

@@ -38,37 +38,38 @@ public sealed class ConsultationHub(
     IOptions<TurnSettings> turn,
     IOptions<CallsSettings> settings) : Microsoft.AspNetCore.SignalR.Hub
 {
-    private const string StateKey = "telemedicina.connection";
     private const string NotFound = "Sala não encontrada.";
     private const string Recovering = "A sala está se recuperando de uma falha no servidor; tente novamente em instantes.";
 
     public override async Task OnConnectedAsync()
     {
-        Context.Items[StateKey] = new ConnectionState(settings.Value);
-        local.Add(Context.ConnectionId, Me());
+        var state = new ConnectionState(settings.Value) { UserId = Context.User!.GetId() };
+        local.Add(Context.ConnectionId, state.UserId.Value, state);
         await recovery.RegisterPresenceAsync(Me(), Context.ConnectionId);
         await base.OnConnectedAsync();
     }
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
+        // Read before the registry lets go of the connection (State() and Me() read it).
+        var state = State();
         var me = Me();
         local.Remove(Context.ConnectionId);
         try
         {
-            foreach (var joined in Rooms().Values)
+            foreach (var joined in state.Rooms.Values)
             {
                 await joined.Room.ConnectionClosed(me, Context.ConnectionId);
             }
 
-            await Presence().Disconnect(Context.ConnectionId);
+            await grains.GetGrain<IUserPresenceGrain>(me).Disconnect(Context.ConnectionId);
         }
         catch (Exception e) when (e is OrleansException or TimeoutException)
         {
             // A grain whose silo died: the room's ghost cleanup and presence pruning cover it.
         }
 
-        State().Dispose();
+        state.Dispose();
         await base.OnDisconnectedAsync(exception);
     }
 
@@ -224,9 +225,8 @@ public sealed class ConsultationHub(
 
     private Guid Me() => State().UserId ??= Context.User!.GetId();
 
-    private IUserPresenceGrain Presence() => grains.GetGrain<IUserPresenceGrain>(Me());
-
-    private ConnectionState State() => (ConnectionState)Context.Items[StateKey]!;
+    // Kept with the silo's connection registry (see LocalConnections), set once in OnConnectedAsync.
+    private ConnectionState State() => (ConnectionState)local.Find(Context.ConnectionId)!.HubState!;
 
     private Dictionary<Guid, JoinedRoom> Rooms() => State().Rooms;
 
