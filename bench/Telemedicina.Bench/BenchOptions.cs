@@ -51,6 +51,9 @@ internal sealed record BenchOptions
 
     public int ConnectionParallel { get; init; } = 64;
 
+    /// <summary>S2: how long each step's connections are held before the server's memory is read (2 s; longer to profile it).</summary>
+    public TimeSpan ConnectionHold { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>S4: concurrent booking clients (half per silo), doctors whose slots they race for, duration.</summary>
     public int BookingClients { get; init; } = 64;
 
@@ -146,6 +149,7 @@ internal sealed record BenchOptions
                 case "--scenarios": options = options with { Scenarios = Next().Split(',') }; i++; break;
                 case "--connections": options = options with { ConnectionSteps = Next().Split(',').Select(Int).ToList() }; i++; break;
                 case "--connection-cap": options = options with { ConnectionCap = Int(Next()) }; i++; break;
+                case "--connection-hold": options = options with { ConnectionHold = TimeSpan.FromSeconds(Double(Next())) }; i++; break;
                 case "--booking-clients": options = options with { BookingClients = Int(Next()) }; i++; break;
                 case "--booking-doctors": options = options with { BookingDoctors = Int(Next()) }; i++; break;
                 case "--booking-duration": options = options with { BookingDuration = TimeSpan.FromSeconds(Double(Next())) }; i++; break;

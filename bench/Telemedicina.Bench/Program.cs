@@ -7,6 +7,12 @@ using Telemedicina.Bench.Scenarios;
 using Telemedicina.Bench.Systems;
 using Telemedicina.Testing;
 
+// S2's client process (see IdleClients): the generator started again in that mode.
+if (args is [IdleClients.Mode, var specFile, var parallelConnects])
+{
+    return await IdleClients.RunChildAsync(specFile, int.Parse(parallelConnects, System.Globalization.CultureInfo.InvariantCulture));
+}
+
 BenchOptions options;
 try
 {
@@ -171,13 +177,13 @@ try
         }
     }
 
-    // S2 connections (ours and limit): the S1 rooms stay open meanwhile; their descriptors count against the cap.
+    // S2 connections (ours and limit): on a server process without S1 rooms, from a client process of its own.
     foreach (var system in options.Runs("S2") ? systems.Where(s => s.Name is "ours" or "limit") : [])
     {
         try
         {
             rows.AddRange(await ConnectionScenario.RunAsync(system,
-                new ConnectionLoad(options.ConnectionSteps, options.ConnectionCap, options.ConnectionParallel), ct));
+                new ConnectionLoad(options.ConnectionSteps, options.ConnectionCap, options.ConnectionParallel, options.ConnectionHold), ct));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

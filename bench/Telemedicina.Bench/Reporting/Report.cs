@@ -102,7 +102,8 @@ internal static class Report
             md.AppendLine();
             md.AppendLine("Connections opened in steps (parallel connects as in the rate column) until a step's handshake p99 > 1 s, its errors > 0.1 %, or the cap. " +
                 "Handshake = WebSocket connect + SignalR handshake + the answer to a first `Ping` (ours answers it only after `OnConnectedAsync`: local registry + presence grain). " +
-                "The per-process open-file limit (`ulimit -n`) holds for the server and for this generator alike (one descriptor per connection in each), so the cap is " +
+                "The server is a process that holds none of the S1 rooms (ours: a silo that joins the cluster for S2; limit: a second node), and the clients run in a " +
+                "process of their own. The per-process open-file limit (`ulimit -n`) holds for both (one descriptor per connection in each), so the cap is " +
                 "the smaller of both limits minus what each already has open minus a margin. Memory = growth of the server's VmRSS since before the ramp ÷ open connections " +
                 "(includes whatever the GC has not collected yet).");
             md.AppendLine();

@@ -8,7 +8,7 @@ using Telemedicina.Bench.Systems;
 namespace Telemedicina.Bench.Scenarios;
 
 /// <summary>Settings of S2: the connection counts to reach step by step, the cap, and the parallel connects.</summary>
-internal sealed record ConnectionLoad(IReadOnlyList<int> Steps, int Cap, int Parallel, double P99LimitMs = 1000, double ErrorLimit = 0.001);
+internal sealed record ConnectionLoad(IReadOnlyList<int> Steps, int Cap, int Parallel, TimeSpan Hold, double P99LimitMs = 1000, double ErrorLimit = 0.001);
 
 /// <summary>
 /// S2: idle hub connections opened on one server process in steps (at most <see cref="ConnectionLoad.Parallel"/>
@@ -16,36 +16,205 @@ internal sealed record ConnectionLoad(IReadOnlyList<int> Steps, int Cap, int Par
 /// handshake is measured from the start of the WebSocket connect to the answer of a first <c>Ping</c>, which the
 /// product's hub answers only after <c>OnConnectedAsync</c> (presence registration) has run. After every step:
 /// the server's resident memory growth since before the ramp per open connection, and its open descriptors.
+/// The server is a process holding none of the S1 rooms (<see cref="IConnectionTarget"/>), and the clients run in a
+/// process of their own (<see cref="IdleClients"/>): the open-file limit of each process then counts S2's
+/// connections only.
 /// </summary>
 internal static class ConnectionScenario
 {
     public static async Task<List<ResultRow>> RunAsync(SystemUnderTest system, ConnectionLoad load, CancellationToken ct)
     {
         var target = (IConnectionTarget)system;
+        await target.PrepareConnectionTargetAsync(ct);
         var pid = target.TargetPid;
-        var open = new List<HubConnection>();
         var rows = new List<ResultRow>();
-        var cap = ConnectionRamp.Cap(load.Cap, FileLimits.OpenFileLimit(Environment.ProcessId), FileLimits.OpenFiles(Environment.ProcessId),
-            FileLimits.OpenFileLimit(pid), FileLimits.OpenFiles(pid));
-        var steps = ConnectionRamp.Steps(load.Steps, cap);
-        var rssBefore = FileLimits.ResidentKiB(pid);
         try
         {
-            foreach (var step in steps)
+            await using var clients = await IdleClients.StartAsync(target.IdleConnections(), load.Parallel, ct);
+            var cap = ConnectionRamp.Cap(load.Cap, clients.OpenFileLimit, clients.OpenFilesAtStart, FileLimits.OpenFileLimit(pid), FileLimits.OpenFiles(pid));
+            var rssBefore = FileLimits.ResidentKiB(pid);
+            var fdsBefore = FileLimits.OpenFiles(pid);
+            foreach (var step in ConnectionRamp.Steps(load.Steps, cap))
             {
+                var result = await clients.OpenAsync(step, ct);
+
+                // Let the server settle (GC, presence writes) before reading its memory.
+                await Task.Delay(load.Hold, ct);
+                var rss = FileLimits.ResidentKiB(pid);
+                var row = new ResultRow
+                {
+                    Scenario = "S2",
+                    System = system.Name,
+                    Load = result.Alive,
+                    Rate = load.Parallel,
+                    Sent = result.Attempted,
+                    Delivered = result.Opened,
+                    Errors = result.Errors,
+                    P50 = result.P50,
+                    P99 = result.P99,
+                    Max = result.Max,
+                    RssKbPerConnection = result.Alive == 0 ? double.NaN : (rss - rssBefore) / (double)result.Alive,
+                    ServerFds = FileLimits.OpenFiles(pid),
+                    LoadAverage = RunInfo.ReadLoadAverage1(),
+                    Note = string.Join("; ", new[]
+                    {
+                        target.TargetDescription,
+                        string.Create(CultureInfo.InvariantCulture, $"server RSS {rss / 1024.0:0} MiB (before the ramp {rssBefore / 1024.0:0} MiB, {fdsBefore} descriptors)"),
+                        step == cap && cap < load.Steps.Max() ? $"cap {cap} (open-file limits of the server and the client process)" : "",
+                        result.Alive < result.Total ? $"{result.Total - result.Alive} connections dropped meanwhile" : "",
+                    }.Where(n => n.Length > 0)),
+                };
+                rows.Add(row);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{DateTime.UtcNow:HH:mm:ss} [bench] S2 {system.Name}: {result.Alive} open, handshake p50 {row.P50:0.0} p99 {row.P99:0.0} ms, {result.Errors} errors, {row.RssKbPerConnection:0.0} KiB/conn, server fds {row.ServerFds}, load avg {row.LoadAverage:0.0}"));
+                if (ConnectionRamp.ShouldStop(row.P99, result.Errors, result.Attempted, load.P99LimitMs, load.ErrorLimit))
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            await target.ReleaseConnectionTargetAsync();
+        }
+
+        return rows;
+    }
+}
+
+/// <summary>What the client process reports after a step.</summary>
+internal sealed record IdleStep(int Attempted, int Opened, long Errors, double P50, double P99, double Max, int Alive, int Total);
+
+/// <summary>
+/// The client side of S2 in a child process (the generator itself, started as <c>connect-idle SPECS PARALLEL</c>):
+/// the generator holds the S1 rooms' connections of every system, which would otherwise count against its
+/// open-file limit. Protocol on the child's stdin/stdout, one line each: it prints <c>ready LIMIT OPEN</c>; the
+/// parent sends <c>open N</c> (hold N connections), answered by <c>opened ...</c> (<see cref="IdleStep"/>), and
+/// <c>quit</c>.
+/// </summary>
+internal sealed class IdleClients : IAsyncDisposable
+{
+    public const string Mode = "connect-idle";
+
+    private readonly Process _process;
+    private readonly string _specFile;
+
+    private IdleClients(Process process, string specFile)
+    {
+        _process = process;
+        _specFile = specFile;
+    }
+
+    public long OpenFileLimit { get; private set; }
+
+    public long OpenFilesAtStart { get; private set; }
+
+    public static async Task<IdleClients> StartAsync(IReadOnlyList<IdleConnection> connections, int parallel, CancellationToken ct)
+    {
+        // Tokens go through a private file, not the command line (visible to every user in ps).
+        var specFile = Path.Combine(Path.GetTempPath(), $"telemedicina-bench-s2-{Guid.NewGuid():N}.tsv");
+        var fileOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        await using (var writer = new StreamWriter(specFile, System.Text.Encoding.UTF8, fileOptions))
+        {
+            foreach (var connection in connections)
+            {
+                await writer.WriteLineAsync($"{connection.HubUrl}\t{connection.AccessToken}".AsMemory(), ct);
+            }
+        }
+
+        var self = Environment.ProcessPath ?? "dotnet";
+        var psi = new ProcessStartInfo(self) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            psi.ArgumentList.Add(typeof(IdleClients).Assembly.Location);
+        }
+
+        psi.ArgumentList.Add(Mode);
+        psi.ArgumentList.Add(specFile);
+        psi.ArgumentList.Add(parallel.ToString(CultureInfo.InvariantCulture));
+        var clients = new IdleClients(Process.Start(psi) ?? throw new InvalidOperationException("The S2 client process did not start."), specFile);
+        var ready = (await clients.ReadAsync(ct)).Split(' ');
+        if (ready is not ["ready", var limit, var open])
+        {
+            throw new InvalidOperationException($"The S2 client process said '{string.Join(' ', ready)}' instead of ready.");
+        }
+
+        clients.OpenFileLimit = long.Parse(limit, CultureInfo.InvariantCulture);
+        clients.OpenFilesAtStart = long.Parse(open, CultureInfo.InvariantCulture);
+        return clients;
+    }
+
+    public async Task<IdleStep> OpenAsync(int total, CancellationToken ct)
+    {
+        await _process.StandardInput.WriteLineAsync($"open {total.ToString(CultureInfo.InvariantCulture)}".AsMemory(), ct);
+        await _process.StandardInput.FlushAsync(ct);
+        var line = (await ReadAsync(ct)).Split(' ');
+        if (line is not ["opened", _, _, _, _, _, _, _, _])
+        {
+            throw new InvalidOperationException($"The S2 client process answered '{string.Join(' ', line)}'.");
+        }
+
+        int I(int i) => int.Parse(line[i], CultureInfo.InvariantCulture);
+        double D(int i) => double.Parse(line[i], CultureInfo.InvariantCulture);
+        return new IdleStep(I(1), I(2), I(3), D(4), D(5), D(6), I(7), I(8));
+    }
+
+    private async Task<string> ReadAsync(CancellationToken ct) =>
+        await _process.StandardOutput.ReadLineAsync(ct) ?? throw new InvalidOperationException("The S2 client process ended early.");
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                await _process.StandardInput.WriteLineAsync("quit");
+                await _process.StandardInput.FlushAsync();
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                await _process.WaitForExitAsync(timeout.Token);
+            }
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        finally
+        {
+            _process.Dispose();
+            File.Delete(_specFile);
+        }
+    }
+
+    /// <summary>The child's side: opens and holds the connections the parent asks for.</summary>
+    public static async Task<int> RunChildAsync(string specFile, int parallel)
+    {
+        var specs = (await File.ReadAllLinesAsync(specFile)).Where(l => l.Length > 0).Select(l => l.Split('\t'))
+            .Select(p => new IdleConnection(p[0], p.Length > 1 && p[1].Length > 0 ? p[1] : null)).ToList();
+        var open = new List<HubConnection>();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ready {FileLimits.OpenFileLimit(Environment.ProcessId)} {FileLimits.OpenFiles(Environment.ProcessId)}"));
+        try
+        {
+            while (await Console.In.ReadLineAsync() is { } command && command.Split(' ') is ["open", var count])
+            {
+                var toOpen = Math.Max(0, int.Parse(count, CultureInfo.InvariantCulture) - open.Count);
                 var handshake = new LatencyRecorder();
-                var toOpen = Math.Max(0, step - open.Count);
                 long errors = 0;
                 var opened = new List<HubConnection>();
-                var index = open.Count;
-                await Parallel.ForEachAsync(Enumerable.Range(index, toOpen), new ParallelOptions { MaxDegreeOfParallelism = load.Parallel, CancellationToken = ct }, async (i, token) =>
+                await Parallel.ForEachAsync(Enumerable.Range(open.Count, toOpen), new ParallelOptions { MaxDegreeOfParallelism = parallel }, async (i, _) =>
                 {
-                    var connection = target.NewIdleConnection(i);
+                    var spec = specs[i % specs.Count];
+                    var connection = BenchClient.Build(new Uri(spec.HubUrl.Replace(IdleConnection.UserPlaceholder, Guid.NewGuid().ToString(), StringComparison.Ordinal)),
+                        spec.AccessToken is { } token ? () => token : null);
                     var started = Stopwatch.GetTimestamp();
                     try
                     {
-                        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-                        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+                        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
                         await connection.StartAsync(timeout.Token);
                         await connection.InvokeAsync<string>("Ping", timeout.Token);
                         handshake.RecordTicks(started, Stopwatch.GetTimestamp());
@@ -54,48 +223,16 @@ internal static class ConnectionScenario
                             opened.Add(connection);
                         }
                     }
-                    catch (Exception e) when (e is not OutOfMemoryException && !ct.IsCancellationRequested)
+                    catch (Exception e) when (e is not OutOfMemoryException)
                     {
                         Interlocked.Increment(ref errors);
                         await connection.DisposeAsync();
                     }
                 });
                 open.AddRange(opened);
-
-                // Let the server settle (GC, presence writes) before reading its memory.
-                await Task.Delay(TimeSpan.FromSeconds(2), ct);
                 var alive = open.Count(c => c.State == HubConnectionState.Connected);
-                var rss = FileLimits.ResidentKiB(pid);
-                var row = new ResultRow
-                {
-                    Scenario = "S2",
-                    System = system.Name,
-                    Load = alive,
-                    Rate = load.Parallel,
-                    Sent = toOpen,
-                    Delivered = opened.Count,
-                    Errors = errors,
-                    P50 = handshake.PercentileMs(50),
-                    P99 = handshake.PercentileMs(99),
-                    Max = handshake.MaxMs(),
-                    RssKbPerConnection = alive == 0 ? double.NaN : (rss - rssBefore) / (double)alive,
-                    ServerFds = FileLimits.OpenFiles(pid),
-                    LoadAverage = RunInfo.ReadLoadAverage1(),
-                    Note = string.Join("; ", new[]
-                    {
-                        target.TargetDescription,
-                        string.Create(CultureInfo.InvariantCulture, $"server RSS {rss / 1024.0:0} MiB (before the ramp {rssBefore / 1024.0:0} MiB)"),
-                        step == cap && cap < load.Steps.Max() ? $"cap {cap} (open-file limits of the server and this generator)" : "",
-                        alive < open.Count ? $"{open.Count - alive} connections dropped meanwhile" : "",
-                    }.Where(n => n.Length > 0)),
-                };
-                rows.Add(row);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{DateTime.UtcNow:HH:mm:ss} [bench] S2 {system.Name}: {alive} open, handshake p50 {row.P50:0.0} p99 {row.P99:0.0} ms, {errors} errors, {row.RssKbPerConnection:0.0} KiB/conn, load avg {row.LoadAverage:0.0}"));
-                if (ConnectionRamp.ShouldStop(row.P99, errors, toOpen, load.P99LimitMs, load.ErrorLimit))
-                {
-                    break;
-                }
+                    $"opened {toOpen} {opened.Count} {errors} {handshake.PercentileMs(50)} {handshake.PercentileMs(99)} {handshake.MaxMs()} {alive} {open.Count}"));
             }
         }
         finally
@@ -113,18 +250,18 @@ internal static class ConnectionScenario
             });
         }
 
-        return rows;
+        return 0;
     }
 }
 
 /// <summary>The pure rules of the S2 ramp.</summary>
 internal static class ConnectionRamp
 {
-    /// <summary>Descriptors kept free in each process for everything else (sockets to PostgreSQL and other silos, logs, assemblies).</summary>
+    /// <summary>Descriptors kept free in each process for what it opens during the ramp besides the connections (sockets to PostgreSQL and other silos, logs).</summary>
     public const int Margin = 300;
 
     /// <summary>
-    /// The most connections the ramp may hold: one descriptor per connection in the server and one in this generator
+    /// The most connections the ramp may hold: one descriptor per connection in the server and one in the client process
     /// (plus what each has open already and a margin), and the configured cap.
     /// </summary>
     public static int Cap(int requested, long generatorLimit, long generatorOpen, long serverLimit, long serverOpen) =>

@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.SignalR.Client;
-
 namespace Telemedicina.Bench.Systems;
 
 /// <summary>S5: a system that can lose one node mid-traffic (kill -9) and whose clients come back on a survivor.</summary>
@@ -23,13 +21,32 @@ internal interface IFailoverSystem
     Task ReconnectAsync(Party party, int index, CancellationToken ct);
 }
 
-/// <summary>S2: a single server process that takes idle, authenticated (where the system has authentication) hub connections.</summary>
+/// <summary>
+/// S2: a single server process that takes idle, authenticated (where the system has authentication) hub connections.
+/// It is a process of its own that holds none of the S1 rooms (ours: a silo that joins the cluster; limit: a second
+/// node), so the rooms' connections do not count against its open-file limit.
+/// </summary>
 internal interface IConnectionTarget
 {
+    /// <summary>Starts the target process (once) and waits until it is ready.</summary>
+    Task PrepareConnectionTargetAsync(CancellationToken ct);
+
+    /// <summary>After S2: stops a target nothing else uses (limit's second node).</summary>
+    Task ReleaseConnectionTargetAsync();
+
     int TargetPid { get; }
 
     string TargetDescription { get; }
 
-    /// <summary>A new, not yet started connection, as a client would open it (ours: a setup user's token; peer: a fresh user id).</summary>
-    HubConnection NewIdleConnection(int index);
+    /// <summary>
+    /// How clients reach the target: hub URLs with their access token (null where the system has no authentication),
+    /// taken in turn; <see cref="IdleConnection.UserPlaceholder"/> in a URL stands for a fresh user id per connection.
+    /// </summary>
+    IReadOnlyList<IdleConnection> IdleConnections();
+}
+
+/// <summary>One way to open an idle connection (see <see cref="IConnectionTarget.IdleConnections"/>).</summary>
+internal sealed record IdleConnection(string HubUrl, string? AccessToken)
+{
+    public const string UserPlaceholder = "{user}";
 }

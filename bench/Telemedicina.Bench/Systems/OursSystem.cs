@@ -39,7 +39,6 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
     private TestUser? _admin;
     private SiloProcess? _victim;
     private HashSet<Party> _victimParties = [];
-    private IReadOnlyList<TestUser>? _idleUsers;
 
     public override string Name => name;
 
@@ -212,16 +211,26 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
             : $"{name}: membership declared running silo(s) {string.Join(", ", dead)} dead during the run (false positive; see the silo logs).";
     }
 
-    // S2: idle connections on silo 2, the setup's users taken in turn (several connections per user, like open tabs).
-    public int TargetPid => Cluster.Silos[Math.Min(1, Cluster.Silos.Count - 1)].ProcessId;
-
-    public string TargetDescription => $"silo {Math.Min(1, Cluster.Silos.Count - 1) + 1} of {Cluster.Silos.Count}, {_users.Count} users taken in turn";
-
-    public HubConnection NewIdleConnection(int index)
+    // S2: idle connections on a third silo that joins the cluster for it (S5 then keeps it as the survivor), the
+    // setup's users taken in turn (several connections per user, like open tabs).
+    public async Task PrepareConnectionTargetAsync(CancellationToken ct)
     {
-        var users = _idleUsers ??= Users;
-        var user = users[index % users.Count];
-        return BenchClient.Build(Hub(Math.Min(1, Cluster.Silos.Count - 1)), () => user.AccessToken);
+        if (Cluster.Silos.Count < 3)
+        {
+            await Cluster.AddSilo().WaitReadyAsync(TimeSpan.FromSeconds(120));
+        }
+    }
+
+    public Task ReleaseConnectionTargetAsync() => Task.CompletedTask;
+
+    public int TargetPid => Cluster.Silos[^1].ProcessId;
+
+    public string TargetDescription => $"silo {Cluster.Silos.Count} of {Cluster.Silos.Count} (no S1 rooms), {_users.Count} users taken in turn";
+
+    public IReadOnlyList<IdleConnection> IdleConnections()
+    {
+        var hub = new Uri(Cluster.Silos[^1].BaseUrl, "/hubs/consultation").ToString();
+        return Users.Select(u => new IdleConnection(hub, u.AccessToken)).ToList();
     }
 
     public override async ValueTask DisposeAsync()

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Microsoft.AspNetCore.SignalR.Client;
 using Telemedicina.Testing;
 
 namespace Telemedicina.Bench.Systems;
@@ -14,6 +13,8 @@ internal sealed class PeerSystem(string name, int nodes, bool redis, string peer
     private readonly List<ChildProcess> _processes = [];
     private readonly List<ChildProcess> _nodes = [];
     private readonly List<Uri> _hubs = [];
+    private ChildProcess? _spare;
+    private Uri? _spareHub;
 
     public override string Name => name;
 
@@ -21,17 +22,13 @@ internal sealed class PeerSystem(string name, int nodes, bool redis, string peer
 
     public override async Task StartAsync(CancellationToken ct)
     {
-        var env = new Dictionary<string, string>
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["Logging__LogLevel__Default"] = "Warning",
-        };
+        int? redisPort = null;
         if (redis)
         {
             var port = PostgresServer.FreeTcpPort();
             _processes.Add(ChildProcess.Start($"{name}-redis", redisServer,
                 ["--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes"]));
-            env["Peer__Redis"] = $"127.0.0.1:{port}";
+            redisPort = port;
             await WaitForTcpAsync(port, ct);
         }
 
@@ -39,40 +36,60 @@ internal sealed class PeerSystem(string name, int nodes, bool redis, string peer
         {
             var port = PostgresServer.FreeTcpPort();
             var url = $"http://127.0.0.1:{port}";
-            var node = ChildProcess.Start($"{name}-node{i + 1}", "dotnet", [peerDll, "--urls", url], env);
+            var node = ChildProcess.Start($"{name}-node{i + 1}", "dotnet", [peerDll, "--urls", url], NodeEnvironment(redisPort));
             _processes.Add(node);
             _nodes.Add(node);
             _hubs.Add(new Uri(url + "/hubs/consultation"));
         }
 
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         foreach (var hub in _hubs)
         {
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (true)
+            await WaitReadyAsync(hub, _processes, ct);
+        }
+    }
+
+    private static Dictionary<string, string> NodeEnvironment(int? redisPort)
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        if (redisPort is { } port)
+        {
+            env["Peer__Redis"] = $"127.0.0.1:{port}";
+        }
+
+        return env;
+    }
+
+    private async Task WaitReadyAsync(Uri hub, IReadOnlyList<ChildProcess> processes, CancellationToken ct)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
             {
-                try
+                using var response = await http.GetAsync(new Uri(hub, "/health/ready"), ct);
+                if (response.IsSuccessStatusCode)
                 {
-                    using var response = await http.GetAsync(new Uri(hub, "/health/ready"), ct);
-                    if (response.IsSuccessStatusCode)
-                    {
-                        break;
-                    }
+                    return;
                 }
-                catch (HttpRequestException)
-                {
-                }
-                catch (TaskCanceledException) when (!ct.IsCancellationRequested)
-                {
-                }
-
-                if (DateTime.UtcNow > deadline || _processes.Any(p => p.HasExited && !p.Killed))
-                {
-                    throw new InvalidOperationException($"{name}: a peer node did not start; logs: {string.Join(", ", _processes.Select(p => p.LogPath))}");
-                }
-
-                await Task.Delay(200, ct);
             }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+            {
+            }
+
+            if (DateTime.UtcNow > deadline || processes.Any(p => p.HasExited && !p.Killed))
+            {
+                throw new InvalidOperationException($"{name}: a peer node did not start; logs: {string.Join(", ", processes.Select(p => p.LogPath))}");
+            }
+
+            await Task.Delay(200, ct);
         }
     }
 
@@ -116,16 +133,41 @@ internal sealed class PeerSystem(string name, int nodes, bool redis, string peer
         await SwitchConnectionAsync(party, connection, ct);
     }
 
-    // S2: idle connections on node 1 (the only node of "limit"), a fresh user id each.
-    public int TargetPid => _nodes[0].Pid;
+    // S2: idle connections on a second node of its own (no backplane, none of the S1 rooms), a fresh user id each.
+    public async Task PrepareConnectionTargetAsync(CancellationToken ct)
+    {
+        if (_spare is not null)
+        {
+            return;
+        }
 
-    public string TargetDescription => _nodes.Count == 1 ? "the single node" : "node 1";
+        var port = PostgresServer.FreeTcpPort();
+        var url = $"http://127.0.0.1:{port}";
+        _spare = ChildProcess.Start($"{name}-s2", "dotnet", [peerDll, "--urls", url], NodeEnvironment(redisPort: null));
+        _spareHub = new Uri(url + "/hubs/consultation");
+        await WaitReadyAsync(_spareHub, [_spare], ct);
+    }
 
-    public HubConnection NewIdleConnection(int index) => BenchClient.Build(UserUrl(_hubs[0], Guid.NewGuid()));
+    public async Task ReleaseConnectionTargetAsync()
+    {
+        if (_spare is { } spare)
+        {
+            _spare = null;
+            await spare.DisposeAsync();
+        }
+    }
+
+    public int TargetPid => (_spare ?? throw new InvalidOperationException("Prepare first.")).Pid;
+
+    public string TargetDescription => "a node of its own (no backplane, no S1 rooms)";
+
+    public IReadOnlyList<IdleConnection> IdleConnections() =>
+        [new IdleConnection($"{_spareHub}?user={IdleConnection.UserPlaceholder}", null)];
 
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
+        await ReleaseConnectionTargetAsync();
         foreach (var process in _processes)
         {
             await process.DisposeAsync();
