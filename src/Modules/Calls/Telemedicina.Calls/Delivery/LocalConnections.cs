@@ -20,14 +20,14 @@ public sealed class LocalConnections
 
     public int Count => _connections.Count;
 
-    public LocalConnection Add(string connectionId, Guid userId, object? hubState = null) =>
+    internal LocalConnection Add(string connectionId, Guid userId, object? hubState = null) =>
         _connections[connectionId] = new LocalConnection(userId, hubState);
 
     public void Remove(string connectionId) => _connections.TryRemove(connectionId, out _);
 
     public bool Contains(string connectionId) => _connections.ContainsKey(connectionId);
 
-    public LocalConnection? Find(string connectionId) => _connections.GetValueOrDefault(connectionId);
+    internal LocalConnection? Find(string connectionId) => _connections.GetValueOrDefault(connectionId);
 
     public void Joined(string connectionId, Guid roomId) => Find(connectionId)?.Join(roomId);
 
@@ -39,7 +39,7 @@ public sealed class LocalConnections
 }
 
 /// <summary>One hub connection held by this silo (see <see cref="LocalConnections"/>).</summary>
-public sealed class LocalConnection(Guid userId, object? hubState)
+internal sealed class LocalConnection(Guid userId, object? hubState)
 {
     private ImmutableArray<Guid> _rooms = [];
 
