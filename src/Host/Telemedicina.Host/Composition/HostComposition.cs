@@ -158,7 +158,10 @@ internal static class HostComposition
                 o.TableRefreshTimeout = orleans.TableRefreshTimeout;
             });
             silo.AddActivityPropagation();
-            silo.AddDashboard();
+            // The dashboard samples every silo's counters through the management grain: once a second (its default)
+            // that was 5.5 % of a loaded silo's CPU (stop-18 profile). Five seconds keeps it useful for a glance; the
+            // detailed metrics go through OpenTelemetry.
+            silo.AddDashboard(o => o.CounterUpdateIntervalMs = configuration.GetValue("Orleans:Dashboard:CounterUpdateIntervalMs", 5000));
         });
 
         builder.Services.AddHealthChecks()
