@@ -10,9 +10,7 @@ namespace Telemedicina.Calls.Delivery;
 /// </summary>
 /// <remarks>
 /// A silo holds up to tens of thousands of idle connections, so an entry is kept small: the joined rooms are a
-/// copy-on-write array (a connection joins one room, rarely two), and the hub keeps its own per-connection state
-/// here too (<see cref="LocalConnection.HubState"/>) instead of in the connection's Items, which would allocate a
-/// concurrent dictionary per connection.
+/// copy-on-write array (a connection joins one room, rarely two), not a concurrent dictionary per connection.
 /// </remarks>
 public sealed class LocalConnections
 {
@@ -20,18 +18,15 @@ public sealed class LocalConnections
 
     public int Count => _connections.Count;
 
-    internal LocalConnection Add(string connectionId, Guid userId, object? hubState = null) =>
-        _connections[connectionId] = new LocalConnection(userId, hubState);
+    public void Add(string connectionId, Guid userId) => _connections[connectionId] = new LocalConnection(userId);
 
     public void Remove(string connectionId) => _connections.TryRemove(connectionId, out _);
 
     public bool Contains(string connectionId) => _connections.ContainsKey(connectionId);
 
-    internal LocalConnection? Find(string connectionId) => _connections.GetValueOrDefault(connectionId);
+    public void Joined(string connectionId, Guid roomId) => _connections.GetValueOrDefault(connectionId)?.Join(roomId);
 
-    public void Joined(string connectionId, Guid roomId) => Find(connectionId)?.Join(roomId);
-
-    public void Left(string connectionId, Guid roomId) => Find(connectionId)?.Leave(roomId);
+    public void Left(string connectionId, Guid roomId) => _connections.GetValueOrDefault(connectionId)?.Leave(roomId);
 
     /// <summary>A snapshot: (connection id, user id, joined rooms).</summary>
     public IReadOnlyList<(string ConnectionId, Guid UserId, Guid[] Rooms)> Snapshot() =>
@@ -39,7 +34,7 @@ public sealed class LocalConnections
 }
 
 /// <summary>One hub connection held by this silo (see <see cref="LocalConnections"/>).</summary>
-internal sealed class LocalConnection(Guid userId, object? hubState)
+internal sealed class LocalConnection(Guid userId)
 {
     private ImmutableArray<Guid> _rooms = [];
 
@@ -47,9 +42,6 @@ internal sealed class LocalConnection(Guid userId, object? hubState)
 
     /// <summary>The rooms joined; read by membership recovery while the hub changes it.</summary>
     public ImmutableArray<Guid> Rooms => _rooms;
-
-    /// <summary>What the hub keeps per connection (its rooms' grains, message numbering, rate limit).</summary>
-    public object? HubState { get; } = hubState;
 
     internal void Join(Guid roomId) =>
         ImmutableInterlocked.Update(ref _rooms, static (rooms, id) => rooms.Contains(id) ? rooms : rooms.Add(id), roomId);

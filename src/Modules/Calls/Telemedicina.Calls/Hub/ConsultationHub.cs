@@ -44,14 +44,14 @@ public sealed class ConsultationHub(
     public override async Task OnConnectedAsync()
     {
         var state = new ConnectionState(settings.Value) { UserId = Context.User!.GetId() };
-        local.Add(Context.ConnectionId, state.UserId.Value, state);
+        Context.Features.Set(state);
+        local.Add(Context.ConnectionId, state.UserId.Value);
         await recovery.RegisterPresenceAsync(Me(), Context.ConnectionId);
         await base.OnConnectedAsync();
     }
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
-        // Read before the registry lets go of the connection (State() and Me() read it).
         var state = State();
         var me = Me();
         local.Remove(Context.ConnectionId);
@@ -225,8 +225,11 @@ public sealed class ConsultationHub(
 
     private Guid Me() => State().UserId ??= Context.User!.GetId();
 
-    // Kept with the silo's connection registry (see LocalConnections), set once in OnConnectedAsync.
-    private ConnectionState State() => (ConnectionState)local.Find(Context.ConnectionId)!.HubState!;
+    // A feature of the connection, set once in OnConnectedAsync: it lives as long as the connection, also for an
+    // invocation still running when the connection closes (the silo's registry lets go of it at once), and it costs
+    // an entry in the feature collection every connection has, where Context.Items would allocate a concurrent
+    // dictionary per connection.
+    private ConnectionState State() => Context.Features.Get<ConnectionState>()!;
 
     private Dictionary<Guid, JoinedRoom> Rooms() => State().Rooms;
 
