@@ -197,6 +197,7 @@ internal static class HostComposition
     public static WebApplication UseTelemedicina(this WebApplication app)
     {
         app.UseForwardedHeaders();
+        app.UseDrainingGate();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         if (!app.Environment.IsDevelopment())
