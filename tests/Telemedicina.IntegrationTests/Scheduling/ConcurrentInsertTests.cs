@@ -73,7 +73,7 @@ public sealed class ConcurrentInsertTests : IAsyncLifetime
                 await go.WaitAsync(ct);
                 try
                 {
-                    return (await store.InsertAsync(row, startsAt.AddMinutes(-5), startsAt.AddMinutes(35), ct)).ToString();
+                    return (await store.InsertAsync(row, startsAt.AddMinutes(-5), startsAt.AddMinutes(35), notify: doctorId, ct)).ToString();
                 }
                 catch (PostgresException e)
                 {
@@ -92,5 +92,19 @@ public sealed class ConcurrentInsertTests : IAsyncLifetime
             outcomes.Keys.All(k => k is nameof(BookingConflict.None) or nameof(BookingConflict.DoctorBusy) or nameof(BookingConflict.PatientBusy)),
             "Every insert either booked or conflicted; got " + summary);
         Assert.True(outcomes.GetValueOrDefault(nameof(BookingConflict.None)) == Rounds, $"One insert per round booked; got {summary}");
+
+        // The booking, its history entry and the doctor's notification commit together, and a refused insert leaves
+        // none of the three.
+        await using var connection = await _db!.OpenConnectionAsync(ct);
+        var counts = await Dapper.SqlMapper.QuerySingleAsync<(long Appointments, long History, long Notifications)>(connection,
+            """
+            SELECT (SELECT count(*) FROM scheduling.appointments WHERE doctor_id = @doctorId),
+                   (SELECT count(*) FROM scheduling.appointment_history h JOIN scheduling.appointments a ON a.id = h.appointment_id
+                     WHERE a.doctor_id = @doctorId AND h.what = 'booked' AND h.by_user_id = a.patient_id),
+                   (SELECT count(*) FROM scheduling.notifications n JOIN scheduling.appointments a ON a.id = n.appointment_id
+                     WHERE a.doctor_id = @doctorId AND n.kind = 'booked' AND n.recipient_id = @doctorId)
+            """,
+            new { doctorId });
+        Assert.Equal((Rounds, Rounds, Rounds), (counts.Appointments, counts.History, counts.Notifications));
     }
 }
