@@ -46,6 +46,7 @@ internal static class FailoverScenario
 
         var parties = rooms.SelectMany(r => new[] { (Party: r.A, To: inbound[r.B]), (Party: r.B, To: inbound[r.A]) }).ToList();
         var resumedAt = new Dictionary<Guid, long>();
+        var dropped = new LatencyRecorder();
         long retries = 0, reconnectFailures = 0;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var killed = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -92,6 +93,8 @@ internal static class FailoverScenario
                 await Task.Delay(50, stop.Token);
             }
 
+            dropped.RecordTicks(killAt, Stopwatch.GetTimestamp());
+
             while (!stop.IsCancellationRequested)
             {
                 try
@@ -117,6 +120,7 @@ internal static class FailoverScenario
         // Times count from the SIGKILL; "sent after the kill" means numbered after the process was gone (on a loaded
         // box the kill takes a moment to complete and signals still flow meanwhile: those count as in flight).
         var kill = Stopwatch.GetTimestamp();
+        var killClock = DateTimeOffset.UtcNow;
         target.KillVictim();
         foreach (var (party, to) in parties)
         {
@@ -201,7 +205,7 @@ internal static class FailoverScenario
             Note = string.Join("; ", new[]
             {
                 setting,
-                $"killed pid {victimPid} (gone after {killTook.TotalMilliseconds:0} ms); {victims.Count} parties reconnected, {Interlocked.Read(ref retries)} send retries",
+                $"killed pid {victimPid} at {killClock:HH:mm:ss.fff} UTC (gone after {killTook.TotalMilliseconds:0} ms; its parties saw their connection drop p50 {dropped.PercentileMs(50) / 1000:0.0} s after the kill); {victims.Count} parties reconnected, {Interlocked.Read(ref retries)} send retries",
                 notRecovered > 0 ? $"{notRecovered} rooms did not relay again within {load.GiveUp.TotalSeconds:0} s" : "",
                 examples.Count > 0 ? "lost e.g. " + string.Join(", ", examples) : "",
             }.Where(n => n.Length > 0)),
