@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -29,6 +30,8 @@ public static class CallsModule
         builder.Services.AddSingleton<SiloDelivery>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SiloDelivery>());
         builder.Services.AddSingleton<LocalConnections>();
+        builder.Services.AddSingleton<HubErrorLogging>();
+        builder.Services.AddSignalR().AddHubOptions<ConsultationHub>(o => o.AddFilter<HubErrorLogging>());
         builder.Services.AddSingleton<MembershipRecovery>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MembershipRecovery>());
 
