@@ -47,6 +47,8 @@ internal static class FailoverScenario
         var parties = rooms.SelectMany(r => new[] { (Party: r.A, To: inbound[r.B]), (Party: r.B, To: inbound[r.A]) }).ToList();
         var resumedAt = new Dictionary<Guid, long>();
         var dropped = new LatencyRecorder();
+        var reconnectPhases = new System.Collections.Concurrent.ConcurrentDictionary<string, LatencyRecorder>();
+        LatencyRecorder Phase(string name) => reconnectPhases.GetOrAdd(name, _ => new LatencyRecorder());
         long retries = 0, reconnectFailures = 0;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var killed = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -99,7 +101,7 @@ internal static class FailoverScenario
             {
                 try
                 {
-                    await target.ReconnectAsync(party, i, stop.Token);
+                    await target.ReconnectAsync(party, i, (phase, at) => Phase(phase).RecordTicks(killAt, at), stop.Token);
                     lock (resumedAt)
                     {
                         resumedAt[party.RoomId] = Stopwatch.GetTimestamp();
@@ -205,7 +207,7 @@ internal static class FailoverScenario
             Note = string.Join("; ", new[]
             {
                 setting,
-                $"killed pid {victimPid} at {killClock:HH:mm:ss.fff} UTC (gone after {killTook.TotalMilliseconds:0} ms; its parties saw their connection drop p50 {dropped.PercentileMs(50) / 1000:0.0} s after the kill); {victims.Count} parties reconnected, {Interlocked.Read(ref retries)} send retries",
+                $"killed pid {victimPid} at {killClock:HH:mm:ss.fff} UTC (gone after {killTook.TotalMilliseconds:0} ms; its parties saw their connection drop p50 {dropped.PercentileMs(50) / 1000:0.0} s after the kill{PhaseNote(reconnectPhases)}); {victims.Count} parties reconnected, {Interlocked.Read(ref retries)} send retries",
                 notRecovered > 0 ? $"{notRecovered} rooms did not relay again within {load.GiveUp.TotalSeconds:0} s" : "",
                 examples.Count > 0 ? "lost e.g. " + string.Join(", ", examples) : "",
             }.Where(n => n.Length > 0)),
@@ -213,4 +215,13 @@ internal static class FailoverScenario
     }
 
     private static double Seconds(long from, long to) => (to - from) / (double)Stopwatch.Frequency;
+
+    private static readonly string[] PhaseNames = ["connected", "resume sent", "resume answered"];
+
+    /// <summary>When the reconnecting parties passed each phase, after the kill: where a slow resume spends its time.</summary>
+    private static string PhaseNote(System.Collections.Concurrent.ConcurrentDictionary<string, LatencyRecorder> phases) =>
+        string.Concat(PhaseNames
+            .Where(phases.ContainsKey)
+            .Select(name => string.Create(CultureInfo.InvariantCulture,
+                $"; {name} p50 {phases[name].PercentileMs(50) / 1000:0.0} s, max {phases[name].MaxMs() / 1000:0.0} s")));
 }

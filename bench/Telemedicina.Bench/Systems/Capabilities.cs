@@ -17,8 +17,9 @@ internal interface IFailoverSystem
     /// <summary>
     /// Replaces the party's (dead) connection with one to a surviving node, as the product's client does
     /// (ours: and resumes the room after the last sequence number handled); <paramref name="index"/> spreads them.
+    /// <paramref name="mark"/> records when a phase of it happened (a name and a Stopwatch timestamp).
     /// </summary>
-    Task ReconnectAsync(Party party, int index, CancellationToken ct);
+    Task ReconnectAsync(Party party, int index, Action<string, long> mark, CancellationToken ct);
 }
 
 /// <summary>

@@ -182,17 +182,21 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
     /// As the web client after a lost connection: a new connection to a surviving silo, then
     /// <c>ResumeRoom(roomId, lastSeq)</c>, retried while the hub answers that the room is recovering.
     /// </summary>
-    public async Task ReconnectAsync(Party party, int index, CancellationToken ct)
+    public async Task ReconnectAsync(Party party, int index, Action<string, long> mark, CancellationToken ct)
     {
         var survivors = Cluster.Silos.Where(s => s != _victim && !s.HasExited).ToList();
         var user = _users[party.UserId];
         var connection = BenchClient.Build(new Uri(survivors[index % survivors.Count].BaseUrl, "/hubs/consultation"), () => user.AccessToken);
         await SwitchConnectionAsync(party, connection, ct);
+        mark("connected", Stopwatch.GetTimestamp());
         while (true)
         {
             try
             {
+                var sent = Stopwatch.GetTimestamp();
                 await connection.InvokeAsync<JsonElement>("ResumeRoom", party.RoomId.ToString(), party.LastSeq, ct);
+                mark("resume sent", sent);
+                mark("resume answered", Stopwatch.GetTimestamp());
                 return;
             }
             catch (Microsoft.AspNetCore.SignalR.HubException)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Telemedicina.Testing;
 
@@ -126,11 +127,12 @@ internal sealed class PeerSystem(string name, int nodes, bool redis, string peer
 
     public void KillVictim() => _nodes[0].Kill();
 
-    public async Task ReconnectAsync(Party party, int index, CancellationToken ct)
+    public async Task ReconnectAsync(Party party, int index, Action<string, long> mark, CancellationToken ct)
     {
         var survivors = _hubs.Where((_, i) => !_nodes[i].HasExited).ToList();
         var connection = BenchClient.Build(UserUrl(survivors[index % survivors.Count], party.UserId));
         await SwitchConnectionAsync(party, connection, ct);
+        mark("connected", Stopwatch.GetTimestamp());
     }
 
     // S2: idle connections on a second node of its own (no backplane, none of the S1 rooms), a fresh user id each.
