@@ -2,6 +2,7 @@ import type { App } from "../app";
 import { ApiError } from "../api/http";
 import { field, h, message, mount } from "../ui/dom";
 import { formatDateTime } from "../ui/format";
+import { poller } from "../ui/poll";
 
 interface Consent {
   type: string;
@@ -96,18 +97,14 @@ function accessReportCard(app: App): HTMLElement {
 function exportCard(app: App): HTMLElement {
   const list = h("ul", { class: "exports", "data-testid": "exports" });
   const status = h("div", { role: "status", "aria-live": "polite" });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const load = async (): Promise<void> => {
+  const load = poller(async () => {
     const exports = await app.http.get<ExportStatus[]>("/api/v1/privacy/exports");
     list.replaceChildren(...exports.map((e) => h("li", { "data-status": e.status },
       `${formatDateTime(e.requestedAt)} — ${exportStatusNames[e.status]}`,
       e.status === "ready" ? h("button", { type: "button", "data-testid": "download-export", onclick: () => void download(app, e.exportId, status) }, "Baixar") : null,
       e.expiresAt && e.status === "ready" ? h("span", { class: "muted" }, ` (disponível até ${formatDateTime(e.expiresAt)})`) : null)));
-    clearTimeout(timer);
-    if (exports.some((e) => e.status === "pending" || e.status === "building") && document.body.contains(list)) {
-      timer = setTimeout(() => void load(), 2000);
-    }
-  };
+    return exports.some((e) => e.status === "pending" || e.status === "building");
+  }, () => document.body.contains(list));
   const request = h("button", {
     type: "button", class: "primary", "data-testid": "request-export",
     onclick: async () => {
@@ -120,7 +117,7 @@ function exportCard(app: App): HTMLElement {
       }
     },
   }, "Exportar meus dados");
-  void load().catch(() => undefined);
+  void load();
   return h("div", { class: "card" }, h("h2", {}, "Exportar meus dados"),
     h("p", {}, "Um arquivo JSON com tudo o que guardamos sobre você: cadastro, consultas, chamadas, consentimentos e acessos."), request, status, list);
 }
