@@ -25,7 +25,18 @@ public sealed class PrivacyPageTests(ClusterFixture fixture)
         await page.GotoAsync(new Uri(baseUrl, "/#/privacidade").ToString());
 
         await page.GetByTestId("request-export").ClickAsync();
-        await page.Locator("[data-testid='exports'] li[data-status='ready']").First.WaitForAsync(new() { Timeout = 60_000 });
+        try
+        {
+            await page.Locator("[data-testid='exports'] li[data-status='ready']").First.WaitForAsync(new() { Timeout = 60_000 });
+        }
+        catch (TimeoutException e)
+        {
+            // Which side is stuck: the server's record of the export, or the page's view of it.
+            using var exports = await api.SendAsync(HttpMethod.Get, "/api/v1/privacy/exports", null, patient.AccessToken);
+            var shown = await page.Locator("[data-testid='exports']").InnerTextAsync();
+            throw new TimeoutException($"{e.Message}\nserver: {(int)exports.StatusCode} {await exports.Content.ReadAsStringAsync()}\npage: {shown}", e);
+        }
+
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("download-export").First.ClickAsync());
         Assert.Equal("meus-dados.json", download.SuggestedFilename);
         var bundle = await File.ReadAllTextAsync((await download.PathAsync())!, TestContext.Current.CancellationToken);
