@@ -120,7 +120,12 @@ public interface IAppointmentCallsGrain : IGrainWithGuidKey
 /// Presence of one user (key: user id): the SignalR connections the user has on every silo.
 /// Events for a user (e.g. an incoming call) are fanned out from here to each holding silo.
 /// </summary>
-/// <remarks>Connections are not persisted; after a silo crash clients reconnect and re-register.</remarks>
+/// <remarks>
+/// Connections are not persisted; after a silo crash clients reconnect and re-register.
+/// Methods that only read or set memory, without awaiting anything, are interleaved: <c>Connect</c> and
+/// <c>Disconnect</c> await the database (who to tell) and must not hold up a room's join, the room's view or
+/// an event while they do. The grain still runs one turn at a time, so these see a consistent state.
+/// </remarks>
 [Alias("Telemedicina.IUserPresenceGrain")]
 public interface IUserPresenceGrain : IGrainWithGuidKey
 {
@@ -130,14 +135,17 @@ public interface IUserPresenceGrain : IGrainWithGuidKey
     [Alias("Disconnect")]
     Task Disconnect(string connectionId);
 
+    [AlwaysInterleave]
     [Alias("GetPresence")]
     Task<PresenceView> GetPresence();
 
     /// <summary>Delivers an event to every live connection of the user.</summary>
+    [AlwaysInterleave]
     [OneWay]
     [Alias("Notify")]
     Task Notify(ClientEvent clientEvent);
 
+    [AlwaysInterleave]
     [Alias("SetInCall")]
     Task SetInCall(Guid? roomId);
 
@@ -160,10 +168,12 @@ public interface IUserPresenceGrain : IGrainWithGuidKey
     /// The silo of the user's most recent live connection, or null when the user has none: where a call of theirs
     /// is best hosted (see <c>AppointmentCallsGrain</c>).
     /// </summary>
+    [AlwaysInterleave]
     [Alias("GetHomeSilo")]
     Task<SiloAddress?> GetHomeSilo();
 
     /// <summary>Silo addresses of the user's live connections (operators' diagnostics).</summary>
+    [AlwaysInterleave]
     [Alias("GetConnectionSilos")]
     Task<IReadOnlyList<string>> GetConnectionSilos();
 }

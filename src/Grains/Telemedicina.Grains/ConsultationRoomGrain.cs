@@ -381,26 +381,35 @@ internal sealed partial class ConsultationRoomGrain(
             S.Log.Add(new CallLogEntry(now, userId, rejoin ? "rejoined" : "joined", null));
             _goneSince.Remove(userId);
             SendTo(Counterpart(userId), new PeerJoinedEvent(RoomId, userId));
-            await Presence(userId).SetInCall(RoomId);
             EnsureTicker();
 
-            if (S.StartedAt is null && _joined.Count(p => p.Value.Count > 0) == 2)
-            {
-                S.StartedAt = now;
-                S.Log.Add(new CallLogEntry(now, null, "started", null));
-                await state.WriteStateAsync();
-                await SafeSchedulingAsync(() => appointments.MarkInProgressAsync(S.AppointmentId, userId, now, CancellationToken.None));
-            }
-            else
-            {
-                await state.WriteStateAsync();
-            }
-
-            await SafeSchedulingAsync(() => appointments.AppendHistoryAsync(S.AppointmentId, userId, rejoin ? "call.rejoined" : "call.joined", null, now, CancellationToken.None));
+            // The caller's presence, the room's state and the appointment's history are independent, so they are
+            // written at once: after a crash every affected room does all three on resume, and in a row they added up.
+            await Task.WhenAll(Presence(userId).SetInCall(RoomId), RecordJoinAsync(userId, rejoin, now));
         }
 
         var view = await ViewAsync();
         return new RoomSnapshot(view, userId, role, Counterpart(userId));
+    }
+
+    private async Task RecordJoinAsync(Guid userId, bool rejoin, DateTimeOffset now)
+    {
+        Task History() => SafeSchedulingAsync(() => appointments.AppendHistoryAsync(
+            S.AppointmentId, userId, rejoin ? "call.rejoined" : "call.joined", null, now, CancellationToken.None));
+
+        if (S.StartedAt is null && _joined.Count(p => p.Value.Count > 0) == 2)
+        {
+            S.StartedAt = now;
+            S.Log.Add(new CallLogEntry(now, null, "started", null));
+            await state.WriteStateAsync();
+            // The appointment's history lists "started" before this party's "joined", as it happened.
+            await SafeSchedulingAsync(() => appointments.MarkInProgressAsync(S.AppointmentId, userId, now, CancellationToken.None));
+            await History();
+        }
+        else
+        {
+            await Task.WhenAll(state.WriteStateAsync(), History());
+        }
     }
 
     public Task Leave(Guid userId, string connectionId) => RemoveConnectionAsync(userId, connectionId, "left");

@@ -17,6 +17,9 @@ public sealed partial class MembershipRecovery(
     IGrainFactory grains,
     ILogger<MembershipRecovery> logger) : BackgroundService
 {
+    /// <summary>Connections re-registered at once after a silo loss.</summary>
+    internal const int ReRegisterParallelism = 32;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var dead = new HashSet<SiloAddress>();
@@ -83,14 +86,18 @@ public sealed partial class MembershipRecovery(
 
     }
 
+    // Connections are re-registered several at a time: one at a time, a silo holding a few hundred connections whose
+    // rooms moved took seconds to reach the last, and a party whose connection the room does not know yet gets no
+    // signal. Each connection's own steps stay in order (presence first, then its rooms).
     private async Task ReRegisterAsync(List<SiloAddress> lost, CancellationToken stoppingToken)
     {
         var started = DateTime.UtcNow;
         var all = connections.Snapshot();
         var rooms = 0;
-        foreach (var (connectionId, userId, joined) in all)
+        var options = new ParallelOptions { MaxDegreeOfParallelism = ReRegisterParallelism, CancellationToken = stoppingToken };
+        await Parallel.ForEachAsync(all, options, async (entry, _) =>
         {
-            stoppingToken.ThrowIfCancellationRequested();
+            var (connectionId, userId, joined) = entry;
             var connection = delivery.Connection(connectionId);
             try
             {
@@ -100,7 +107,7 @@ public sealed partial class MembershipRecovery(
                     try
                     {
                         await grains.GetGrain<IConsultationRoomGrain>(roomId).Join(userId, connection);
-                        rooms++;
+                        Interlocked.Increment(ref rooms);
                     }
                     catch (CallRuleException)
                     {
@@ -113,7 +120,7 @@ public sealed partial class MembershipRecovery(
             {
                 LogReRegisterFailed(logger, e, connectionId);
             }
-        }
+        });
 
         LogReRegistered(logger, string.Join(", ", lost), all.Count, rooms, (DateTime.UtcNow - started).TotalMilliseconds);
     }
