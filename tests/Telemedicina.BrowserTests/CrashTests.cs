@@ -148,6 +148,4 @@ public sealed class CrashTests
         var diagnostics = await api.SendAsync<RoomDiagnostics>(HttpMethod.Get, $"/api/v1/admin/calls/{roomId}/diagnostics", null, admin.AccessToken);
         return cluster.Silos.Single(s => diagnostics.HostSilo.Contains($":{s.SiloPort}:", StringComparison.Ordinal));
     }
-
-    private sealed record RoomDiagnostics(string HostSilo, Dictionary<Guid, string[]> ConnectionSilos);
 }

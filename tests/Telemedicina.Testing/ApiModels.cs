@@ -15,6 +15,9 @@ public sealed record Slot(DateTimeOffset StartsAt, DateTimeOffset EndsAt);
 
 public sealed record Booked(Guid AppointmentId, string Status, DateTimeOffset StartsAt, DateTimeOffset EndsAt);
 
+/// <summary>GET /api/v1/admin/calls/{roomId}/diagnostics: the room's silo and each party's connection silos.</summary>
+public sealed record RoomDiagnostics(string HostSilo, Dictionary<Guid, string[]> ConnectionSilos);
+
 public sealed record Appointment(
     Guid AppointmentId, Guid DoctorId, string? DoctorName, Guid PatientId, string? PatientName,
     DateTimeOffset StartsAt, DateTimeOffset EndsAt, string Status, string? Reason, int? DurationSeconds);

@@ -171,6 +171,4 @@ public sealed class RoomCrashTests
     }
 
     private static string Candidate(int i) => $"{{\"candidate\":\"candidate:{i} 1 udp 2122260223 127.0.0.1 {40000 + i} typ host\",\"i\":{i}}}";
-
-    private sealed record RoomDiagnostics(string HostSilo, Dictionary<Guid, string[]> ConnectionSilos);
 }

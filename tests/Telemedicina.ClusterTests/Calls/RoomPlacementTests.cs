@@ -53,6 +53,4 @@ public sealed class RoomPlacementTests
         Figures.Report($"room placement, 3 silos, patient's request on a silo without the doctor: {onDoctorsSilo}/{Rooms} rooms on the doctor's silo");
         Assert.True(onDoctorsSilo == Rooms, "rooms not on the doctor's silo: " + string.Join("; ", placements));
     }
-
-    private sealed record RoomDiagnostics(string HostSilo, Dictionary<Guid, string[]> ConnectionSilos);
 }

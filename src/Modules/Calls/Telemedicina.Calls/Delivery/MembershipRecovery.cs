@@ -15,6 +15,7 @@ public sealed partial class MembershipRecovery(
     LocalConnections connections,
     SiloDelivery delivery,
     IGrainFactory grains,
+    MembershipRefresh refresh,
     ILogger<MembershipRecovery> logger) : BackgroundService
 {
     /// <summary>Connections re-registered at once after a silo loss.</summary>
@@ -63,6 +64,7 @@ public sealed partial class MembershipRecovery(
         catch (Exception e) when (e is OrleansException or TimeoutException)
         {
             LogPresenceDeferred(logger, e, connectionId);
+            refresh.OnUnreachable();
             _ = Task.Run(() => RetryPresenceAsync(presence, connectionId));
         }
     }
@@ -81,6 +83,7 @@ public sealed partial class MembershipRecovery(
             catch (Exception e) when (e is OrleansException or TimeoutException)
             {
                 LogPresenceDeferred(logger, e, connectionId);
+                refresh.OnUnreachable();
             }
         }
 

@@ -33,6 +33,7 @@ public sealed class ConsultationHub(
     SiloDelivery delivery,
     LocalConnections local,
     MembershipRecovery recovery,
+    MembershipRefresh refresh,
     IceServers iceServers,
     IAppointmentBook appointments,
     IOptions<TurnSettings> turn,
@@ -118,7 +119,8 @@ public sealed class ConsultationHub(
         }
         catch (Exception e) when (e is OrleansException or TimeoutException)
         {
-            // The room's silo just died and membership has not declared it yet: the client retries.
+            // The room's silo just died and membership has not declared it yet (here): the client retries.
+            refresh.OnUnreachable();
             throw new HubException(Recovering);
         }
 
@@ -216,6 +218,7 @@ public sealed class ConsultationHub(
         }
         catch (Exception e) when (e is OrleansException or TimeoutException)
         {
+            refresh.OnUnreachable();
             throw new HubException(Recovering);
         }
 
