@@ -87,6 +87,10 @@ public sealed partial class MembershipRecovery(
             }
         }
 
+        if (connections.Contains(connectionId))
+        {
+            LogPresenceGivenUp(logger, connectionId);
+        }
     }
 
     // Connections are re-registered several at a time: one at a time, a silo holding a few hundred connections whose
@@ -131,8 +135,14 @@ public sealed partial class MembershipRecovery(
     [LoggerMessage(Level = LogLevel.Information, Message = "Silo(s) {Lost} declared dead: re-registered {Connections} local connection(s) and {Rooms} room membership(s) in {Elapsed:0} ms")]
     private static partial void LogReRegistered(ILogger logger, string lost, int connections, int rooms, double elapsed);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Presence of connection {ConnectionId} not registered yet (grain unreachable); retrying")]
+    // Debug: while a crashed silo is being declared dead every connection whose presence it hosted retries here, once
+    // a second; a stack trace per attempt was hundreds of entries per silo and a share of its CPU when it had none
+    // to spare. A registration that never succeeds is a warning (below).
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Presence of connection {ConnectionId} not registered yet (grain unreachable); retrying")]
     private static partial void LogPresenceDeferred(ILogger logger, Exception exception, string connectionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Presence of connection {ConnectionId} could not be registered for a minute; the user receives no events on it until they reconnect")]
+    private static partial void LogPresenceGivenUp(ILogger logger, string connectionId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Re-registering connection {ConnectionId} after a silo loss failed")]
     private static partial void LogReRegisterFailed(ILogger logger, Exception exception, string connectionId);
