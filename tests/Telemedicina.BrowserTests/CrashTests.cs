@@ -46,7 +46,7 @@ public sealed class CrashTests
         await patientPage.Locator("[data-page='consulta']").WaitForAsync();
         await CallPage.PassDeviceCheckAsync(patientPage);
         var roomId = Guid.Parse(await patientPage.EvaluateAsync<string>("() => location.hash.split('/').pop()"));
-        var host = await RoomHostAsync(api, admin, cluster, roomId);
+        var host = await cluster.RoomHostAsync(api, admin, roomId);
 
         // The doctor's LB prefers that same silo while it lives (the others are its backups).
         await using var doctorLb = await TestLoadBalancer.StartAsync(cluster.Silos, primary: host);
@@ -141,11 +141,5 @@ public sealed class CrashTests
 
         await doctorPage.GetByTestId("end-call").ClickAsync();
         await patientPage.GetByTestId("call-summary").WaitForAsync(new() { Timeout = 20_000 });
-    }
-
-    private static async Task<SiloProcess> RoomHostAsync(TelemedicinaApi api, TestUser admin, TestCluster cluster, Guid roomId)
-    {
-        var diagnostics = await api.SendAsync<RoomDiagnostics>(HttpMethod.Get, $"/api/v1/admin/calls/{roomId}/diagnostics", null, admin.AccessToken);
-        return cluster.Silos.Single(s => diagnostics.HostSilo.Contains($":{s.SiloPort}:", StringComparison.Ordinal));
     }
 }

@@ -120,6 +120,13 @@ public sealed class TestCluster : IAsyncDisposable
 
     public TelemedicinaApi Api(int silo) => new(Silos[silo].BaseUrl, Outbox);
 
+    /// <summary>The silo that hosts a room now, from the admins' diagnostics endpoint.</summary>
+    public async Task<SiloProcess> RoomHostAsync(TelemedicinaApi api, TestUser admin, Guid roomId)
+    {
+        var diagnostics = await api.SendAsync<RoomDiagnostics>(HttpMethod.Get, $"/api/v1/admin/calls/{roomId}/diagnostics", null, admin.AccessToken);
+        return Silos.Single(s => diagnostics.HostSilo.Contains($":{s.SiloPort}:", StringComparison.Ordinal));
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Task.WhenAll(Silos.Select(s => s.DisposeAsync().AsTask()));

@@ -32,8 +32,7 @@ public sealed class MembershipRefreshTests
         var call = await api.RequestCallAsync(patient, booked.AppointmentId);
         await api.CallActionAsync(doctor, call.RoomId, "accept");
         var room = call.RoomId.ToString();
-        var diagnostics = await api.SendAsync<RoomDiagnostics>(HttpMethod.Get, $"/api/v1/admin/calls/{call.RoomId}/diagnostics", null, admin.AccessToken);
-        var host = cluster.Silos.Single(s => diagnostics.HostSilo.Contains($":{s.SiloPort}:", StringComparison.Ordinal));
+        var host = await cluster.RoomHostAsync(api, admin, call.RoomId);
         var survivor = cluster.Silos.Single(s => s != host);
 
         await using var patientHub = await HubClient.ConnectAsync(survivor.BaseUrl, () => patient.AccessToken);

@@ -35,8 +35,7 @@ public sealed class RoomCrashTests
         await api.CallActionAsync(doctor, call.RoomId, "accept");
         var room = call.RoomId.ToString();
 
-        var diagnostics = await api.SendAsync<RoomDiagnostics>(HttpMethod.Get, $"/api/v1/admin/calls/{call.RoomId}/diagnostics", null, admin.AccessToken);
-        var host = cluster.Silos.Single(s => diagnostics.HostSilo.Contains($":{s.SiloPort}:", StringComparison.Ordinal));
+        var host = await cluster.RoomHostAsync(api, admin, call.RoomId);
         var survivors = cluster.Silos.Where(s => s != host).ToList();
 
         var doctorHub = await HubClient.ConnectAsync(host.BaseUrl, () => doctor.AccessToken);

@@ -31,8 +31,7 @@ public sealed class RoomPlacementTests
             var call = await requestApi.RequestCallAsync(patient, booked.AppointmentId);
             await doctorHub.NextAsync<CallRequested>("CallRequested", match: e => e.RoomId == call.RoomId);
 
-            var diagnostics = await api.SendAsync<RoomDiagnostics>(HttpMethod.Get, $"/api/v1/admin/calls/{call.RoomId}/diagnostics", null, admin.AccessToken);
-            var host = cluster.Silos.Single(s => diagnostics.HostSilo.Contains($":{s.SiloPort}:", StringComparison.Ordinal));
+            var host = await cluster.RoomHostAsync(api, admin, call.RoomId);
             placements.Add($"doctor on {cluster.Silos.IndexOf(doctorSilo)}, request on {cluster.Silos.IndexOf(requestSilo)}, room on {cluster.Silos.IndexOf(host)}");
             if (host == doctorSilo)
             {
