@@ -72,7 +72,7 @@ public sealed class DependencyRulesTests
             $"{module}Module", $"{module}Settings", "IdentitySettings", "SchedulingSettings", "CallsSettings", "TurnSettings",
             "DemoAccounts", "ConsultationHub", "JoinRoomResult", "SelfView", "SiloDelivery", "IceServers", "IceServer", "IceServersResponse",
             // Constructor dependencies of the public hub (a public constructor cannot take internal types).
-            "LocalConnections", "MembershipRecovery",
+            "LocalConnections", "MembershipRecovery", "MembershipRefresh",
         };
         Assert.DoesNotContain(exported, t => !allowed.Contains(t));
     }
