@@ -45,14 +45,27 @@ public sealed class BookingTests(ClusterFixture fixture)
         var doctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
         var first = await Scenario.ConsentingPatientAsync(api);
         var second = await Scenario.ConsentingPatientAsync(api);
-        var slot = (await api.SlotsAsync(first, doctor.Id, DateTimeOffset.UtcNow.AddHours(5), DateTimeOffset.UtcNow.AddHours(9)))[0];
-        await api.BookAsync(first, doctor.Id, slot.StartsAt);
+        var third = await Scenario.ConsentingPatientAsync(api);
+        var slots = await api.SlotsAsync(first, doctor.Id, DateTimeOffset.UtcNow.AddHours(5), DateTimeOffset.UtcNow.AddHours(9));
+        var slot = slots[0];
+        var held = await api.BookAsync(first, doctor.Id, slot.StartsAt);
+        // The next slot is taken too: the alternatives must skip it (they are computed from the schedule the refusal
+        // was decided on, busy spans included).
+        await api.BookAsync(third, doctor.Id, slots[1].StartsAt);
         using var taken = await api.SendAsync(HttpMethod.Post, "/api/v1/scheduling/appointments", new { doctorId = doctor.Id, startsAt = TelemedicinaApi.Iso(slot.StartsAt) }, second.AccessToken);
         Assert.Equal(HttpStatusCode.Conflict, taken.StatusCode);
         var body = JsonDocument.Parse(await taken.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
-        var alternatives = body.GetProperty("alternatives").EnumerateArray().ToList();
+        var alternatives = body.GetProperty("alternatives").EnumerateArray().Select(a => a.GetProperty("startsAt").GetDateTimeOffset()).ToList();
         Assert.NotEmpty(alternatives);
-        Assert.All(alternatives, a => Assert.True(a.GetProperty("startsAt").GetDateTimeOffset() > slot.StartsAt));
+        Assert.DoesNotContain(slots[1].StartsAt, alternatives);
+        var free = await api.SlotsAsync(second, doctor.Id, slot.StartsAt, slot.StartsAt.AddDays(1));
+        Assert.Equal(free.Take(5).Select(s => s.StartsAt), alternatives);
+
+        // A slot freed by a cancellation is bookable again at once, from either silo.
+        await api.SendAsync<Appointment>(HttpMethod.Post, $"/api/v1/scheduling/appointments/{held.AppointmentId}/cancel", new { reason = "imprevisto" }, doctor.AccessToken);
+        using var other = fixture.Cluster.Api(1);
+        var rebooked = await other.BookAsync(second, doctor.Id, slot.StartsAt);
+        Assert.Equal(slot.StartsAt, rebooked.StartsAt);
     }
 
     [Fact]

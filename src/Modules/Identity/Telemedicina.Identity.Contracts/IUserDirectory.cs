@@ -43,6 +43,12 @@ public interface IUserDirectory
 
     Task<DoctorSummary?> FindDoctorAsync(Guid doctorId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// <see cref="FindUserAsync"/> and <see cref="FindDoctorAsync"/> in one read (one database round trip): what a
+    /// booking needs of both sides.
+    /// </summary>
+    Task<(UserSummary? User, DoctorSummary? Doctor)> FindUserAndDoctorAsync(Guid userId, Guid doctorId, CancellationToken cancellationToken);
+
     /// <summary>Verified, active, email-confirmed doctors matching the optional filters.</summary>
     Task<IReadOnlyList<DoctorSummary>> SearchBookableDoctorsAsync(string? specialty, string? query, CancellationToken cancellationToken);
 

@@ -15,7 +15,7 @@ internal sealed class UserDirectory(IServiceScopeFactory scopes, IOptions<Identi
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<IdentityDb>();
         var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, cancellationToken);
-        return user is null ? null : new UserSummary(user.Id, user.FullName, user.Role, user.Status, Confirmed(user), user.TimeZone);
+        return user is null ? null : ToUser(user);
     }
 
     public async Task<bool> CheckPasswordAsync(Guid userId, string password, CancellationToken cancellationToken)
@@ -45,6 +45,19 @@ internal sealed class UserDirectory(IServiceScopeFactory scopes, IOptions<Identi
         var user = await db.Users.AsNoTracking().Include(u => u.DoctorProfile)
             .SingleOrDefaultAsync(u => u.Id == doctorId && u.Role == Roles.Doctor, cancellationToken);
         return user?.DoctorProfile is null ? null : ToDoctor(user);
+    }
+
+    public async Task<(UserSummary? User, DoctorSummary? Doctor)> FindUserAndDoctorAsync(Guid userId, Guid doctorId, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IdentityDb>();
+        var users = await db.Users.AsNoTracking().Include(u => u.DoctorProfile)
+            .Where(u => u.Id == userId || u.Id == doctorId).ToListAsync(cancellationToken);
+        var user = users.Find(u => u.Id == userId);
+        var doctor = users.Find(u => u.Id == doctorId && u.Role == Roles.Doctor && u.DoctorProfile is not null);
+        return (
+            user is null ? null : ToUser(user),
+            doctor is null ? null : ToDoctor(doctor));
     }
 
     public async Task<IReadOnlyList<DoctorSummary>> SearchBookableDoctorsAsync(string? specialty, string? query, CancellationToken cancellationToken)
@@ -93,6 +106,8 @@ internal sealed class UserDirectory(IServiceScopeFactory scopes, IOptions<Identi
         var ids = userIds.Distinct().ToList();
         return await db.Users.AsNoTracking().Where(u => ids.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.FullName, cancellationToken);
     }
+
+    private UserSummary ToUser(AppUser user) => new(user.Id, user.FullName, user.Role, user.Status, Confirmed(user), user.TimeZone);
 
     private DoctorSummary ToDoctor(AppUser user) =>
         new(user.Id, user.FullName, user.DoctorProfile!.Specialty, user.TimeZone ?? "America/Sao_Paulo",

@@ -86,6 +86,13 @@ internal sealed class AppointmentStore(NpgsqlDataSource db)
         FROM (SELECT DISTINCT hashtext(id::text) AS k FROM unnest(ARRAY[@DoctorId, @PatientId]::uuid[]) AS id ORDER BY k) keys
         """;
 
+    /// <summary>The doctor's live appointments' blocked spans (buffers included) that overlap [@from, @to).</summary>
+    internal const string BusySql =
+        """
+        SELECT blocked_from, blocked_until FROM scheduling.appointments
+        WHERE doctor_id = @doctorId AND status IN ('scheduled', 'inProgress') AND blocked_from < @to AND blocked_until > @from
+        """;
+
     private const string Columns =
         "id, doctor_id, patient_id, starts_at, ends_at, status, reason, created_at, duration_seconds, cancelled_at, cancel_reason, no_show_party, rescheduled_from";
 
@@ -152,12 +159,7 @@ internal sealed class AppointmentStore(NpgsqlDataSource db)
     public async Task<IReadOnlyList<BusySpan>> BusyAsync(Guid doctorId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<BusyRow>(
-            """
-            SELECT blocked_from, blocked_until FROM scheduling.appointments
-            WHERE doctor_id = @doctorId AND status IN ('scheduled', 'inProgress') AND blocked_from < @to AND blocked_until > @from
-            """,
-            new { doctorId, from, to });
+        var rows = await connection.QueryAsync<BusyRow>(BusySql, new { doctorId, from, to });
         return rows.Select(r => new BusySpan(r.BlockedFrom, r.BlockedUntil)).ToList();
     }
 
@@ -282,7 +284,7 @@ internal sealed class AppointmentStore(NpgsqlDataSource db)
             new { appointmentId, at, byUserId, what, fromStatus, toStatus, why },
             tx);
 
-    private sealed class BusyRow
+    internal sealed class BusyRow
     {
         public DateTimeOffset BlockedFrom { get; init; }
 

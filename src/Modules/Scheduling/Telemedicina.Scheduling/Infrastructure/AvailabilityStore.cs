@@ -7,22 +7,55 @@ namespace Telemedicina.Scheduling.Infrastructure;
 /// <summary>Reads and replaces doctors' availability rules and blocked dates.</summary>
 internal sealed class AvailabilityStore(NpgsqlDataSource db, TimeProvider clock)
 {
+    private const string RulesSql =
+        """
+        SELECT * FROM scheduling.availability WHERE doctor_id = @doctorId;
+        SELECT day_of_week, start_minute, end_minute FROM scheduling.weekly_intervals WHERE doctor_id = @doctorId ORDER BY day_of_week, start_minute;
+        """;
+
+    /// <summary>The doctor's rules (null when the doctor never published any), in one round trip.</summary>
     public async Task<Availability?> FindAsync(Guid doctorId, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<AvailabilityRow>(
-            "SELECT * FROM scheduling.availability WHERE doctor_id = @doctorId", new { doctorId });
-        if (row is null)
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(RulesSql, new { doctorId }, cancellationToken: cancellationToken));
+        return await ReadRulesAsync(results);
+    }
+
+    /// <summary>
+    /// What a booking at <paramref name="instant"/> is decided on, in one round trip: the rules, the days off three
+    /// days each side of it (UTC dates: they cover the local days around it in any zone) and the doctor's busy spans
+    /// from a day before to two days after it (the slot, its buffers and the rest of its day for the alternatives of
+    /// a 409). Null when the doctor has no rules.
+    /// </summary>
+    public async Task<ScheduleAround?> AroundAsync(Guid doctorId, DateTimeOffset instant, CancellationToken cancellationToken)
+    {
+        var day = DateOnly.FromDateTime(instant.UtcDateTime);
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+            RulesSql + "SELECT date FROM scheduling.blocked_dates WHERE doctor_id = @doctorId AND date BETWEEN @firstDay AND @lastDay;\n" +
+            AppointmentStore.BusySql,
+            new { doctorId, firstDay = day.AddDays(-3), lastDay = day.AddDays(3), from = instant.AddDays(-1), to = instant.AddDays(2) },
+            cancellationToken: cancellationToken));
+        var rules = await ReadRulesAsync(results);
+        if (rules is null)
         {
             return null;
         }
 
-        var weekly = await connection.QueryAsync<IntervalRow>(
-            "SELECT day_of_week, start_minute, end_minute FROM scheduling.weekly_intervals WHERE doctor_id = @doctorId ORDER BY day_of_week, start_minute",
-            new { doctorId });
-        return new Availability(row.DoctorId, row.TimeZone, row.SlotMinutes, row.BufferBeforeMinutes, row.BufferAfterMinutes,
-            row.MinimumNoticeMinutes, row.BookingWindowDays,
-            weekly.Select(w => new WeeklyInterval((DayOfWeek)w.DayOfWeek, w.StartMinute, w.EndMinute)).ToList());
+        var blocked = (await results.ReadAsync<DateOnly>()).ToHashSet();
+        var busy = (await results.ReadAsync<AppointmentStore.BusyRow>()).Select(r => new BusySpan(r.BlockedFrom, r.BlockedUntil)).ToList();
+        return new ScheduleAround(rules, blocked, busy, instant.AddDays(-1), instant.AddDays(2));
+    }
+
+    private static async Task<Availability?> ReadRulesAsync(SqlMapper.GridReader results)
+    {
+        var row = await results.ReadSingleOrDefaultAsync<AvailabilityRow>();
+        var weekly = await results.ReadAsync<IntervalRow>();
+        return row is null
+            ? null
+            : new Availability(row.DoctorId, row.TimeZone, row.SlotMinutes, row.BufferBeforeMinutes, row.BufferAfterMinutes,
+                row.MinimumNoticeMinutes, row.BookingWindowDays,
+                weekly.Select(w => new WeeklyInterval((DayOfWeek)w.DayOfWeek, w.StartMinute, w.EndMinute)).ToList());
     }
 
     public async Task SaveAsync(Availability availability, CancellationToken cancellationToken)
@@ -116,6 +149,13 @@ internal sealed class AvailabilityStore(NpgsqlDataSource db, TimeProvider clock)
         public int EndMinute { get; init; }
     }
 }
+
+/// <summary>
+/// A doctor's schedule around one instant, as read at one moment: rules, days off and the busy spans between
+/// <see cref="BusyFrom"/> and <see cref="BusyUntil"/>.
+/// </summary>
+internal sealed record ScheduleAround(
+    Availability Rules, IReadOnlySet<DateOnly> Blocked, IReadOnlyList<BusySpan> Busy, DateTimeOffset BusyFrom, DateTimeOffset BusyUntil);
 
 /// <summary>A day the doctor does not work.</summary>
 internal sealed class BlockedDate

@@ -50,18 +50,13 @@ internal sealed class Booking(
 
     public async Task<BookingResult> BookAsync(Guid patientId, Guid doctorId, DateTimeOffset startsAt, string? reason, CancellationToken cancellationToken)
     {
-        // The four reads are independent: they go to the database at once, one round trip of waiting instead of
-        // four (S4 in docs/benchmarks.md). The rules are checked in the same order as before.
-        var patientLookup = directory.FindUserAsync(patientId, cancellationToken);
+        // Three independent reads, at once and one round trip each: both parties (Identity), the consent (Audit) and
+        // the doctor's schedule around the slot (rules, days off, busy spans). The rules are checked in this order.
+        var partiesLookup = directory.FindUserAndDoctorAsync(patientId, doctorId, cancellationToken);
         var consentLookup = consents.HasConsentAsync(patientId, ConsentTypes.Telemedicine, cancellationToken);
-        var doctorLookup = directory.FindDoctorAsync(doctorId, cancellationToken);
-        var rulesLookup = availability.FindAsync(doctorId, cancellationToken);
-        // The doctor's days off around the slot, before the time zone is known: three days each side cover the two
-        // days around it in any zone (only membership is tested, so the wider set changes nothing).
-        var day = DateOnly.FromDateTime(startsAt.UtcDateTime);
-        var blockedLookup = availability.BlockedDatesAsync(doctorId, day.AddDays(-3), day.AddDays(3), cancellationToken);
-        await Task.WhenAll(patientLookup, consentLookup, doctorLookup, rulesLookup, blockedLookup);
-        var patient = await patientLookup;
+        var scheduleLookup = availability.AroundAsync(doctorId, startsAt, cancellationToken);
+        await Task.WhenAll(partiesLookup, consentLookup, scheduleLookup);
+        var (patient, doctor) = await partiesLookup;
         if (patient is null || !patient.EmailConfirmed)
         {
             return new BookingResult.NotAllowed("email-not-confirmed", "Confirme seu e-mail antes de agendar.");
@@ -72,18 +67,27 @@ internal sealed class Booking(
             return new BookingResult.NotAllowed("consent-required", "É preciso aceitar o termo de consentimento para telemedicina antes de agendar.");
         }
 
-        var doctor = await doctorLookup;
-        var rules = doctor is { Bookable: true } ? await rulesLookup : null;
-        if (rules is null)
+        var schedule = doctor is { Bookable: true } ? await scheduleLookup : null;
+        if (schedule is null)
         {
             return new BookingResult.Unprocessable("Este médico não está disponível para agendamento.");
         }
 
-        var around = Compute(rules, await blockedLookup, startsAt.AddDays(-1), startsAt.AddDays(1), []);
-        var slot = around.FirstOrDefault(s => s.StartsAt == startsAt);
+        var rules = schedule.Rules;
+        // Only the slot that starts at that instant, if there is one.
+        var slot = Compute(rules, schedule.Blocked, startsAt, startsAt.AddTicks(1), []).FirstOrDefault(s => s.StartsAt == startsAt);
         if (slot is null)
         {
             return new BookingResult.Unprocessable("Horário fora da disponibilidade do médico, da antecedência mínima ou da janela de agendamento.");
+        }
+
+        var blockedFrom = slot.StartsAt.AddMinutes(-rules.BufferBeforeMinutes);
+        var blockedUntil = slot.EndsAt.AddMinutes(rules.BufferAfterMinutes);
+        if (SlotCalculator.Overlaps(SlotCalculator.Merge(schedule.Busy), blockedFrom, blockedUntil))
+        {
+            // Taken when the schedule was read: refused without an insert that the database would refuse, and the
+            // alternatives come from the same read (most 409s of a contended booking load are these).
+            return new BookingResult.Taken("Este horário acabou de ser reservado.", await AlternativesAsync(rules, slot.StartsAt, schedule, cancellationToken));
         }
 
         var now = clock.GetUtcNow();
@@ -98,15 +102,15 @@ internal sealed class Booking(
             Reason = string.IsNullOrWhiteSpace(reason) ? null : reason.Trim(),
             CreatedAt = now,
         };
-        // The doctor's "booked" notification is queued by the same statement.
-        var conflict = await appointments.InsertAsync(
-            row, slot.StartsAt.AddMinutes(-rules.BufferBeforeMinutes), slot.EndsAt.AddMinutes(rules.BufferAfterMinutes), notify: doctorId, cancellationToken);
+        // The doctor's "booked" notification is queued by the same statement. The database has the last word: the
+        // slot may have been taken since the read.
+        var conflict = await appointments.InsertAsync(row, blockedFrom, blockedUntil, notify: doctorId, cancellationToken);
         if (conflict == BookingConflict.None)
         {
             return new BookingResult.Booked(row);
         }
 
-        var alternatives = await AlternativesAsync(rules, slot.StartsAt, cancellationToken);
+        var alternatives = await AlternativesAsync(rules, slot.StartsAt, known: null, cancellationToken);
         return new BookingResult.Taken(
             conflict == BookingConflict.PatientBusy ? "Você já tem uma consulta nesse horário." : "Este horário acabou de ser reservado.",
             alternatives);
@@ -215,17 +219,19 @@ internal sealed class Booking(
             return new BookingResult.WrongState("Só consultas agendadas podem ser remarcadas.");
         }
 
-        var alternatives = await AlternativesAsync(rules, slot.StartsAt, cancellationToken);
+        var alternatives = await AlternativesAsync(rules, slot.StartsAt, known: null, cancellationToken);
         return new BookingResult.Taken(conflict == BookingConflict.PatientBusy ? "Você já tem uma consulta nesse horário." : "Este horário acabou de ser reservado.", alternatives);
     }
 
     // The next free slots after a taken one, for the 409: usually found the same day, so that day is computed first
-    // and the two weeks only when it has too few (a contended booking load spent a tenth of a silo's CPU computing
-    // two weeks of slots for every 409).
-    private async Task<List<Slot>> AlternativesAsync(Availability rules, DateTimeOffset from, CancellationToken cancellationToken)
+    // (from the schedule already read when there is one that covers it) and the two weeks only when it has too few
+    // (a contended booking load spent a tenth of a silo's CPU computing two weeks of slots for every 409).
+    private async Task<List<Slot>> AlternativesAsync(Availability rules, DateTimeOffset from, ScheduleAround? known, CancellationToken cancellationToken)
     {
         const int Wanted = 5;
-        var sameDay = await ComputeAsync(rules, from, from.AddDays(1), withBusy: true, cancellationToken);
+        var sameDay = known is not null && known.BusyFrom <= from.AddDays(-1) && known.BusyUntil >= from.AddDays(2)
+            ? Compute(rules, known.Blocked, from, from.AddDays(1), known.Busy)
+            : await ComputeAsync(rules, from, from.AddDays(1), withBusy: true, cancellationToken);
         if (sameDay.Count >= Wanted)
         {
             return sameDay.Take(Wanted).ToList();
