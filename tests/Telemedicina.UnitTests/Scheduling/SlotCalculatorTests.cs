@@ -149,4 +149,52 @@ public sealed class SlotCalculatorTests
             [At("2026-05-04T09:00:00Z"), At("2026-05-04T09:30:00Z"), At("2026-05-04T11:00:00Z"), At("2026-05-04T11:30:00Z")],
             Day(availability, from, from.AddDays(1), busy).Select(s => s.StartsAt));
     }
+
+    public static TheoryData<string> Zones => new()
+    {
+        "America/Sao_Paulo", "America/New_York", "Europe/Lisbon", "Australia/Lord_Howe", "Asia/Kathmandu",
+        "Pacific/Kiritimati", "Pacific/Pago_Pago", "America/St_Johns", "UTC",
+    };
+
+    [Theory]
+    [MemberData(nameof(Zones))]
+    public void Compute_OnANarrowWindow_GivesExactlyTheSlotsAWideWindowHasThere(string zone)
+    {
+        // All-day availability, 15-minute slots and a 5-minute buffer: windows from one tick to a day, placed around
+        // this year's and Brazil's last summer-time transitions, must hold exactly what a week-wide computation holds
+        // between the same instants (the calculator skips slots that cannot fall in the window before the zone's rules).
+        var availability = Daily(zone, 0, 24 * 60, slot: 15, after: 5);
+        var anchors = new[]
+        {
+            At("2026-03-08T06:50:00Z"), At("2026-11-01T05:55:00Z"), At("2026-03-29T00:40:00Z"), At("2026-04-04T14:20:00Z"),
+            At("2026-10-03T15:35:00Z"), At("2018-11-04T02:45:00Z"), At("2019-02-17T01:10:00Z"), At("2026-07-15T11:00:00Z"),
+        };
+        var widths = new[] { TimeSpan.FromTicks(1), TimeSpan.FromMinutes(20), TimeSpan.FromHours(3), TimeSpan.FromDays(1) };
+        foreach (var anchor in anchors)
+        {
+            var wide = Day(availability, anchor.AddDays(-4), anchor.AddDays(5));
+            for (var shift = -26 * 60; shift <= 26 * 60; shift += 97)
+            {
+                var from = anchor.AddMinutes(shift);
+                foreach (var width in widths)
+                {
+                    var to = from + width;
+                    Assert.Equal(wide.Where(s => s.StartsAt >= from && s.StartsAt < to), Day(availability, from, to));
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Zones))]
+    public void OffsetBounds_HoldEveryOffsetTheZoneHas(string zone)
+    {
+        var info = TimeZoneInfo.FindSystemTimeZoneById(zone);
+        var (min, max) = SlotCalculator.OffsetBounds(info);
+        for (var instant = At("1970-01-01T00:00:00Z"); instant < At("2040-01-01T00:00:00Z"); instant = instant.AddHours(5))
+        {
+            var offset = info.GetUtcOffset(instant);
+            Assert.InRange(offset, min, max);
+        }
+    }
 }
