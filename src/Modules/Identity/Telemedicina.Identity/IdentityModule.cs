@@ -49,7 +49,9 @@ public static class IdentityModule
     {
         var services = builder.Services;
         services.Configure<IdentitySettings>(builder.Configuration.GetSection(IdentitySettings.Section));
-        services.AddDbContext<IdentityDb>((sp, options) =>
+        // Pooled: every booking, login and profile read creates a context, and a new one builds EF's per-context
+        // services again (query translators, state manager); a pooled one is reset and reused.
+        services.AddDbContextPool<IdentityDb>((sp, options) =>
             options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()).UseSnakeCaseNamingConvention());
 
         services.AddDataProtection()
