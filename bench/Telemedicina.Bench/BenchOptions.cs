@@ -184,7 +184,7 @@ internal sealed record BenchOptions
         $"Signal cost probe: {CostSamples} sequential Ping and Signal invocations",
         $"Scenarios run: set-up (S3, Signal cost), {string.Join(", ", Scenarios)}",
         $"S2: idle connections in steps of {string.Join(" / ", ConnectionSteps)} (cap {ConnectionCap} and the open-file limits), {ConnectionParallel} parallel connects; stops at handshake p99 > 1 s or errors > 0.1 %",
-        $"S4: {BookingClients} booking clients over two silos, {BookingDoctors} doctors' 15-min slots, {BookingDuration.TotalSeconds} s",
+        $"S4: {BookingClients} booking clients over two silos, {BookingDoctors} doctors' 15-min slots, warm-up {Warmup.TotalSeconds} s (excluded), {BookingDuration.TotalSeconds} s",
         $"S5: {FailoverRooms} rooms at {FailoverRate.ToString(CultureInfo.InvariantCulture)} msg/s per party, kill -9 after {FailoverBefore.TotalSeconds} s, {FailoverAfter.TotalSeconds} s more after every room relays again (give up after {FailoverGiveUp.TotalSeconds} s)",
     ];
 

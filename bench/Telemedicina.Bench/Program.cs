@@ -165,7 +165,7 @@ try
         try
         {
             Log($"S4 {ours.Name}: {options.BookingClients} clients, {options.BookingDoctors} doctors");
-            var row = await BookingScenario.RunAsync(ours, new BookingLoad(options.BookingClients, options.BookingDoctors, options.BookingDuration, options.Seed), ct);
+            var row = await BookingScenario.RunAsync(ours, new BookingLoad(options.BookingClients, options.BookingDoctors, options.BookingDuration, options.Seed, options.Warmup), ct);
             rows.Add(row);
             Log($"S4 {ours.Name}: {row.Delivered} booked ({row.Delivered / row.MeasureSeconds:0.0}/s), {row.Conflicts} x 409, {row.Errors} errors, p50 {row.P50:0.0} p99 {row.P99:0.0} ms, " +
                 $"double bookings {row.DoubleBookings}, load avg {row.LoadAverage:0.0}");

@@ -9,14 +9,16 @@ using Telemedicina.Testing;
 namespace Telemedicina.Bench.Scenarios;
 
 /// <summary>Settings of S4.</summary>
-internal sealed record BookingLoad(int Clients, int Doctors, TimeSpan Measure, int Seed);
+internal sealed record BookingLoad(int Clients, int Doctors, TimeSpan Measure, int Seed, TimeSpan Warmup = default);
 
 /// <summary>
 /// S4 (ours only): <see cref="BookingLoad.Clients"/> patients, half on each silo, book <see cref="BookingLoad.Doctors"/>
 /// doctors' 15-minute slots as fast as they can (closed loop, one request at a time per client). The slots (time, doctor)
 /// are lined up by time; every client picks at random among the next <see cref="BookingPlan.Window"/> slots after the
 /// number booked so far, so about two clients race for every slot in play and each client books many slots. Afterwards the database is checked for overlapping live
-/// appointments of one doctor (must be 0) and the number of booked rows is compared with the 201s seen.
+/// appointments of one doctor (must be 0) and the number of booked rows is compared with the 201s seen. The first
+/// <see cref="BookingLoad.Warmup"/> of load is not recorded (the booking path's first calls JIT-compile it and grow the
+/// thread and connection pools, as in S1's warm-up).
 /// </summary>
 internal static class BookingScenario
 {
@@ -67,8 +69,10 @@ internal static class BookingScenario
             var booked = new LatencyRecorder();
             long requests = 0, created = 0, conflicts = 0, errors = 0;
             var exhausted = 0;
-            var start = Stopwatch.GetTimestamp();
+            var warmupEnd = Stopwatch.GetTimestamp() + (long)(load.Warmup.TotalSeconds * Stopwatch.Frequency);
+            var start = warmupEnd;
             var deadline = start + (long)(load.Measure.TotalSeconds * Stopwatch.Frequency);
+            long bookedAll = 0;
             var pool = times.SelectMany(t => Enumerable.Range(0, load.Doctors).Select(d => (Time: t, Doctor: d))).ToList();
             var window = BookingPlan.Window(load.Clients, load.Doctors);
             await Task.WhenAll(Enumerable.Range(0, load.Clients).Select(c => Task.Run(async () =>
@@ -79,7 +83,7 @@ internal static class BookingScenario
                 var mine = new HashSet<DateTimeOffset>();
                 while (Stopwatch.GetTimestamp() < deadline)
                 {
-                    var index = BookingPlan.Pick(Interlocked.Read(ref created), window, pool.Count, random);
+                    var index = BookingPlan.Pick(Interlocked.Read(ref bookedAll), window, pool.Count, random);
                     if (index < 0)
                     {
                         Interlocked.Increment(ref exhausted);
@@ -96,13 +100,23 @@ internal static class BookingScenario
                     var sent = Stopwatch.GetTimestamp();
                     var status = await TryBookAsync(api, patient, doctors[d].Id, time, ct);
                     var done = Stopwatch.GetTimestamp();
+                    if (status == HttpStatusCode.Created)
+                    {
+                        Interlocked.Increment(ref bookedAll);
+                        mine.Add(time);
+                    }
+
+                    if (sent < warmupEnd)
+                    {
+                        continue;
+                    }
+
                     Interlocked.Increment(ref requests);
                     all.RecordTicks(sent, done);
                     if (status == HttpStatusCode.Created)
                     {
                         Interlocked.Increment(ref created);
                         booked.RecordTicks(sent, done);
-                        mine.Add(time);
                     }
                     else
                     {
@@ -133,7 +147,7 @@ internal static class BookingScenario
                 LoadAverage = RunInfo.ReadLoadAverage1(),
                 Note = string.Join("; ", new[]
                 {
-                    $"{load.Doctors} doctors x {times.Count} slot times; {rows} live appointments of these doctors in the database vs {Interlocked.Read(ref created)} answered 201",
+                    $"{load.Doctors} doctors x {times.Count} slot times; {rows} live appointments of these doctors in the database vs {Interlocked.Read(ref bookedAll)} answered 201 (warm-up {load.Warmup.TotalSeconds:0} s included)",
                     $"window of {window} slots in play (about {load.Clients / (double)window:0.#} clients per slot)",
                     exhausted > 0 ? $"{exhausted} clients ran out of slots before the end" : "",
                     $"setup {setupSeconds:0} s",
