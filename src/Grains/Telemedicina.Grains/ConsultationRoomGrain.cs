@@ -41,6 +41,9 @@ internal sealed partial class ConsultationRoomGrain(
     // The last signals addressed to each party, replayed to a party that comes back.
     private readonly Dictionary<Guid, LinkedList<SignalEvent>> _recent = [];
 
+    // What the senders' hub connections had relayed: a retry after an ambiguous failure is dropped, not relayed again.
+    private readonly RelayedMessages _relayed = new();
+
     // Highest sequence number sent while the party had a live connection.
     private readonly Dictionary<Guid, long> _deliveredUpTo = [];
 
@@ -111,6 +114,8 @@ internal sealed partial class ConsultationRoomGrain(
                 _deliveredUpTo[party] = seq;
             }
 
+            _relayed.Import(S.Relayed);
+
             var snapshot = membership.CurrentSnapshot;
             foreach (var joined in S.Connections.Where(c => snapshot.GetSiloStatus(c.Connection.Silo) == SiloStatus.Active))
             {
@@ -120,6 +125,7 @@ internal sealed partial class ConsultationRoomGrain(
             S.Replay = [];
             S.Connections = [];
             S.DeliveredUpTo = [];
+            S.Relayed = [];
             await state.WriteStateAsync(cancellationToken);
             var now = clock.GetUtcNow();
             foreach (var party in new[] { S.Patient!.UserId, S.Doctor!.UserId })
@@ -152,6 +158,7 @@ internal sealed partial class ConsultationRoomGrain(
             S.Replay = SignalsToKeep().ToList();
             S.Connections = _joined.SelectMany(p => p.Value.Values.Where(c => !c.Silo.Equals(stopping)).Select(c => new JoinedConnection(p.Key, c))).ToList();
             S.DeliveredUpTo = new Dictionary<Guid, long>(_deliveredUpTo);
+            S.Relayed = _relayed.Export();
             S.Host = null;
             try
             {
@@ -440,6 +447,12 @@ internal sealed partial class ConsultationRoomGrain(
         if (!IsJoined(from, message.FromConnectionId))
         {
             return false;
+        }
+
+        if (!_relayed.TryAdd(message.Stream, message.Seq))
+        {
+            // Sent again by the hub after an ambiguous failure, and relayed the first time.
+            return true;
         }
 
         if (message.Kind == RoomMessage.ChatKind)

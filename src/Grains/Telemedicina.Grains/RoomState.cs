@@ -63,6 +63,10 @@ internal sealed class RoomState
     /// activation waits for a live previous host to finish handing over before it takes the state.
     /// </summary>
     [Id(21)] public SiloAddress? Host { get; set; }
+
+    /// <summary>The numbers of the messages relayed lately per sender stream, saved with <see cref="Replay"/>: a retry
+    /// that reaches the next activation is not relayed twice.</summary>
+    [Id(22)] public List<RelayedWindow> Relayed { get; set; } = [];
 }
 
 /// <summary>A party's connection that had joined the room.</summary>

@@ -162,6 +162,7 @@ internal static class HostComposition
             // that was 5.5 % of a loaded silo's CPU (stop-18 profile). Five seconds keeps it useful for a glance; the
             // detailed metrics go through OpenTelemetry.
             silo.AddDashboard(o => o.CounterUpdateIntervalMs = configuration.GetValue("Orleans:Dashboard:CounterUpdateIntervalMs", 5000));
+            silo.AddFaultInjection(configuration, builder.Environment);
         });
 
         builder.Services.AddHealthChecks()

@@ -180,7 +180,7 @@ public sealed class ConsultationHub(
         }
 
         // The room routes it to the silo that holds the target's connections.
-        return ForwardAsync(joined.Room, Message(to, kind, payload));
+        return ForwardAsync(id, joined.Room, Message(id, to, kind, payload));
     }
 
     public Task Chat(string roomId, string text)
@@ -197,10 +197,10 @@ public sealed class ConsultationHub(
             Refuse($"A mensagem deve ter de 1 a {settings.Value.MaxChatLength} caracteres.");
         }
 
-        return ForwardAsync(joined.Room, Message(Guid.Empty, RoomMessage.ChatKind, text));
+        return ForwardAsync(id, joined.Room, Message(id, Guid.Empty, RoomMessage.ChatKind, text));
     }
 
-    private async Task ForwardAsync(IConsultationRoomGrain room, RoomMessage message)
+    private async Task ForwardAsync(Guid id, IConsultationRoomGrain room, RoomMessage message)
     {
         try
         {
@@ -218,6 +218,8 @@ public sealed class ConsultationHub(
         }
         catch (Exception e) when (e is OrleansException or TimeoutException)
         {
+            // The room may have relayed it before the answer was lost: the client's retry keeps its number.
+            State().Numbering.Unconfirmed(id, message);
             refresh.OnUnreachable();
             throw new HubException(Recovering);
         }
@@ -236,12 +238,9 @@ public sealed class ConsultationHub(
 
     private Dictionary<Guid, JoinedRoom> Rooms() => State().Rooms;
 
-    // Numbered per connection only when forwarded, so the room sees 1, 2, 3, ... without gaps.
-    private RoomMessage Message(Guid to, string kind, string payload)
-    {
-        var state = State();
-        return new RoomMessage(Me(), Context.ConnectionId, state.Stream, state.NextSeq(), to, kind, payload);
-    }
+    // Numbered per connection only when forwarded; a retry after an ambiguous failure keeps its number.
+    private RoomMessage Message(Guid room, Guid to, string kind, string payload) =>
+        State().Numbering.Next(room, Me(), Context.ConnectionId, to, kind, payload);
 
     private Guid ParseRoom(string roomId) =>
         Guid.TryParse(roomId, out var id) && id != Guid.Empty ? id : throw Refusal(NotFound);
@@ -276,7 +275,6 @@ public sealed class ConsultationHub(
     /// <summary>What the hub keeps per connection: joined rooms, message numbering, rate limit.</summary>
     private sealed class ConnectionState(CallsSettings limits) : IDisposable
     {
-        private long _seq;
         private int _refused;
 
         /// <summary>
@@ -288,7 +286,7 @@ public sealed class ConsultationHub(
         /// <summary>The caller's user id, read from the token's claims once.</summary>
         public Guid? UserId { get; set; }
 
-        public Guid Stream { get; } = Guid.NewGuid();
+        public SendNumbering Numbering { get; } = new();
 
         /// <summary>
         /// Replenished on use (<see cref="TryAcquire"/>), in proportion to the time elapsed, not by a timer: an
@@ -310,8 +308,6 @@ public sealed class ConsultationHub(
             using var lease = _limiter.AttemptAcquire();
             return lease.IsAcquired;
         }
-
-        public long NextSeq() => Interlocked.Increment(ref _seq);
 
         public int Refuse() => Interlocked.Increment(ref _refused);
 
