@@ -10,8 +10,8 @@ import { renderRoom } from "./pages/room";
 import { renderProfile } from "./pages/profile";
 import { renderPrivacy } from "./pages/privacy";
 import { installIncomingCalls } from "./pages/incomingCalls";
+import { PageSwitcher, type Cleanup } from "./router";
 
-type Cleanup = (() => void) | void;
 type Page = (app: App, params: URLSearchParams, arg: string) => Cleanup | Promise<Cleanup>;
 
 const app = new App();
@@ -28,7 +28,7 @@ const routes: Record<string, { page: Page; auth: boolean }> = {
   privacidade: { page: renderPrivacy, auth: true },
 };
 
-let cleanup: Cleanup;
+const pages = new PageSwitcher();
 
 async function route(): Promise<void> {
   const hash = location.hash.replace(/^#\/?/, "");
@@ -45,9 +45,10 @@ async function route(): Promise<void> {
     return;
   }
 
-  if (typeof cleanup === "function") cleanup();
-  renderNav();
-  cleanup = await target.page(app, new URLSearchParams(query), decodeURIComponent(arg));
+  await pages.show(() => {
+    renderNav();
+    return target.page(app, new URLSearchParams(query), decodeURIComponent(arg));
+  });
 }
 
 function renderNav(): void {
