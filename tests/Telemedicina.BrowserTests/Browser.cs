@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Microsoft.Playwright;
 
 namespace Telemedicina.BrowserTests;
@@ -28,7 +30,24 @@ internal static class Browser
         return (playwright, browser);
     }
 
-    /// <summary>A fresh context (its own session storage) allowed to use camera and microphone.</summary>
-    public static Task<IBrowserContext> ContextAsync(IBrowser browser) =>
-        browser.NewContextAsync(new BrowserNewContextOptions { Permissions = ["camera", "microphone"] });
+    private static readonly ConditionalWeakTable<IBrowserContext, ConcurrentQueue<string>> ConsoleLines = [];
+
+    /// <summary>A fresh context (its own session storage) allowed to use camera and microphone; its console is kept for diagnostics.</summary>
+    public static async Task<IBrowserContext> ContextAsync(IBrowser browser)
+    {
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { Permissions = ["camera", "microphone"] });
+        var lines = ConsoleLines.GetOrCreateValue(context);
+        context.Console += (_, m) =>
+        {
+            lines.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {m.Type}: {m.Text}");
+            while (lines.Count > 50 && lines.TryDequeue(out var _))
+            {
+            }
+        };
+        return context;
+    }
+
+    /// <summary>The last console lines of the page's context (for a failure message).</summary>
+    public static string Console(IPage page) =>
+        ConsoleLines.TryGetValue(page.Context, out var lines) && !lines.IsEmpty ? string.Join("\n", lines) : "(nothing logged)";
 }

@@ -45,7 +45,27 @@ internal static class CallPage
         }
 
         await page.GetByTestId("join-room").ClickAsync();
-        await page.GetByTestId("device-check").WaitForAsync(new() { State = WaitForSelectorState.Detached });
+        try
+        {
+            await page.GetByTestId("device-check").WaitForAsync(new() { State = WaitForSelectorState.Detached });
+        }
+        catch (TimeoutException e)
+        {
+            // Seen once in CI (the doctor's page, relay test) without a clue: say what the page looked like.
+            var state = await page.EvaluateAsync<string>(
+                """
+                () => JSON.stringify({
+                  hash: location.hash,
+                  page: document.querySelector("[data-page]")?.getAttribute("data-page"),
+                  checks: document.querySelectorAll("[data-testid='device-check']").length,
+                  joinDisabled: document.querySelector("[data-testid='join-room']")?.disabled,
+                  status: document.querySelector("[data-testid='call-status']")?.textContent,
+                  hub: window.telemedicina?.hubState?.(),
+                  text: document.body.innerText.slice(0, 800),
+                })
+                """);
+            throw new TimeoutException($"The device check stayed after \"Entrar na sala\" was clicked. Page: {state}\nConsole:\n{Browser.Console(page)}", e);
+        }
     }
 
     /// <summary>The track the call currently sends as video (camera or screen), from the page's peer connection.</summary>
