@@ -15,7 +15,10 @@ internal sealed class SendNumbering
     /// <summary>Unconfirmed messages kept per connection; the oldest goes first.</summary>
     internal const int Capacity = 16;
 
-    private readonly List<(Guid Room, RoomMessage Message)> _unconfirmed = [];
+    private readonly Lock _gate = new();
+
+    // Allocated on the first ambiguous failure: most connections never have one (a silo holds ~19,500 of them).
+    private List<(Guid Room, RoomMessage Message)>? _unconfirmed;
     private long _seq;
 
     public Guid Stream { get; } = Guid.NewGuid();
@@ -23,14 +26,14 @@ internal sealed class SendNumbering
     /// <summary>The message to forward: a retry of an unconfirmed one keeps its number, anything else gets the next.</summary>
     public RoomMessage Next(Guid room, Guid from, string connectionId, Guid to, string kind, string payload)
     {
-        lock (_unconfirmed)
+        lock (_gate)
         {
-            var index = _unconfirmed.FindIndex(u => u.Room == room && u.Message.ToUserId == to
+            var index = _unconfirmed is null ? -1 : _unconfirmed.FindIndex(u => u.Room == room && u.Message.ToUserId == to
                 && string.Equals(u.Message.Kind, kind, StringComparison.Ordinal)
                 && string.Equals(u.Message.Payload, payload, StringComparison.Ordinal));
             if (index >= 0)
             {
-                var retry = _unconfirmed[index].Message;
+                var retry = _unconfirmed![index].Message;
                 _unconfirmed.RemoveAt(index);
                 return retry;
             }
@@ -42,8 +45,9 @@ internal sealed class SendNumbering
     /// <summary>Forwarding <paramref name="message"/> failed in a way that does not tell whether the room relayed it.</summary>
     public void Unconfirmed(Guid room, RoomMessage message)
     {
-        lock (_unconfirmed)
+        lock (_gate)
         {
+            _unconfirmed ??= [];
             if (_unconfirmed.Count == Capacity)
             {
                 _unconfirmed.RemoveAt(0);
