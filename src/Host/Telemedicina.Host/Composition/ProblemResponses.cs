@@ -49,21 +49,20 @@ internal sealed class ProblemJsonFallbackWriter(IOptions<ProblemDetailsOptions> 
 /// </summary>
 internal static class KnownCharsets
 {
-    public static IApplicationBuilder UseKnownCharsets(this IApplicationBuilder app) => app.Use(async (context, next) =>
-    {
-        if (MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var type) && type.Charset.HasValue && !IsKnown(type.Charset.Value!))
-        {
-            context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
-            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context,
-                ProblemDetails = { Status = StatusCodes.Status415UnsupportedMediaType, Detail = "Codificação de caracteres não suportada: envie UTF-8." },
-            });
-            return;
-        }
+    public static IApplicationBuilder UseKnownCharsets(this IApplicationBuilder app) => app.Use((context, next) =>
+        MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var type) && type.Charset.HasValue && !IsKnown(type.Charset.Value!)
+            ? RefuseCharsetAsync(context)
+            : next(context)); // not awaited: see DrainingGate (a hub connection's request lasts as long as the connection)
 
-        await next(context);
-    });
+    private static Task RefuseCharsetAsync(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+        return context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = { Status = StatusCodes.Status415UnsupportedMediaType, Detail = "Codificação de caracteres não suportada: envie UTF-8." },
+        }).AsTask();
+    }
 
     private static bool IsKnown(string charset)
     {
