@@ -127,6 +127,15 @@ public sealed class TestCluster : IAsyncDisposable
         return Silos.Single(s => diagnostics.HostSilo.Contains($":{s.SiloPort}:", StringComparison.Ordinal));
     }
 
+    /// <summary>A booked pair whose call the patient requested and the doctor accepted (through <paramref name="api"/>), and the silo hosting its room.</summary>
+    public async Task<AcceptedCall> AcceptedCallAsync(TelemedicinaApi api, TestUser admin)
+    {
+        var (doctor, patient, booked) = await Scenario.BookedPairAsync(api, api, admin);
+        var call = await api.RequestCallAsync(patient, booked.AppointmentId);
+        await api.CallActionAsync(doctor, call.RoomId, "accept");
+        return new AcceptedCall(doctor, patient, booked, call.RoomId, await RoomHostAsync(api, admin, call.RoomId));
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Task.WhenAll(Silos.Select(s => s.DisposeAsync().AsTask()));
@@ -150,3 +159,6 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 }
+
+/// <summary>An accepted call: its parties, appointment, room and the silo hosting the room.</summary>
+public sealed record AcceptedCall(TestUser Doctor, TestUser Patient, Booked Booked, Guid RoomId, SiloProcess Host);

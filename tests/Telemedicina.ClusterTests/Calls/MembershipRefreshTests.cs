@@ -28,11 +28,8 @@ public sealed class MembershipRefreshTests
         });
         using var api = cluster.Api(0);
         var admin = await api.LoginDemoAdminAsync();
-        var (doctor, patient, booked) = await Scenario.BookedPairAsync(api, api, admin);
-        var call = await api.RequestCallAsync(patient, booked.AppointmentId);
-        await api.CallActionAsync(doctor, call.RoomId, "accept");
-        var room = call.RoomId.ToString();
-        var host = await cluster.RoomHostAsync(api, admin, call.RoomId);
+        var (doctor, patient, _, roomId, host) = await cluster.AcceptedCallAsync(api, admin);
+        var room = roomId.ToString();
         var survivor = cluster.Silos.Single(s => s != host);
 
         await using var patientHub = await HubClient.ConnectAsync(survivor.BaseUrl, () => patient.AccessToken);
@@ -73,7 +70,7 @@ public sealed class MembershipRefreshTests
         }
 
         TestContext.Current.SendDiagnosticMessage($"relayed again {clock.Elapsed.TotalSeconds:0.0} s after the crash, {refusals} refusals before");
-        var view = await cluster.Api(cluster.Silos.IndexOf(survivor)).GetCallAsync(patient, call.RoomId);
+        var view = await cluster.Api(cluster.Silos.IndexOf(survivor)).GetCallAsync(patient, roomId);
         Assert.Equal("accepted", view.Status);
     }
 

@@ -30,12 +30,8 @@ public sealed class RoomCrashTests
         await using var cluster = await TestCluster.StartAsync(silos);
         using var api = cluster.Api(0);
         var admin = await api.LoginDemoAdminAsync();
-        var (doctor, patient, booked) = await Scenario.BookedPairAsync(api, api, admin);
-        var call = await api.RequestCallAsync(patient, booked.AppointmentId);
-        await api.CallActionAsync(doctor, call.RoomId, "accept");
-        var room = call.RoomId.ToString();
-
-        var host = await cluster.RoomHostAsync(api, admin, call.RoomId);
+        var (doctor, patient, _, roomId, host) = await cluster.AcceptedCallAsync(api, admin);
+        var room = roomId.ToString();
         var survivors = cluster.Silos.Where(s => s != host).ToList();
 
         var doctorHub = await HubClient.ConnectAsync(host.BaseUrl, () => doctor.AccessToken);
@@ -43,7 +39,7 @@ public sealed class RoomCrashTests
         await doctorHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
         await patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
         await doctorHub.NextAsync<PeerJoined>("PeerJoined", match: e => e.UserId == patient.Id);
-        var startedAt = (await api.GetCallAsync(doctor, call.RoomId)).StartedAt;
+        var startedAt = (await api.GetCallAsync(doctor, roomId)).StartedAt;
         Assert.NotNull(startedAt);
 
         long lastSeq = 0;
@@ -147,7 +143,7 @@ public sealed class RoomCrashTests
 
         // The call state survived: same call, same start, both parties in.
         using var survivor = new TelemedicinaApi(survivors[0].BaseUrl, cluster.Outbox);
-        var state = await survivor.GetCallAsync(patient, call.RoomId);
+        var state = await survivor.GetCallAsync(patient, roomId);
         Assert.Equal("accepted", state.Status);
         Assert.Equal(startedAt, state.StartedAt);
         Assert.All(state.Participants, p => Assert.True(p.Joined, $"{p.Role} is not joined after recovery"));
@@ -174,7 +170,7 @@ public sealed class RoomCrashTests
             }
         }
 
-        Assert.Equal("ended", (await survivor.CallActionAsync(doctor, call.RoomId, "end")).Status);
+        Assert.Equal("ended", (await survivor.CallActionAsync(doctor, roomId, "end")).Status);
     }
 
     private static string Candidate(int i) => $"{{\"candidate\":\"candidate:{i} 1 udp 2122260223 127.0.0.1 {40000 + i} typ host\",\"i\":{i}}}";
