@@ -183,6 +183,15 @@ internal sealed partial class ConsultationRoomGrain(
     // write would then fail on the changed ETag. Wait for it, re-reading, but not for long and not for a dead silo.
     private async Task AwaitHandOverAsync(CancellationToken cancellationToken)
     {
+        // The state was read before this method ran, and on a starved silo that can be long enough for a previous
+        // host to hand over and then leave: seen as Dead here, it would not be waited for, and the first write of
+        // this stale state failed on the ETag (the activation failed; graceful-stop test, local run). Read it again.
+        if (S.Host is { } gone && !gone.Equals(localSilo.SiloAddress)
+            && membership.CurrentSnapshot.GetSiloStatus(gone) is SiloStatus.Dead or SiloStatus.None)
+        {
+            await state.ReadStateAsync(cancellationToken);
+        }
+
         // Wall-clock time, not the injected clock: this waits on another process, not on the call's schedule.
         var waited = System.Diagnostics.Stopwatch.StartNew();
         while (S.Host is { } previous && !previous.Equals(localSilo.SiloAddress)
