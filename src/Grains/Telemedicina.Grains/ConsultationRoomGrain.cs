@@ -73,6 +73,9 @@ internal sealed partial class ConsultationRoomGrain(
     /// <summary>Longest a new activation waits for a previous one on a live silo to hand the call over.</summary>
     internal static readonly TimeSpan HandOverWait = TimeSpan.FromSeconds(5);
 
+    /// <summary>Longest a view of the call waits for a party's presence grain (see PresenceOrGuessAsync).</summary>
+    internal static readonly TimeSpan PresenceReadTimeout = TimeSpan.FromSeconds(2);
+
     private static readonly TimeSpan TickPeriod = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan UnknownRoomLinger = TimeSpan.FromSeconds(10);
 
@@ -804,8 +807,8 @@ internal sealed partial class ConsultationRoomGrain(
     private async Task<CallView> ViewAsync()
     {
         // The two presence grains answer in parallel (often on two silos).
-        var patientPresence = Presence(S.Patient!.UserId).GetPresence();
-        var doctorPresence = Presence(S.Doctor!.UserId).GetPresence();
+        var patientPresence = PresenceOrGuessAsync(S.Patient!.UserId);
+        var doctorPresence = PresenceOrGuessAsync(S.Doctor!.UserId);
         await Task.WhenAll(patientPresence, doctorPresence);
         var patient = await patientPresence;
         var doctor = await doctorPresence;
@@ -855,6 +858,26 @@ internal sealed partial class ConsultationRoomGrain(
         S.Log.Where(e => e.What is "joined" or "rejoined" or "left" or "disconnected").Select(e => (DateTimeOffset?)e.At)
             .Append(S.AcceptedAt).Append(_activatedAt).Max();
 
+    // A presence read is bounded: after a graceful stop of another silo, presence grains were seen not answering for
+    // 30 s (Orleans' response timeout), and every view (a join, a resume, GetCall) waited that long. Past the bound
+    // the view says what the room knows: a party with a connection in the room is online.
+    private async Task<PresenceView> PresenceOrGuessAsync(Guid userId)
+    {
+        var read = Presence(userId).GetPresence();
+        try
+        {
+            return await read.WaitAsync(PresenceReadTimeout);
+        }
+        catch (Exception e) when (e is TimeoutException or OrleansException)
+        {
+            // The read may still fail later, when nobody waits for it any more.
+            _ = read.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            LogPresenceUnanswered(logger, RoomId, userId, e.GetType().Name);
+            var here = HasJoined(userId);
+            return new PresenceView(userId, here, here ? 1 : 0, here ? RoomId : null);
+        }
+    }
+
     private bool IsBusyElsewhere(PresenceView presence) => presence.InCallRoomId is { } room && room != RoomId;
 
     private bool IsParty(Guid userId) => S.Opened && (userId == S.Patient!.UserId || userId == S.Doctor!.UserId);
@@ -889,6 +912,9 @@ internal sealed partial class ConsultationRoomGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Call {RoomId}: updating appointment {AppointmentId} failed")]
     private static partial void LogSchedulingFailed(ILogger logger, Exception exception, Guid roomId, Guid appointmentId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {RoomId}: the presence of {UserId} did not answer ({Error}); the view guesses it from the room")]
+    private static partial void LogPresenceUnanswered(ILogger logger, Guid roomId, Guid userId, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Call {RoomId} handed over on deactivation ({Reason}): {Signals} signals to replay, {Connections} connections")]
     private static partial void LogHandedOver(ILogger logger, Guid roomId, DeactivationReasonCode reason, int signals, int connections);

@@ -4,41 +4,64 @@ using Telemedicina.Grains.Abstractions;
 namespace Telemedicina.Host.Composition;
 
 /// <summary>
-/// Faults on purpose, for the cluster tests of failures that real crashes produce only now and then. Off unless
-/// configured, and refused in Production.
-/// <c>Faults:LoseRoomAnswersContaining</c>: the first time a room relays a signal or chat line whose payload
+/// Faults on purpose, for the cluster tests of failures that real stops and crashes produce only now and then. Off
+/// unless configured, and refused in Production.
+/// <list type="bullet">
+/// <item><c>Faults:LoseRoomAnswersContaining</c>: the first time a room relays a signal or chat line whose payload
 /// contains this text, the answer to the sending silo is replaced by a timeout, as when the room's silo stops
-/// between relaying a message and answering: the sender cannot tell whether it was relayed.
+/// between relaying a message and answering: the sender cannot tell whether it was relayed.</item>
+/// <item><c>Faults:DelayPresenceReads</c>: every read of a user's presence (<c>GetPresence</c>) waits this long
+/// before it is sent, as when presence grains did not answer for 30 s after a graceful stop of another silo.</item>
+/// </list>
 /// </summary>
 internal static class FaultInjection
 {
     public const string LoseRoomAnswersKey = "Faults:LoseRoomAnswersContaining";
+    public const string DelayPresenceReadsKey = "Faults:DelayPresenceReads";
 
     public static void AddFaultInjection(this ISiloBuilder silo, IConfiguration configuration, IHostEnvironment environment)
     {
         var marker = configuration[LoseRoomAnswersKey];
-        if (string.IsNullOrEmpty(marker))
+        var presenceDelay = configuration.GetValue<TimeSpan?>(DelayPresenceReadsKey);
+        if (string.IsNullOrEmpty(marker) && presenceDelay is null)
         {
             return;
         }
 
         if (environment.IsProduction())
         {
-            throw new InvalidOperationException($"{LoseRoomAnswersKey} injects faults; it is refused in Production.");
+            throw new InvalidOperationException($"{LoseRoomAnswersKey} and {DelayPresenceReadsKey} inject faults; they are refused in Production.");
         }
 
-        var lost = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
-        silo.AddOutgoingGrainCallFilter(async context =>
+        if (!string.IsNullOrEmpty(marker))
         {
-            await context.Invoke();
-            if (context.InterfaceName.Contains(nameof(IConsultationRoomGrain), StringComparison.Ordinal)
-                && context.Request.GetArgumentCount() == 1
-                && context.Request.GetArgument(0) is RoomMessage message
-                && message.Payload.Contains(marker, StringComparison.Ordinal)
-                && lost.TryAdd(message.Payload, true))
+            var lost = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+            silo.AddOutgoingGrainCallFilter(async context =>
             {
-                throw new TimeoutException("Fault injected: the room's answer was lost.");
-            }
-        });
+                await context.Invoke();
+                if (context.InterfaceName.Contains(nameof(IConsultationRoomGrain), StringComparison.Ordinal)
+                    && context.Request.GetArgumentCount() == 1
+                    && context.Request.GetArgument(0) is RoomMessage message
+                    && message.Payload.Contains(marker, StringComparison.Ordinal)
+                    && lost.TryAdd(message.Payload, true))
+                {
+                    throw new TimeoutException("Fault injected: the room's answer was lost.");
+                }
+            });
+        }
+
+        if (presenceDelay is { } delay)
+        {
+            silo.AddOutgoingGrainCallFilter(async context =>
+            {
+                if (context.InterfaceName.Contains(nameof(IUserPresenceGrain), StringComparison.Ordinal)
+                    && context.MethodName == nameof(IUserPresenceGrain.GetPresence))
+                {
+                    await Task.Delay(delay);
+                }
+
+                await context.Invoke();
+            });
+        }
     }
 }
