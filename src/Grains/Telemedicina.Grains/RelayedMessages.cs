@@ -21,15 +21,7 @@ internal sealed class RelayedMessages
     {
         if (!_streams.TryGetValue(stream, out var window))
         {
-            if (_streams.Count == MaxStreams)
-            {
-                _streams.Remove(_streams.MinBy(s => s.Value.LastUse).Key);
-            }
-
-            window = new StreamWindow(seq, new ulong[Words]);
-            _streams[stream] = window;
-            window.Set(seq);
-            window.LastUse = ++_uses;
+            Add(stream, new StreamWindow(seq, new ulong[Words])).Set(seq);
             return true;
         }
 
@@ -73,13 +65,21 @@ internal sealed class RelayedMessages
                 continue; // saved with another window size: start afresh for that stream
             }
 
-            if (_streams.Count == MaxStreams)
-            {
-                _streams.Remove(_streams.MinBy(s => s.Value.LastUse).Key);
-            }
-
-            _streams[saved.Stream] = new StreamWindow(saved.High, [.. saved.Bits]) { LastUse = ++_uses };
+            Add(saved.Stream, new StreamWindow(saved.High, [.. saved.Bits]));
         }
+    }
+
+    // Makes room by forgetting the stream used longest ago.
+    private StreamWindow Add(Guid stream, StreamWindow window)
+    {
+        if (_streams.Count == MaxStreams)
+        {
+            _streams.Remove(_streams.MinBy(s => s.Value.LastUse).Key);
+        }
+
+        window.LastUse = ++_uses;
+        _streams[stream] = window;
+        return window;
     }
 
     private sealed class StreamWindow(long high, ulong[] bits)
