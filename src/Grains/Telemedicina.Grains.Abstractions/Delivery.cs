@@ -31,8 +31,8 @@ public sealed record Delivery(
 /// silo that holds the target connections; the silo writes them to its local WebSockets.
 /// </summary>
 /// <remarks>
-/// <see cref="Deliver"/> is one-way and only enqueues: calls to one observer reference run one at a
-/// time, so it must never wait on a socket. If the silo is dead the call is simply lost; the
+/// Its methods are one-way and only enqueue: calls to one observer reference run one at a
+/// time, so they must never wait on a socket or a grain. If the silo is dead the call is simply lost; the
 /// membership-driven cleanup in the grains removes its connections.
 /// </remarks>
 [Alias("Telemedicina.ISiloDeliveryObserver")]
@@ -41,4 +41,13 @@ public interface ISiloDeliveryObserver : IGrainObserver
     [OneWay]
     [Alias("Deliver")]
     Task Deliver(Delivery delivery);
+
+    /// <summary>
+    /// The presence activation that knew these connections (all held by this silo) is going away, typically because
+    /// its own silo is stopping: register each with the user's presence again, which activates it on a silo that
+    /// stays. Until then the user receives no events.
+    /// </summary>
+    [OneWay]
+    [Alias("RegisterPresenceAgain")]
+    Task RegisterPresenceAgain(ImmutableArray<string> connectionIds);
 }

@@ -24,6 +24,29 @@ internal sealed partial class UserPresenceGrain(
     private bool _waitingRebuilt;
     private IGrainTimer? _keepAlive;
 
+    // The connections exist nowhere else in memory. When this activation goes while users are online, each silo
+    // that holds some of them is asked to register them again, which activates the presence on a silo that stays.
+    // It goes when its silo stops (a deploy or a scale-in), and also on a silo that stays: Orleans deactivates every
+    // activation whose grain-directory entry was held by a silo that starts shutting down or dies. Events sent to
+    // these users meanwhile (a ring, an accepted call) are lost, so this must not wait for membership to declare the
+    // stopping silo dead: that is seconds later, more while it hands its rooms over. The waiting list is rebuilt from
+    // the rooms.
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        PruneDeadSilos();
+        foreach (var group in _connections.Values.GroupBy(c => c.Silo))
+        {
+            _ = group.First().Observer.RegisterPresenceAgain([.. group.Select(c => c.ConnectionId)]);
+        }
+
+        if (_connections.Count > 0)
+        {
+            LogHandedBack(logger, this.GetPrimaryKey(), _connections.Count, reason.ReasonCode);
+        }
+
+        return Task.CompletedTask;
+    }
+
     public async Task Connect(UserConnection connection)
     {
         PruneDeadSilos();
@@ -213,6 +236,10 @@ internal sealed partial class UserPresenceGrain(
             _connections.Remove(id);
         }
     }
+
+    // Debug: a stopping silo holding thousands of online users' presence would write a line for each.
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Presence of {UserId} deactivated ({Reason}) with {Count} live connection(s): their silos register them again")]
+    private static partial void LogHandedBack(ILogger logger, Guid userId, int count, DeactivationReasonCode reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Presence of {UserId}: waiting list rebuilt from the rooms ({Count} ringing)")]
     private static partial void LogWaitingRebuilt(ILogger logger, Guid userId, int count);

@@ -12,25 +12,35 @@ namespace Telemedicina.Host.Composition;
 /// between relaying a message and answering: the sender cannot tell whether it was relayed.</item>
 /// <item><c>Faults:DelayPresenceReads</c>: every read of a user's presence (<c>GetPresence</c>) waits this long
 /// before it is sent, as when presence grains did not answer for 30 s after a graceful stop of another silo.</item>
+/// <item><c>Faults:HoldShutdown</c>: a graceful stop waits this long after the silo has told the cluster it is
+/// shutting down and deactivated its grains, before it leaves (declared dead), as when it has many rooms to hand
+/// over: the window in which the other silos must already do without it.</item>
 /// </list>
 /// </summary>
 internal static class FaultInjection
 {
     public const string LoseRoomAnswersKey = "Faults:LoseRoomAnswersContaining";
     public const string DelayPresenceReadsKey = "Faults:DelayPresenceReads";
+    public const string HoldShutdownKey = "Faults:HoldShutdown";
 
     public static void AddFaultInjection(this ISiloBuilder silo, IConfiguration configuration, IHostEnvironment environment)
     {
         var marker = configuration[LoseRoomAnswersKey];
         var presenceDelay = configuration.GetValue<TimeSpan?>(DelayPresenceReadsKey);
-        if (string.IsNullOrEmpty(marker) && presenceDelay is null)
+        var hold = configuration.GetValue<TimeSpan?>(HoldShutdownKey);
+        if (string.IsNullOrEmpty(marker) && presenceDelay is null && hold is null)
         {
             return;
         }
 
         if (environment.IsProduction())
         {
-            throw new InvalidOperationException($"{LoseRoomAnswersKey} and {DelayPresenceReadsKey} inject faults; they are refused in Production.");
+            throw new InvalidOperationException($"{LoseRoomAnswersKey}, {DelayPresenceReadsKey} and {HoldShutdownKey} inject faults; they are refused in Production.");
+        }
+
+        if (hold is { } holdFor)
+        {
+            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(new ShutdownHold(holdFor));
         }
 
         if (!string.IsNullOrEmpty(marker))
@@ -62,6 +72,26 @@ internal static class FaultInjection
 
                 await context.Invoke();
             });
+        }
+    }
+
+    // Stops after grain deactivation (ServiceLifecycleStage.GrainDeactivation) and before the stage that declares the
+    // silo dead (RuntimeInitialize), so the silo stays "shutting down" for the hold.
+    private sealed class ShutdownHold(TimeSpan hold) : ILifecycleParticipant<ISiloLifecycle>
+    {
+        public void Participate(ISiloLifecycle lifecycle) =>
+            lifecycle.Subscribe(nameof(ShutdownHold), ServiceLifecycleStage.ApplicationServices, _ => Task.CompletedTask, HoldAsync);
+
+        private async Task HoldAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                await Task.Delay(hold, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // The stop's deadline passed: stop holding.
+            }
         }
     }
 }

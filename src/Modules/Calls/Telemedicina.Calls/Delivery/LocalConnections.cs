@@ -24,6 +24,9 @@ public sealed class LocalConnections
 
     public bool Contains(string connectionId) => _connections.ContainsKey(connectionId);
 
+    /// <summary>Whose connection this is, while this silo holds it.</summary>
+    public Guid? UserOf(string connectionId) => _connections.TryGetValue(connectionId, out var c) ? c.UserId : null;
+
     public void Joined(string connectionId, Guid roomId) => _connections.GetValueOrDefault(connectionId)?.Join(roomId);
 
     public void Left(string connectionId, Guid roomId) => _connections.GetValueOrDefault(connectionId)?.Leave(roomId);

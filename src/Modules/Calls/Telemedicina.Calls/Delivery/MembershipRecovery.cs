@@ -8,7 +8,8 @@ namespace Telemedicina.Calls.Delivery;
 /// When membership declares a silo dead, the presence and room grains it hosted are re-activated
 /// elsewhere without their in-memory connections. This service re-registers every connection this
 /// silo holds (presence, and each joined room), so users on surviving silos keep receiving events
-/// without reconnecting. Re-registering is idempotent for grains that did not move.
+/// without reconnecting. Re-registering is idempotent for grains that did not move. It also registers
+/// again the connections a presence activation hands back as it goes (<see cref="ISiloDeliveryObserver.RegisterPresenceAgain"/>).
 /// </summary>
 public sealed partial class MembershipRecovery(
     IClusterMembershipService membership,
@@ -21,7 +22,10 @@ public sealed partial class MembershipRecovery(
     /// <summary>Connections re-registered at once after a silo loss.</summary>
     internal const int ReRegisterParallelism = 32;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(WatchMembershipAsync(stoppingToken), RegisterPresenceAgainAsync(stoppingToken));
+
+    private async Task WatchMembershipAsync(CancellationToken stoppingToken)
     {
         var dead = new HashSet<SiloAddress>();
         var first = true;
@@ -41,6 +45,40 @@ public sealed partial class MembershipRecovery(
                 }
 
                 first = false;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down.
+        }
+    }
+
+    // A presence activation that held connections of this silo is going away, usually because its own silo is
+    // stopping (a deploy or a scale-in), and said so (ISiloDeliveryObserver.RegisterPresenceAgain). Registering them
+    // now activates the presence on a silo that stays. Waiting for the silo to be declared dead instead left these
+    // users unreachable meanwhile: a doctor was not rung, a patient did not see the call accepted.
+    private async Task RegisterPresenceAgainAsync(CancellationToken stoppingToken)
+    {
+        var options = new ParallelOptions { MaxDegreeOfParallelism = ReRegisterParallelism, CancellationToken = stoppingToken };
+        try
+        {
+            await foreach (var connectionIds in delivery.PresenceAgain.ReadAllAsync(stoppingToken))
+            {
+                var started = DateTime.UtcNow;
+                var registered = 0;
+                await Parallel.ForEachAsync(connectionIds, options, async (connectionId, _) =>
+                {
+                    if (connections.UserOf(connectionId) is { } userId)
+                    {
+                        await RegisterPresenceAsync(userId, connectionId);
+                        Interlocked.Increment(ref registered);
+                    }
+                });
+
+                if (registered > 0)
+                {
+                    LogPresenceRegisteredAgain(logger, registered, (DateTime.UtcNow - started).TotalMilliseconds);
+                }
             }
         }
         catch (OperationCanceledException)
@@ -131,6 +169,9 @@ public sealed partial class MembershipRecovery(
 
         LogReRegistered(logger, string.Join(", ", lost), all.Count, rooms, (DateTime.UtcNow - started).TotalMilliseconds);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "A presence activation went away: registered {Connections} connection(s) with the next in {Elapsed:0} ms")]
+    private static partial void LogPresenceRegisteredAgain(ILogger logger, int connections, double elapsed);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Silo(s) {Lost} declared dead: re-registered {Connections} local connection(s) and {Rooms} room membership(s) in {Elapsed:0} ms")]
     private static partial void LogReRegistered(ILogger logger, string lost, int connections, int rooms, double elapsed);

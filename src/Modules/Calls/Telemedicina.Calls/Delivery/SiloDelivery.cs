@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Hosting;
@@ -22,6 +23,7 @@ public sealed partial class SiloDelivery : BackgroundService, ISiloDeliveryObser
     private readonly Lock _gate = new();
     private readonly StreamReorderer<Grains.Abstractions.Delivery> _reorderer;
     private readonly Action<Grains.Abstractions.Delivery> _dispatch;
+    private readonly Channel<ImmutableArray<string>> _presenceAgain = Channel.CreateUnbounded<ImmutableArray<string>>(new UnboundedChannelOptions { SingleReader = true });
     private ISiloDeliveryObserver? _reference;
 
     public SiloDelivery(IHubContext<ConsultationHub> hub, IGrainFactory grains, ILocalSiloDetails silo, TimeProvider clock, ILogger<SiloDelivery> logger)
@@ -65,6 +67,15 @@ public sealed partial class SiloDelivery : BackgroundService, ISiloDeliveryObser
         _reorderer.Accept(delivery.Stream, delivery.Seq, delivery, _dispatch);
         return Task.CompletedTask;
     }
+
+    public Task RegisterPresenceAgain(ImmutableArray<string> connectionIds)
+    {
+        _presenceAgain.Writer.TryWrite(connectionIds);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Connections whose presence must be registered again (<see cref="MembershipRecovery"/> does it).</summary>
+    internal ChannelReader<ImmutableArray<string>> PresenceAgain => _presenceAgain.Reader;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(_lanes.Select(lane => Task.Run(() => DrainAsync(lane.Reader, stoppingToken), stoppingToken)).Append(SweepAsync(stoppingToken)));
