@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Telemedicina.Testing;
 
@@ -202,6 +205,92 @@ public sealed class VideoCallTests(ClusterFixture fixture)
 
         await doctorPage.GetByTestId("end-call").ClickAsync();
         await patientPage.GetByTestId("call-summary").WaitForAsync(new() { Timeout = 15_000 });
+    }
+
+    /// <summary>
+    /// A participant who leaves the room page while its "join" is still on its way (a slow network) must not end up in
+    /// a call anyway: no peer connection is made when the answer arrives, and the room does not keep counting them in.
+    /// The hub's answer to <c>JoinRoom</c> is held back on the patient's WebSocket until the patient has left.
+    /// </summary>
+    [Fact]
+    public async Task LeavingTheRoomWhileItsJoinIsOnItsWay_StartsNoCall_AndTakesThePatientOut()
+    {
+        await using var parties = await Parties.StartAsync(fixture);
+        var (patientApi, doctorApi, doctor, patient, booked, doctorPage, patientPage) = parties;
+        var heldAnswer = new TaskCompletionSource<(IWebSocketRoute Page, string Record)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await patientPage.RouteWebSocketAsync(new Regex("/hubs/consultation"), page =>
+        {
+            var server = page.ConnectToServer();
+            string? joinId = null;
+            page.OnMessage(frame =>
+            {
+                if (frame.Text is not { } text)
+                {
+                    server.Send(frame.Binary!);
+                    return;
+                }
+
+                foreach (var record in text.Split('\u001e', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    using var json = JsonDocument.Parse(record);
+                    if (json.RootElement.TryGetProperty("target", out var target) && target.GetString() == "JoinRoom")
+                    {
+                        joinId = json.RootElement.GetProperty("invocationId").GetString();
+                    }
+                }
+
+                server.Send(text);
+            });
+            server.OnMessage(frame =>
+            {
+                if (frame.Text is null)
+                {
+                    page.Send(frame.Binary!);
+                    return;
+                }
+
+                // A frame holds one or more records of the SignalR JSON protocol, each ended by 0x1E.
+                var passed = new StringBuilder();
+                foreach (var record in frame.Text.Split('\u001e', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    using var json = JsonDocument.Parse(record);
+                    var isJoinAnswer = joinId is not null && json.RootElement.GetProperty("type").GetInt32() == 3
+                        && json.RootElement.TryGetProperty("invocationId", out var id) && id.GetString() == joinId;
+                    if (isJoinAnswer && heldAnswer.TrySetResult((page, record + '\u001e')))
+                    {
+                        continue;
+                    }
+
+                    passed.Append(record).Append('\u001e');
+                }
+
+                if (passed.Length > 0)
+                {
+                    page.Send(passed.ToString());
+                }
+            });
+        });
+
+        await CallPage.LoginAsync(patientPage, patientApi.BaseUrl, patient.Email, patient.Password, "paciente");
+        await patientPage.Locator($"[data-testid='appointment-item'][data-appointment-id='{booked.AppointmentId}']").GetByTestId("enter-call").ClickAsync();
+        await patientPage.Locator("[data-page='consulta']").WaitForAsync();
+        var roomId = Guid.Parse(await patientPage.EvaluateAsync<string>("() => location.hash.split('/').pop()"));
+        await CallPage.PassDeviceCheckAsync(patientPage);
+        await CallPage.LoginAsync(doctorPage, doctorApi.BaseUrl, doctor.Email, doctor.Password, "medico");
+        await doctorPage.GetByTestId("accept-call").ClickAsync(new() { Timeout = 20_000 });
+
+        // The patient's page joins as soon as the doctor accepts; the answer is held. The patient goes back to the list.
+        var (route, answer) = await heldAnswer.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        await patientPage.EvaluateAsync("() => { location.hash = '#/paciente'; }");
+        await patientPage.Locator("[data-page='paciente']").WaitForAsync();
+        route.Send(answer);
+
+        // The room takes the patient out again (the page says so when the answer comes), and no call starts.
+        await CallPage.WaitForAsync(
+            async () => !(await doctorApi.GetCallAsync(doctor, roomId)).Participants.Single(p => p.UserId == patient.Id).Joined,
+            TimeSpan.FromSeconds(15));
+        Assert.False(await patientPage.EvaluateAsync<bool>("() => !!window.telemedicina?.session"), "a call session was made after the patient left the room");
+        Assert.Equal(0, await patientPage.EvaluateAsync<int>("() => document.querySelectorAll('video').length"));
     }
 
     /// <summary>

@@ -50,6 +50,8 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
   let peerJoined = false;
   let startedAt: number | null = null;
   let ended = false;
+  // The page was left (its cleanup ran): a join or a device check finishing after that must not start a call.
+  let disposed = false;
   let maxDurationSeconds = 0;
   let secondsWithoutMedia = 0;
   let lastFrames = -1;
@@ -154,7 +156,7 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
 
   /** The call needs both: the participant entered (device check done) and the doctor accepted. */
   const joinWhenReady = () => {
-    if (!entered || !accepted || joining || joined || ended) return;
+    if (!entered || !accepted || joining || joined || ended || disposed) return;
     joining = true;
     void join().catch(showError).finally(() => (joining = false));
   };
@@ -163,9 +165,17 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
     // Back after a lost connection: the room replays the signals numbered after the last one handled.
     // Retried while the room moves to another silo after a crash.
     const current = session;
-    const snapshot = await withRetry(() => current
-      ? app.hub.invoke<JoinRoomResult>("ResumeRoom", roomId, current.lastSeq)
-      : app.hub.invoke<JoinRoomResult>("JoinRoom", roomId));
+    const snapshot = await withRetry(() => disposed
+      ? Promise.reject(new Error("A sala foi fechada."))
+      : current
+        ? app.hub.invoke<JoinRoomResult>("ResumeRoom", roomId, current.lastSeq)
+        : app.hub.invoke<JoinRoomResult>("JoinRoom", roomId));
+    if (disposed) {
+      // Left while the answer was on its way: the room counts this connection in; take it out, and start nothing.
+      void app.hub.invoke("LeaveRoom", roomId).catch(() => {});
+      return;
+    }
+
     joined = true;
     counterpart = snapshot.participants.find((p) => p.userId !== me.id)?.userId ?? "";
     gate.enter();
@@ -267,7 +277,7 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
   mount("consulta", h("div", { class: "room" }, statusLine, presence, check.element, callArea, notes));
 
   void check.entered.then((stream) => {
-    if (ended) {
+    if (ended || disposed) {
       stream?.getTracks().forEach((t) => t.stop());
       return;
     }
@@ -308,6 +318,7 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
   }
 
   return () => {
+    disposed = true;
     cleanups.forEach((c) => c());
     if (joined && !ended) void app.hub.invoke("LeaveRoom", roomId).catch(() => {});
     releaseMedia();
