@@ -57,6 +57,9 @@ internal sealed partial class ConsultationRoomGrain(
 
     private readonly DeliverySequencer _sequencer = new();
 
+    // The cluster as this activation was created, before Orleans read its state (see AwaitHandOverAsync).
+    private readonly ClusterMembershipSnapshot _membershipAtCreation = membership.CurrentSnapshot;
+
     private IGrainTimer? _ringTimer;
     private IGrainTimer? _forget;
 
@@ -188,9 +191,12 @@ internal sealed partial class ConsultationRoomGrain(
     {
         // The state was read before this method ran, and on a starved silo that can be long enough for a previous
         // host to hand over and then leave: seen as Dead here, it would not be waited for, and the first write of
-        // this stale state failed on the ETag (the activation failed; graceful-stop test, local run). Read it again.
+        // this stale state failed on the ETag (the activation failed; graceful-stop test, local run). Read it again,
+        // unless that host was already gone when this activation was created, before the read: after a crash, every
+        // room of the lost silo comes back at once, and that read was one more per room.
         if (S.Host is { } gone && !gone.Equals(localSilo.SiloAddress)
-            && membership.CurrentSnapshot.GetSiloStatus(gone) is SiloStatus.Dead or SiloStatus.None)
+            && membership.CurrentSnapshot.GetSiloStatus(gone) is SiloStatus.Dead or SiloStatus.None
+            && _membershipAtCreation.GetSiloStatus(gone) is not SiloStatus.Dead)
         {
             await state.ReadStateAsync(cancellationToken);
         }
