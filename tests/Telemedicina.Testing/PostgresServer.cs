@@ -32,9 +32,9 @@ public sealed class PostgresServer : IAsyncDisposable
             Port = Port,
             Username = "postgres",
             Database = database,
-            Pooling = true,
-            MaxPoolSize = 50,
-            Timeout = 5,
+            // Npgsql's defaults (pool of 100, 15 s to open a connection), as in production: with 5 s and 50, a
+            // machine-wide stall of 5.9 s on a loaded CI box turned a registration into a 503 (silo logs of the
+            // failed CI run of 72732a9: both silos' timers fired 4-6 s late at the same moment).
         }.ConnectionString;
 
     public static async Task<PostgresServer> StartAsync(CancellationToken cancellationToken = default)
