@@ -27,7 +27,15 @@ internal sealed partial class ErrorHandling(IProblemDetailsService problems, ILo
             _ => (StatusCodes.Status500InternalServerError, "internal", "Erro interno", "Ocorreu um erro inesperado. Já fomos avisados."),
         };
 
-        if (status >= 500)
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            // Expected while a dependency is away (a silo crashed and is not declared dead yet, the database
+            // restarts): a warning naming the cause, without a stack trace. One error with a stack trace per request
+            // buried the log in hundreds for one outage (842 in DatabaseOutageTests' 20 s); the readiness check
+            // reports the outage itself (/health/ready, logged as an error when probed).
+            LogUnavailable(logger, httpContext.Request.Method, httpContext.Request.Path, Cause(exception));
+        }
+        else if (status >= 500)
         {
             LogFailure(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
         }
@@ -65,6 +73,21 @@ internal sealed partial class ErrorHandling(IProblemDetailsService problems, ILo
         return false;
     }
 
+    // The innermost exception that says what was unavailable (EF Core and Orleans wrap it), as "Type: message".
+    private static string Cause(Exception exception)
+    {
+        var cause = exception;
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is NpgsqlException or TimeoutException or OrleansException or SiloUnavailableException)
+            {
+                cause = e;
+            }
+        }
+
+        return cause.GetType().Name + ": " + cause.Message;
+    }
+
     private static PostgresException? Postgres(Exception exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
@@ -77,6 +100,9 @@ internal sealed partial class ErrorHandling(IProblemDetailsService problems, ILo
 
         return null;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Request {Method} {Path} answered 503, a dependency being unavailable: {Cause}")]
+    private static partial void LogUnavailable(ILogger logger, string method, string path, string cause);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Request {Method} {Path} failed")]
     private static partial void LogFailure(ILogger logger, Exception exception, string method, string path);
