@@ -206,9 +206,8 @@ public sealed class ConsultationHub(
         {
             if (!await Send(room, message))
             {
-                // The room was re-activated after a crash and does not know this connection yet (no view: nothing
-                // here uses it, and it would ask the presence of a party not back yet).
-                await room.Restore(Me(), delivery.Connection(Context.ConnectionId));
+                // The room was re-activated after a crash and does not know this connection yet.
+                await room.Join(Me(), delivery.Connection(Context.ConnectionId));
                 await Send(room, message);
             }
         }
