@@ -133,7 +133,7 @@ public sealed partial class MembershipRecovery(
 
     // Connections are re-registered several at a time: one at a time, a silo holding a few hundred connections whose
     // rooms moved took seconds to reach the last, and a party whose connection the room does not know yet gets no
-    // signal.
+    // signal. Each connection's own steps stay in order (presence first, then its rooms).
     private async Task ReRegisterAsync(List<SiloAddress> lost, CancellationToken stoppingToken)
     {
         var started = DateTime.UtcNow;
@@ -144,12 +144,10 @@ public sealed partial class MembershipRecovery(
         {
             var (connectionId, userId, joined) = entry;
             var connection = delivery.Connection(connectionId);
-            // The presence and the rooms at once: a presence activated again announces the user to the other parties
-            // of their appointments (a database read and a notification each) before it answers, and the rooms, the
-            // signals' path, need nothing from it.
-            await Task.WhenAll(
-                Attempt(() => grains.GetGrain<IUserPresenceGrain>(userId).Connect(connection)),
-                Task.WhenAll(joined.Select(roomId => Attempt(async () =>
+            try
+            {
+                await grains.GetGrain<IUserPresenceGrain>(userId).Connect(connection);
+                foreach (var roomId in joined)
                 {
                     try
                     {
@@ -161,18 +159,11 @@ public sealed partial class MembershipRecovery(
                         // The call is over: nothing to restore.
                         connections.Left(connectionId, roomId);
                     }
-                }))));
-
-            async Task Attempt(Func<Task> step)
+                }
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException)
             {
-                try
-                {
-                    await step();
-                }
-                catch (Exception e) when (e is OrleansException or TimeoutException)
-                {
-                    LogReRegisterFailed(logger, e, connectionId);
-                }
+                LogReRegisterFailed(logger, e, connectionId);
             }
         });
 
