@@ -46,14 +46,6 @@ public interface IConsultationRoomGrain : IGrainWithGuidKey
     [Alias("Rejoin")]
     Task<RoomSnapshot> Rejoin(Guid userId, UserConnection connection, long lastSeq);
 
-    /// <summary>
-    /// Registers again a connection of a party that was in the room, for its silo after the room's previous
-    /// activation was lost: like <see cref="Join"/>, without a snapshot. A view of the call asks the presence of a
-    /// party not in the room, and after a crash those grains are the busiest in the cluster.
-    /// </summary>
-    [Alias("Restore")]
-    Task Restore(Guid userId, UserConnection connection);
-
     [Alias("Leave")]
     Task Leave(Guid userId, string connectionId);
 
@@ -153,13 +145,7 @@ public interface IUserPresenceGrain : IGrainWithGuidKey
     [Alias("Notify")]
     Task Notify(ClientEvent clientEvent);
 
-    /// <summary>
-    /// Which call the user is in, for the "em outra consulta" hint of other calls' views. One-way: a room does not
-    /// wait for it to join a party, since after a crash the presence it goes to is being activated again (it held
-    /// a resume up to 2 s in the S5 benchmark).
-    /// </summary>
     [AlwaysInterleave]
-    [OneWay]
     [Alias("SetInCall")]
     Task SetInCall(Guid? roomId);
 

@@ -389,16 +389,7 @@ internal sealed partial class ConsultationRoomGrain(
 
     public Task<RoomSnapshot> Rejoin(Guid userId, UserConnection connection, long lastSeq) => JoinCore(userId, connection, lastSeq);
 
-    public Task Restore(Guid userId, UserConnection connection) => AttachAsync(userId, connection, lastSeq: null);
-
     private async Task<RoomSnapshot> JoinCore(Guid userId, UserConnection connection, long? lastSeq)
-    {
-        var role = await AttachAsync(userId, connection, lastSeq);
-        var view = await ViewAsync();
-        return new RoomSnapshot(view, userId, role, Counterpart(userId));
-    }
-
-    private async Task<ParticipantRole> AttachAsync(Guid userId, UserConnection connection, long? lastSeq)
     {
         var role = EnsureParty(userId);
         if (S.Status != CallStatus.Accepted)
@@ -417,13 +408,13 @@ internal sealed partial class ConsultationRoomGrain(
             SendTo(Counterpart(userId), new PeerJoinedEvent(RoomId, userId));
             EnsureTicker();
 
-            // The caller's presence is told one way; the room's state and the appointment's history are independent,
-            // so they are written at once: after a crash every affected room does both on resume.
-            await Presence(userId).SetInCall(RoomId);
-            await RecordJoinAsync(userId, rejoin, now);
+            // The caller's presence, the room's state and the appointment's history are independent, so they are
+            // written at once: after a crash every affected room does all three on resume, and in a row they added up.
+            await Task.WhenAll(Presence(userId).SetInCall(RoomId), RecordJoinAsync(userId, rejoin, now));
         }
 
-        return role;
+        var view = await ViewAsync();
+        return new RoomSnapshot(view, userId, role, Counterpart(userId));
     }
 
     private async Task RecordJoinAsync(Guid userId, bool rejoin, DateTimeOffset now)

@@ -151,7 +151,7 @@ public sealed partial class MembershipRecovery(
                 {
                     try
                     {
-                        await grains.GetGrain<IConsultationRoomGrain>(roomId).Restore(userId, connection);
+                        await grains.GetGrain<IConsultationRoomGrain>(roomId).Join(userId, connection);
                         Interlocked.Increment(ref rooms);
                     }
                     catch (CallRuleException)
