@@ -11,6 +11,7 @@ internal sealed partial class ErrorHandling(IProblemDetailsService problems, ILo
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
+        var unavailable = Unavailable(exception);
         var (status, type, title, detail) = exception switch
         {
             BadHttpRequestException bad => (bad.StatusCode, "bad-request", "Requisição inválida", "O corpo ou os parâmetros da requisição são inválidos."),
@@ -20,20 +21,20 @@ internal sealed partial class ErrorHandling(IProblemDetailsService problems, ILo
             // Two requests racing on the same row (two admins unlocking or resetting one account at once): the loser may retry.
             _ when exception is Microsoft.EntityFrameworkCore.DbUpdateConcurrencyException || Postgres(exception) is { SqlState: PostgresErrorCodes.UniqueViolation } =>
                 (StatusCodes.Status409Conflict, "conflict", "Conflito", "Outra alteração do mesmo recurso aconteceu ao mesmo tempo. Tente de novo."),
-            _ when IsUnavailable(exception) =>
+            _ when unavailable is not null =>
                 (StatusCodes.Status503ServiceUnavailable, "unavailable", "Serviço temporariamente indisponível", "Tente novamente em instantes."),
             OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested =>
                 (499, "cancelled", "Requisição cancelada", "O cliente encerrou a requisição."),
             _ => (StatusCodes.Status500InternalServerError, "internal", "Erro interno", "Ocorreu um erro inesperado. Já fomos avisados."),
         };
 
-        if (status == StatusCodes.Status503ServiceUnavailable)
+        if (status == StatusCodes.Status503ServiceUnavailable && unavailable is not null)
         {
             // Expected while a dependency is away (a silo crashed and is not declared dead yet, the database
             // restarts): a warning naming the cause, without a stack trace. One error with a stack trace per request
-            // buried the log in hundreds for one outage (842 in DatabaseOutageTests' 20 s); the readiness check
+            // buried the log in hundreds for one outage (766 in DatabaseOutageTests' 20 s); the readiness check
             // reports the outage itself (/health/ready, logged as an error when probed).
-            LogUnavailable(logger, httpContext.Request.Method, httpContext.Request.Path, Cause(exception));
+            LogUnavailable(logger, httpContext.Request.Method, httpContext.Request.Path, unavailable.GetType().Name + ": " + unavailable.Message);
         }
         else if (status >= 500)
         {
@@ -58,25 +59,12 @@ internal sealed partial class ErrorHandling(IProblemDetailsService problems, ILo
     /// <summary>
     /// A dependency (database, cluster) could not be reached, possibly wrapped: EF Core's execution strategy throws
     /// an <see cref="InvalidOperationException"/> ("likely due to a transient failure") around the NpgsqlException
-    /// when PostgreSQL is down, which used to become a 500.
+    /// when PostgreSQL is down, which used to become a 500. The innermost such exception (it names what was
+    /// unavailable), or null.
     /// </summary>
-    private static bool IsUnavailable(Exception exception)
+    private static Exception? Unavailable(Exception exception)
     {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is NpgsqlException or TimeoutException or OrleansException or SiloUnavailableException)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    // The innermost exception that says what was unavailable (EF Core and Orleans wrap it), as "Type: message".
-    private static string Cause(Exception exception)
-    {
-        var cause = exception;
+        Exception? cause = null;
         for (var e = exception; e is not null; e = e.InnerException)
         {
             if (e is NpgsqlException or TimeoutException or OrleansException or SiloUnavailableException)
@@ -85,7 +73,7 @@ internal sealed partial class ErrorHandling(IProblemDetailsService problems, ILo
             }
         }
 
-        return cause.GetType().Name + ": " + cause.Message;
+        return cause;
     }
 
     private static PostgresException? Postgres(Exception exception)
