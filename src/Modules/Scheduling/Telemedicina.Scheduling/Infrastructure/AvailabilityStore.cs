@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using Telemedicina.BuildingBlocks.Database;
 using Telemedicina.Scheduling.Domain;
 
 namespace Telemedicina.Scheduling.Infrastructure;
@@ -17,8 +18,7 @@ internal sealed class AvailabilityStore(NpgsqlDataSource db, TimeProvider clock)
     public async Task<Availability?> FindAsync(Guid doctorId, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(RulesSql, new { doctorId }, cancellationToken: cancellationToken));
-        return await ReadRulesAsync(results);
+        return await connection.ReadMultipleAsync(new CommandDefinition(RulesSql, new { doctorId }, cancellationToken: cancellationToken), ReadRulesAsync);
     }
 
     /// <summary>
@@ -31,20 +31,23 @@ internal sealed class AvailabilityStore(NpgsqlDataSource db, TimeProvider clock)
     {
         var day = DateOnly.FromDateTime(instant.UtcDateTime);
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+        var command = new CommandDefinition(
             RulesSql + "SELECT date FROM scheduling.blocked_dates WHERE doctor_id = @doctorId AND date BETWEEN @firstDay AND @lastDay;\n" +
             AppointmentStore.BusySql,
             new { doctorId, firstDay = day.AddDays(-3), lastDay = day.AddDays(3), from = instant.AddDays(-1), to = instant.AddDays(2) },
-            cancellationToken: cancellationToken));
-        var rules = await ReadRulesAsync(results);
-        if (rules is null)
+            cancellationToken: cancellationToken);
+        return await connection.ReadMultipleAsync<ScheduleAround?>(command, async results =>
         {
-            return null;
-        }
+            var rules = await ReadRulesAsync(results);
+            if (rules is null)
+            {
+                return null;
+            }
 
-        var blocked = (await results.ReadAsync<DateOnly>()).ToHashSet();
-        var busy = (await results.ReadAsync<AppointmentStore.BusyRow>()).Select(r => new BusySpan(r.BlockedFrom, r.BlockedUntil)).ToList();
-        return new ScheduleAround(rules, blocked, busy, instant.AddDays(-1), instant.AddDays(2));
+            var blocked = (await results.ReadAsync<DateOnly>()).ToHashSet();
+            var busy = (await results.ReadAsync<AppointmentStore.BusyRow>()).Select(r => new BusySpan(r.BlockedFrom, r.BlockedUntil)).ToList();
+            return new ScheduleAround(rules, blocked, busy, instant.AddDays(-1), instant.AddDays(2));
+        });
     }
 
     private static async Task<Availability?> ReadRulesAsync(SqlMapper.GridReader results)
