@@ -116,3 +116,17 @@ public sealed record RoomMessage(
 {
     public const string ChatKind = "chat";
 }
+
+/// <summary>What <see cref="IConsultationRoomGrain.Signal"/> answers besides a sequence number.</summary>
+public static class SignalOutcome
+{
+    /// <summary>Accepted with nothing to relay: a retry the room had relayed, a recipient who is not a party.</summary>
+    public const long NotRelayed = 0;
+
+    /// <summary>The sending connection is not in this activation of the room.</summary>
+    public const long UnknownConnection = -1;
+}
+
+/// <summary>A signal a room acknowledged to its sender, with the sequence number it gave it for the recipient.</summary>
+[GenerateSerializer, Immutable, Alias("Telemedicina.SentSignal")]
+public sealed record SentSignal([property: Id(0)] long Seq, [property: Id(1)] RoomMessage Message);

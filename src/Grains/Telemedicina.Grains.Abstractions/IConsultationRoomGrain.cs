@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Orleans.Concurrency;
 
 namespace Telemedicina.Grains.Abstractions;
@@ -46,6 +47,16 @@ public interface IConsultationRoomGrain : IGrainWithGuidKey
     [Alias("Rejoin")]
     Task<RoomSnapshot> Rejoin(Guid userId, UserConnection connection, long lastSeq);
 
+    /// <summary>
+    /// Registers again a connection of a party that was in the room, from the silo that holds it, after the room's
+    /// previous activation was lost: like <see cref="Join"/>, without a snapshot (a view asks the presence of a party
+    /// not in the room, and after a crash those grains are the busiest in the cluster). <paramref name="sent"/> are
+    /// the last signals this connection had acknowledged with their numbers: one the lost activation acknowledged and
+    /// never delivered reaches its recipient when the recipient resumes after a lower number (ADR 0005).
+    /// </summary>
+    [Alias("Restore")]
+    Task Restore(Guid userId, UserConnection connection, ImmutableArray<SentSignal> sent);
+
     [Alias("Leave")]
     Task Leave(Guid userId, string connectionId);
 
@@ -80,12 +91,14 @@ public interface IConsultationRoomGrain : IGrainWithGuidKey
 
     /// <summary>
     /// Relays a signaling message to the other party's joined connections. Awaited, so the sender
-    /// learns when the room is unreachable (its silo crashed) and can retry. Returns false when the
-    /// sending connection is not in this activation of the room (it was re-activated after a crash):
-    /// the hub then re-joins it and sends again.
+    /// learns when the room is unreachable (its silo crashed) and can retry. Returns the sequence number
+    /// the recipient gets it under; <see cref="SignalOutcome.NotRelayed"/> when there was nothing to relay (a retry
+    /// already relayed, a recipient who is not a party); <see cref="SignalOutcome.UnknownConnection"/> when the
+    /// sending connection is not in this activation of the room (it was re-activated after a crash): the hub
+    /// then restores it (<see cref="Restore"/>) and sends again.
     /// </summary>
-    [Alias("Signal")]
-    Task<bool> Signal(RoomMessage message);
+    [Alias("Signal.v2")]
+    Task<long> Signal(RoomMessage message);
 
     /// <summary>Relays a chat line to the other party (and the sender's other connections); see <see cref="Signal"/>.</summary>
     [Alias("Chat")]

@@ -47,6 +47,16 @@ internal sealed partial class ConsultationRoomGrain(
     // Highest sequence number sent while the party had a live connection.
     private readonly Dictionary<Guid, long> _deliveredUpTo = [];
 
+    // The last number each party said it had handled when it resumed in this activation (Rejoin).
+    private readonly Dictionary<Guid, long> _resumedAfter = [];
+
+    // Signals adopted from a lost activation (Restore) that wait for their recipient to resume: (recipient, number
+    // here) -> the lost activation's number. Delivered only to a resume that had not handled that number.
+    private readonly Dictionary<(Guid To, long Seq), long> _adopted = [];
+
+    // The highest number of a lost activation adopted per recipient: each is adopted once.
+    private readonly Dictionary<Guid, long> _adoptedUpTo = [];
+
     // Since when a party that had joined has no connection (ghost cleanup after GhostTimeout).
     private readonly Dictionary<Guid, DateTimeOffset> _goneSince = [];
 
@@ -157,6 +167,13 @@ internal sealed partial class ConsultationRoomGrain(
         // call activates the room again, anywhere. After a crash of the room's own silo this never runs; then the
         // senders' retries against the new activation fill its buffer instead. A duplicate activation writes nothing:
         // it must not overwrite the state of the activation that lives on.
+        if (reason.ReasonCode == DeactivationReasonCode.DuplicateActivation && _recent.Count > 0)
+        {
+            // Orleans found another activation of this room (the grain directory is eventually consistent across a
+            // silo crash). Whatever this one relayed to a party not connected here is not in the other one's buffer.
+            LogDuplicateDropped(logger, RoomId, _recent.Sum(r => r.Value.Count), _joined.Sum(p => p.Value.Count));
+        }
+
         if (reason.ReasonCode != DeactivationReasonCode.DuplicateActivation && S.Opened && S.Status == CallStatus.Accepted)
         {
             // On a graceful stop this silo's connections are being closed; otherwise they live on.
@@ -230,6 +247,12 @@ internal sealed partial class ConsultationRoomGrain(
             var kept = new Stack<PendingSignal>();
             for (var node = recent.Last; node is not null && kept.Count < KeptReplayDepth; node = node.Previous)
             {
+                if (_adopted.ContainsKey((to, node.Value.Seq)))
+                {
+                    // Still waiting for its recipient to say whether it had it: not handed over as a plain signal.
+                    continue;
+                }
+
                 budget -= node.Value.Payload.Length;
                 if (budget < 0)
                 {
@@ -389,7 +412,20 @@ internal sealed partial class ConsultationRoomGrain(
 
     public Task<RoomSnapshot> Rejoin(Guid userId, UserConnection connection, long lastSeq) => JoinCore(userId, connection, lastSeq);
 
+    public async Task Restore(Guid userId, UserConnection connection, ImmutableArray<SentSignal> sent)
+    {
+        await AttachAsync(userId, connection, lastSeq: null);
+        Adopt(userId, sent);
+    }
+
     private async Task<RoomSnapshot> JoinCore(Guid userId, UserConnection connection, long? lastSeq)
+    {
+        var role = await AttachAsync(userId, connection, lastSeq);
+        var view = await ViewAsync();
+        return new RoomSnapshot(view, userId, role, Counterpart(userId));
+    }
+
+    private async Task<ParticipantRole> AttachAsync(Guid userId, UserConnection connection, long? lastSeq)
     {
         var role = EnsureParty(userId);
         if (S.Status != CallStatus.Accepted)
@@ -398,7 +434,12 @@ internal sealed partial class ConsultationRoomGrain(
         }
 
         var firstConnection = AddConnection(userId, connection);
-        Replay(userId, connection, lastSeq ?? _deliveredUpTo.GetValueOrDefault(userId));
+        if (lastSeq is { } handled)
+        {
+            _resumedAfter[userId] = Math.Max(handled, _resumedAfter.GetValueOrDefault(userId));
+        }
+
+        Replay(userId, connection, lastSeq ?? _deliveredUpTo.GetValueOrDefault(userId), lastSeq);
         var now = clock.GetUtcNow();
         if (firstConnection)
         {
@@ -413,8 +454,49 @@ internal sealed partial class ConsultationRoomGrain(
             await Task.WhenAll(Presence(userId).SetInCall(RoomId), RecordJoinAsync(userId, rejoin, now));
         }
 
-        var view = await ViewAsync();
-        return new RoomSnapshot(view, userId, role, Counterpart(userId));
+        return role;
+    }
+
+    // The signals a restored connection's silo says the lost activation acknowledged to it (ADR 0005). One that
+    // activation had not delivered yet when its silo died is nowhere else. Each gets a number of this activation, in
+    // the order sent and before anything this connection sends next (the hub restores before it sends again). Its
+    // recipient gets it if it resumes after a lower number of the lost activation; a recipient who had it, or whose
+    // connection lived on (it resumes nothing), does not get it twice.
+    private void Adopt(Guid from, ImmutableArray<SentSignal> sent)
+    {
+        foreach (var copy in sent.OrderBy(c => c.Seq))
+        {
+            var message = copy.Message;
+            var to = message.ToUserId;
+            if (copy.Seq >= SeqBase || message.FromUserId != from || message.Kind == RoomMessage.ChatKind || !IsParty(to) || to == from
+                || copy.Seq <= _adoptedUpTo.GetValueOrDefault(to))
+            {
+                continue;
+            }
+
+            _adoptedUpTo[to] = copy.Seq;
+            _relayed.TryAdd(message.Stream, message.Seq);
+            if ((_recent.TryGetValue(to, out var recent) && recent.Any(s => s.Seq == copy.Seq))
+                || _resumedAfter.GetValueOrDefault(to, -1) >= copy.Seq)
+            {
+                // Handed over by a previous activation that stopped gracefully, or handled by the recipient.
+                continue;
+            }
+
+            var signal = new SignalEvent(RoomId, from, message.Kind, message.Payload, NextSeq(to));
+            Buffer(to, signal);
+            if (_resumedAfter.ContainsKey(to))
+            {
+                if (SendTo(to, signal))
+                {
+                    _deliveredUpTo[to] = signal.Seq;
+                }
+            }
+            else
+            {
+                _adopted[(to, signal.Seq)] = copy.Seq;
+            }
+        }
     }
 
     private async Task RecordJoinAsync(Guid userId, bool rejoin, DateTimeOffset now)
@@ -442,19 +524,19 @@ internal sealed partial class ConsultationRoomGrain(
     public Task ConnectionClosed(Guid userId, string connectionId) => RemoveConnectionAsync(userId, connectionId, "disconnected");
 
     // Calls from one hub connection are awaited one after another, so they arrive in order.
-    public Task<bool> Signal(RoomMessage message) => Task.FromResult(Process(message));
+    public Task<long> Signal(RoomMessage message) => Task.FromResult(Process(message));
 
-    public Task<bool> Chat(RoomMessage message) => Task.FromResult(Process(message));
+    public Task<bool> Chat(RoomMessage message) => Task.FromResult(Process(message) != SignalOutcome.UnknownConnection);
 
-    // False only for a party whose connection this activation does not know (see IConsultationRoomGrain.Signal).
-    private bool Process(RoomMessage message)
+    // The number the recipient gets the signal under, or a SignalOutcome (see IConsultationRoomGrain.Signal).
+    private long Process(RoomMessage message)
     {
         // Re-check what the hub checked; anything off is dropped without a word, except that a party
         // whose call is over learns it (the hub still lists the room for its connection).
         var from = message.FromUserId;
         if (!IsParty(from))
         {
-            return true;
+            return SignalOutcome.NotRelayed;
         }
 
         if (S.Status != CallStatus.Accepted)
@@ -464,13 +546,13 @@ internal sealed partial class ConsultationRoomGrain(
 
         if (!IsJoined(from, message.FromConnectionId))
         {
-            return false;
+            return SignalOutcome.UnknownConnection;
         }
 
         if (!_relayed.TryAdd(message.Stream, message.Seq))
         {
             // Sent again by the hub after an ambiguous failure, and relayed the first time.
-            return true;
+            return SignalOutcome.NotRelayed;
         }
 
         if (message.Kind == RoomMessage.ChatKind)
@@ -480,17 +562,16 @@ internal sealed partial class ConsultationRoomGrain(
             _chatDirty = true;
             SendTo(Counterpart(from), chat);
             SendTo(from, chat, exceptConnectionId: message.FromConnectionId);
-            return true;
+            return SignalOutcome.NotRelayed;
         }
 
         var to = message.ToUserId;
         if (!IsParty(to) || to == from)
         {
-            return true;
+            return SignalOutcome.NotRelayed;
         }
 
-        var seq = (_seq.TryGetValue(to, out var last) ? last : SeqBase) + 1;
-        _seq[to] = seq;
+        var seq = NextSeq(to);
         var signal = new SignalEvent(RoomId, from, message.Kind, message.Payload, seq);
         Buffer(to, signal);
 
@@ -499,7 +580,14 @@ internal sealed partial class ConsultationRoomGrain(
             _deliveredUpTo[to] = seq;
         }
 
-        return true;
+        return seq;
+    }
+
+    private long NextSeq(Guid to)
+    {
+        var seq = (_seq.TryGetValue(to, out var last) ? last : SeqBase) + 1;
+        _seq[to] = seq;
+        return seq;
     }
 
     // Returns whether it is the party's first live connection.
@@ -527,12 +615,14 @@ internal sealed partial class ConsultationRoomGrain(
         recent.AddLast(signal);
         if (recent.Count > ReplayDepth)
         {
+            _adopted.Remove((to, recent.First!.Value.Seq));
             recent.RemoveFirst();
         }
     }
 
-    // Sends to one (new) connection the buffered signals for the user numbered above afterSeq.
-    private void Replay(Guid userId, UserConnection connection, long afterSeq)
+    // Sends to one (new) connection the buffered signals for the user numbered above afterSeq. An adopted signal goes
+    // only to a resume whose last handled number (resumedAfter) is below its number in the lost activation.
+    private void Replay(Guid userId, UserConnection connection, long afterSeq, long? resumedAfter)
     {
         if (!_recent.TryGetValue(userId, out var recent))
         {
@@ -541,6 +631,16 @@ internal sealed partial class ConsultationRoomGrain(
 
         foreach (var signal in recent.Where(m => m.Seq > afterSeq))
         {
+            if (_adopted.TryGetValue((userId, signal.Seq), out var original))
+            {
+                if (resumedAfter is not { } handled || handled >= original)
+                {
+                    continue;
+                }
+
+                _adopted.Remove((userId, signal.Seq));
+            }
+
             DeliveryRouter.Deliver(membership, _sequencer, [connection], signal);
             _deliveredUpTo[userId] = Math.Max(_deliveredUpTo.GetValueOrDefault(userId), signal.Seq);
         }
@@ -933,6 +1033,9 @@ internal sealed partial class ConsultationRoomGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Call {RoomId} handed over on deactivation ({Reason}): {Signals} signals to replay, {Connections} connections")]
     private static partial void LogHandedOver(ILogger logger, Guid roomId, DeactivationReasonCode reason, int signals, int connections);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {RoomId}: a duplicate activation was deactivated with {Signals} buffered signals and {Connections} joined connections, which the surviving activation does not have")]
+    private static partial void LogDuplicateDropped(ILogger logger, Guid roomId, int signals, int connections);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Call {RoomId}: the hand-over state was not saved on deactivation ({Reason}, {Error})")]
     private static partial void LogHandOverNotSaved(ILogger logger, Guid roomId, DeactivationReasonCode reason, string error);

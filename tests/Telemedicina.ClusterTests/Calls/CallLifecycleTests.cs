@@ -15,6 +15,43 @@ public sealed class CallLifecycleTests(ClusterFixture fixture)
 {
     private const string Offer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n";
 
+    /// <summary>
+    /// A doctor in a consult shows as "em outra consulta" to the next patient who calls, and as free once that consult
+    /// ends. Each view is read a few times before it is judged: it is built from the presence grains, on other silos.
+    /// </summary>
+    [Fact]
+    public async Task ADoctorInACall_ShowsAsBusyToTheNextPatient_AndFreeOnceItEnds()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        var (_, doctor, roomId, _) = await AcceptedCallAsync(silo1, silo2);
+        var next = await Scenario.ConsentingPatientAsync(silo2);
+        var nextBooked = await Scenario.BookNextSlotAsync(silo2, next, doctor);
+        await using var doctorHub = await HubClient.ConnectAsync(silo2.BaseUrl, () => doctor.AccessToken);
+        await doctorHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", roomId.ToString(), ct);
+
+        var nextRoom = (await silo1.RequestCallAsync(next, nextBooked.AppointmentId)).RoomId;
+        Assert.True(await DoctorSeenAsync(silo1, next, nextRoom, doctor.Id, busy: true, ct), "the doctor in a call did not show as busy");
+
+        await silo2.CallActionAsync(doctor, roomId, "end");
+        Assert.True(await DoctorSeenAsync(silo1, next, nextRoom, doctor.Id, busy: false, ct), "the doctor still showed as busy after the call ended");
+    }
+
+    private static async Task<bool> DoctorSeenAsync(TelemedicinaApi api, TestUser viewer, Guid roomId, Guid doctorId, bool busy, CancellationToken ct)
+    {
+        for (var deadline = DateTime.UtcNow.AddSeconds(10); DateTime.UtcNow < deadline; await Task.Delay(100, ct))
+        {
+            var seen = (await api.GetCallAsync(viewer, roomId)).Participants.Single(p => p.UserId == doctorId);
+            if (seen.Online && seen.Busy == busy)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     [Fact]
     public async Task PartyThatDropsAndComesBackOnAnotherSilo_GetsTheSignalsItMissed_AndTheRecordKeepsEverything()
     {

@@ -64,19 +64,63 @@ public sealed class PresenceStallTests
         Assert.Equal(doctorBefore + 1, await UnansweredAsync(cluster, roomId, doctor.Id, ct));
     }
 
+    /// <summary>
+    /// After the room's silo dies, the silo holding the patient's connection registers it again with the room's next
+    /// activation. That silo does not use a view of the call, so the room must not build one: it asked the doctor's
+    /// presence (the doctor was not back yet), whose grain is among the busiest in the cluster at that moment, and
+    /// every recovered room waited on it.
+    /// </summary>
+    [Fact]
+    public async Task RegisteringAConnectionAgainAfterACrash_DoesNotAskThePresenceOfTheOtherParty()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var cluster = await TestCluster.StartAsync(silos: 3, new Dictionary<string, string> { ["Faults__DelayPresenceReads"] = "00:00:40" });
+        using var api = cluster.Api(0);
+        var admin = await api.LoginDemoAdminAsync();
+        var (doctor, patient, _, roomId, host) = await cluster.AcceptedCallAsync(api, admin);
+        var survivor = cluster.Silos.First(s => s != host);
+
+        await using var patientHub = await HubClient.ConnectAsync(survivor.BaseUrl, () => patient.AccessToken);
+        await patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", roomId.ToString(), ct);
+        await Task.Delay(TimeSpan.FromSeconds(3), ct);
+        var doctorBefore = await UnansweredAsync(cluster, roomId, doctor.Id, ct);
+        Assert.True(doctorBefore > 0, "the fault did not stall the presence reads");
+
+        host.Kill();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!(await LogAsync(survivor, ct)).Contains("1 room membership(s)", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the survivor did not register the patient's connection with the room again");
+            await Task.Delay(200, ct);
+        }
+
+        // The room is back with the patient in it, and asked nobody's presence to get there: the one read counted
+        // is this view's (the doctor is not in the room).
+        using var survivorApi = cluster.Api(cluster.Silos.ToList().IndexOf(survivor));
+        var call = await survivorApi.GetCallAsync(patient, roomId);
+        Assert.True(call.Participants.Single(p => p.UserId == patient.Id) is { Joined: true }, $"{call}");
+        await Task.Delay(TimeSpan.FromSeconds(3), ct);
+        Assert.Equal(doctorBefore + 1, await UnansweredAsync(cluster, roomId, doctor.Id, ct));
+    }
+
     // Presence reads of this room's views that waited out their bound: the room logs a warning naming the user.
     private static async Task<int> UnansweredAsync(TestCluster cluster, Guid roomId, Guid userId, CancellationToken ct)
     {
         var count = 0;
         foreach (var silo in cluster.Silos)
         {
-            await using var stream = new FileStream(silo.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            using var reader = new StreamReader(stream);
-            count += (await reader.ReadToEndAsync(ct)).Split('\n').Count(l =>
+            count += (await LogAsync(silo, ct)).Split('\n').Count(l =>
                 l.Contains("did not answer", StringComparison.Ordinal) && l.Contains(roomId.ToString(), StringComparison.Ordinal)
                 && l.Contains(userId.ToString(), StringComparison.Ordinal));
         }
 
         return count;
+    }
+
+    private static async Task<string> LogAsync(SiloProcess silo, CancellationToken ct)
+    {
+        await using var stream = new FileStream(silo.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        return await reader.ReadToEndAsync(ct);
     }
 }

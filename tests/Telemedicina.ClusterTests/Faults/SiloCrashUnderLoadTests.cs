@@ -7,7 +7,8 @@ namespace Telemedicina.ClusterTests.Faults;
 /// <summary>
 /// <c>kill -9</c> of one of three silos while 50 calls signal: the parties are spread so that most calls have a
 /// party, a room or both on the silo that dies. Every call must carry on through the survivors with no
-/// acknowledged signal lost. (One pair with a single room is <c>RoomCrashTests</c>; media in real browsers
+/// acknowledged signal lost, but for one per sender in flight at the kill (see <see cref="LiveCalls.StopAndVerifyAsync"/>).
+/// (One pair with a single room is <c>RoomCrashTests</c>; media in real browsers
 /// across the same crash is <c>Telemedicina.BrowserTests/CrashTests</c>.)
 /// </summary>
 [Collection(FaultSuite.Name)]
@@ -16,7 +17,7 @@ public sealed class SiloCrashUnderLoadTests
     private static readonly int CallCount = FaultSettings.Heavy ? 150 : 50;
 
     [Fact]
-    public async Task KillingOneOfThreeSilos_During50LiveCalls_EveryCallResumes_NoSignalLost()
+    public async Task KillingOneOfThreeSilos_During50LiveCalls_EveryCallResumes_NoSignalLostButOneInFlightAtTheKill()
     {
         await using var cluster = await TestCluster.StartAsync(silos: 3);
         using var api = cluster.Api(0);
@@ -40,7 +41,9 @@ public sealed class SiloCrashUnderLoadTests
         calls.MarkFault(clock);
 
         await calls.WaitAllFlowingAsync(signals: 10, TimeSpan.FromSeconds(120));
-        await calls.StopAndVerifyAsync(TimeSpan.FromSeconds(30));
+        // A signal the killed room acknowledged and had not yet written to a socket on the same silo can be lost (ADR
+        // 0005): one per sender, acknowledged within a second of the kill. Every other acknowledged signal must arrive.
+        await calls.StopAndVerifyAsync(TimeSpan.FromSeconds(30), inFlightAtKill: true);
 
         // Every call is still the same accepted call, read through a survivor.
         using var survivor = new TelemedicinaApi(survivors[0].BaseUrl, cluster.Outbox);
@@ -63,7 +66,8 @@ public sealed class SiloCrashUnderLoadTests
             $"kill -9 of 1 of 3 silos during {CallCount} live calls: {onVictim} parties on it reconnected ({affected.Count} calls), resume p50 {LiveCalls.Percentile(rejoin, 50):0.0} s / max {rejoin.Max():0.0} s; " +
             $"signals flowing both ways again p50 {LiveCalls.Percentile(resume, 50):0.0} s / max {resume.Max():0.0} s after the kill; " +
             $"{handedOver} rooms on survivors handed over after Orleans deactivated them (their directory entry was on the victim); " +
-            $"{calls.Sent} signals sent, {calls.Received} received, 0 lost, {calls.Duplicates} duplicates dropped, {calls.Retries} sender retries"));
+            $"{calls.Sent} signals sent, {calls.Received} received, {calls.LostInFlight.Count} lost in flight at the kill{(calls.LostInFlight.Count == 0 ? "" : " (" + string.Join("; ", calls.LostInFlight) + ")")}, 0 lost otherwise, " +
+            $"{calls.Duplicates} duplicates dropped, {calls.Retries} sender retries"));
     }
 }
 

@@ -10,6 +10,7 @@ public sealed class FaultInjectionRefusalTests(ClusterFixture fixture)
 {
     [Theory]
     [InlineData("Faults__LoseRoomAnswersContaining", "candidate")]
+    [InlineData("Faults__LoseDeliveriesContaining", "candidate")]
     [InlineData("Faults__DelayPresenceReads", "00:00:05")]
     [InlineData("Faults__HoldShutdown", "00:00:05")]
     public async Task AProductionHost_WithAFaultConfigured_RefusesToStart(string key, string value)

@@ -10,6 +10,9 @@ namespace Telemedicina.Host.Composition;
 /// <item><c>Faults:LoseRoomAnswersContaining</c>: the first time a room relays a signal or chat line whose payload
 /// contains this text, the answer to the sending silo is replaced by a timeout, as when the room's silo stops
 /// between relaying a message and answering: the sender cannot tell whether it was relayed.</item>
+/// <item><c>Faults:LoseDeliveriesContaining</c>: a room's first activation (sequence numbers below 10⁹) drops the
+/// delivery of a signal whose payload contains this text while it acknowledges the signal to its sender, as when the
+/// room's silo dies between the two: the signal is then nowhere but in the sender's silo.</item>
 /// <item><c>Faults:DelayPresenceReads</c>: every read of a user's presence (<c>GetPresence</c>) waits this long
 /// before it is sent, as when presence grains did not answer for 30 s after a graceful stop of another silo.</item>
 /// <item><c>Faults:HoldShutdown</c>: a graceful stop waits this long after the silo has told the cluster it is
@@ -20,22 +23,36 @@ namespace Telemedicina.Host.Composition;
 internal static class FaultInjection
 {
     public const string LoseRoomAnswersKey = "Faults:LoseRoomAnswersContaining";
+    public const string LoseDeliveriesKey = "Faults:LoseDeliveriesContaining";
     public const string DelayPresenceReadsKey = "Faults:DelayPresenceReads";
     public const string HoldShutdownKey = "Faults:HoldShutdown";
 
     public static void AddFaultInjection(this ISiloBuilder silo, IConfiguration configuration, IHostEnvironment environment)
     {
         var marker = configuration[LoseRoomAnswersKey];
+        var deliveryMarker = configuration[LoseDeliveriesKey];
         var presenceDelay = configuration.GetValue<TimeSpan?>(DelayPresenceReadsKey);
         var hold = configuration.GetValue<TimeSpan?>(HoldShutdownKey);
-        if (string.IsNullOrEmpty(marker) && presenceDelay is null && hold is null)
+        if (string.IsNullOrEmpty(marker) && string.IsNullOrEmpty(deliveryMarker) && presenceDelay is null && hold is null)
         {
             return;
         }
 
         if (environment.IsProduction())
         {
-            throw new InvalidOperationException($"{LoseRoomAnswersKey}, {DelayPresenceReadsKey} and {HoldShutdownKey} inject faults; they are refused in Production.");
+            throw new InvalidOperationException(
+                $"{LoseRoomAnswersKey}, {LoseDeliveriesKey}, {DelayPresenceReadsKey} and {HoldShutdownKey} inject faults; they are refused in Production.");
+        }
+
+        if (!string.IsNullOrEmpty(deliveryMarker))
+        {
+            silo.AddOutgoingGrainCallFilter(context =>
+                context.InterfaceName.Contains(nameof(ISiloDeliveryObserver), StringComparison.Ordinal)
+                && context.Request.GetArgumentCount() == 1
+                && context.Request.GetArgument(0) is Delivery { Event: SignalEvent { Seq: < 1_000_000_000 } signal }
+                && signal.Payload.Contains(deliveryMarker, StringComparison.Ordinal)
+                    ? Task.CompletedTask
+                    : context.Invoke());
         }
 
         if (hold is { } holdFor)

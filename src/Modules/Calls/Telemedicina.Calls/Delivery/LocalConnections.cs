@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using Telemedicina.Grains.Abstractions;
 
 namespace Telemedicina.Calls.Delivery;
 
@@ -18,7 +19,8 @@ public sealed class LocalConnections
 
     public int Count => _connections.Count;
 
-    public void Add(string connectionId, Guid userId) => _connections[connectionId] = new LocalConnection(userId);
+    /// <summary>Registers a new connection; the hub keeps the entry to record what the connection sends.</summary>
+    public LocalConnection Add(string connectionId, Guid userId) => _connections[connectionId] = new LocalConnection(userId);
 
     public void Remove(string connectionId) => _connections.TryRemove(connectionId, out _);
 
@@ -34,12 +36,22 @@ public sealed class LocalConnections
     /// <summary>A snapshot: (connection id, user id, joined rooms).</summary>
     public IReadOnlyList<(string ConnectionId, Guid UserId, Guid[] Rooms)> Snapshot() =>
         [.. _connections.Select(c => (c.Key, c.Value.UserId, c.Value.Rooms.ToArray()))];
+
+    /// <summary>The last signals the connection had acknowledged in the room (<see cref="LocalConnection.Sent"/>).</summary>
+    public ImmutableArray<SentSignal> Sent(string connectionId, Guid roomId) =>
+        _connections.TryGetValue(connectionId, out var c) ? c.Sent(roomId) : [];
 }
 
 /// <summary>One hub connection held by this silo (see <see cref="LocalConnections"/>).</summary>
-internal sealed class LocalConnection(Guid userId)
+public sealed class LocalConnection(Guid userId)
 {
+    /// <summary>Acknowledged signals kept per connection: more than a sender has in flight when a room's silo dies.</summary>
+    internal const int SentCapacity = 8;
+
     private ImmutableArray<Guid> _rooms = [];
+
+    // Allocated on the first signal, and its own lock: most connections (a silo holds up to ~19,500) never send one.
+    private Queue<(Guid Room, SentSignal Signal)>? _sent;
 
     public Guid UserId { get; } = userId;
 
@@ -51,4 +63,44 @@ internal sealed class LocalConnection(Guid userId)
 
     internal void Leave(Guid roomId) =>
         ImmutableInterlocked.Update(ref _rooms, static (rooms, id) => rooms.Remove(id), roomId);
+
+    /// <summary>
+    /// A room acknowledged a signal of this connection under <paramref name="seq"/>. The last few are kept: if that
+    /// room's silo dies before the signal reaches its recipient, the room's next activation gets them back from here
+    /// (<see cref="IConsultationRoomGrain.Restore"/>), as nothing else outlives that silo.
+    /// </summary>
+    public void Acknowledged(Guid roomId, long seq, RoomMessage message)
+    {
+        var sent = Volatile.Read(ref _sent);
+        if (sent is null)
+        {
+            Interlocked.CompareExchange(ref _sent, new Queue<(Guid, SentSignal)>(SentCapacity), null);
+            sent = _sent;
+        }
+
+        lock (sent)
+        {
+            if (sent.Count == SentCapacity)
+            {
+                sent.Dequeue();
+            }
+
+            sent.Enqueue((roomId, new SentSignal(seq, message)));
+        }
+    }
+
+    /// <summary>The kept signals acknowledged in <paramref name="roomId"/>, oldest first.</summary>
+    public ImmutableArray<SentSignal> Sent(Guid roomId)
+    {
+        var sent = Volatile.Read(ref _sent);
+        if (sent is null)
+        {
+            return [];
+        }
+
+        lock (sent)
+        {
+            return [.. sent.Where(s => s.Room == roomId).Select(s => s.Signal)];
+        }
+    }
 }

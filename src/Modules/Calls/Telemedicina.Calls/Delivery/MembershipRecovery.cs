@@ -151,7 +151,7 @@ public sealed partial class MembershipRecovery(
                 {
                     try
                     {
-                        await grains.GetGrain<IConsultationRoomGrain>(roomId).Join(userId, connection);
+                        await grains.GetGrain<IConsultationRoomGrain>(roomId).Restore(userId, connection, connections.Sent(connectionId, roomId));
                         Interlocked.Increment(ref rooms);
                     }
                     catch (CallRuleException)

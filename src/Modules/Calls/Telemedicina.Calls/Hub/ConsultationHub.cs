@@ -44,9 +44,9 @@ public sealed class ConsultationHub(
 
     public override async Task OnConnectedAsync()
     {
-        var state = new ConnectionState(settings.Value) { UserId = Context.User!.GetId() };
+        var userId = Context.User!.GetId();
+        var state = new ConnectionState(settings.Value, local.Add(Context.ConnectionId, userId)) { UserId = userId };
         Context.Features.Set(state);
-        local.Add(Context.ConnectionId, state.UserId.Value);
         await recovery.RegisterPresenceAsync(Me(), Context.ConnectionId);
         await base.OnConnectedAsync();
     }
@@ -204,11 +204,18 @@ public sealed class ConsultationHub(
     {
         try
         {
-            if (!await Send(room, message))
+            var outcome = message.Kind == RoomMessage.ChatKind ? await ChatAsync(room, message) : await room.Signal(message);
+            if (outcome == SignalOutcome.UnknownConnection)
             {
-                // The room was re-activated after a crash and does not know this connection yet.
-                await room.Join(Me(), delivery.Connection(Context.ConnectionId));
-                await Send(room, message);
+                // The room was re-activated after a crash and does not know this connection yet. It gets the signals
+                // its lost activation acknowledged to this connection: one may not have reached its recipient.
+                await room.Restore(Me(), delivery.Connection(Context.ConnectionId), State().Local.Sent(id));
+                outcome = message.Kind == RoomMessage.ChatKind ? await ChatAsync(room, message) : await room.Signal(message);
+            }
+
+            if (outcome > 0)
+            {
+                State().Local.Acknowledged(id, outcome, message);
             }
         }
         catch (CallRuleException)
@@ -224,8 +231,8 @@ public sealed class ConsultationHub(
             throw new HubException(Recovering);
         }
 
-        static Task<bool> Send(IConsultationRoomGrain room, RoomMessage message) =>
-            message.Kind == RoomMessage.ChatKind ? room.Chat(message) : room.Signal(message);
+        static async Task<long> ChatAsync(IConsultationRoomGrain room, RoomMessage message) =>
+            await room.Chat(message) ? SignalOutcome.NotRelayed : SignalOutcome.UnknownConnection;
     }
 
     private Guid Me() => State().UserId ??= Context.User!.GetId();
@@ -273,9 +280,12 @@ public sealed class ConsultationHub(
     private sealed record JoinedRoom(IConsultationRoomGrain Room, Guid Counterpart);
 
     /// <summary>What the hub keeps per connection: joined rooms, message numbering, rate limit.</summary>
-    private sealed class ConnectionState(CallsSettings limits) : IDisposable
+    private sealed class ConnectionState(CallsSettings limits, LocalConnection local) : IDisposable
     {
         private int _refused;
+
+        /// <summary>This connection in the silo's registry (joined rooms, acknowledged signals).</summary>
+        public LocalConnection Local { get; } = local;
 
         /// <summary>
         /// The rooms joined, with their grain reference: GetGrain resolves the interface type through its
