@@ -30,15 +30,12 @@ public sealed class RoomCrashTests
         await using var cluster = await TestCluster.StartAsync(silos);
         using var api = cluster.Api(0);
         var admin = await api.LoginDemoAdminAsync();
-        var (doctor, patient, _, roomId, host) = await cluster.AcceptedCallAsync(api, admin);
+        var call = await cluster.AcceptedCallAsync(api, admin);
+        var (doctor, patient, _, roomId, host) = call;
         var room = roomId.ToString();
         var survivors = cluster.Silos.Where(s => s != host).ToList();
-
-        var doctorHub = await HubClient.ConnectAsync(host.BaseUrl, () => doctor.AccessToken);
-        await using var patientHub = await HubClient.ConnectAsync(survivors[0].BaseUrl, () => patient.AccessToken);
-        await doctorHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
-        await patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
-        await doctorHub.NextAsync<PeerJoined>("PeerJoined", match: e => e.UserId == patient.Id);
+        var (doctorHub, patientHub) = await JoinBothAsync(call, survivors[0], ct);
+        await using var patientHubLifetime = patientHub;
         var startedAt = (await api.GetCallAsync(doctor, roomId)).StartedAt;
         Assert.NotNull(startedAt);
 
@@ -189,15 +186,12 @@ public sealed class RoomCrashTests
         await using var cluster = await TestCluster.StartAsync(silos: 3, new Dictionary<string, string> { ["Faults__LoseDeliveriesContaining"] = Marker });
         using var api = cluster.Api(0);
         var admin = await api.LoginDemoAdminAsync();
-        var (doctor, patient, _, roomId, host) = await cluster.AcceptedCallAsync(api, admin);
+        var call = await cluster.AcceptedCallAsync(api, admin);
+        var (doctor, patient, _, roomId, host) = call;
         var room = roomId.ToString();
         var survivors = cluster.Silos.Where(s => s != host).ToList();
-
-        var doctorHub = await HubClient.ConnectAsync(host.BaseUrl, () => doctor.AccessToken);
-        await using var patientHub = await HubClient.ConnectAsync(survivors[0].BaseUrl, () => patient.AccessToken);
-        await doctorHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
-        await patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
-        await doctorHub.NextAsync<PeerJoined>("PeerJoined", match: e => e.UserId == patient.Id);
+        var (doctorHub, patientHub) = await JoinBothAsync(call, survivors[0], ct);
+        await using var patientHubLifetime = patientHub;
 
         long lastSeq = 0;
         for (var i = 1; i <= 3; i++)
@@ -261,6 +255,17 @@ public sealed class RoomCrashTests
         // Signals 1-3, which the doctor had, are not sent again, nor is anything else.
         await Task.Delay(TimeSpan.FromSeconds(2), ct);
         Assert.Equal(0, doctorBack.Pending("Signal"));
+    }
+
+    // The doctor's hub connection on the room's silo and the patient's on another, both in the room.
+    private static async Task<(HubClient Doctor, HubClient Patient)> JoinBothAsync(AcceptedCall call, SiloProcess patientSilo, CancellationToken ct)
+    {
+        var doctorHub = await HubClient.ConnectAsync(call.Host.BaseUrl, () => call.Doctor.AccessToken);
+        var patientHub = await HubClient.ConnectAsync(patientSilo.BaseUrl, () => call.Patient.AccessToken);
+        await doctorHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", call.RoomId.ToString(), ct);
+        await patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", call.RoomId.ToString(), ct);
+        await doctorHub.NextAsync<PeerJoined>("PeerJoined", match: e => e.UserId == call.Patient.Id);
+        return (doctorHub, patientHub);
     }
 
     private static string Candidate(int i) => $"{{\"candidate\":\"candidate:{i} 1 udp 2122260223 127.0.0.1 {40000 + i} typ host\",\"i\":{i}}}";
