@@ -117,7 +117,7 @@ public sealed record RoomMessage(
     public const string ChatKind = "chat";
 }
 
-/// <summary>What <see cref="IConsultationRoomGrain.Signal"/> answers besides a sequence number.</summary>
+/// <summary>What <see cref="IConsultationRoomGrain.Relay"/> answers besides a sequence number.</summary>
 public static class SignalOutcome
 {
     /// <summary>Accepted with nothing to relay: a retry the room had relayed, a recipient who is not a party.</summary>

@@ -13,7 +13,11 @@ namespace Telemedicina.Grains.Abstractions;
 /// The hub validates shape and membership before calling Signal and Chat, and the grain re-checks
 /// membership and silently drops anything else. Nothing on that path awaits storage or a remote
 /// silo: deliveries to the holding silos are one-way.
+/// <para>Version 1 added <see cref="Relay"/> and <see cref="Restore"/> and changed nothing else, so it is backward
+/// compatible: during a rolling deployment Orleans moves a room activated on a silo of version 0 to one of version 1
+/// when a caller of version 1 reaches it (the room hands its call over on the way, as on any deactivation).</para>
 /// </remarks>
+[Orleans.CodeGeneration.Version(1)]
 [Alias("Telemedicina.IConsultationRoomGrain")]
 public interface IConsultationRoomGrain : IGrainWithGuidKey
 {
@@ -95,12 +99,19 @@ public interface IConsultationRoomGrain : IGrainWithGuidKey
     /// the recipient gets it under; <see cref="SignalOutcome.NotRelayed"/> when there was nothing to relay (a retry
     /// already relayed, a recipient who is not a party); <see cref="SignalOutcome.UnknownConnection"/> when the
     /// sending connection is not in this activation of the room (it was re-activated after a crash): the hub
-    /// then restores it (<see cref="Restore"/>) and sends again.
+    /// then restores it (<see cref="Restore"/>) and sends again. New in version 1.
     /// </summary>
-    [Alias("Signal.v2")]
-    Task<long> Signal(RoomMessage message);
+    [Alias("Relay")]
+    Task<long> Relay(RoomMessage message);
 
-    /// <summary>Relays a chat line to the other party (and the sender's other connections); see <see cref="Signal"/>.</summary>
+    /// <summary>
+    /// <see cref="Relay"/> as version 0 had it, for the hubs of the previous release during a rolling deployment
+    /// (ADR 0007): false when the sending connection is not in this activation. To be removed in the next release.
+    /// </summary>
+    [Alias("Signal")]
+    Task<bool> Signal(RoomMessage message);
+
+    /// <summary>Relays a chat line to the other party (and the sender's other connections); false as <see cref="Signal"/>.</summary>
     [Alias("Chat")]
     Task<bool> Chat(RoomMessage message);
 }

@@ -524,11 +524,13 @@ internal sealed partial class ConsultationRoomGrain(
     public Task ConnectionClosed(Guid userId, string connectionId) => RemoveConnectionAsync(userId, connectionId, "disconnected");
 
     // Calls from one hub connection are awaited one after another, so they arrive in order.
-    public Task<long> Signal(RoomMessage message) => Task.FromResult(Process(message));
+    public Task<long> Relay(RoomMessage message) => Task.FromResult(Process(message));
+
+    public Task<bool> Signal(RoomMessage message) => Task.FromResult(Process(message) != SignalOutcome.UnknownConnection);
 
     public Task<bool> Chat(RoomMessage message) => Task.FromResult(Process(message) != SignalOutcome.UnknownConnection);
 
-    // The number the recipient gets the signal under, or a SignalOutcome (see IConsultationRoomGrain.Signal).
+    // The number the recipient gets the signal under, or a SignalOutcome (see IConsultationRoomGrain.Relay).
     private long Process(RoomMessage message)
     {
         // Re-check what the hub checked; anything off is dropped without a word, except that a party

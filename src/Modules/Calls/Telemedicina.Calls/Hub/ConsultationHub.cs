@@ -204,13 +204,13 @@ public sealed class ConsultationHub(
     {
         try
         {
-            var outcome = message.Kind == RoomMessage.ChatKind ? await ChatAsync(room, message) : await room.Signal(message);
+            var outcome = message.Kind == RoomMessage.ChatKind ? await ChatAsync(room, message) : await room.Relay(message);
             if (outcome == SignalOutcome.UnknownConnection)
             {
                 // The room was re-activated after a crash and does not know this connection yet. It gets the signals
                 // its lost activation acknowledged to this connection: one may not have reached its recipient.
                 await room.Restore(Me(), delivery.Connection(Context.ConnectionId), State().Local.Sent(id));
-                outcome = message.Kind == RoomMessage.ChatKind ? await ChatAsync(room, message) : await room.Signal(message);
+                outcome = message.Kind == RoomMessage.ChatKind ? await ChatAsync(room, message) : await room.Relay(message);
             }
 
             if (outcome > 0)
