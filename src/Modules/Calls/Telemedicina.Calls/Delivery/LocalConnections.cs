@@ -20,7 +20,7 @@ public sealed class LocalConnections
     public int Count => _connections.Count;
 
     /// <summary>Registers a new connection; the hub keeps the entry to record what the connection sends.</summary>
-    public LocalConnection Add(string connectionId, Guid userId) => _connections[connectionId] = new LocalConnection(userId);
+    internal LocalConnection Add(string connectionId, Guid userId) => _connections[connectionId] = new LocalConnection(userId);
 
     public void Remove(string connectionId) => _connections.TryRemove(connectionId, out _);
 
@@ -43,7 +43,7 @@ public sealed class LocalConnections
 }
 
 /// <summary>One hub connection held by this silo (see <see cref="LocalConnections"/>).</summary>
-public sealed class LocalConnection(Guid userId)
+internal sealed class LocalConnection(Guid userId)
 {
     /// <summary>Acknowledged signals kept per connection: more than a sender has in flight when a room's silo dies.</summary>
     internal const int SentCapacity = 8;
