@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Playwright;
+using Telemedicina.Testing;
 
 namespace Telemedicina.BrowserTests;
 
@@ -91,9 +92,9 @@ internal static class CallPage
     /// <summary>Waits until the peer connection is connected and decoding video, then returns the stats.</summary>
     public static async Task<MediaStats> WaitForMediaAsync(IPage page, TimeSpan timeout, long minFrames = 1)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        var deadline = Deadline.In(timeout);
         MediaStats? last = null;
-        while (DateTime.UtcNow < deadline)
+        while (!deadline.Passed)
         {
             last = await StatsAsync(page);
             if (last is { ConnectionState: "connected" } && last.FramesDecoded >= minFrames)
@@ -107,10 +108,15 @@ internal static class CallPage
         throw new TimeoutException($"Media did not flow within {timeout}; last stats: {last}");
     }
 
-    /// <summary>Polls <paramref name="condition"/> until true; errors while the cluster recovers count as "not yet".</summary>
-    public static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    /// <summary>
+    /// Polls <paramref name="condition"/> until true; errors while the cluster recovers count as "not yet". On timeout
+    /// the failure names the condition (<paramref name="what"/>, read then, so it can tell what was last seen) and the
+    /// last error.
+    /// </summary>
+    public static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout, Func<string>? what = null)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        var deadline = Deadline.In(timeout);
+        Exception? lastError = null;
         while (true)
         {
             try
@@ -125,9 +131,11 @@ internal static class CallPage
             {
                 // The cluster is recovering (a request that timed out included: it may have reached the stopping
                 // silo through a round-robin load balancer); ask again.
+                lastError = e;
             }
 
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
+            Assert.False(deadline.Passed, $"{what?.Invoke() ?? "condition"} not met within {timeout.TotalSeconds:0} s"
+                + (lastError is null ? "" : $"; last error: {lastError.GetType().Name}: {lastError.Message}"));
             await Task.Delay(250);
         }
     }

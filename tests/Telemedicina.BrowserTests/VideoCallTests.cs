@@ -76,7 +76,10 @@ public sealed class VideoCallTests(ClusterFixture fixture)
         await doctorPage.GetByTestId("call-summary").WaitForAsync(new() { Timeout = 15_000 });
         await patientPage.GetByTestId("call-summary").WaitForAsync(new() { Timeout = 15_000 });
         // The room completes the appointment right after it tells both sides that the call ended.
-        await CallPage.WaitForAsync(async () => (await silo1.GetAppointmentAsync(patient, booked.AppointmentId)).Status == "completed", TimeSpan.FromSeconds(15));
+        var appointmentStatus = "";
+        await CallPage.WaitForAsync(
+            async () => (appointmentStatus = (await silo1.GetAppointmentAsync(patient, booked.AppointmentId)).Status) == "completed",
+            TimeSpan.FromSeconds(15), () => $"the appointment completed (last seen: {appointmentStatus})");
         var completed = await silo1.GetAppointmentAsync(patient, booked.AppointmentId);
         Assert.True(completed.DurationSeconds >= 2, $"duration {completed.DurationSeconds}");
 
@@ -85,7 +88,16 @@ public sealed class VideoCallTests(ClusterFixture fixture)
         var record = await silo2.GetCallAsync(doctor, callId);
         Assert.Equal("ended", record.Status);
         Assert.Equal(["Olá, doutora!", "Olá! Em que posso ajudar?"], record.Chat!.Select(c => c.Text));
-        await CallPage.WaitForAsync(async () => (await silo2.GetCallAsync(doctor, callId)).Quality!.Count == 2, TimeSpan.FromSeconds(10));
+        var reported = "";
+        await CallPage.WaitForAsync(
+            async () =>
+            {
+                var stored = (await silo2.GetCallAsync(doctor, callId)).Quality!;
+                reported = string.Join(", ", stored.Keys.Select(k => k == doctor.Id ? "doctor" : k == patient.Id ? "patient" : k.ToString()));
+                return stored.Count == 2;
+            },
+            TimeSpan.FromSeconds(10),
+            () => $"both quality reports stored (stored: [{reported}]; patient console: {Browser.Console(patientPage)})");
         var quality = (await silo2.GetCallAsync(doctor, callId)).Quality!;
         Assert.All(quality.Values, q => Assert.False(q.Relay));
     }
@@ -374,7 +386,7 @@ public sealed class VideoCallTests(ClusterFixture fixture)
         const string Level = "[data-testid='mic-level']";
         await page.WaitForFunctionAsync($"() => Number(document.querySelector(\"{Level}\")?.dataset.level) > 0", null, new() { Timeout = 10_000 });
         var peak = 0.0;
-        for (var deadline = DateTime.UtcNow.AddSeconds(1.5); DateTime.UtcNow < deadline; await Task.Delay(50))
+        for (var deadline = Deadline.InSeconds(1.5); !deadline.Passed; await Task.Delay(50))
         {
             peak = Math.Max(peak, double.Parse(await page.GetAttributeAsync(Level, "data-level") ?? "0", CultureInfo.InvariantCulture));
         }
@@ -451,7 +463,7 @@ public sealed class VideoCallTests(ClusterFixture fixture)
     private static async Task<MediaStats> WaitForRemoteAspectAsync(IPage page, double aspect, TimeSpan timeout)
     {
         MediaStats? last = null;
-        for (var deadline = DateTime.UtcNow + timeout; DateTime.UtcNow < deadline; await Task.Delay(100))
+        for (var deadline = Deadline.In(timeout); !deadline.Passed; await Task.Delay(100))
         {
             last = await CallPage.StatsAsync(page);
             if (last is { FrameHeight: > 0 } && Math.Abs(((double)last.FrameWidth / last.FrameHeight) - aspect) < 0.05)

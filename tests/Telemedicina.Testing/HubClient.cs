@@ -32,6 +32,12 @@ public sealed class HubClient : IAsyncDisposable
                 o.AccessTokenProvider = () => Task.FromResult<string?>(token());
             })
             .AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)))
+            // The .NET client times the server out on the wall clock (DateTime.UtcNow, unlike the server and the
+            // browser client): when the CI VM was paused for ~24 s and its wall clock stepped forward on resume, every
+            // test client that had not heard a ping in the last 6 s closed its connection at once, and a test waiting
+            // for an event never got it. A dead silo closes its sockets (kill -9 resets them); a silent server is
+            // still noticed, after 2 minutes.
+            .WithServerTimeout(TimeSpan.FromMinutes(2))
             .Build();
         var client = new HubClient(connection);
         foreach (var name in EventNames)

@@ -10,8 +10,8 @@ public sealed class Outbox(string directory)
     /// <summary>The action link of the newest e-mail of <paramref name="kind"/> sent to <paramref name="to"/>.</summary>
     public async Task<Uri> WaitForLinkAsync(string to, string kind, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-        while (DateTime.UtcNow < deadline)
+        var deadline = Deadline.In(timeout ?? TimeSpan.FromSeconds(10));
+        while (!deadline.Passed)
         {
             if (System.IO.Directory.Exists(Directory))
             {
@@ -35,8 +35,8 @@ public sealed class Outbox(string directory)
     /// <summary>Waits for any e-mail of <paramref name="kind"/> to <paramref name="to"/> (notifications carry no link).</summary>
     public async Task WaitForLinkOrMessageAsync(string to, string kind, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(90));
-        while (DateTime.UtcNow < deadline)
+        var deadline = Deadline.In(timeout ?? TimeSpan.FromSeconds(90));
+        while (!deadline.Passed)
         {
             if (System.IO.Directory.Exists(Directory))
             {

@@ -23,7 +23,7 @@ internal static class ServerProcess
     /// <summary>Waits until the process accepts TCP connections on the loopback port; throws otherwise (the caller stops it).</summary>
     public static async Task WaitListeningAsync(Process process, int port, TimeSpan timeout, string what)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        var deadline = Deadline.In(timeout);
         while (true)
         {
             try
@@ -32,7 +32,7 @@ internal static class ServerProcess
                 await probe.ConnectAsync("127.0.0.1", port);
                 return;
             }
-            catch (SocketException) when (DateTime.UtcNow < deadline && !process.HasExited)
+            catch (SocketException) when (!deadline.Passed && !process.HasExited)
             {
                 await Task.Delay(100);
             }

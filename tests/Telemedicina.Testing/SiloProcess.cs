@@ -160,8 +160,8 @@ public sealed class SiloProcess : IAsyncDisposable
     public async Task WaitReadyAsync(TimeSpan timeout)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
+        var deadline = Deadline.In(timeout);
+        while (!deadline.Passed)
         {
             if (_process.HasExited)
             {

@@ -229,7 +229,7 @@ public sealed class PrivacyRightsTests(ClusterFixture fixture)
 
     internal static async Task<ExportStatus> WaitReadyAsync(TelemedicinaApi api, TestUser user, Guid exportId)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = Deadline.InSeconds(60);
         while (true)
         {
             var status = await api.SendAsync<ExportStatus>(HttpMethod.Get, $"/api/v1/privacy/export/{exportId}", null, user.AccessToken);
@@ -239,7 +239,7 @@ public sealed class PrivacyRightsTests(ClusterFixture fixture)
             }
 
             Assert.True(status.Status is "pending" or "building", $"export {exportId} ended {status.Status}");
-            Assert.True(DateTime.UtcNow < deadline, $"export {exportId} still {status.Status} after 60 s");
+            Assert.False(deadline.Passed, $"export {exportId} still {status.Status} after 60 s");
             await Task.Delay(200);
         }
     }

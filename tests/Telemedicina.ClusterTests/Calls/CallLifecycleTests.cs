@@ -40,7 +40,7 @@ public sealed class CallLifecycleTests(ClusterFixture fixture)
 
     private static async Task<bool> DoctorSeenAsync(TelemedicinaApi api, TestUser viewer, Guid roomId, Guid doctorId, bool busy, CancellationToken ct)
     {
-        for (var deadline = DateTime.UtcNow.AddSeconds(10); DateTime.UtcNow < deadline; await Task.Delay(100, ct))
+        for (var deadline = Deadline.InSeconds(10); !deadline.Passed; await Task.Delay(100, ct))
         {
             var seen = (await api.GetCallAsync(viewer, roomId)).Participants.Single(p => p.UserId == doctorId);
             if (seen.Online && seen.Busy == busy)

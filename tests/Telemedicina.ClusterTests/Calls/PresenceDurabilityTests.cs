@@ -166,10 +166,10 @@ public sealed class PresenceDurabilityTests
 
     private static async Task WaitForStatusAsync(TestCluster cluster, SiloProcess silo, Func<int, bool> reached, string what, CancellationToken ct)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = Deadline.InSeconds(30);
         while (!reached(await StatusAsync(cluster, silo, ct)))
         {
-            Assert.True(DateTime.UtcNow < deadline, $"{silo.Name} was never {what} in the membership table");
+            Assert.False(deadline.Passed, $"{silo.Name} was never {what} in the membership table");
             await Task.Delay(50, ct);
         }
     }

@@ -51,8 +51,8 @@ public sealed class PresenceInterleavingTests
     {
         await using var db = new NpgsqlConnection(connectionString);
         await db.OpenAsync(ct);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
+        var deadline = Deadline.InSeconds(30);
+        while (!deadline.Passed)
         {
             await using var waiting = new NpgsqlCommand(
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%THEN doctor_id ELSE patient_id%'", db);

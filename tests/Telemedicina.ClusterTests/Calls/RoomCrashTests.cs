@@ -227,7 +227,7 @@ public sealed class RoomCrashTests
         }, ct);
 
         await using var doctorBack = await HubClient.ConnectAsync(survivors[^1].BaseUrl, () => doctor.AccessToken);
-        var deadline = DateTime.UtcNow.AddSeconds(90);
+        var deadline = Deadline.InSeconds(90);
         while (true)
         {
             try
@@ -235,7 +235,7 @@ public sealed class RoomCrashTests
                 await doctorBack.Connection.InvokeAsync<JoinRoomResult>("ResumeRoom", room, lastSeq, ct);
                 break;
             }
-            catch (HubException) when (DateTime.UtcNow < deadline)
+            catch (HubException) when (!deadline.Passed)
             {
                 await Task.Delay(200, ct);
             }

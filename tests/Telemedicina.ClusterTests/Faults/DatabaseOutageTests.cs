@@ -70,8 +70,8 @@ public sealed class DatabaseOutageTests
 
         var readyAfter = up.Elapsed;
         var atRestart = load.Acknowledged.Count;
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (load.Acknowledged.Count < atRestart + 10 && DateTime.UtcNow < deadline)
+        var deadline = Deadline.InSeconds(60);
+        while (load.Acknowledged.Count < atRestart + 10 && !deadline.Passed)
         {
             await Task.Delay(200, ct);
         }
@@ -132,9 +132,9 @@ public sealed class DatabaseOutageTests
 
     private static async Task WaitForAsync(HttpClient http, SiloProcess silo, string path, HttpStatusCode expected, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        var deadline = Deadline.In(timeout);
         HttpStatusCode? last = null;
-        while (DateTime.UtcNow < deadline)
+        while (!deadline.Passed)
         {
             Assert.False(silo.HasExited, $"{silo.Name} exited:\n{silo.Tail()}");
             last = await StatusAsync(http, silo, path);

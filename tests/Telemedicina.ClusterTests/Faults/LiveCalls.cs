@@ -71,7 +71,7 @@ internal sealed class LiveCalls : IAsyncDisposable
     /// <summary>Waits until every party has received at least <paramref name="signals"/> signals sent after the fault.</summary>
     public async Task WaitAllFlowingAsync(int signals, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        var deadline = Deadline.In(timeout);
         while (Parties.Any(p => p.ReceivedAfterFault < signals))
         {
             var failed = Parties.FirstOrDefault(p => p.Failure is not null);
@@ -80,7 +80,7 @@ internal sealed class LiveCalls : IAsyncDisposable
                 throw new InvalidOperationException($"A party gave up: {failed.Failure}");
             }
 
-            if (DateTime.UtcNow > deadline)
+            if (deadline.Passed)
             {
                 var stuck = Parties.Where(p => p.ReceivedAfterFault < signals).ToList();
                 throw new TimeoutException($"{stuck.Count} parties did not get {signals} post-fault signals within {timeout}: " +
@@ -128,14 +128,14 @@ internal sealed class LiveCalls : IAsyncDisposable
     public async Task StopAndVerifyAsync(TimeSpan drain, bool inFlightAtKill = false)
     {
         await Task.WhenAll(Parties.Select(p => p.StopSendingAsync()));
-        var deadline = DateTime.UtcNow + drain;
+        var deadline = Deadline.In(drain);
         foreach (var call in Calls)
         {
             foreach (var (sender, receiver) in new[] { (call.Doctor, call.Patient), (call.Patient, call.Doctor) })
             {
                 var checkedFrom = sender.CheckedFrom;
                 var mustArrive = Enumerable.Range(checkedFrom, Math.Max(0, sender.Acknowledged - checkedFrom + 1));
-                while (!mustArrive.All(receiver.HasReceived) && DateTime.UtcNow < deadline)
+                while (!mustArrive.All(receiver.HasReceived) && !deadline.Passed)
                 {
                     await Task.Delay(100);
                 }

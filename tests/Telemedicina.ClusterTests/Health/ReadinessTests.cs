@@ -50,9 +50,9 @@ public sealed class ReadinessTests
 
     private static async Task WaitForStatusAsync(HttpClient http, string path, HttpStatusCode expected, TimeSpan timeout, SiloProcess silo)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        var deadline = Deadline.In(timeout);
         HttpStatusCode? last = null;
-        while (DateTime.UtcNow < deadline)
+        while (!deadline.Passed)
         {
             Assert.False(silo.HasExited, "The silo process exited:\n" + silo.Tail());
             try
