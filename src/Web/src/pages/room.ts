@@ -1,6 +1,7 @@
 import type { App } from "../app";
 import { ApiError } from "../api/http";
 import { sendWithRetry, withRetry } from "../call/retry";
+import { QualityReports } from "../call/qualityReports";
 import { RoomGate } from "../call/roomGate";
 import type { CallState, CallStatusChanged, ChatMessage, JoinRoomResult, SignalMessage } from "../api/types";
 import { CallSession } from "../call/callSession";
@@ -55,7 +56,7 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
   let maxDurationSeconds = 0;
   let secondsWithoutMedia = 0;
   let lastFrames = -1;
-  let lastReportAt = 0;
+  const reports = new QualityReports<object>((report) => app.http.post(`/api/v1/calls/${roomId}/quality`, report));
 
   /** Media quality from getStats(): the indicator, and the report stored with the call. */
   const measure = async (send: boolean) => {
@@ -69,16 +70,14 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
     const level = stats.connectionState !== "connected" ? "ruim" : rtt > 400 || loss > 5 ? "ruim" : rtt > 150 || loss > 1 ? "regular" : "boa";
     quality.dataset["level"] = level;
     quality.textContent = `Conexão: ${level}${stats.localCandidateType === "relay" ? " (via servidor)" : ""}`;
-    if (!send && Date.now() - lastReportAt < 60_000) return;
-    lastReportAt = Date.now();
-    await app.http.post(`/api/v1/calls/${roomId}/quality`, {
+    await reports.offer({
       roundTripTimeMs: stats.roundTripTimeMs,
       jitterMs: stats.jitterMs,
       packetLossPercent: Math.min(100, Math.round(loss * 100) / 100),
       relay: stats.localCandidateType === "relay" || stats.remoteCandidateType === "relay",
       iceRestarts: stats.iceRestarts,
       secondsWithoutMedia,
-    }).catch(() => {});
+    }, send);
   };
 
   const setStatus = (status: string, text?: string) => {
