@@ -20,29 +20,21 @@ namespace Telemedicina.IntegrationTests.Audit;
 /// chain verifies, and entries recorded while a write is under way share its transaction (one chain lock for many
 /// entries) instead of queueing one transaction each behind the lock.
 /// </summary>
-public sealed class AuditGroupCommitTests : IAsyncLifetime
+public sealed class AuditGroupCommitTests() : ThrowawayDatabaseTest("audit")
 {
     private const int PerInstance = 300;
 
     private readonly string _files = Directory.CreateTempSubdirectory("audit-files-").FullName;
-    private PostgresServer? _postgres;
-    private string _connectionString = "";
 
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
-        DapperSetup.Configure();
-        _postgres = await PostgresServer.StartAsync();
-        _connectionString = await _postgres.CreateDatabaseAsync("audit");
-        await DatabaseMigrator.MigrateAsync(_connectionString, [AuditModule.Migrations], NullLogger.Instance, CancellationToken.None);
+        await base.InitializeAsync();
+        await DatabaseMigrator.MigrateAsync(ConnectionString, [AuditModule.Migrations], NullLogger.Instance, CancellationToken.None);
     }
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
-        if (_postgres is not null)
-        {
-            await _postgres.DisposeAsync();
-        }
-
+        await base.DisposeAsync();
         Directory.Delete(_files, recursive: true);
     }
 
@@ -61,7 +53,7 @@ public sealed class AuditGroupCommitTests : IAsyncLifetime
                 Details: new Dictionary<string, string> { ["n"] = i.ToString(System.Globalization.CultureInfo.InvariantCulture) }), ct), ct))));
         watch.Stop();
 
-        await using var db = new NpgsqlConnection(_connectionString);
+        await using var db = new NpgsqlConnection(ConnectionString);
         var ids = (await db.QueryAsync<string>("SELECT resource_id FROM audit.entries WHERE subject_id = @subject", new { subject })).ToList();
         Assert.Equal(2 * PerInstance, ids.Count);
         Assert.Equal(2 * PerInstance, ids.Distinct(StringComparer.Ordinal).Count());
@@ -85,13 +77,13 @@ public sealed class AuditGroupCommitTests : IAsyncLifetime
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Test", DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["ConnectionStrings:Postgres"] = _connectionString,
+            ["ConnectionStrings:Postgres"] = ConnectionString,
             ["Storage:FileSystem:Root"] = _files,
         });
         builder.Services.AddLogging();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(new NodeInfo("test"));
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(_connectionString));
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(ConnectionString));
         builder.Services.AddFileStore(builder.Configuration);
         builder.AddAuditModule();
         return builder.Services.BuildServiceProvider();

@@ -15,7 +15,6 @@ using Telemedicina.BuildingBlocks.Email;
 using Telemedicina.BuildingBlocks.Storage;
 using Telemedicina.Identity;
 using Telemedicina.Scheduling;
-using Telemedicina.Testing;
 
 namespace Telemedicina.IntegrationTests.Audit;
 
@@ -24,27 +23,14 @@ namespace Telemedicina.IntegrationTests.Audit;
 /// silos: an export is built once, a lost request is picked up, the 7-day retention deletes the file
 /// (audited), checkpoints follow their interval, and unlawful retention settings are refused.
 /// </summary>
-public sealed class PrivacyJobsTests : IAsyncLifetime
+public sealed class PrivacyJobsTests() : ThrowawayDatabaseTest("privacy")
 {
     private readonly string _files = Directory.CreateTempSubdirectory("privacy-files-").FullName;
     private readonly string _outbox = Directory.CreateTempSubdirectory("privacy-outbox-").FullName;
-    private PostgresServer? _postgres;
-    private string _connectionString = "";
 
-    public async ValueTask InitializeAsync()
+    public override async ValueTask DisposeAsync()
     {
-        DapperSetup.Configure();
-        _postgres = await PostgresServer.StartAsync();
-        _connectionString = await _postgres.CreateDatabaseAsync("privacy");
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_postgres is not null)
-        {
-            await _postgres.DisposeAsync();
-        }
-
+        await base.DisposeAsync();
         Directory.Delete(_files, recursive: true);
         Directory.Delete(_outbox, recursive: true);
     }
@@ -56,7 +42,7 @@ public sealed class PrivacyJobsTests : IAsyncLifetime
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 6, 1, 12, 0, 0, TimeSpan.Zero));
         using var silo1 = Build(clock);
         using var silo2 = Build(clock);
-        await DatabaseMigrator.MigrateAsync(_connectionString, [AuditModule.Migrations, IdentityModule.Migrations, SchedulingModule.Migrations],
+        await DatabaseMigrator.MigrateAsync(ConnectionString, [AuditModule.Migrations, IdentityModule.Migrations, SchedulingModule.Migrations],
             NullLogger.Instance, ct, c => IdentityModule.InitializeAsync(silo1, c));
         var demo = await IdentityModule.SeedDemoAsync(silo1);
         var files = silo1.GetRequiredService<IFileStore>();
@@ -66,7 +52,7 @@ public sealed class PrivacyJobsTests : IAsyncLifetime
         // Both instances race to build the same request: one bundle, one "built" audit entry.
         var first = (await silo1.GetRequiredService<DataExports>().RequestAsync(demo.PatientId, ct))!;
         await Task.WhenAll(silo1.GetRequiredService<DataExports>().BuildAsync(first.Id, ct), silo2.GetRequiredService<DataExports>().BuildAsync(first.Id, ct));
-        await using var db = new NpgsqlConnection(_connectionString);
+        await using var db = new NpgsqlConnection(ConnectionString);
         await db.OpenAsync(ct);
         Assert.Equal(1, await db.ExecuteScalarAsync<int>(
             "SELECT count(*) FROM audit.entries WHERE resource_type = 'DataExport' AND action = 'create' AND resource_id = @id", new { id = first.Id.ToString() }));
@@ -111,7 +97,7 @@ public sealed class PrivacyJobsTests : IAsyncLifetime
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Test", DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["ConnectionStrings:Postgres"] = _connectionString,
+            ["ConnectionStrings:Postgres"] = ConnectionString,
             ["Email:OutboxDirectory"] = _outbox,
             ["Storage:FileSystem:Root"] = _files,
         });
@@ -119,7 +105,7 @@ public sealed class PrivacyJobsTests : IAsyncLifetime
         builder.Services.AddLogging();
         builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton(new NodeInfo("test"));
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(_connectionString));
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(ConnectionString));
         builder.Services.AddEmail(builder.Configuration);
         builder.Services.AddFileStore(builder.Configuration);
         builder.AddAuditModule();

@@ -1,7 +1,6 @@
 using Dapper;
 using Npgsql;
 using Telemedicina.BuildingBlocks.Database;
-using Telemedicina.Testing;
 
 namespace Telemedicina.IntegrationTests.Database;
 
@@ -11,32 +10,27 @@ namespace Telemedicina.IntegrationTests.Database;
 /// <see cref="NpgsqlException"/>, and the API answered 500 instead of 503. The backend here ends its own session
 /// between two results, as a PostgreSQL shutdown does to every session.
 /// </summary>
-public sealed class LostConnectionTests : IAsyncLifetime
+public sealed class LostConnectionTests() : ThrowawayDatabaseTest("lost_connection")
 {
     private const string CommandThatLosesItsConnection =
         "SELECT 1; SELECT generate_series(1, 3); SELECT pg_terminate_backend(pg_backend_pid()); SELECT 2;";
 
-    private PostgresServer? _postgres;
     private NpgsqlDataSource? _db;
 
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
-        DapperSetup.Configure();
-        _postgres = await PostgresServer.StartAsync();
-        _db = NpgsqlDataSource.Create(await _postgres.CreateDatabaseAsync("lost_connection"));
+        await base.InitializeAsync();
+        _db = NpgsqlDataSource.Create(ConnectionString);
     }
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         if (_db is not null)
         {
             await _db.DisposeAsync();
         }
 
-        if (_postgres is not null)
-        {
-            await _postgres.DisposeAsync();
-        }
+        await base.DisposeAsync();
     }
 
     [Fact]

@@ -3,7 +3,6 @@ using Npgsql;
 using Telemedicina.BuildingBlocks.Database;
 using Telemedicina.Scheduling;
 using Telemedicina.Scheduling.Infrastructure;
-using Telemedicina.Testing;
 
 namespace Telemedicina.IntegrationTests.Scheduling;
 
@@ -14,31 +13,25 @@ namespace Telemedicina.IntegrationTests.Scheduling;
 /// answered that booking 503 (a CI run of the HTTP fuzzing met one). The store retries the loser, which then sees
 /// the winner's committed row: a plain conflict.
 /// </summary>
-public sealed class ConcurrentInsertTests : IAsyncLifetime
+public sealed class ConcurrentInsertTests() : ThrowawayDatabaseTest("booking_race")
 {
-    private PostgresServer? _postgres;
     private NpgsqlDataSource? _db;
 
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
-        DapperSetup.Configure();
-        _postgres = await PostgresServer.StartAsync();
-        var connectionString = await _postgres.CreateDatabaseAsync("booking_race");
-        await DatabaseMigrator.MigrateAsync(connectionString, [SchedulingModule.Migrations], NullLogger.Instance, TestContext.Current.CancellationToken);
-        _db = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = 64 }.ConnectionString);
+        await base.InitializeAsync();
+        await DatabaseMigrator.MigrateAsync(ConnectionString, [SchedulingModule.Migrations], NullLogger.Instance, TestContext.Current.CancellationToken);
+        _db = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(ConnectionString) { MaxPoolSize = 64 }.ConnectionString);
     }
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         if (_db is not null)
         {
             await _db.DisposeAsync();
         }
 
-        if (_postgres is not null)
-        {
-            await _postgres.DisposeAsync();
-        }
+        await base.DisposeAsync();
     }
 
     [Fact]

@@ -13,7 +13,6 @@ using Telemedicina.Identity;
 using Telemedicina.Identity.Application;
 using Telemedicina.Scheduling;
 using Telemedicina.Scheduling.Contracts;
-using Telemedicina.Testing;
 
 namespace Telemedicina.IntegrationTests.Scheduling;
 
@@ -21,27 +20,13 @@ namespace Telemedicina.IntegrationTests.Scheduling;
 /// The scheduling jobs with a fake clock: the real modules on a real PostgreSQL, two independent
 /// instances (as on two silos) running every tick concurrently; every effect happens exactly once.
 /// </summary>
-public sealed class SchedulingJobsTests : IAsyncLifetime
+public sealed class SchedulingJobsTests() : ThrowawayDatabaseTest("jobs")
 {
-    private PostgresServer? _postgres;
-    private string _connectionString = "";
-    private string _outbox = "";
+    private readonly string _outbox = Path.Combine(Path.GetTempPath(), "telemedicina-jobs-outbox-" + Guid.NewGuid().ToString("N")[..8]);
 
-    public async ValueTask InitializeAsync()
+    public override async ValueTask DisposeAsync()
     {
-        DapperSetup.Configure();
-        _postgres = await PostgresServer.StartAsync();
-        _connectionString = await _postgres.CreateDatabaseAsync("jobs");
-        _outbox = Path.Combine(Path.GetTempPath(), "telemedicina-jobs-outbox-" + Guid.NewGuid().ToString("N")[..8]);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_postgres is not null)
-        {
-            await _postgres.DisposeAsync();
-        }
-
+        await base.DisposeAsync();
         if (Directory.Exists(_outbox))
         {
             Directory.Delete(_outbox, recursive: true);
@@ -97,7 +82,7 @@ public sealed class SchedulingJobsTests : IAsyncLifetime
         var mails = Directory.GetFiles(_outbox, "*.json").Select(File.ReadAllText).ToList();
         Assert.Single(mails, m => m.Contains("\"kind\":\"reminder-24h\"", StringComparison.Ordinal));
         Assert.Equal(2, mails.Count(m => m.Contains("\"kind\":\"reminder-1h\"", StringComparison.Ordinal)));
-        await using var db = new NpgsqlConnection(_connectionString);
+        await using var db = new NpgsqlConnection(ConnectionString);
         Assert.Equal(1, await db.ExecuteScalarAsync<int>("SELECT count(*) FROM scheduling.appointment_history WHERE appointment_id = @upcoming AND what = 'no-show'", new { upcoming }));
         Assert.Equal("both", await db.ExecuteScalarAsync<string>("SELECT no_show_party FROM scheduling.appointments WHERE id = @upcoming", new { upcoming }));
         Assert.Equal(0, await db.ExecuteScalarAsync<int>("SELECT count(*) FROM scheduling.notifications WHERE sent_at IS NULL"));
@@ -115,7 +100,7 @@ public sealed class SchedulingJobsTests : IAsyncLifetime
         await silo.GetRequiredService<IAppointmentBook>().AppendHistoryAsync(id, demo.DoctorId, "call.joined", null, t0.AddMinutes(1), ct);
         clock.SetUtcNow(t0.AddMinutes(20));
         Assert.Equal(1, (await silo.GetRequiredService<ISchedulingJobs>().RunDueAsync(ct)).NoShows);
-        await using var db = new NpgsqlConnection(_connectionString);
+        await using var db = new NpgsqlConnection(ConnectionString);
         Assert.Equal("patient", await db.ExecuteScalarAsync<string>("SELECT no_show_party FROM scheduling.appointments WHERE id = @id", new { id }));
     }
 
@@ -150,7 +135,7 @@ public sealed class SchedulingJobsTests : IAsyncLifetime
     // The schemas (idempotent; every test of the class shares the database) and the demo accounts.
     private async Task<DemoAccounts> MigrateAndSeedAsync(ServiceProvider silo, CancellationToken ct)
     {
-        await DatabaseMigrator.MigrateAsync(_connectionString, [AuditModule.Migrations, IdentityModule.Migrations, SchedulingModule.Migrations],
+        await DatabaseMigrator.MigrateAsync(ConnectionString, [AuditModule.Migrations, IdentityModule.Migrations, SchedulingModule.Migrations],
             NullLogger.Instance, ct, c => IdentityModule.InitializeAsync(silo, c));
         return await IdentityModule.SeedDemoAsync(silo);
     }
@@ -160,14 +145,14 @@ public sealed class SchedulingJobsTests : IAsyncLifetime
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Test", DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["ConnectionStrings:Postgres"] = _connectionString,
+            ["ConnectionStrings:Postgres"] = ConnectionString,
             ["Email:OutboxDirectory"] = _outbox,
             ["Scheduling:MaxConsultationDuration"] = "01:30:00",
         });
         builder.Services.AddLogging();
         builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton(new NodeInfo("test"));
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(_connectionString));
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(ConnectionString));
         builder.Services.AddEmail(builder.Configuration);
         builder.AddAuditModule();
         builder.AddIdentityModule();
@@ -178,7 +163,7 @@ public sealed class SchedulingJobsTests : IAsyncLifetime
     private async Task<Guid> InsertAsync(Guid patientId, Guid doctorId, DateTimeOffset startsAt, string status, DateTimeOffset createdAt, DateTimeOffset? startedAt = null)
     {
         var id = Guid.NewGuid();
-        await using var db = new NpgsqlConnection(_connectionString);
+        await using var db = new NpgsqlConnection(ConnectionString);
         await db.ExecuteAsync(
             """
             INSERT INTO scheduling.appointments (id, doctor_id, patient_id, starts_at, ends_at, blocked_from, blocked_until, status, created_at, updated_at, started_at)
@@ -190,7 +175,7 @@ public sealed class SchedulingJobsTests : IAsyncLifetime
 
     private async Task<string> StatusAsync(Guid id)
     {
-        await using var db = new NpgsqlConnection(_connectionString);
+        await using var db = new NpgsqlConnection(ConnectionString);
         return await db.ExecuteScalarAsync<string>("SELECT status FROM scheduling.appointments WHERE id = @id", new { id }) ?? "";
     }
 }
