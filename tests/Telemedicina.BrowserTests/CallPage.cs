@@ -45,6 +45,8 @@ internal static class CallPage
                 new() { Timeout = 20_000 });
         }
 
+        // The room has loaded the call (the other party's presence is shown): nothing above the button moves any more.
+        await page.Locator("[data-testid='counterpart-presence']:not([data-presence=''])").WaitForAsync(new() { Timeout = 20_000 });
         await page.GetByTestId("join-room").ClickAsync();
         try
         {
@@ -52,7 +54,8 @@ internal static class CallPage
         }
         catch (TimeoutException e)
         {
-            // Seen once in CI (the doctor's page, relay test) without a clue: say what the page looked like.
+            // Seen twice in CI, both on the doctor's page right after accepting (relay test, browser crash test), before the
+            // wait above: say what the page looked like.
             var state = await page.EvaluateAsync<string>(
                 """
                 () => JSON.stringify({
