@@ -15,6 +15,9 @@ namespace Telemedicina.Host.Composition;
 /// room's silo dies between the two: the signal is then nowhere but in the sender's silo.</item>
 /// <item><c>Faults:DelayPresenceReads</c>: every read of a user's presence (<c>GetPresence</c>) waits this long
 /// before it is sent, as when presence grains did not answer for 30 s after a graceful stop of another silo.</item>
+/// <item><c>Faults:RefuseRestores</c>: the first this many <c>Restore</c> calls this silo makes to rooms fail with
+/// <see cref="SiloUnavailableException"/> before they are sent, as when a silo re-registers its connections right
+/// after another was declared dead and its view of the cluster still routes the room to the dead one.</item>
 /// <item><c>Faults:HoldShutdown</c>: a graceful stop waits this long after the silo has told the cluster it is
 /// shutting down and deactivated its grains, before it leaves (declared dead), as when it has many rooms to hand
 /// over: the window in which the other silos must already do without it.</item>
@@ -26,6 +29,7 @@ internal static class FaultInjection
     public const string LoseDeliveriesKey = "Faults:LoseDeliveriesContaining";
     public const string DelayPresenceReadsKey = "Faults:DelayPresenceReads";
     public const string HoldShutdownKey = "Faults:HoldShutdown";
+    public const string RefuseRestoresKey = "Faults:RefuseRestores";
 
     public static void AddFaultInjection(this ISiloBuilder silo, IConfiguration configuration, IHostEnvironment environment)
     {
@@ -33,7 +37,8 @@ internal static class FaultInjection
         var deliveryMarker = configuration[LoseDeliveriesKey];
         var presenceDelay = configuration.GetValue<TimeSpan?>(DelayPresenceReadsKey);
         var hold = configuration.GetValue<TimeSpan?>(HoldShutdownKey);
-        if (string.IsNullOrEmpty(marker) && string.IsNullOrEmpty(deliveryMarker) && presenceDelay is null && hold is null)
+        var refuseRestores = configuration.GetValue<int?>(RefuseRestoresKey);
+        if (string.IsNullOrEmpty(marker) && string.IsNullOrEmpty(deliveryMarker) && presenceDelay is null && hold is null && refuseRestores is null)
         {
             return;
         }
@@ -41,7 +46,18 @@ internal static class FaultInjection
         if (environment.IsProduction())
         {
             throw new InvalidOperationException(
-                $"{LoseRoomAnswersKey}, {LoseDeliveriesKey}, {DelayPresenceReadsKey} and {HoldShutdownKey} inject faults; they are refused in Production.");
+                $"{LoseRoomAnswersKey}, {LoseDeliveriesKey}, {DelayPresenceReadsKey}, {HoldShutdownKey} and {RefuseRestoresKey} inject faults; they are refused in Production.");
+        }
+
+        if (refuseRestores is { } toRefuse)
+        {
+            var refused = 0;
+            silo.AddOutgoingGrainCallFilter(context =>
+                context.InterfaceName.Contains(nameof(IConsultationRoomGrain), StringComparison.Ordinal)
+                && context.MethodName == nameof(IConsultationRoomGrain.Restore)
+                && Interlocked.Increment(ref refused) <= toRefuse
+                    ? throw new SiloUnavailableException("Fault injected: the room's silo is unavailable.")
+                    : context.Invoke());
         }
 
         if (!string.IsNullOrEmpty(deliveryMarker))

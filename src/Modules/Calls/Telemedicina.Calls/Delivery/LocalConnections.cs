@@ -33,6 +33,9 @@ public sealed class LocalConnections
 
     public void Left(string connectionId, Guid roomId) => _connections.GetValueOrDefault(connectionId)?.Leave(roomId);
 
+    /// <summary>The rooms a connection is in now (none once it closed).</summary>
+    public ImmutableArray<Guid> RoomsOf(string connectionId) => _connections.GetValueOrDefault(connectionId)?.Rooms ?? [];
+
     /// <summary>A snapshot: (connection id, user id, joined rooms).</summary>
     public IReadOnlyList<(string ConnectionId, Guid UserId, Guid[] Rooms)> Snapshot() =>
         [.. _connections.Select(c => (c.Key, c.Value.UserId, c.Value.Rooms.ToArray()))];
