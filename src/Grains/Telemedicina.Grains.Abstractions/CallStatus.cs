@@ -28,4 +28,15 @@ public static class SignalKinds
     public const string Bye = "bye";
 
     public static bool IsKnown(string? kind) => kind is Offer or Answer or Candidate or Restart or Bye;
+
+    /// <summary>The one string of a known kind (each signal's kind arrives as a string of its own); others as given.</summary>
+    public static string Canonical(string kind) => kind switch
+    {
+        Offer => Offer,
+        Answer => Answer,
+        Candidate => Candidate,
+        Restart => Restart,
+        Bye => Bye,
+        _ => kind,
+    };
 }

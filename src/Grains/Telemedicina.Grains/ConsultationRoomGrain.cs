@@ -39,7 +39,7 @@ internal sealed partial class ConsultationRoomGrain(
     private readonly Dictionary<Guid, long> _seq = [];
 
     // The last signals addressed to each party, replayed to a party that comes back.
-    private readonly Dictionary<Guid, LinkedList<SignalEvent>> _recent = [];
+    private readonly Dictionary<Guid, ReplayBuffer> _recent = [];
 
     // What the senders' hub connections had relayed: a retry after an ambiguous failure is dropped, not relayed again.
     private readonly RelayedMessages _relayed = new();
@@ -72,9 +72,6 @@ internal sealed partial class ConsultationRoomGrain(
 
     private IGrainTimer? _ringTimer;
     private IGrainTimer? _forget;
-
-    /// <summary>Signals kept per recipient for replay.</summary>
-    internal const int ReplayDepth = 512;
 
     /// <summary>Signals per recipient saved for the next activation on a graceful deactivation, and their payload budget.</summary>
     internal const int KeptReplayDepth = 128;
@@ -197,6 +194,11 @@ internal sealed partial class ConsultationRoomGrain(
             }
         }
 
+        foreach (var buffer in _recent.Values)
+        {
+            buffer.Release();
+        }
+
         await base.OnDeactivateAsync(reason, cancellationToken);
     }
 
@@ -245,21 +247,26 @@ internal sealed partial class ConsultationRoomGrain(
         {
             var budget = KeptReplayBytes;
             var kept = new Stack<PendingSignal>();
-            for (var node = recent.Last; node is not null && kept.Count < KeptReplayDepth; node = node.Previous)
+            foreach (var signal in recent.NewestFirst(RoomId))
             {
-                if (_adopted.ContainsKey((to, node.Value.Seq)))
+                if (kept.Count == KeptReplayDepth)
+                {
+                    break;
+                }
+
+                if (_adopted.ContainsKey((to, signal.Seq)))
                 {
                     // Still waiting for its recipient to say whether it had it: not handed over as a plain signal.
                     continue;
                 }
 
-                budget -= node.Value.Payload.Length;
+                budget -= signal.Payload.Length;
                 if (budget < 0)
                 {
                     break;
                 }
 
-                kept.Push(new PendingSignal(to, node.Value));
+                kept.Push(new PendingSignal(to, signal));
             }
 
             foreach (var pending in kept)
@@ -476,7 +483,7 @@ internal sealed partial class ConsultationRoomGrain(
 
             _adoptedUpTo[to] = copy.Seq;
             _relayed.TryAdd(message.Stream, message.Seq);
-            if ((_recent.TryGetValue(to, out var recent) && recent.Any(s => s.Seq == copy.Seq))
+            if ((_recent.TryGetValue(to, out var recent) && recent.Contains(copy.Seq))
                 || _resumedAfter.GetValueOrDefault(to, -1) >= copy.Seq)
             {
                 // Handed over by a previous activation that stopped gracefully, or handled by the recipient.
@@ -610,15 +617,13 @@ internal sealed partial class ConsultationRoomGrain(
     {
         if (!_recent.TryGetValue(to, out var recent))
         {
-            recent = new LinkedList<SignalEvent>();
+            recent = new ReplayBuffer();
             _recent[to] = recent;
         }
 
-        recent.AddLast(signal);
-        if (recent.Count > ReplayDepth)
+        foreach (var dropped in recent.Add(signal))
         {
-            _adopted.Remove((to, recent.First!.Value.Seq));
-            recent.RemoveFirst();
+            _adopted.Remove((to, dropped));
         }
     }
 
@@ -631,7 +636,7 @@ internal sealed partial class ConsultationRoomGrain(
             return;
         }
 
-        foreach (var signal in recent.Where(m => m.Seq > afterSeq))
+        foreach (var signal in recent.After(RoomId, afterSeq))
         {
             if (_adopted.TryGetValue((userId, signal.Seq), out var original))
             {

@@ -30,5 +30,24 @@ public sealed class LocalConnectionTests
         Assert.Empty(connections.Sent("gone", room));
     }
 
+    [Fact]
+    public void AKeptSignal_ComesBackAsItWasSent_UntilItsConnectionCloses()
+    {
+        var connections = new LocalConnections();
+        var connection = connections.Add("c1", Me);
+        var room = Guid.NewGuid();
+        var offer = new RoomMessage(Me, "c1", Guid.NewGuid(), 1, Peer, new string("offer".ToCharArray()), "v=0\r\ns=ção 😀\r\n");
+        var odd = new RoomMessage(Me, "c1", offer.Stream, 2, Peer, SignalKinds.Candidate, "a\ud800b");
+
+        connection.Acknowledged(room, 41, offer);
+        connection.Acknowledged(room, 42, odd);
+
+        Assert.Equal([new SentSignal(41, offer), new SentSignal(42, odd)], connections.Sent("c1", room));
+
+        connections.Remove("c1");
+
+        Assert.Empty(connection.Sent(room));
+    }
+
     private static RoomMessage Message(int i) => new(Me, "c1", Guid.Empty, i, Peer, "candidate", "p" + i);
 }

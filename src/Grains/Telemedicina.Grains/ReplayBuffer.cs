@@ -1,0 +1,83 @@
+using Telemedicina.Grains.Abstractions;
+
+namespace Telemedicina.Grains;
+
+/// <summary>
+/// The last signals a room addressed to one party, kept to be replayed when that party comes back: at most
+/// <see cref="MaxCount"/> signals and <see cref="MaxBytes"/> of payload, the oldest dropped first. Not thread-safe
+/// (a grain's turn).
+/// </summary>
+/// <remarks>
+/// Every signal a silo's rooms relay is buffered here for a while, so the payloads are kept compactly and out of the
+/// GC's way (<see cref="KeptPayload"/>); one is turned back into a string only when it is replayed or handed over.
+/// </remarks>
+internal sealed class ReplayBuffer
+{
+    /// <summary>Signals kept per party.</summary>
+    internal const int MaxCount = 512;
+
+    /// <summary>UTF-8 payload bytes kept per party (far above a call's signaling: an SDP offer is a few KiB).</summary>
+    internal const int MaxBytes = 1024 * 1024;
+
+    private readonly Queue<Entry> _entries = new();
+    private long _bytes;
+
+    public int Count => _entries.Count;
+
+    /// <summary>Keeps <paramref name="signal"/>; returns the numbers of the signals dropped to make room for it.</summary>
+    public IReadOnlyList<long> Add(SignalEvent signal)
+    {
+        var entry = new Entry(signal.Seq, signal.FromUserId, SignalKinds.Canonical(signal.Kind), KeptPayload.Keep(signal.Payload));
+        _entries.Enqueue(entry);
+        _bytes += entry.Payload.Size;
+
+        List<long>? dropped = null;
+        while (_entries.Count > MaxCount || (_bytes > MaxBytes && _entries.Count > 1))
+        {
+            var oldest = _entries.Dequeue();
+            _bytes -= oldest.Payload.Size;
+            oldest.Payload.Release();
+            (dropped ??= []).Add(oldest.Seq);
+        }
+
+        return (IReadOnlyList<long>?)dropped ?? [];
+    }
+
+    public bool Contains(long seq) => _entries.Any(e => e.Seq == seq);
+
+    /// <summary>The kept signals numbered above <paramref name="seq"/>, oldest first.</summary>
+    public IEnumerable<SignalEvent> After(Guid roomId, long seq)
+    {
+        // A snapshot: the caller may add to this buffer while it walks the result.
+        foreach (var entry in _entries.Where(e => e.Seq > seq).ToArray())
+        {
+            yield return entry.ToSignal(roomId);
+        }
+    }
+
+    /// <summary>The kept signals, newest first.</summary>
+    public IEnumerable<SignalEvent> NewestFirst(Guid roomId)
+    {
+        var entries = _entries.ToArray();
+        for (var i = entries.Length - 1; i >= 0; i--)
+        {
+            yield return entries[i].ToSignal(roomId);
+        }
+    }
+
+    /// <summary>Gives the payload arrays back to the pool; the buffer is empty afterwards.</summary>
+    public void Release()
+    {
+        while (_entries.TryDequeue(out var entry))
+        {
+            entry.Payload.Release();
+        }
+
+        _bytes = 0;
+    }
+
+    private readonly record struct Entry(long Seq, Guid From, string Kind, KeptPayload Payload)
+    {
+        public SignalEvent ToSignal(Guid roomId) => new(roomId, From, Kind, Payload.Read(), Seq);
+    }
+}

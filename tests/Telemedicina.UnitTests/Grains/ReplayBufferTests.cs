@@ -1,0 +1,120 @@
+using Telemedicina.Grains;
+using Telemedicina.Grains.Abstractions;
+
+namespace Telemedicina.UnitTests.Grains;
+
+public sealed class ReplayBufferTests
+{
+    private static readonly Guid Room = Guid.NewGuid();
+    private static readonly Guid From = Guid.NewGuid();
+
+    private static SignalEvent Signal(long seq, string payload, string kind = SignalKinds.Candidate) => new(Room, From, kind, payload, seq);
+
+    [Fact]
+    public void ReplaysWhatCameAfterANumber_InOrder_AsItWasSent()
+    {
+        var buffer = new ReplayBuffer();
+        // ASCII (SDP), text beyond Latin-1 and a character outside the BMP: each must come back exactly.
+        string[] payloads = ["v=0\r\no=- 1 2 IN IP4 127.0.0.1", "olá, médica — ção", "emoji 😀 ok", ""];
+        for (var i = 0; i < payloads.Length; i++)
+        {
+            Assert.Empty(buffer.Add(Signal(i + 1, payloads[i], i == 0 ? SignalKinds.Offer : SignalKinds.Candidate)));
+        }
+
+        var replayed = buffer.After(Room, 1).ToList();
+
+        Assert.Equal([2L, 3L, 4L], replayed.Select(s => s.Seq));
+        Assert.Equal(payloads[1..], replayed.Select(s => s.Payload));
+        Assert.All(replayed, s => Assert.Equal((Room, From, SignalKinds.Candidate), (s.RoomId, s.FromUserId, s.Kind)));
+        Assert.Equal(Signal(1, payloads[0], SignalKinds.Offer), buffer.After(Room, 0).First());
+        Assert.Empty(buffer.After(Room, 4));
+    }
+
+    [Fact]
+    public void APayloadThatIsNotValidText_IsReplayedUnchanged()
+    {
+        var buffer = new ReplayBuffer();
+        // A lone surrogate: JSON can carry it ("\ud800"), UTF-8 cannot.
+        var odd = "a\ud800b";
+
+        buffer.Add(Signal(1, odd));
+
+        Assert.Equal(odd, Assert.Single(buffer.After(Room, 0)).Payload);
+    }
+
+    [Fact]
+    public void KeepsTheLastMaxCountSignals_AndSaysWhichItDropped()
+    {
+        var buffer = new ReplayBuffer();
+        var dropped = new List<long>();
+        for (var seq = 1; seq <= ReplayBuffer.MaxCount + 3; seq++)
+        {
+            dropped.AddRange(buffer.Add(Signal(seq, $"candidate:{seq}")));
+        }
+
+        Assert.Equal([1L, 2L, 3L], dropped);
+        Assert.Equal(ReplayBuffer.MaxCount, buffer.Count);
+        Assert.False(buffer.Contains(3));
+        Assert.True(buffer.Contains(4));
+        Assert.Equal(Enumerable.Range(4, ReplayBuffer.MaxCount).Select(i => (long)i), buffer.After(Room, 0).Select(s => s.Seq));
+        Assert.Equal("candidate:4", buffer.After(Room, 0).First().Payload);
+    }
+
+    [Fact]
+    public void KeepsAtMostMaxBytesOfPayload_ButAlwaysTheNewestSignal()
+    {
+        var buffer = new ReplayBuffer();
+        var quarter = new string('x', ReplayBuffer.MaxBytes / 4);
+        for (var seq = 1; seq <= 4; seq++)
+        {
+            Assert.Empty(buffer.Add(Signal(seq, quarter)));
+        }
+
+        // One byte more than the budget: the oldest goes.
+        Assert.Equal([1L], buffer.Add(Signal(5, "y")));
+        Assert.Equal([2L, 3L, 4L, 5L], buffer.After(Room, 0).Select(s => s.Seq));
+
+        // A single payload above the budget is still kept (alone): the party it is for may need it.
+        var huge = new string('z', ReplayBuffer.MaxBytes + 1);
+        Assert.Equal([2L, 3L, 4L, 5L], buffer.Add(Signal(6, huge)));
+        Assert.Equal(huge, Assert.Single(buffer.After(Room, 0)).Payload);
+    }
+
+    [Fact]
+    public void NewestFirst_WalksBackwards_AndAfterRelease_NothingIsLeft()
+    {
+        var buffer = new ReplayBuffer();
+        for (var seq = 1; seq <= 3; seq++)
+        {
+            buffer.Add(Signal(seq, $"p{seq}"));
+        }
+
+        Assert.Equal(["p3", "p2", "p1"], buffer.NewestFirst(Room).Select(s => s.Payload));
+
+        buffer.Release();
+
+        Assert.Equal(0, buffer.Count);
+        Assert.Empty(buffer.After(Room, 0));
+        // Arrays given back are reused by later buffers without leaking what they held.
+        var next = new ReplayBuffer();
+        next.Add(Signal(9, "q"));
+        Assert.Equal("q", Assert.Single(next.After(Room, 0)).Payload);
+    }
+
+    [Fact]
+    public void TheReplayIsASnapshot_SoTheRoomMayBufferWhileItReplays()
+    {
+        var buffer = new ReplayBuffer();
+        buffer.Add(Signal(1, "a"));
+        buffer.Add(Signal(2, "b"));
+
+        var seen = new List<long>();
+        foreach (var signal in buffer.After(Room, 0))
+        {
+            seen.Add(signal.Seq);
+            buffer.Add(Signal(signal.Seq + 10, "c"));
+        }
+
+        Assert.Equal([1L, 2L], seen);
+    }
+}
