@@ -18,6 +18,4 @@ public readonly struct Deadline
     public static Deadline InSeconds(double seconds) => In(TimeSpan.FromSeconds(seconds));
 
     public bool Passed => Stopwatch.GetTimestamp() >= _at;
-
-    public TimeSpan Remaining => Passed ? TimeSpan.Zero : Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), _at);
 }
