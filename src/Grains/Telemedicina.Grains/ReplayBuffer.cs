@@ -46,16 +46,13 @@ internal sealed class ReplayBuffer
     public bool Contains(long seq) => _entries.Any(e => e.Seq == seq);
 
     /// <summary>The kept signals numbered above <paramref name="seq"/>, oldest first.</summary>
-    public IEnumerable<SignalEvent> After(Guid roomId, long seq)
-    {
-        // A snapshot: the caller may add to this buffer while it walks the result.
-        foreach (var entry in _entries.Where(e => e.Seq > seq).ToArray())
-        {
-            yield return entry.ToSignal(roomId);
-        }
-    }
+    /// <remarks>
+    /// Read out at once: the caller may add to this buffer while it walks the result, and an addition can drop a signal
+    /// and hand its array to another payload.
+    /// </remarks>
+    public IReadOnlyList<SignalEvent> After(Guid roomId, long seq) => [.. _entries.Where(e => e.Seq > seq).Select(e => e.ToSignal(roomId))];
 
-    /// <summary>The kept signals, newest first.</summary>
+    /// <summary>The kept signals, newest first, read one by one: nothing may be added to the buffer meanwhile.</summary>
     public IEnumerable<SignalEvent> NewestFirst(Guid roomId)
     {
         var entries = _entries.ToArray();

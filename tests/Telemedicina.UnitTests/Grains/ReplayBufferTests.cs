@@ -108,13 +108,17 @@ public sealed class ReplayBufferTests
         buffer.Add(Signal(1, "a"));
         buffer.Add(Signal(2, "b"));
 
-        var seen = new List<long>();
+        var seen = new List<SignalEvent>();
         foreach (var signal in buffer.After(Room, 0))
         {
-            seen.Add(signal.Seq);
-            buffer.Add(Signal(signal.Seq + 10, "c"));
+            seen.Add(signal);
+            // Enough to drop every signal being replayed, and to reuse their arrays for other payloads.
+            for (var i = 0; i < ReplayBuffer.MaxCount; i++)
+            {
+                buffer.Add(Signal(100 + (signal.Seq * ReplayBuffer.MaxCount) + i, "z"));
+            }
         }
 
-        Assert.Equal([1L, 2L], seen);
+        Assert.Equal([Signal(1, "a"), Signal(2, "b")], seen);
     }
 }
