@@ -26,7 +26,7 @@ public sealed class ReplayBufferTests
         Assert.Equal([2L, 3L, 4L], replayed.Select(s => s.Seq));
         Assert.Equal(payloads[1..], replayed.Select(s => s.Payload));
         Assert.All(replayed, s => Assert.Equal((Room, From, SignalKinds.Candidate), (s.RoomId, s.FromUserId, s.Kind)));
-        Assert.Equal(Signal(1, payloads[0], SignalKinds.Offer), buffer.After(Room, 0).First());
+        Assert.Equal(Signal(1, payloads[0], SignalKinds.Offer), buffer.After(Room, 0)[0]);
         Assert.Empty(buffer.After(Room, 4));
     }
 
@@ -57,7 +57,7 @@ public sealed class ReplayBufferTests
         Assert.False(buffer.Contains(3));
         Assert.True(buffer.Contains(4));
         Assert.Equal(Enumerable.Range(4, ReplayBuffer.MaxCount).Select(i => (long)i), buffer.After(Room, 0).Select(s => s.Seq));
-        Assert.Equal("candidate:4", buffer.After(Room, 0).First().Payload);
+        Assert.Equal("candidate:4", buffer.After(Room, 0)[0].Payload);
     }
 
     [Fact]
