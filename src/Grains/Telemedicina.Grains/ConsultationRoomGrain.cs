@@ -621,10 +621,7 @@ internal sealed partial class ConsultationRoomGrain(
             _recent[to] = recent;
         }
 
-        foreach (var dropped in recent.Add(signal))
-        {
-            _adopted.Remove((to, dropped));
-        }
+        recent.Add(signal, (Adopted: _adopted, To: to), static (state, dropped) => state.Adopted.Remove((state.To, dropped)));
     }
 
     // Sends to one (new) connection the buffered signals for the user numbered above afterSeq. An adopted signal goes

@@ -24,23 +24,24 @@ internal sealed class ReplayBuffer
 
     public int Count => _entries.Count;
 
-    /// <summary>Keeps <paramref name="signal"/>; returns the numbers of the signals dropped to make room for it.</summary>
-    public IReadOnlyList<long> Add(SignalEvent signal)
+    /// <summary>
+    /// Keeps <paramref name="signal"/>, dropping the oldest signals over the limits and telling
+    /// <paramref name="onDropped"/> each one's number. A state argument rather than a closure: this runs for every
+    /// relayed signal, and once a party's buffer is full it drops one on every call.
+    /// </summary>
+    public void Add<TState>(SignalEvent signal, TState state, Action<TState, long> onDropped)
     {
         var entry = new Entry(signal.Seq, signal.FromUserId, SignalKinds.Canonical(signal.Kind), KeptPayload.Keep(signal.Payload));
         _entries.Enqueue(entry);
         _bytes += entry.Payload.Size;
 
-        List<long>? dropped = null;
         while (_entries.Count > MaxCount || (_bytes > MaxBytes && _entries.Count > 1))
         {
             var oldest = _entries.Dequeue();
             _bytes -= oldest.Payload.Size;
             oldest.Payload.Release();
-            (dropped ??= []).Add(oldest.Seq);
+            onDropped(state, oldest.Seq);
         }
-
-        return (IReadOnlyList<long>?)dropped ?? [];
     }
 
     public bool Contains(long seq) => _entries.Any(e => e.Seq == seq);

@@ -10,6 +10,14 @@ public sealed class ReplayBufferTests
 
     private static SignalEvent Signal(long seq, string payload, string kind = SignalKinds.Candidate) => new(Room, From, kind, payload, seq);
 
+    // Keeps a signal; the numbers of those dropped for it, in the order they were dropped.
+    private static List<long> Add(ReplayBuffer buffer, SignalEvent signal)
+    {
+        var dropped = new List<long>();
+        buffer.Add(signal, dropped, static (list, seq) => list.Add(seq));
+        return dropped;
+    }
+
     [Fact]
     public void ReplaysWhatCameAfterANumber_InOrder_AsItWasSent()
     {
@@ -18,7 +26,7 @@ public sealed class ReplayBufferTests
         string[] payloads = ["v=0\r\no=- 1 2 IN IP4 127.0.0.1", "olá, médica — ção", "emoji 😀 ok", ""];
         for (var i = 0; i < payloads.Length; i++)
         {
-            Assert.Empty(buffer.Add(Signal(i + 1, payloads[i], i == 0 ? SignalKinds.Offer : SignalKinds.Candidate)));
+            Assert.Empty(Add(buffer, Signal(i + 1, payloads[i], i == 0 ? SignalKinds.Offer : SignalKinds.Candidate)));
         }
 
         var replayed = buffer.After(Room, 1).ToList();
@@ -37,7 +45,7 @@ public sealed class ReplayBufferTests
         // A lone surrogate: JSON can carry it ("\ud800"), UTF-8 cannot.
         var odd = "a\ud800b";
 
-        buffer.Add(Signal(1, odd));
+        Add(buffer, Signal(1, odd));
 
         Assert.Equal(odd, Assert.Single(buffer.After(Room, 0)).Payload);
     }
@@ -49,7 +57,7 @@ public sealed class ReplayBufferTests
         var dropped = new List<long>();
         for (var seq = 1; seq <= ReplayBuffer.MaxCount + 3; seq++)
         {
-            dropped.AddRange(buffer.Add(Signal(seq, $"candidate:{seq}")));
+            dropped.AddRange(Add(buffer, Signal(seq, $"candidate:{seq}")));
         }
 
         Assert.Equal([1L, 2L, 3L], dropped);
@@ -67,16 +75,16 @@ public sealed class ReplayBufferTests
         var quarter = new string('x', ReplayBuffer.MaxBytes / 4);
         for (var seq = 1; seq <= 4; seq++)
         {
-            Assert.Empty(buffer.Add(Signal(seq, quarter)));
+            Assert.Empty(Add(buffer, Signal(seq, quarter)));
         }
 
         // One byte more than the budget: the oldest goes.
-        Assert.Equal([1L], buffer.Add(Signal(5, "y")));
+        Assert.Equal([1L], Add(buffer, Signal(5, "y")));
         Assert.Equal([2L, 3L, 4L, 5L], buffer.After(Room, 0).Select(s => s.Seq));
 
         // A single payload above the budget is still kept (alone): the party it is for may need it.
         var huge = new string('z', ReplayBuffer.MaxBytes + 1);
-        Assert.Equal([2L, 3L, 4L, 5L], buffer.Add(Signal(6, huge)));
+        Assert.Equal([2L, 3L, 4L, 5L], Add(buffer, Signal(6, huge)));
         Assert.Equal(huge, Assert.Single(buffer.After(Room, 0)).Payload);
     }
 
@@ -86,7 +94,7 @@ public sealed class ReplayBufferTests
         var buffer = new ReplayBuffer();
         for (var seq = 1; seq <= 3; seq++)
         {
-            buffer.Add(Signal(seq, $"p{seq}"));
+            Add(buffer, Signal(seq, $"p{seq}"));
         }
 
         Assert.Equal(["p3", "p2", "p1"], buffer.NewestFirst(Room).Select(s => s.Payload));
@@ -97,7 +105,7 @@ public sealed class ReplayBufferTests
         Assert.Empty(buffer.After(Room, 0));
         // Arrays given back are reused by later buffers without leaking what they held.
         var next = new ReplayBuffer();
-        next.Add(Signal(9, "q"));
+        Add(next, Signal(9, "q"));
         Assert.Equal("q", Assert.Single(next.After(Room, 0)).Payload);
     }
 
@@ -105,8 +113,8 @@ public sealed class ReplayBufferTests
     public void TheReplayIsASnapshot_SoTheRoomMayBufferWhileItReplays()
     {
         var buffer = new ReplayBuffer();
-        buffer.Add(Signal(1, "a"));
-        buffer.Add(Signal(2, "b"));
+        Add(buffer, Signal(1, "a"));
+        Add(buffer, Signal(2, "b"));
 
         var seen = new List<SignalEvent>();
         foreach (var signal in buffer.After(Room, 0))
@@ -115,7 +123,7 @@ public sealed class ReplayBufferTests
             // Enough to drop every signal being replayed, and to reuse their arrays for other payloads.
             for (var i = 0; i < ReplayBuffer.MaxCount; i++)
             {
-                buffer.Add(Signal(100 + (signal.Seq * ReplayBuffer.MaxCount) + i, "z"));
+                Add(buffer, Signal(100 + (signal.Seq * ReplayBuffer.MaxCount) + i, "z"));
             }
         }
 
