@@ -26,9 +26,10 @@ internal static class HostComposition
 {
     private const string ReadyTag = "ready";
 
+    /// <summary>The database connection string, with the pool bounded unless it sizes its own (<see cref="ConnectionPool"/>).</summary>
     public static string ConnectionString(IConfiguration configuration) =>
         configuration.GetConnectionString("Postgres") is { Length: > 0 } value
-            ? value
+            ? ConnectionPool.WithDefaults(value)
             : throw new InvalidOperationException("ConnectionStrings:Postgres is not set (environment variable ConnectionStrings__Postgres).");
 
     public static WebApplicationBuilder AddTelemedicina(this WebApplicationBuilder builder)

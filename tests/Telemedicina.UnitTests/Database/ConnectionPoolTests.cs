@@ -1,0 +1,30 @@
+using Npgsql;
+using Telemedicina.BuildingBlocks.Database;
+
+namespace Telemedicina.UnitTests.Database;
+
+public sealed class ConnectionPoolTests
+{
+
+    [Fact]
+    public void AConnectionStringThatDoesNotSizeThePool_GetsTheBoundedDefault()
+    {
+        var result = new NpgsqlConnectionStringBuilder(ConnectionPool.WithDefaults("Host=db.internal;Port=5432;Username=t;Password=\"a;b\";Database=t"));
+
+        Assert.Equal(ConnectionPool.DefaultMaxPoolSize, result.MaxPoolSize);
+        // Everything else is kept as given.
+        Assert.Equal(("db.internal", 5432, "t", "a;b", "t"), (result.Host, result.Port, result.Username, result.Password, result.Database));
+    }
+
+    [Theory]
+    [InlineData("Maximum Pool Size=40", 40)]
+    [InlineData("MAXIMUM POOL SIZE=7", 7)]
+    [InlineData("MaxPoolSize=100", 100)]
+    [InlineData("maximum pool size=3", 3)]
+    public void AnExplicitPoolSize_Wins_UnderAnyOfItsNames(string setting, int expected)
+    {
+        var result = new NpgsqlConnectionStringBuilder(ConnectionPool.WithDefaults("Host=db.internal;Database=t;" + setting));
+
+        Assert.Equal(expected, result.MaxPoolSize);
+    }
+}
