@@ -235,8 +235,8 @@ if (cancelled)
 notes.Add("Figures from one 2-core machine (the load average at the start, under Run, tells whether anything else was running; " +
     "the load average column counts runnable threads on 2 cores): they compare the three systems within one run, not absolute capacity.");
 notes.Add("The generator (800 SignalR clients at the top level) runs on the same 2 cores as the servers and takes a large share of them; its CPU is in the CSV. " +
-    "The generator and the product's host run with thread-pool spinning off (System.Threading.ThreadPool.UnfairSemaphoreSpinLimit = 0 in their runtimeconfig); " +
-    "the plain SignalR nodes (peer-redis, limit) run ASP.NET Core's defaults, as shipped.");
+    "Every process of the run (generator, silos, plain SignalR nodes) has thread-pool spinning off (System.Threading.ThreadPool.UnfairSemaphoreSpinLimit = 0 " +
+    "in its runtimeconfig, as the product's host ships): the systems differ in how they route, not in runtime settings.");
 notes.Add("Coordinated omission: sends follow a fixed schedule and never wait for earlier answers (open loop), and the latency counts from the actual send; " +
     "'send lag p99' is how late the generator fired against the schedule — when it is large the generator itself was starved and latencies are understated by about that much.");
 notes.Add("CPU per 1k messages counts the server processes only (2 silos; 2 nodes + redis-server; 1 node). PostgreSQL is not counted for ours: nothing on the signal path touches it.");
