@@ -20,34 +20,9 @@ public sealed class HostRuntimeConfigTests
 
     private static JsonElement HostConfigProperties()
     {
-        // The host assembly sits next to this test's; the host's own build output has its runtimeconfig.json.
-        var hostDll = Assembly.Load("Telemedicina.Host").Location;
-        var candidates = new[]
-        {
-            Path.ChangeExtension(hostDll, ".runtimeconfig.json"),
-            Path.Combine(RepoRoot(), "src", "Host", "Telemedicina.Host", "bin", BuildConfiguration, "net10.0", "Telemedicina.Host.runtimeconfig.json"),
-        };
-        var path = candidates.FirstOrDefault(File.Exists)
-            ?? throw new FileNotFoundException("The host's runtimeconfig.json was not found: " + string.Join(", ", candidates));
+        // Referencing the host copies its runtimeconfig.json next to its assembly in this test's output.
+        var path = Path.ChangeExtension(Assembly.Load("Telemedicina.Host").Location, ".runtimeconfig.json");
         using var document = JsonDocument.Parse(File.ReadAllText(path));
         return document.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties").Clone();
-    }
-
-    private const string BuildConfiguration =
-#if DEBUG
-        "Debug";
-#else
-        "Release";
-#endif
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Telemedicina.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("Telemedicina.sln not found above " + AppContext.BaseDirectory);
     }
 }
