@@ -27,7 +27,7 @@ Profiles:
                ./test.sh runs it (tests/smoke/bench_test.sh)
 
 Generator options (passed through): --systems ours,peer-redis,limit  --rooms 100,200,400  --rate 5
-  --payload 1024-4096  --warmup S  --duration S  --ramp 10,20,40  --call-rate 50  --out FILE.md  --csv FILE.csv
+  --payload 1024-4096  --warmup S  --duration S  --ramp 10,20,40  --call-rate 50  --call-warmup 50  --out FILE.md  --csv FILE.csv
   --scenarios S1,S2,S4,S5 (set-up with S3 and the Signal cost always runs)  --connections 1000,5000  --connection-cap N
   --connection-hold S (seconds each S2 step is held before reading memory; 2)
   --booking-clients 64  --booking-doctors 8  --booking-duration S  --failover-rooms 200  --failover-rate 2

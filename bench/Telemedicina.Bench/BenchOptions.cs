@@ -152,6 +152,7 @@ internal sealed record BenchOptions
                 case "--duration": options = options with { Measure = TimeSpan.FromSeconds(Double(Next())) }; i++; break;
                 case "--ramp": options = options with { RampRates = Next().Split(',').Select(Double).ToList() }; i++; break;
                 case "--call-rate": options = options with { CallRate = Double(Next()) }; i++; break;
+                case "--call-warmup": options = options with { CallWarmup = Int(Next()) }; i++; break;
                 case "--scenarios": options = options with { Scenarios = Next().Split(',') }; i++; break;
                 case "--connections": options = options with { ConnectionSteps = Next().Split(',').Select(Int).ToList() }; i++; break;
                 case "--connection-cap": options = options with { ConnectionCap = Int(Next()) }; i++; break;

@@ -130,8 +130,10 @@ internal static class Report
         {
             md.AppendLine("## S4 booking (ours only)");
             md.AppendLine();
-            md.AppendLine("Concurrent clients (half on each silo, one request at a time each) book the same doctors' 15-minute slots: every client walks the same times in order " +
-                "and tries the doctors in its own random order until one booking succeeds, so about clients ÷ doctors clients race for every slot. " +
+            md.AppendLine("Concurrent clients (half on each silo, one request at a time each) book the same doctors' 15-minute slots. The slots (time, doctor) are lined up " +
+                "by time; every client picks at random among the next clients ÷ 2 slots after the number booked so far (the window in the note), skipping times " +
+                "it already holds, so about two clients contend for each slot in play. A client does not track which slots in the window are taken: most 409s are " +
+                "slots booked a moment earlier (refused from the schedule read, without an insert), the rest lost races the database's exclusion constraint settles. " +
                 "Bookings/s = 201 answers per second; latency over all booking requests (201 and 409). Afterwards the database is searched for overlapping live " +
                 "appointments of one doctor (plain time ranges, independent of the table's exclusion constraint): **double bookings must be 0**.");
             md.AppendLine();

@@ -154,4 +154,14 @@ public sealed class BenchScenarioLogicTests
         Assert.Equal(16, chosen.BookingClients);
         Assert.Equal(400, BenchOptions.Parse([]).RoomsNeeded);
     }
+
+    [Fact]
+    public void Options_CallWarmup_SetsTheExcludedCallsAndTheRoomsS3AloneOpens()
+    {
+        var options = BenchOptions.Parse(["--scenarios", "S3", "--call-warmup", "300"]);
+
+        Assert.Equal(300, options.CallWarmup);
+        Assert.Equal(500, options.RoomsNeeded);
+        Assert.Equal(50, BenchOptions.Parse([]).CallWarmup);
+    }
 }
