@@ -55,19 +55,27 @@ public sealed record CallView(
     [property: Id(12)] ImmutableArray<ChatLine> Chat,
     [property: Id(13)] ImmutableDictionary<Guid, QualityReport> Quality);
 
-/// <summary>What a participant gets when joining: the call, and who they are in the negotiation.</summary>
+/// <summary>
+/// What a participant gets when joining: the call, who they are in the negotiation, and when the appointment's join
+/// window closes (null for a room opened without it: the hub then reads the appointment).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("Telemedicina.RoomSnapshot")]
 public sealed record RoomSnapshot(
     [property: Id(0)] CallView Call,
     [property: Id(1)] Guid UserId,
     [property: Id(2)] ParticipantRole Role,
-    [property: Id(3)] Guid CounterpartUserId)
+    [property: Id(3)] Guid CounterpartUserId,
+    [property: Id(4)] DateTimeOffset? JoinClosesAt = null)
 {
     /// <summary>Perfect negotiation: the patient is polite (yields on glare), the doctor is not.</summary>
     public bool Polite => Role == ParticipantRole.Patient;
 }
 
-/// <summary>Everything a room needs to open a call; validated by the caller against Scheduling.</summary>
+/// <summary>
+/// Everything a room needs to open a call; validated by the caller against Scheduling. <see cref="JoinClosesAt"/>,
+/// the end of the appointment's join window, is handed to every join, so a join (and every resume after a lost
+/// connection) issues its TURN credentials without reading the appointment again.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("Telemedicina.OpenCall")]
 public sealed record OpenCall(
     [property: Id(0)] Guid AppointmentId,
@@ -75,7 +83,8 @@ public sealed record OpenCall(
     [property: Id(2)] CallParty Doctor,
     [property: Id(3)] DateTimeOffset AppointmentEndsAt,
     [property: Id(4)] TimeSpan RingTimeout,
-    [property: Id(5)] TimeSpan MaxDuration);
+    [property: Id(5)] TimeSpan MaxDuration,
+    [property: Id(6)] DateTimeOffset? JoinClosesAt = null);
 
 /// <summary>Presence of one user across every silo.</summary>
 [GenerateSerializer, Immutable, Alias("Telemedicina.PresenceView")]

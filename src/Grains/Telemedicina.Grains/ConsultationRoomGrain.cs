@@ -294,6 +294,7 @@ internal sealed partial class ConsultationRoomGrain(
         S.RequestedAt = now;
         S.RingDeadline = now + command.RingTimeout;
         S.AppointmentEndsAt = command.AppointmentEndsAt;
+        S.JoinClosesAt = command.JoinClosesAt;
         S.MaxDuration = command.MaxDuration;
         S.Log.Add(new CallLogEntry(now, command.Patient.UserId, "requested", null));
         await state.WriteStateAsync();
@@ -429,7 +430,7 @@ internal sealed partial class ConsultationRoomGrain(
     {
         var role = await AttachAsync(userId, connection, lastSeq);
         var view = await ViewAsync();
-        return new RoomSnapshot(view, userId, role, Counterpart(userId));
+        return new RoomSnapshot(view, userId, role, Counterpart(userId), S.JoinClosesAt);
     }
 
     private async Task<ParticipantRole> AttachAsync(Guid userId, UserConnection connection, long? lastSeq)

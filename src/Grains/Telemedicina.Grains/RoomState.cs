@@ -67,6 +67,9 @@ internal sealed class RoomState
     /// <summary>The numbers of the messages relayed lately per sender stream, saved with <see cref="Replay"/>: a retry
     /// that reaches the next activation is not relayed twice.</summary>
     [Id(22)] public List<RelayedWindow> Relayed { get; set; } = [];
+
+    /// <summary>When the appointment's join window closes (<see cref="OpenCall.JoinClosesAt"/>); null in a room opened without it.</summary>
+    [Id(23)] public DateTimeOffset? JoinClosesAt { get; set; }
 }
 
 /// <summary>A party's connection that had joined the room.</summary>

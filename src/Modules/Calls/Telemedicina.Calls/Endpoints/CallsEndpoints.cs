@@ -101,7 +101,8 @@ internal static class CallsEndpoints
             new CallParty(appointment.DoctorId, names.GetValueOrDefault(appointment.DoctorId) ?? "Médico(a)"),
             appointment.EndsAt,
             settings.Value.RingTimeout,
-            settings.Value.MaxDuration);
+            settings.Value.MaxDuration,
+            window.ClosesAt);
         try
         {
             var call = await grains.GetGrain<IAppointmentCallsGrain>(appointment.AppointmentId).RequestCall(command);

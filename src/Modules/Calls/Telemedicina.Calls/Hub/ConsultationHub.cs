@@ -126,12 +126,24 @@ public sealed class ConsultationHub(
 
         Rooms()[id] = new JoinedRoom(room, snapshot.CounterpartUserId);
         local.Joined(Context.ConnectionId, id);
-        var appointment = await appointments.FindAsync(snapshot.Call.AppointmentId, Context.ConnectionAborted);
-        DateTimeOffset? until = appointment is null ? null : appointments.GetJoinWindow(appointment).ClosesAt + turn.Value.CredentialMargin;
-        var ice = iceServers.For(me, until);
+        var ice = iceServers.For(me, await CredentialsUntilAsync(snapshot));
         return new JoinRoomResult(
             snapshot.Call.RoomId, snapshot.Call.AppointmentId, snapshot.Call.Status, snapshot.Call.Participants, ice.IceServers,
             new SelfView(me, snapshot.Role, snapshot.Polite));
+    }
+
+    // TURN credentials last until the appointment's join window closes, plus a margin. The room knows when that is
+    // (it was opened with it), so a join costs no database read; every resume after a lost connection is a join, and
+    // after a silo crash all the rooms it held resume at once. A room opened without it falls back to the appointment.
+    private async Task<DateTimeOffset?> CredentialsUntilAsync(RoomSnapshot snapshot)
+    {
+        var closesAt = snapshot.JoinClosesAt;
+        if (closesAt is null && await appointments.FindAsync(snapshot.Call.AppointmentId, Context.ConnectionAborted) is { } appointment)
+        {
+            closesAt = appointments.GetJoinWindow(appointment).ClosesAt;
+        }
+
+        return closesAt + turn.Value.CredentialMargin;
     }
 
     public async Task LeaveRoom(string roomId)
