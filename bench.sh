@@ -16,7 +16,8 @@ usage() {
 Usage: ./bench.sh [--quick | --full | --smoke] [--no-build] [generator options]
 
 Profiles:
-  --quick      (default) S1 at 100/200/400 rooms, 45 s system warm-up, 5 s warm-up + 15 s per point, S3, Signal cost,
+  --quick      (default) S1 at 100/200/400 rooms, 45 s system warm-up, 5 s warm-up + 15 s per point, each point 3 times
+               (systems in a rotated order; the report adds the median of the runs), S3, Signal cost,
                S4 (64 clients, 8 doctors, 20 s), S2 (ours, limit: up to 19,500 connections), S5 (200 rooms, ours and peer-redis)
   --micro      the BenchmarkDotNet micro-benchmarks instead (bench/Telemedicina.Bench.Micro: slot computation, the
                signal envelope), short job; writes docs/benchmarks-micro.md; other options go to BenchmarkDotNet
@@ -27,7 +28,7 @@ Profiles:
                ./test.sh runs it (tests/smoke/bench_test.sh)
 
 Generator options (passed through): --systems ours,peer-redis,limit  --rooms 100,200,400  --rate 5
-  --payload 1024-4096  --warmup S  --duration S  --ramp 10,20,40  --call-rate 50  --call-warmup 50  --out FILE.md  --csv FILE.csv
+  --payload 1024-4096  --warmup S  --duration S  --ramp 10,20,40  --call-rate 50  --call-warmup 50  --repeat 3  --out FILE.md  --csv FILE.csv
   --scenarios S1,S2,S4,S5 (set-up with S3 and the Signal cost always runs)  --connections 1000,5000  --connection-cap N
   --connection-hold S (seconds each S2 step is held before reading memory; 2)
   --booking-clients 64  --booking-doctors 8  --booking-duration S  --failover-rooms 200  --failover-rate 2

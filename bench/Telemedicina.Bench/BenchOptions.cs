@@ -34,6 +34,12 @@ internal sealed record BenchOptions
 
     public double RampP99LimitMs { get; init; } = 100;
 
+    /// <summary>
+    /// S1: how many times each point (rooms, system) is measured. One 15-second point on this 2-core machine can land in
+    /// a slow spell (identical runs at 400 rooms gave 45 ms and 170 ms p99), so the report also gives the median of the runs.
+    /// </summary>
+    public int Repeat { get; init; } = 1;
+
     /// <summary>S3: call requests per second and how many of the first calls are warm-up.</summary>
     public double CallRate { get; init; } = 50;
 
@@ -112,7 +118,7 @@ internal sealed record BenchOptions
             FailoverRooms = 10, FailoverBefore = TimeSpan.FromSeconds(3), FailoverAfter = TimeSpan.FromSeconds(2), FailoverGiveUp = TimeSpan.FromSeconds(45),
             MarkdownPath = "bench/results/smoke.md", CsvPath = "bench/results/smoke.csv",
         },
-        "quick" => new BenchOptions { Profile = profile, Measure = TimeSpan.FromSeconds(15) },
+        "quick" => new BenchOptions { Profile = profile, Measure = TimeSpan.FromSeconds(15), Repeat = 3 },
         "full" => new BenchOptions
         {
             Profile = profile, Warmup = TimeSpan.FromSeconds(15), Measure = TimeSpan.FromSeconds(60), Drain = TimeSpan.FromSeconds(10), SystemWarmup = TimeSpan.FromSeconds(120),
@@ -153,6 +159,7 @@ internal sealed record BenchOptions
                 case "--ramp": options = options with { RampRates = Next().Split(',').Select(Double).ToList() }; i++; break;
                 case "--call-rate": options = options with { CallRate = Double(Next()) }; i++; break;
                 case "--call-warmup": options = options with { CallWarmup = Int(Next()) }; i++; break;
+                case "--repeat": options = options with { Repeat = Int(Next()) is var n and >= 1 ? n : throw new ArgumentException("--repeat: 1 or more.") }; i++; break;
                 case "--scenarios": options = options with { Scenarios = Next().Split(',') }; i++; break;
                 case "--connections": options = options with { ConnectionSteps = Next().Split(',').Select(Int).ToList() }; i++; break;
                 case "--connection-cap": options = options with { ConnectionCap = Int(Next()) }; i++; break;
@@ -180,6 +187,7 @@ internal sealed record BenchOptions
         $"S1: rooms {string.Join(" / ", RoomLevels)}, {RatePerParty.ToString(CultureInfo.InvariantCulture)} msg/s per party (open loop, random phase), payload {MinPayload}–{MaxPayload} B (uniform), kind `offer`",
         $"Before the first point: {SystemWarmup.TotalSeconds} s of unrecorded S1 load at {RoomLevels.Min()} rooms on every system",
         $"Per point: warm-up {Warmup.TotalSeconds} s (excluded), measurement {Measure.TotalSeconds} s, drain up to {Drain.TotalSeconds} s",
+        Repeat > 1 ? $"S1 points: each measured {Repeat} times, the systems in a rotated order each time; the report gives every run and their median" : "S1 points: each measured once",
         RampRates.Count == 0 ? "S1 ramp: not run in this profile" : $"S1 ramp at {RoomLevels.Min()} rooms: {string.Join(", ", RampRates)} msg/s per party, stops at p99 ≥ {RampP99LimitMs} ms or < 99.9 % delivered",
         $"S3: {CallRate} calls/s, first {CallWarmup} calls excluded as warm-up",
         $"Signal cost probe: {CostSamples} sequential Ping and Signal invocations",

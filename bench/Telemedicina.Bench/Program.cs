@@ -108,11 +108,16 @@ try
         }
     }
 
-    async Task<ResultRow?> RelayAsync(SystemUnderTest system, RelayLoad load)
+    async Task<ResultRow?> RelayAsync(SystemUnderTest system, RelayLoad load, string repetition = "")
     {
         try
         {
             var row = await RelayScenario.RunAsync(system, load, options.Seed, ct);
+            if (repetition.Length > 0)
+            {
+                row = row with { Note = row.Note.Length > 0 ? $"{repetition}; {row.Note}" : repetition };
+            }
+
             rows.Add(row);
             Log($"{load.Scenario} {system.Name} {load.Rooms} rooms x {load.RatePerParty} msg/s: {row.Delivered}/{row.Sent} p50 {row.P50:0.0} p99 {row.P99:0.0} p99.9 {row.P999:0.0} ms, " +
                 $"ack p99 {row.AckP99:0.0} ms, cpu {row.CpuMsPer1kMessages:0} ms/1k, load avg {row.LoadAverage:0.0}");
@@ -139,9 +144,13 @@ try
     for (var level = 0; level < (options.Runs("S1") ? options.RoomLevels.Count : 0); level++)
     {
         var load = new RelayLoad("S1", options.RoomLevels[level], options.RatePerParty, options.MinPayload, options.MaxPayload, options.Warmup, options.Measure, options.Drain);
-        foreach (var system in Rotate(systems, level))
+        // Each repetition runs the systems in another order, so none is always measured right after the same one.
+        for (var repetition = 0; repetition < options.Repeat; repetition++)
         {
-            await RelayAsync(system, load);
+            foreach (var system in Rotate(systems, level + repetition))
+            {
+                await RelayAsync(system, load, options.Repeat > 1 ? $"run {repetition + 1} of {options.Repeat}" : "");
+            }
         }
     }
 

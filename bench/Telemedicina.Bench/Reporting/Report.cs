@@ -58,6 +58,22 @@ internal static class Report
             }
 
             md.AppendLine();
+            var medians = S1Medians(s1);
+            if (medians.Any(m => m.Runs > 1))
+            {
+                md.AppendLine("### S1, median of the repeated runs");
+                md.AppendLine();
+                md.AppendLine("Each point above measured several times; the median of each figure over the runs, and the range of p99. Compare systems here rather than on one run.");
+                md.AppendLine();
+                md.AppendLine("| System | Rooms | Runs | Delivered/sent | p50 ms | p99 ms | p99 ms range | p99.9 ms | server CPU ms per 1k msg |");
+                md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+                foreach (var m in medians)
+                {
+                    md.AppendLine(Inv($"| {m.System} | {m.Rooms} | {m.Runs} | {m.Delivered}/{m.Sent} | {F(m.P50)} | {F(m.P99)} | {F(m.P99Min)}–{F(m.P99Max)} | {F(m.P999)} | {F(m.CpuMsPer1kMessages, "0")} |"));
+                }
+
+                md.AppendLine();
+            }
         }
 
         var cost = rows.Where(r => r.Scenario == "signal-cost").ToList();
@@ -185,8 +201,31 @@ internal static class Report
         return md.ToString();
     }
 
+    /// <summary>The S1 points (not the ramp) grouped by system and rooms, in the order first measured, with the median of each figure.</summary>
+    internal static IReadOnlyList<S1Median> S1Medians(IEnumerable<ResultRow> rows) =>
+        rows.Where(r => r.Scenario == "S1")
+            .GroupBy(r => (r.Load, r.System))
+            .OrderBy(g => g.Key.Load)
+            .Select(g => new S1Median(
+                g.Key.System, g.Key.Load, g.Count(), g.Sum(r => r.Sent), g.Sum(r => r.Delivered),
+                Median(g.Select(r => r.P50)), Median(g.Select(r => r.P99)), g.Min(r => r.P99), g.Max(r => r.P99),
+                Median(g.Select(r => r.P999)), Median(g.Select(r => r.CpuMsPer1kMessages))))
+            .ToList();
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Where(v => !double.IsNaN(v)).Order().ToList();
+        return sorted.Count == 0 ? double.NaN
+            : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2]
+            : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
     private static string F(double value, string format = "0.0") =>
         double.IsNaN(value) || double.IsInfinity(value) ? "–" : value.ToString(format, CultureInfo.InvariantCulture);
 
     private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
+
+/// <summary>One S1 point (system, rooms) over its repeated runs: medians, the p99 range, and the messages of every run.</summary>
+internal sealed record S1Median(
+    string System, int Rooms, int Runs, long Sent, long Delivered, double P50, double P99, double P99Min, double P99Max, double P999, double CpuMsPer1kMessages);

@@ -156,6 +156,44 @@ public sealed class BenchScenarioLogicTests
     }
 
     [Fact]
+    public void Report_RepeatedS1Points_GetTheMedianOfTheirRuns_AndASinglePointGetsNoMedianTable()
+    {
+        var run = new RunInfo(DateTimeOffset.UnixEpoch, "abc1234", 2, "Test CPU", 24, "1 1 1", "quick", []);
+        static ResultRow S1(string system, int rooms, double p99, double p50 = 1, string note = "") =>
+            new() { Scenario = "S1", System = system, Load = rooms, Rate = 5, Sent = 100, Delivered = 100, P50 = p50, P99 = p99, P999 = p99 * 2, ServerCpuSeconds = 0.01, Note = note };
+        ResultRow[] repeated =
+        [
+            S1("ours", 200, 20, note: "run 1 of 3"), S1("peer-redis", 200, 30, note: "run 1 of 3"),
+            S1("peer-redis", 200, 90, note: "run 2 of 3"), S1("ours", 200, 170, p50: 9, note: "run 2 of 3"),
+            S1("ours", 200, 25, note: "run 3 of 3"), S1("peer-redis", 200, 31, note: "run 3 of 3"),
+            new() { Scenario = "S1-ramp", System = "ours", Load = 200, Rate = 10, Sent = 10, Delivered = 10, P99 = 999 },
+        ];
+
+        var medians = Report.S1Medians(repeated);
+
+        Assert.Equal(["ours", "peer-redis"], medians.Select(m => m.System));
+        var ours = medians[0];
+        Assert.Equal((3, 300L, 300L), (ours.Runs, ours.Sent, ours.Delivered));
+        Assert.Equal((25.0, 20.0, 170.0, 50.0, 1.0), (ours.P99, ours.P99Min, ours.P99Max, ours.P999, ours.P50));
+        Assert.Equal(100, ours.CpuMsPer1kMessages, 6);
+        Assert.Equal(31, medians[1].P99);
+        var markdown = Report.ToMarkdown(run, repeated, []);
+        Assert.Contains("### S1, median of the repeated runs", markdown, StringComparison.Ordinal);
+        Assert.Contains("| ours | 200 | 3 | 300/300 | 1.0 | 25.0 | 20.0–170.0 | 50.0 | 100 |", markdown, StringComparison.Ordinal);
+        Assert.Equal(27.5, Report.S1Medians([S1("limit", 100, 20), S1("limit", 100, 35)])[0].P99);
+        Assert.DoesNotContain("median of the repeated runs", Report.ToMarkdown(run, [S1("ours", 200, 20)], []), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Options_Repeat_QuickMeasuresEachS1PointThreeTimes_SmokeOnce_AndZeroIsRefused()
+    {
+        Assert.Equal(3, BenchOptions.Parse([]).Repeat);
+        Assert.Equal(1, BenchOptions.Parse(["--profile", "smoke"]).Repeat);
+        Assert.Equal(5, BenchOptions.Parse(["--repeat", "5"]).Repeat);
+        Assert.Throws<ArgumentException>(() => BenchOptions.Parse(["--repeat", "0"]));
+    }
+
+    [Fact]
     public void Options_CallWarmup_SetsTheExcludedCallsAndTheRoomsS3AloneOpens()
     {
         var options = BenchOptions.Parse(["--scenarios", "S3", "--call-warmup", "300"]);
