@@ -110,6 +110,34 @@ if (( BUILD )); then
   done
 fi
 
+# The servers run as deployed: published for this machine's platform, precompiled (ReadyToRun). A fresh silo's
+# first requests (S3) otherwise measure the JIT compiling every method on its first call.
+case $(uname -m) in aarch64|arm64) RID=linux-arm64 ;; *) RID=linux-x64 ;; esac
+HOST_PUBLISHED=src/Host/Telemedicina.Host/bin/Release/net10.0/$RID/publish/Telemedicina.Host.dll
+PEER_PUBLISHED=bench/Telemedicina.Bench.Peer/bin/Release/net10.0/$RID/publish/Telemedicina.Bench.Peer.dll
+# publish_project DIR : dotnet publish -c Release -r $RID with ReadyToRun, quiet; on failure the end of its log and exit.
+publish_project() {
+  local log_file="${TMPDIR:-/tmp}/telemedicina-bench-publish.log"
+  log "dotnet publish $1 -c Release -r $RID (ReadyToRun)"
+  dotnet publish "$1" -c Release -r "$RID" -p:PublishReadyToRun=true --nologo -v quiet >"$log_file" 2>&1 || {
+    tail_log "$log_file" 40
+    die "publish of $1 failed"
+  }
+}
+if (( BUILD )); then
+  publish_project src/Host/Telemedicina.Host
+  publish_project bench/Telemedicina.Bench.Peer
+fi
+# --no-build: a publish older than the build output would run old code; then the build output runs (the report says which).
+if [[ -f $HOST_PUBLISHED && ! $HOST_PUBLISHED -ot src/Host/Telemedicina.Host/bin/Release/net10.0/Telemedicina.Host.dll ]]; then
+  export TELEMEDICINA_HOST_DLL=$ROOT/$HOST_PUBLISHED
+else
+  log "the host is not published for $RID (or older than its build): the silos run the build output, without ReadyToRun"
+fi
+if [[ -f $PEER_PUBLISHED && ! $PEER_PUBLISHED -ot bench/Telemedicina.Bench.Peer/bin/Release/net10.0/Telemedicina.Bench.Peer.dll ]]; then
+  PASS=(--peer-dll "$ROOT/$PEER_PUBLISHED" "${PASS[@]}")
+fi
+
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [[ -n $(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null) ]]; then COMMIT="$COMMIT (+ uncommitted changes)"; fi
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)

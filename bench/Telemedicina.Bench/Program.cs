@@ -2,6 +2,7 @@
 // same SignalR clients and payloads in one process, and writes docs/benchmarks.md plus a CSV.
 // Run through ./bench.sh, which builds first and makes sure redis-server is installed.
 using Telemedicina.Bench;
+using Telemedicina.Bench.Measurement;
 using Telemedicina.Bench.Reporting;
 using Telemedicina.Bench.Scenarios;
 using Telemedicina.Bench.Systems;
@@ -43,6 +44,8 @@ var rows = new List<ResultRow>();
 var notes = new List<string>();
 var peerDll = options.PeerDll ?? Path.Combine(RepoPaths.Root, "bench", "Telemedicina.Bench.Peer", "bin", RepoPaths.Configuration, "net10.0", "Telemedicina.Bench.Peer.dll");
 var maxRooms = options.RoomsNeeded;
+notes.Add($"Server builds (ours is deployed this way): ours runs {BuildOf(SafeHostDll())}; " +
+    $"peer-redis and limit run {BuildOf(peerDll)}.");
 var failed = false;
 var cancelled = false;
 
@@ -67,7 +70,7 @@ try
     {
         SystemUnderTest system = name switch
         {
-            "ours" => new OursSystem(name, 2, options.CallRate, options.CallWarmup) { KillDoctorsSilo = options.FailoverKill == "doctors" },
+            "ours" => new OursSystem(name, 2, options.CallRate, options.CallWarmup) { KillDoctorsSilo = options.FailoverKill == "doctors", WarmCallCount = options.WarmCalls },
             // Diagnostic variant (not in the default set): one silo, both parties on it, no hop between silos.
             "ours-1silo" => new OursSystem(name, 1, options.CallRate, options.CallWarmup),
             // Diagnostic variant: the OpenTelemetry SDK switched off (no activities for hub invocations and grain calls).
@@ -86,15 +89,10 @@ try
             Log($"{name}: {system.Rooms.Count} rooms open in {opening.Elapsed.TotalSeconds:0} s");
             if (system is OursSystem ours)
             {
-                notes.Add($"Setup of ours: {maxRooms} booked doctor/patient pairs through the HTTP API in {ours.PairSetupTime.TotalSeconds:0} s; all rooms open in {opening.Elapsed.TotalSeconds:0} s.");
-                rows.Add(new ResultRow
-                {
-                    Scenario = "S3", System = name, Note = ours.Name == "ours" ? "" : "one silo", Load = (int)ours.CallsRequested, Rate = options.CallRate,
-                    Sent = ours.CallsRequested, Delivered = ours.CallsNotified, Errors = ours.CallErrors,
-                    P50 = ours.CallSetup.PercentileMs(50), P99 = ours.CallSetup.PercentileMs(99), P999 = ours.CallSetup.PercentileMs(99.9), Max = ours.CallSetup.MaxMs(),
-                    AckP50 = ours.CallHttp.PercentileMs(50), AckP99 = ours.CallHttp.PercentileMs(99), LoadAverage = RunInfo.ReadLoadAverage1(),
-                });
-                Log($"S3 ours: {ours.CallsNotified}/{ours.CallsRequested} notified, p50 {rows[^1].P50:0.0} ms p99 {rows[^1].P99:0.0} ms");
+                notes.Add($"Setup of ours: {maxRooms + ours.WarmCallCount} booked doctor/patient pairs through the HTTP API in {ours.PairSetupTime.TotalSeconds:0} s " +
+                    $"({ours.WarmCallCount} of them kept for the warm S3 batch); all rooms open in {opening.Elapsed.TotalSeconds:0} s.");
+                rows.Add(CallRow(ours, ours.ColdCalls, ours.Name == "ours" ? "cold: the first calls after start" : "cold; one silo"));
+                Log($"S3 {ours.Name} (cold): {ours.ColdCalls.Notified}/{ours.ColdCalls.Requested} notified, p50 {rows[^1].P50:0.0} ms p99 {rows[^1].P99:0.0} ms");
             }
 
             rows.AddRange(await SignalCostScenario.RunAsync(system, options.CostSamples, 1024, ct));
@@ -165,6 +163,21 @@ try
             {
                 ramping.Remove(system);
             }
+        }
+    }
+
+    // S3 again on the warm cluster (ours only): after S1 the JIT has optimised the hot paths and the pools are full.
+    foreach (var ours in systems.OfType<OursSystem>().Where(s => s.WarmCallCount > 0))
+    {
+        try
+        {
+            await ours.RequestWarmCallsAsync(ct);
+            rows.Add(CallRow(ours, ours.WarmCalls, options.Runs("S1") ? "warm: after S1" : "warm: a second batch"));
+            Log($"S3 {ours.Name} (warm): {ours.WarmCalls.Notified}/{ours.WarmCalls.Requested} notified, p50 {rows[^1].P50:0.0} ms p99 {rows[^1].P99:0.0} ms");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Fail($"{ours.Name}: warm S3 FAILED", e, $"{ours.Name}: the warm S3 batch failed ({Brief(e)}).");
         }
     }
 
@@ -268,5 +281,34 @@ if (options.Check)
 }
 
 return failed ? 1 : 0;
+
+ResultRow CallRow(OursSystem ours, CallBatch batch, string note) => new()
+{
+    Scenario = "S3", System = ours.Name, Note = note, Load = (int)batch.Requested, Rate = options.CallRate,
+    Sent = batch.Requested, Delivered = batch.Notified, Errors = batch.Errors,
+    P50 = batch.Setup.PercentileMs(50), P99 = batch.Setup.PercentileMs(99), P999 = batch.Setup.PercentileMs(99.9), Max = batch.Setup.MaxMs(),
+    AckP50 = batch.Http.PercentileMs(50), AckP99 = batch.Http.PercentileMs(99), LoadAverage = RunInfo.ReadLoadAverage1(),
+};
+
+// What the first requests of a fresh server pay for: precompiled code or the JIT on every first call (S3 shows it).
+static string BuildOf(string? dll) => dll is null || !File.Exists(dll)
+    ? "a build that was not found"
+    : ReadyToRun.IsPrecompiled(dll)
+        ? $"precompiled code (ReadyToRun, `dotnet publish -r`: {Where(dll)}); the JIT recompiles only hot methods"
+        : $"IL only ({Where(dll)}): the JIT compiles every method on its first call";
+
+static string Where(string dll) => Path.GetRelativePath(RepoPaths.Root, Path.GetDirectoryName(Path.GetFullPath(dll))!) + "/";
+
+static string? SafeHostDll()
+{
+    try
+    {
+        return RepoPaths.HostDll;
+    }
+    catch (FileNotFoundException)
+    {
+        return null;
+    }
+}
 
 static IEnumerable<T> Rotate<T>(IReadOnlyList<T> items, int by) => items.Skip(by % Math.Max(1, items.Count)).Concat(items.Take(by % Math.Max(1, items.Count)));

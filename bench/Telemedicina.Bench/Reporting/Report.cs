@@ -99,13 +99,15 @@ internal static class Report
         {
             md.AppendLine("## S3 call setup (ours only)");
             md.AppendLine();
-            md.AppendLine("`POST /api/v1/calls` by the patient on one silo → `CallRequested` on the doctor's connection on the other silo (same silo for ours-1silo), requests fired at a fixed rate (open loop).");
+            md.AppendLine("`POST /api/v1/calls` by the patient on one silo → `CallRequested` on the doctor's connection on the other silo (same silo for ours-1silo), requests fired at a fixed rate (open loop). " +
+                "Cold: the calls that open the rooms, seconds after the silos started (what the first patients after a deploy or a scale-out meet: code still being compiled and optimised, pools filling). " +
+                "Warm: more calls of pairs booked at set-up, once S1 has run (the steady state).");
             md.AppendLine();
-            md.AppendLine("| System | Calls measured | Rate /s | Notified/requested | p50 ms | p99 ms | max ms | HTTP 201 p50 ms | HTTP 201 p99 ms | errors | load avg 1 min |");
-            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            md.AppendLine("| System | Batch | Calls measured | Rate /s | Notified/requested | p50 ms | p99 ms | max ms | HTTP 201 p50 ms | HTTP 201 p99 ms | errors | load avg 1 min |");
+            md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var r in s3)
             {
-                md.AppendLine(Inv($"| {r.System} | {r.Load} | {F(r.Rate, "0")} | {r.Delivered}/{r.Sent} | {F(r.P50)} | {F(r.P99)} | {F(r.Max)} | {F(r.AckP50)} | {F(r.AckP99)} | {r.Errors} | {F(r.LoadAverage, "0.0")} |"));
+                md.AppendLine(Inv($"| {r.System} | {r.Note} | {r.Load} | {F(r.Rate, "0")} | {r.Delivered}/{r.Sent} | {F(r.P50)} | {F(r.P99)} | {F(r.Max)} | {F(r.AckP50)} | {F(r.AckP99)} | {r.Errors} | {F(r.LoadAverage, "0.0")} |"));
             }
 
             md.AppendLine();

@@ -35,7 +35,8 @@ internal static class SmokeCheck
             if (system == "ours")
             {
                 var calls = Of("S3", system);
-                Expect(calls.Count == 1, $"{system}: no S3 row");
+                Expect(calls.Count(r => r.Note.StartsWith("cold", StringComparison.Ordinal)) == 1, $"{system}: no cold S3 row");
+                Expect(options.WarmCalls == 0 || calls.Count(r => r.Note.StartsWith("warm", StringComparison.Ordinal)) == 1, $"{system}: no warm S3 row");
                 foreach (var row in calls)
                 {
                     Expect(row.Sent > 0 && row.Delivered == row.Sent && row.Errors == 0,

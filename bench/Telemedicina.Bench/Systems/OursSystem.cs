@@ -44,21 +44,16 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
 
     public override IReadOnlyList<int> ServerPids => _cluster?.Silos.Select(s => s.ProcessId).ToList() ?? [];
 
-    /// <summary>S3: POST /api/v1/calls → CallRequested on the doctor's connection (other silo), warm-up calls excluded.</summary>
-    public LatencyRecorder CallSetup { get; } = new();
+    /// <summary>S3 on the fresh cluster: the calls that open the rooms, warm-up calls excluded.</summary>
+    public CallBatch ColdCalls { get; } = new();
 
-    /// <summary>S3: the 201 answer of POST /api/v1/calls.</summary>
-    public LatencyRecorder CallHttp { get; } = new();
+    /// <summary>S3 on the warm cluster (<see cref="RequestWarmCallsAsync"/>): calls of pairs kept aside at set-up.</summary>
+    public CallBatch WarmCalls { get; } = new();
 
-    private long _callsRequested;
-    private long _callsNotified;
-    private long _callErrors;
+    /// <summary>Pairs booked and doctors connected at set-up for <see cref="RequestWarmCallsAsync"/> (0: none).</summary>
+    public int WarmCallCount { get; init; }
 
-    public long CallsRequested => Interlocked.Read(ref _callsRequested);
-
-    public long CallsNotified => Interlocked.Read(ref _callsNotified);
-
-    public long CallErrors => Interlocked.Read(ref _callErrors);
+    private BookedPair[] _warmPairs = [];
 
     public TimeSpan PairSetupTime { get; private set; }
 
@@ -92,30 +87,25 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
         var wide = new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct };
 
         // 1. Booked pairs: doctor registered and verified on silo 1, patient with consent on silo 2.
+        // (The pairs past count are kept for the warm S3 batch; their doctors connect too.)
         var setup = Stopwatch.StartNew();
-        var pairs = new BookedPair[count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, count), parallel, async (i, _) =>
+        var pairs = new BookedPair[count + WarmCallCount];
+        await Parallel.ForEachAsync(Enumerable.Range(0, pairs.Length), parallel, async (i, _) =>
             pairs[i] = await Retry(() => CreatePairAsync(doctorApi, patientApi, i)));
         PairSetupTime = setup.Elapsed;
+        _warmPairs = pairs[count..];
 
         // 2. Doctors connect (silo 1) and listen for CallRequested.
-        var doctors = new Party[count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, count), wide, async (i, token) =>
+        var doctors = new Party[pairs.Length];
+        await Parallel.ForEachAsync(Enumerable.Range(0, pairs.Length), wide, async (i, token) =>
         {
             var doctor = pairs[i].Doctor;
             var party = BenchClient.Build(Hub(0), () => doctor.AccessToken);
             doctors[i] = await ConnectAsync(doctor, party, listenForCalls: true, token);
         });
 
-        // 3. S3: patients request the calls at a fixed rate (open loop) from silo 2.
-        var rooms = new Guid[count];
-        var start = Stopwatch.GetTimestamp();
-        var interval = Stopwatch.Frequency / callRate;
-        await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
-        {
-            await DelayUntil(start + (long)(i * interval), ct);
-            rooms[i] = await RequestCallAsync(patientApi, pairs[i], measured: i >= callWarmup, ct);
-        }));
+        // 3. S3 (cold): patients request the calls at a fixed rate (open loop) from silo 2.
+        var rooms = await RequestCallsAsync(patientApi, pairs[..count], callWarmup, ColdCalls, ct);
 
         // 4. Doctors accept; patients connect (silo 2); both join.
         await Parallel.ForEachAsync(Enumerable.Range(0, count), wide, async (i, token) =>
@@ -277,7 +267,33 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
         return party;
     }
 
-    private async Task<Guid> RequestCallAsync(TelemedicinaApi api, BookedPair pair, bool measured, CancellationToken ct)
+    /// <summary>
+    /// S3 on a warm cluster: the pairs kept aside at set-up request their calls at the same rate, every call
+    /// measured; the patients then cancel them (the doctors never answer).
+    /// </summary>
+    public async Task RequestWarmCallsAsync(CancellationToken ct)
+    {
+        var patientApi = Cluster.Api(silos > 1 ? 1 : 0);
+        var rooms = await RequestCallsAsync(patientApi, _warmPairs, warmup: 0, WarmCalls, ct);
+        await Parallel.ForEachAsync(Enumerable.Range(0, rooms.Length), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (i, _) =>
+            await Retry(() => patientApi.CallActionAsync(_warmPairs[i].Patient, rooms[i], "cancel")));
+    }
+
+    // Open loop: call i is sent at start + i / rate whatever the earlier ones are doing.
+    private async Task<Guid[]> RequestCallsAsync(TelemedicinaApi api, BookedPair[] pairs, int warmup, CallBatch batch, CancellationToken ct)
+    {
+        var rooms = new Guid[pairs.Length];
+        var start = Stopwatch.GetTimestamp();
+        var interval = Stopwatch.Frequency / callRate;
+        await Task.WhenAll(Enumerable.Range(0, pairs.Length).Select(async i =>
+        {
+            await DelayUntil(start + (long)(i * interval), ct);
+            rooms[i] = await RequestCallAsync(api, pairs[i], i >= warmup ? batch : null, ct);
+        }));
+        return rooms;
+    }
+
+    private async Task<Guid> RequestCallAsync(TelemedicinaApi api, BookedPair pair, CallBatch? batch, CancellationToken ct)
     {
         var appointmentId = pair.Booked.AppointmentId;
         var notified = _callRequestedSignal.GetOrAdd(appointmentId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
@@ -289,23 +305,17 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
         }
         catch (Exception e) when (e is ApiException or HttpRequestException or TaskCanceledException)
         {
-            Interlocked.Increment(ref _callErrors);
+            batch?.RecordFailure();
             // Not measured; the room is still needed, so ask again.
             call = await Retry(() => api.RequestCallAsync(pair.Patient, appointmentId));
-            measured = false;
+            batch = null;
         }
 
         var answered = Stopwatch.GetTimestamp();
-        if (measured)
+        batch?.RecordAnswer(sent, answered);
+        if (await Task.WhenAny(notified.Task, Task.Delay(TimeSpan.FromSeconds(10), ct)) == notified.Task)
         {
-            Interlocked.Increment(ref _callsRequested);
-            CallHttp.RecordTicks(sent, answered);
-        }
-
-        if (await Task.WhenAny(notified.Task, Task.Delay(TimeSpan.FromSeconds(10), ct)) == notified.Task && measured)
-        {
-            Interlocked.Increment(ref _callsNotified);
-            CallSetup.RecordTicks(sent, _callRequestedAt[appointmentId]);
+            batch?.RecordNotification(sent, _callRequestedAt[appointmentId]);
         }
 
         return call.RoomId;

@@ -117,7 +117,8 @@ public sealed class BenchReportTests
         {
             S1Row(),
             new ResultRow { Scenario = "signal-cost", System = "ours", Load = 1, Sent = 10, Delivered = 10, P50 = 1, P99 = 2, Max = 3, Note = "Ping" },
-            new ResultRow { Scenario = "S3", System = "ours", Load = 50, Rate = 50, Sent = 50, Delivered = 50, P50 = 20, P99 = 80 },
+            new ResultRow { Scenario = "S3", System = "ours", Load = 50, Rate = 50, Sent = 50, Delivered = 50, P50 = 20, P99 = 80, Note = "cold: the first calls after start" },
+            new ResultRow { Scenario = "S3", System = "ours", Load = 20, Rate = 50, Sent = 20, Delivered = 20, P50 = 9, P99 = 15, Note = "warm: after S1" },
         };
 
         var markdown = Report.ToMarkdown(run, rows, ["a note"]);
@@ -126,7 +127,8 @@ public sealed class BenchReportTests
         Assert.Contains("`abc1234`", markdown, StringComparison.Ordinal);
         Assert.Contains("| S1 | ours | 100 | 5 | 9990/10000 (99.9 %) | 999 | 3.3 | 40.5 | 80.0 | 120.0 |", markdown, StringComparison.Ordinal);
         Assert.Contains("| ours | Ping | 10 | 1.0 | 2.0 | 3.0 |", markdown, StringComparison.Ordinal);
-        Assert.Contains("| ours | 50 | 50 | 50/50 | 20.0 | 80.0 |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| ours | cold: the first calls after start | 50 | 50 | 50/50 | 20.0 | 80.0 |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| ours | warm: after S1 | 20 | 50 | 20/20 | 9.0 | 15.0 |", markdown, StringComparison.Ordinal);
         Assert.Contains("- a note", markdown, StringComparison.Ordinal);
     }
 

@@ -202,4 +202,14 @@ public sealed class BenchScenarioLogicTests
         Assert.Equal(500, options.RoomsNeeded);
         Assert.Equal(50, BenchOptions.Parse([]).CallWarmup);
     }
+
+    [Fact]
+    public void Options_WarmCalls_SetTheWarmS3Batch_SmallInSmoke_OffAtZero()
+    {
+        Assert.Equal(200, BenchOptions.Parse([]).WarmCalls);
+        Assert.Equal(5, BenchOptions.Parse(["--profile", "smoke"]).WarmCalls);
+        Assert.Equal(0, BenchOptions.Parse(["--warm-calls", "0"]).WarmCalls);
+        Assert.Contains(BenchOptions.Parse(["--warm-calls", "0"]).Describe(), line => line.Contains("warm: not run", StringComparison.Ordinal));
+        Assert.Throws<ArgumentException>(() => BenchOptions.Parse(["--warm-calls", "-1"]));
+    }
 }

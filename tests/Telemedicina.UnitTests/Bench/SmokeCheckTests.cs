@@ -19,7 +19,8 @@ public sealed class SmokeCheckTests
             rows.Add(new ResultRow { Scenario = "S1", System = system, Load = 10, Sent = 500, Delivered = 500 });
         }
 
-        rows.Add(new ResultRow { Scenario = "S3", System = "ours", Load = 12, Sent = 12, Delivered = 12 });
+        rows.Add(new ResultRow { Scenario = "S3", System = "ours", Load = 12, Sent = 12, Delivered = 12, Note = "cold: the first calls after start" });
+        rows.Add(new ResultRow { Scenario = "S3", System = "ours", Load = 5, Sent = 5, Delivered = 5, Note = "warm: after S1" });
         rows.Add(new ResultRow { Scenario = "S2", System = "ours", Load = 50, Sent = 50, Delivered = 50 });
         rows.Add(new ResultRow { Scenario = "S2", System = "limit", Load = 50, Sent = 50, Delivered = 50 });
         rows.Add(new ResultRow { Scenario = "S4", System = "ours", Load = 8, Sent = 40, Delivered = 9, Conflicts = 31, DoubleBookings = 0 });
@@ -49,6 +50,9 @@ public sealed class SmokeCheckTests
         { "S1 refused sends", "peer-redis: S1 at 10 rooms had 1 refused" },
         { "S1 missing for a system", "limit: no S1 row at 10 rooms" },
         { "S3 call not notified", "ours: S3 notified 11 of 12" },
+        { "S3 warm call not notified", "ours: S3 notified 4 of 5" },
+        { "S3 warm batch missing", "ours: no warm S3 row" },
+        { "S3 cold batch missing", "ours: no cold S3 row" },
         { "S2 connection failed", "ours: S2 opened 49 of 50" },
         { "S4 double booking", "ours: S4 found 1 double bookings" },
         { "S4 not checked", "ours: S4 found -1 double bookings" },
@@ -64,7 +68,8 @@ public sealed class SmokeCheckTests
     public void EachBrokenFigure_IsReported(string breakage, string expected)
     {
         var rows = Good();
-        ResultRow Find(string scenario, string system) => rows.Single(r => r.Scenario == scenario && r.System == system);
+        ResultRow Find(string scenario, string system) => rows.First(r => r.Scenario == scenario && r.System == system);
+        ResultRow Warm() => rows.Single(r => r.Scenario == "S3" && r.Note.StartsWith("warm", StringComparison.Ordinal));
         void Replace(ResultRow old, ResultRow updated) => rows[rows.IndexOf(old)] = updated;
         switch (breakage)
         {
@@ -73,6 +78,9 @@ public sealed class SmokeCheckTests
             case "S1 refused sends": Replace(Find("S1", "peer-redis"), Find("S1", "peer-redis") with { Errors = 1 }); break;
             case "S1 missing for a system": rows.Remove(Find("S1", "limit")); break;
             case "S3 call not notified": Replace(Find("S3", "ours"), Find("S3", "ours") with { Delivered = 11 }); break;
+            case "S3 warm call not notified": Replace(Warm(), Warm() with { Delivered = 4 }); break;
+            case "S3 warm batch missing": rows.Remove(Warm()); break;
+            case "S3 cold batch missing": rows.Remove(Find("S3", "ours")); break;
             case "S2 connection failed": Replace(Find("S2", "ours"), Find("S2", "ours") with { Delivered = 49, Errors = 1 }); break;
             case "S4 double booking": Replace(Find("S4", "ours"), Find("S4", "ours") with { DoubleBookings = 1 }); break;
             case "S4 not checked": Replace(Find("S4", "ours"), Find("S4", "ours") with { DoubleBookings = -1 }); break;
