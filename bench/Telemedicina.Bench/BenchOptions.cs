@@ -48,6 +48,9 @@ internal sealed record BenchOptions
     /// <summary>S3 on the warm cluster: calls requested again after S1 (pairs booked at set-up); 0 skips the batch.</summary>
     public int WarmCalls { get; init; } = 200;
 
+    /// <summary>S3 warm batch: the pause after the last S1 point, so its calls do not queue behind S1's backlog.</summary>
+    public TimeSpan WarmCallsSettle { get; init; } = TimeSpan.FromSeconds(5);
+
     public int CostSamples { get; init; } = 300;
 
     /// <summary>Scenarios to run besides the set-up (which always measures S3 and the Signal cost): S1, S2, S4, S5.</summary>
@@ -115,7 +118,7 @@ internal sealed record BenchOptions
         "smoke" => new BenchOptions
         {
             Profile = profile, Check = true, RoomLevels = [10], Warmup = TimeSpan.FromSeconds(2), Measure = TimeSpan.FromSeconds(5),
-            Drain = TimeSpan.FromSeconds(3), CallWarmup = 2, WarmCalls = 5, CostSamples = 50, SystemWarmup = TimeSpan.FromSeconds(5),
+            Drain = TimeSpan.FromSeconds(3), CallWarmup = 2, WarmCalls = 5, WarmCallsSettle = TimeSpan.FromSeconds(1), CostSamples = 50, SystemWarmup = TimeSpan.FromSeconds(5),
             ConnectionSteps = [50, 100], ConnectionCap = 100, ConnectionParallel = 16,
             BookingClients = 8, BookingDoctors = 2, BookingDuration = TimeSpan.FromSeconds(5),
             FailoverRooms = 10, FailoverBefore = TimeSpan.FromSeconds(3), FailoverAfter = TimeSpan.FromSeconds(2), FailoverGiveUp = TimeSpan.FromSeconds(45),
@@ -194,7 +197,7 @@ internal sealed record BenchOptions
         Repeat > 1 ? $"S1 points: each measured {Repeat} times, the systems in a rotated order each time; the report gives every run and their median" : "S1 points: each measured once",
         RampRates.Count == 0 ? "S1 ramp: not run in this profile" : $"S1 ramp at {RoomLevels.Min()} rooms: {string.Join(", ", RampRates)} msg/s per party, stops at p99 ≥ {RampP99LimitMs} ms or < 99.9 % delivered",
         $"S3: {CallRate} calls/s; cold: the calls that open the rooms on the fresh cluster, first {CallWarmup} excluded as warm-up; " +
-            (WarmCalls > 0 ? $"warm: {WarmCalls} more calls after S1, all measured" : "warm: not run"),
+            (WarmCalls > 0 ? $"warm: {WarmCalls} more calls {WarmCallsSettle.TotalSeconds} s after the last S1 point, all measured" : "warm: not run"),
         $"Signal cost probe: {CostSamples} sequential Ping and Signal invocations",
         $"Scenarios run: set-up (S3, Signal cost), {string.Join(", ", Scenarios)}",
         $"S2: idle connections in steps of {string.Join(" / ", ConnectionSteps)} (cap {ConnectionCap} and the open-file limits), {ConnectionParallel} parallel connects; stops at handshake p99 > 1 s or errors > 0.1 %",

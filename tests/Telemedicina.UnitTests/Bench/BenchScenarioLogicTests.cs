@@ -209,6 +209,8 @@ public sealed class BenchScenarioLogicTests
         Assert.Equal(200, BenchOptions.Parse([]).WarmCalls);
         Assert.Equal(5, BenchOptions.Parse(["--profile", "smoke"]).WarmCalls);
         Assert.Equal(0, BenchOptions.Parse(["--warm-calls", "0"]).WarmCalls);
+        Assert.Equal(TimeSpan.FromSeconds(5), BenchOptions.Parse([]).WarmCallsSettle);
+        Assert.Contains(BenchOptions.Parse([]).Describe(), line => line.Contains("warm: 200 more calls 5 s after the last S1 point", StringComparison.Ordinal));
         Assert.Contains(BenchOptions.Parse(["--warm-calls", "0"]).Describe(), line => line.Contains("warm: not run", StringComparison.Ordinal));
         Assert.Throws<ArgumentException>(() => BenchOptions.Parse(["--warm-calls", "-1"]));
     }
