@@ -173,8 +173,9 @@ try
         try
         {
             await Task.Delay(options.WarmCallsSettle, ct);
-            await ours.RequestWarmCallsAsync(ct);
-            rows.Add(CallRow(ours, ours.WarmCalls, options.Runs("S1") ? "warm: after S1" : "warm: a second batch"));
+            var reconnected = await ours.RequestWarmCallsAsync(ct);
+            var note = (options.Runs("S1") ? "warm: after S1" : "warm: a second batch") + (reconnected > 0 ? $" ({reconnected} idle doctors reconnected first)" : "");
+            rows.Add(CallRow(ours, ours.WarmCalls, note));
             Log($"S3 {ours.Name} (warm): {ours.WarmCalls.Notified}/{ours.WarmCalls.Requested} notified, p50 {rows[^1].P50:0.0} ms p99 {rows[^1].P99:0.0} ms");
         }
         catch (Exception e) when (e is not OperationCanceledException)

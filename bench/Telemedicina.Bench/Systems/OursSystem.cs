@@ -54,6 +54,7 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
     public int WarmCallCount { get; init; }
 
     private BookedPair[] _warmPairs = [];
+    private Party[] _warmDoctors = [];
 
     public TimeSpan PairSetupTime { get; private set; }
 
@@ -103,6 +104,8 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
             var party = BenchClient.Build(Hub(0), () => doctor.AccessToken);
             doctors[i] = await ConnectAsync(doctor, party, listenForCalls: true, token);
         });
+
+        _warmDoctors = doctors[count..];
 
         // 3. S3 (cold): patients request the calls at a fixed rate (open loop) from silo 2.
         var rooms = await RequestCallsAsync(patientApi, pairs[..count], callWarmup, ColdCalls, ct);
@@ -269,14 +272,23 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
 
     /// <summary>
     /// S3 on a warm cluster: the pairs kept aside at set-up request their calls at the same rate, every call
-    /// measured; the patients then cancel them (the doctors never answer).
+    /// measured; the patients then cancel them (the doctors never answer). Returns how many of these doctors had to
+    /// reconnect first (idle since set-up, a keep-alive can be missed while S1 starves the machine; a browser would
+    /// reconnect too, and a ring to a doctor without a connection reaches nobody).
     /// </summary>
-    public async Task RequestWarmCallsAsync(CancellationToken ct)
+    public async Task<int> RequestWarmCallsAsync(CancellationToken ct)
     {
+        var dropped = _warmDoctors.Where(p => p.Connection.State == HubConnectionState.Disconnected).ToList();
+        await Parallel.ForEachAsync(dropped, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (party, token) =>
+        {
+            await party.Connection.StartAsync(token);
+            await party.Connection.InvokeAsync<string>("Ping", token);
+        });
         var patientApi = Cluster.Api(silos > 1 ? 1 : 0);
         var rooms = await RequestCallsAsync(patientApi, _warmPairs, warmup: 0, WarmCalls, ct);
         await Parallel.ForEachAsync(Enumerable.Range(0, rooms.Length), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (i, _) =>
             await Retry(() => patientApi.CallActionAsync(_warmPairs[i].Patient, rooms[i], "cancel")));
+        return dropped.Count;
     }
 
     // Open loop: call i is sent at start + i / rate whatever the earlier ones are doing.
