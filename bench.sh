@@ -51,15 +51,17 @@ while (( $# > 0 )); do
   esac
 done
 
-# build_project DIR : dotnet build -c Release, quiet; on failure the end of its log and exit.
-build_project() {
-  local log_file="${TMPDIR:-/tmp}/telemedicina-bench-build.log"
-  log "dotnet build $1 -c Release"
-  dotnet build "$1" -c Release --nologo -v quiet >"$log_file" 2>&1 || {
+# dotnet_quiet VERB DIR [ARGS...] : dotnet VERB DIR -c Release ARGS, quiet; on failure the end of its log and exit.
+dotnet_quiet() {
+  local verb=$1 dir=$2 log_file="${TMPDIR:-/tmp}/telemedicina-bench-$1.log"
+  shift 2
+  log "dotnet $verb $dir -c Release $*"
+  dotnet "$verb" "$dir" -c Release "$@" --nologo -v quiet >"$log_file" 2>&1 || {
     tail_log "$log_file" 40
-    die "build of $1 failed"
+    die "$verb of $dir failed"
   }
 }
+build_project() { dotnet_quiet build "$1"; }
 
 # micro ARGS... : BenchmarkDotNet over bench/Telemedicina.Bench.Micro; its GitHub-flavoured tables go to docs/benchmarks-micro.md.
 micro() {
@@ -115,18 +117,10 @@ fi
 case $(uname -m) in aarch64|arm64) RID=linux-arm64 ;; *) RID=linux-x64 ;; esac
 HOST_PUBLISHED=src/Host/Telemedicina.Host/bin/Release/net10.0/$RID/publish/Telemedicina.Host.dll
 PEER_PUBLISHED=bench/Telemedicina.Bench.Peer/bin/Release/net10.0/$RID/publish/Telemedicina.Bench.Peer.dll
-# publish_project DIR : dotnet publish -c Release -r $RID with ReadyToRun, quiet; on failure the end of its log and exit.
-publish_project() {
-  local log_file="${TMPDIR:-/tmp}/telemedicina-bench-publish.log"
-  log "dotnet publish $1 -c Release -r $RID (ReadyToRun)"
-  dotnet publish "$1" -c Release -r "$RID" -p:PublishReadyToRun=true --nologo -v quiet >"$log_file" 2>&1 || {
-    tail_log "$log_file" 40
-    die "publish of $1 failed"
-  }
-}
 if (( BUILD )); then
-  publish_project src/Host/Telemedicina.Host
-  publish_project bench/Telemedicina.Bench.Peer
+  # The host's project makes any publish for a platform ReadyToRun (as deployments publish it); the plain node asks.
+  dotnet_quiet publish src/Host/Telemedicina.Host -r "$RID"
+  dotnet_quiet publish bench/Telemedicina.Bench.Peer -r "$RID" -p:PublishReadyToRun=true
 fi
 # --no-build: a publish older than the build output would run old code; then the build output runs (the report says which).
 if [[ -f $HOST_PUBLISHED && ! $HOST_PUBLISHED -ot src/Host/Telemedicina.Host/bin/Release/net10.0/Telemedicina.Host.dll ]]; then

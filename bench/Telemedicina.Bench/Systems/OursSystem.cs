@@ -278,17 +278,12 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
     /// </summary>
     public async Task<int> RequestWarmCallsAsync(CancellationToken ct)
     {
-        var dropped = _warmDoctors.Where(p => p.Connection.State == HubConnectionState.Disconnected).ToList();
-        await Parallel.ForEachAsync(dropped, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (party, token) =>
-        {
-            await party.Connection.StartAsync(token);
-            await party.Connection.InvokeAsync<string>("Ping", token);
-        });
+        var reconnected = await RestartClosedAsync(_warmDoctors, then: null, ct);
         var patientApi = Cluster.Api(silos > 1 ? 1 : 0);
         var rooms = await RequestCallsAsync(patientApi, _warmPairs, warmup: 0, WarmCalls, ct);
         await Parallel.ForEachAsync(Enumerable.Range(0, rooms.Length), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (i, _) =>
             await Retry(() => patientApi.CallActionAsync(_warmPairs[i].Patient, rooms[i], "cancel")));
-        return dropped.Count;
+        return reconnected;
     }
 
     // Open loop: call i is sent at start + i / rate whatever the earlier ones are doing.

@@ -23,15 +23,21 @@ internal abstract class SystemUnderTest : IAsyncDisposable
     /// Reconnects parties whose connection was closed (on a starved machine a keep-alive can be missed while
     /// another system is under load); returns how many. Ours re-joins the room as a browser would.
     /// </summary>
-    public async Task<int> EnsureConnectedAsync(int rooms, CancellationToken ct)
+    public Task<int> EnsureConnectedAsync(int rooms, CancellationToken ct) =>
+        RestartClosedAsync(Rooms.Take(rooms).SelectMany(r => new[] { r.A, r.B }), RejoinAsync, ct);
+
+    /// <summary>Starts again the connections of <paramref name="parties"/> that were closed, then <paramref name="then"/> each; returns how many.</summary>
+    protected static async Task<int> RestartClosedAsync(IEnumerable<Party> parties, Func<Party, CancellationToken, Task>? then, CancellationToken ct)
     {
-        var dropped = Rooms.Take(rooms).SelectMany(r => new[] { r.A, r.B })
-            .Where(p => p.Connection.State == HubConnectionState.Disconnected).ToList();
+        var dropped = parties.Where(p => p.Connection.State == HubConnectionState.Disconnected).ToList();
         await Parallel.ForEachAsync(dropped, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (party, token) =>
         {
             await party.Connection.StartAsync(token);
             await party.Connection.InvokeAsync<string>("Ping", token);
-            await RejoinAsync(party, token);
+            if (then is not null)
+            {
+                await then(party, token);
+            }
         });
         return dropped.Count;
     }
