@@ -12,6 +12,7 @@ public sealed class ConnectionPoolTests
         var result = new NpgsqlConnectionStringBuilder(ConnectionPool.WithDefaults("Host=db.internal;Port=5432;Username=t;Password=\"a;b\";Database=t"));
 
         Assert.Equal(ConnectionPool.DefaultMaxPoolSize, result.MaxPoolSize);
+        Assert.Equal(ConnectionPool.DefaultMaxAutoPrepare, result.MaxAutoPrepare);
         // Everything else is kept as given.
         Assert.Equal(("db.internal", 5432, "t", "a;b", "t"), (result.Host, result.Port, result.Username, result.Password, result.Database));
     }
@@ -26,5 +27,17 @@ public sealed class ConnectionPoolTests
         var result = new NpgsqlConnectionStringBuilder(ConnectionPool.WithDefaults("Host=db.internal;Database=t;" + setting));
 
         Assert.Equal(expected, result.MaxPoolSize);
+    }
+
+    [Theory]
+    [InlineData("Max Auto Prepare=0", 0)]
+    [InlineData("MaxAutoPrepare=20", 20)]
+    [InlineData("MAX AUTO PREPARE=5", 5)]
+    public void AnExplicitAutoPrepareLimit_Wins_UnderAnyOfItsNames(string setting, int expected)
+    {
+        var result = new NpgsqlConnectionStringBuilder(ConnectionPool.WithDefaults("Host=db.internal;Database=t;" + setting));
+
+        Assert.Equal(expected, result.MaxAutoPrepare);
+        Assert.Equal(ConnectionPool.DefaultMaxPoolSize, result.MaxPoolSize);
     }
 }

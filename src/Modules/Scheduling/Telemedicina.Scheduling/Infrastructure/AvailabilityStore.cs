@@ -10,7 +10,8 @@ internal sealed class AvailabilityStore(NpgsqlDataSource db, TimeProvider clock)
 {
     private const string RulesSql =
         """
-        SELECT * FROM scheduling.availability WHERE doctor_id = @doctorId;
+        SELECT doctor_id, time_zone, slot_minutes, buffer_before_minutes, buffer_after_minutes, minimum_notice_minutes, booking_window_days, updated_at
+        FROM scheduling.availability WHERE doctor_id = @doctorId;
         SELECT day_of_week, start_minute, end_minute FROM scheduling.weekly_intervals WHERE doctor_id = @doctorId ORDER BY day_of_week, start_minute;
         """;
 
