@@ -59,14 +59,7 @@ public sealed class PreparedStatementsTests() : ThrowawayDatabaseTest("prepared_
     {
         var ct = TestContext.Current.CancellationToken;
         await using var db = NpgsqlDataSource.Create(ConnectionPool.WithDefaults(ConnectionString));
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await RunLookupsAsync(connection, times: 6);
-
-        // What a newer silo's migration does while this one serves requests.
-        await using (var migration = new NpgsqlConnection(ConnectionString))
-        {
-            await migration.ExecuteAsync("ALTER TABLE patients_probe ADD COLUMN phone text; CREATE INDEX ON patients_probe (name)");
-        }
+        await using var connection = await PrepareThenMigrateAsync(db, "ALTER TABLE patients_probe ADD COLUMN phone text; CREATE INDEX ON patients_probe (name)", ct);
 
         Assert.Equal("Ana", (await connection.QuerySingleAsync<(int Id, string Name)>(Lookup, new { id = 1 })).Name);
         Assert.Equal(1, await connection.ExecuteScalarAsync<long>(PreparedLookups));
@@ -76,19 +69,24 @@ public sealed class PreparedStatementsTests() : ThrowawayDatabaseTest("prepared_
     public async Task AColumnWhoseTypeChanges_FailsOnceOnAConnectionThatPreparedIt_ThenWorksAgain()
     {
         // Why migrations stay expand-then-contract (ADR 0007): a changed type (not an added column) reaches a
-        // prepared statement of a running silo once per connection; Npgsql then forgets it and prepares it again.
+        // prepared statement of a running silo once per connection; Npgsql then prepares it again.
         var ct = TestContext.Current.CancellationToken;
         await using var db = NpgsqlDataSource.Create(ConnectionPool.WithDefaults(ConnectionString));
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await RunLookupsAsync(connection, times: 6);
-        await using (var migration = new NpgsqlConnection(ConnectionString))
-        {
-            await migration.ExecuteAsync("ALTER TABLE patients_probe ALTER COLUMN name TYPE varchar(40)");
-        }
+        await using var connection = await PrepareThenMigrateAsync(db, "ALTER TABLE patients_probe ALTER COLUMN name TYPE varchar(40)", ct);
 
         var error = await Assert.ThrowsAsync<PostgresException>(() => connection.QuerySingleAsync<(int Id, string Name)>(Lookup, new { id = 1 }));
         Assert.Equal(PostgresErrorCodes.FeatureNotSupported, error.SqlState);
         await RunLookupsAsync(connection, times: 6);
+    }
+
+    // A silo's connection with the lookup prepared, after a newer silo's migration ran while it served requests.
+    private async Task<NpgsqlConnection> PrepareThenMigrateAsync(NpgsqlDataSource db, string migration, CancellationToken ct)
+    {
+        var connection = await db.OpenConnectionAsync(ct);
+        await RunLookupsAsync(connection, times: 6);
+        await using var other = new NpgsqlConnection(ConnectionString);
+        await other.ExecuteAsync(migration);
+        return connection;
     }
 
     private static async Task RunLookupsAsync(NpgsqlConnection connection, int times)
