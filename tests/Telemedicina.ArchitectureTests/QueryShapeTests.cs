@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Telemedicina.Testing;
 
 namespace Telemedicina.ArchitectureTests;
 
@@ -12,7 +13,7 @@ public sealed partial class QueryShapeTests
     [Fact]
     public void QueriesNameTheColumnsTheyRead()
     {
-        var src = Path.Combine(RepositoryRoot(), "src");
+        var src = Path.Combine(RepoPaths.Root, "src");
         var offenders = Directory.EnumerateFiles(src, "*.*", SearchOption.AllDirectories)
             .Where(f => f.EndsWith(".cs", StringComparison.Ordinal) || f.EndsWith(".sql", StringComparison.Ordinal))
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
@@ -23,19 +24,6 @@ public sealed partial class QueryShapeTests
             .ToList();
 
         Assert.True(offenders.Count == 0, "Name the columns instead of *:\n" + string.Join('\n', offenders));
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Telemedicina.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Telemedicina.sln not found above " + AppContext.BaseDirectory);
     }
 
     // SELECT * and RETURNING *, also t.* (count(*) is fine).
