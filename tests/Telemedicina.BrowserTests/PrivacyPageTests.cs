@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Playwright;
 
 namespace Telemedicina.BrowserTests;
 
@@ -24,7 +25,35 @@ public sealed class PrivacyPageTests(ClusterFixture fixture)
         await CallPage.LoginAsync(page, baseUrl, patient.Email, patient.Password, "paciente");
         await page.GotoAsync(new Uri(baseUrl, "/#/privacidade").ToString());
 
-        await page.GetByTestId("request-export").ClickAsync();
+        // The consents and the access report fill in above the export card after the page renders; a click while
+        // they push it down can land beside the button. Press once the page has settled, and see the request land.
+        await page.Locator("[data-testid='consent-telemedicine']").WaitForAsync();
+        await page.Locator("[data-testid='access-report'] tbody tr").First.WaitForAsync();
+
+        // On a slow network the button says the request is on its way and takes no second press meanwhile.
+        var release = new TaskCompletionSource();
+        await page.RouteAsync("**/api/v1/privacy/export", async route =>
+        {
+            await Task.WhenAny(release.Task, Task.Delay(TimeSpan.FromSeconds(30)));
+            await route.ContinueAsync();
+        });
+        var response = page.WaitForResponseAsync(
+            r => r.Request.Method == "POST" && r.Url.EndsWith("/api/v1/privacy/export", StringComparison.Ordinal), new() { Timeout = 45_000 });
+        IResponse requested;
+        try
+        {
+            await page.GetByTestId("request-export").ClickAsync();
+            await page.Locator("[data-testid='request-export'][disabled]").WaitForAsync(new() { Timeout = 10_000 });
+            Assert.Contains("Enviando", await page.GetByTestId("export-status").InnerTextAsync(), StringComparison.Ordinal);
+            release.SetResult();
+            requested = await response;
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\nurl: {page.Url}\nstatus: {string.Join(" | ", await page.GetByTestId("export-status").AllInnerTextsAsync())}\nconsole:\n{Browser.Console(page)}", e);
+        }
+
+        Assert.Equal((int)HttpStatusCode.Accepted, requested.Status);
         try
         {
             await page.Locator("[data-testid='exports'] li[data-status='ready']").First.WaitForAsync(new() { Timeout = 60_000 });
@@ -36,6 +65,8 @@ public sealed class PrivacyPageTests(ClusterFixture fixture)
             var shown = await page.Locator("[data-testid='exports']").InnerTextAsync();
             throw new TimeoutException($"{e.Message}\nserver: {(int)exports.StatusCode} {await exports.Content.ReadAsStringAsync()}\npage: {shown}", e);
         }
+
+        await page.Locator("[data-testid='request-export']:not([disabled])").WaitForAsync();
 
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("download-export").First.ClickAsync());
         Assert.Equal("meus-dados.json", download.SuggestedFilename);

@@ -96,7 +96,7 @@ function accessReportCard(app: App): HTMLElement {
 
 function exportCard(app: App): HTMLElement {
   const list = h("ul", { class: "exports", "data-testid": "exports" });
-  const status = h("div", { role: "status", "aria-live": "polite" });
+  const status = h("div", { role: "status", "aria-live": "polite", "data-testid": "export-status" });
   const load = poller(async () => {
     const exports = await app.http.get<ExportStatus[]>("/api/v1/privacy/exports");
     list.replaceChildren(...exports.map((e) => h("li", { "data-status": e.status },
@@ -107,13 +107,18 @@ function exportCard(app: App): HTMLElement {
   }, () => document.body.contains(list));
   const request = h("button", {
     type: "button", class: "primary", "data-testid": "request-export",
+    // One request per press: a second tap on a slow network would queue a second export and spend the day's quota.
     onclick: async () => {
+      request.disabled = true;
+      status.replaceChildren(message("info", "Enviando pedido..."));
       try {
         await app.http.post("/api/v1/privacy/export");
         status.replaceChildren(message("info", "Pedido recebido. Preparamos o arquivo em instantes; ele fica disponível por 7 dias."));
         await load();
       } catch (e) {
         status.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível pedir a exportação."));
+      } finally {
+        request.disabled = false;
       }
     },
   }, "Exportar meus dados");
