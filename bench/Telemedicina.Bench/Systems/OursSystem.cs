@@ -368,7 +368,7 @@ internal sealed class OursSystem(string name, int silos, double callRate, int ca
     internal static async Task<TestUser> RegisterAsync(TelemedicinaApi api, string email, string role, string fullName)
     {
         object body = role == "doctor"
-            ? new { email, password = Password, fullName, role, crm = Random.Shared.Next(1, 9_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture), crmState = "SP", specialty = "Clínica Médica", timeZone = "America/Sao_Paulo" }
+            ? new { email, password = Password, fullName, role, crm = TelemedicinaApi.NewCrm(), crmState = "SP", specialty = "Clínica Médica", timeZone = "America/Sao_Paulo" }
             : new { email, password = Password, fullName, role, timeZone = "America/Sao_Paulo" };
         var registered = await api.SendAsync<Registered>(HttpMethod.Post, "/api/v1/identity/register", body, null, HttpStatusCode.Created);
         var user = new TestUser(registered.UserId, email, Password, role, fullName);
