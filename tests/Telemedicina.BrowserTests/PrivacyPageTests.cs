@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
 namespace Telemedicina.BrowserTests;
@@ -23,12 +24,25 @@ public sealed class PrivacyPageTests(ClusterFixture fixture)
         var page = await (await Browser.ContextAsync(browser)).NewPageAsync();
         page.Dialog += (_, dialog) => dialog.AcceptAsync();
         await CallPage.LoginAsync(page, baseUrl, patient.Email, patient.Password, "paciente");
-        await page.GotoAsync(new Uri(baseUrl, "/#/privacidade").ToString());
 
-        // The consents and the access report fill in above the export card after the page renders; a click while
-        // they push it down can land beside the button. Press once the page has settled, and see the request land.
-        await page.Locator("[data-testid='consent-telemedicine']").WaitForAsync();
+        // Nothing moves under the patient's finger while the page loads: the export button is where it will stay
+        // before the consents and the access report have arrived (held here), and still there once they have.
+        var loads = new TaskCompletionSource();
+        await page.RouteAsync(new Regex("/api/v1/privacy/(consents|access-report)$"), async route =>
+        {
+            await Task.WhenAny(loads.Task, Task.Delay(TimeSpan.FromSeconds(30)));
+            await route.ContinueAsync();
+        });
+        await page.GotoAsync(new Uri(baseUrl, "/#/privacidade").ToString());
+        var before = await page.GetByTestId("request-export").BoundingBoxAsync();
+        loads.SetResult();
+        await page.Locator("[data-testid='consent-telemedicine']:not([data-granted=''])").WaitForAsync();
         await page.Locator("[data-testid='access-report'] tbody tr").First.WaitForAsync();
+        await page.UnrouteAllAsync();
+        var after = await page.GetByTestId("request-export").BoundingBoxAsync();
+        Assert.NotNull(before);
+        Assert.Equal((before.X, before.Y), (after!.X, after.Y));
+        Assert.Equal("true", await page.GetByTestId("consent-telemedicine").GetAttributeAsync("data-granted"));
 
         // On a slow network the button says the request is on its way and takes no second press meanwhile.
         var release = new TaskCompletionSource();

@@ -48,28 +48,44 @@ const exportStatusNames: Record<ExportStatus["status"], string> = {
   pending: "Na fila", building: "Preparando", ready: "Pronta", failed: "Falhou", expired: "Expirada",
 };
 
-/** Privacidade: consents, who accessed my data, export (portability) and erasure (LGPD art. 18). */
+/**
+ * Privacidade: consents, export (portability), erasure (LGPD art. 18) and who accessed my data. Every block has its
+ * final size before its data arrives and the access report, whose length varies, comes last: nothing moves under the
+ * patient's finger while the page loads (a tap on "Exportar meus dados" used to land beside it).
+ */
 export async function renderPrivacy(app: App): Promise<void> {
-  const list = h("div", { class: "consents" });
+  const blocks = Object.entries(consentTexts).map(([type, { title, text }]) => {
+    const state = h("p", { class: "muted" }, "Carregando...");
+    const toggle = h("button", { type: "button", class: "primary", "data-testid": `consent-${type}-toggle`, disabled: true }, "Concordo");
+    const block = h("div", { class: "consent", "data-testid": `consent-${type}`, "data-granted": "" }, h("h3", {}, title), h("p", {}, text), state, toggle);
+    return { type, block, state, toggle };
+  });
   const root = mount("privacidade",
-    h("div", { class: "card" }, h("h1", {}, "Privacidade"), h("h2", {}, "Consentimentos"), list),
-    accessReportCard(app), exportCard(app), erasureCard(app));
+    h("div", { class: "card" }, h("h1", {}, "Privacidade"), h("h2", {}, "Consentimentos"), h("div", { class: "consents" }, ...blocks.map((b) => b.block))),
+    exportCard(app), erasureCard(app), accessReportCard(app));
   const load = async () => {
     const current = await app.http.get<Consent[]>("/api/v1/privacy/consents");
-    list.replaceChildren(...Object.entries(consentTexts).map(([type, { title, text }]) => {
+    for (const { type, block, state, toggle } of blocks) {
       const consent = current.find((c) => c.type === type);
       const granted = consent?.granted ?? false;
-      return h("div", { class: "consent", "data-testid": `consent-${type}`, "data-granted": String(granted) },
-        h("h3", {}, title), h("p", {}, text),
-        consent ? h("p", { class: "muted" }, `${granted ? "Concedido" : "Revogado"} em ${formatDateTime(consent.recordedAt)} (versão ${consent.version})`) : null,
-        h("button", {
-          type: "button", class: granted ? "danger" : "primary", "data-testid": `consent-${type}-toggle`,
-          onclick: async () => {
-            await app.http.post("/api/v1/privacy/consents", { type, granted: !granted });
-            await load();
-          },
-        }, granted ? "Revogar" : "Concordo"));
-    }));
+      block.dataset["granted"] = String(granted);
+      state.textContent = consent
+        ? `${granted ? "Concedido" : "Revogado"} em ${formatDateTime(consent.recordedAt)} (versão ${consent.version})`
+        : "Ainda não respondido.";
+      toggle.className = granted ? "danger" : "primary";
+      toggle.textContent = granted ? "Revogar" : "Concordo";
+      toggle.disabled = false;
+      toggle.onclick = async () => {
+        toggle.disabled = true;
+        try {
+          await app.http.post("/api/v1/privacy/consents", { type, granted: !granted });
+          await load();
+        } catch (e) {
+          toggle.disabled = false;
+          state.textContent = e instanceof ApiError ? e.message : "Não foi possível salvar.";
+        }
+      };
+    }
   };
   try {
     await load();
