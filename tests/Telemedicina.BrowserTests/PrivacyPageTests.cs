@@ -27,12 +27,7 @@ public sealed class PrivacyPageTests(ClusterFixture fixture)
 
         // Nothing moves under the patient's finger while the page loads: the export button is where it will stay
         // before the consents and the access report have arrived (held here), and still there once they have.
-        var loads = new TaskCompletionSource();
-        await page.RouteAsync(new Regex("/api/v1/privacy/(consents|access-report)$"), async route =>
-        {
-            await Task.WhenAny(loads.Task, Task.Delay(TimeSpan.FromSeconds(30)));
-            await route.ContinueAsync();
-        });
+        var loads = await HoldAsync(page, new Regex("/api/v1/privacy/(consents|access-report)$"));
         await page.GotoAsync(new Uri(baseUrl, "/#/privacidade").ToString());
         var before = await page.GetByTestId("request-export").BoundingBoxAsync();
         loads.SetResult();
@@ -45,12 +40,7 @@ public sealed class PrivacyPageTests(ClusterFixture fixture)
         Assert.Equal("true", await page.GetByTestId("consent-telemedicine").GetAttributeAsync("data-granted"));
 
         // On a slow network the button says the request is on its way and takes no second press meanwhile.
-        var release = new TaskCompletionSource();
-        await page.RouteAsync("**/api/v1/privacy/export", async route =>
-        {
-            await Task.WhenAny(release.Task, Task.Delay(TimeSpan.FromSeconds(30)));
-            await route.ContinueAsync();
-        });
+        var release = await HoldAsync(page, new Regex("/api/v1/privacy/export$"));
         var response = page.WaitForResponseAsync(
             r => r.Request.Method == "POST" && r.Url.EndsWith("/api/v1/privacy/export", StringComparison.Ordinal), new() { Timeout = 45_000 });
         IResponse requested;
@@ -97,5 +87,17 @@ public sealed class PrivacyPageTests(ClusterFixture fixture)
 
         using var login = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/login", new { email = patient.Email, password = patient.Password });
         Assert.Equal(HttpStatusCode.Unauthorized, login.StatusCode);
+    }
+
+    /// <summary>Holds the page's requests to matching URLs (a slow network) until the returned source is set, 30 s at most.</summary>
+    private static async Task<TaskCompletionSource> HoldAsync(IPage page, Regex url)
+    {
+        var release = new TaskCompletionSource();
+        await page.RouteAsync(url, async route =>
+        {
+            await Task.WhenAny(release.Task, Task.Delay(TimeSpan.FromSeconds(30)));
+            await route.ContinueAsync();
+        });
+        return release;
     }
 }

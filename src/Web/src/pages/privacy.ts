@@ -123,7 +123,7 @@ function exportCard(app: App): HTMLElement {
   }, () => document.body.contains(list));
   const request = h("button", {
     type: "button", class: "primary", "data-testid": "request-export",
-    // One request per press: a second tap on a slow network would queue a second export and spend the day's quota.
+    // One request per press: on a slow network the patient sees the press was taken, and a second tap sends nothing.
     onclick: async () => {
       request.disabled = true;
       status.replaceChildren(message("info", "Enviando pedido..."));
