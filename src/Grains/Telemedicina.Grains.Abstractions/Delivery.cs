@@ -51,3 +51,25 @@ public interface ISiloDeliveryObserver : IGrainObserver
     [Alias("RegisterPresenceAgain")]
     Task RegisterPresenceAgain(ImmutableArray<string> connectionIds);
 }
+
+/// <summary>
+/// This silo's own delivery endpoint, called in-process. A grain that sends to connections held by its own silo hands
+/// the delivery over directly: no message, no serialization, none of the locks Orleans' message path takes.
+/// </summary>
+public interface ILocalDelivery
+{
+    /// <summary>This silo's address (the <see cref="UserConnection.Silo"/> of the connections it holds).</summary>
+    SiloAddress Silo { get; }
+
+    /// <summary>Accepts a delivery as <see cref="ISiloDeliveryObserver.Deliver"/> does: restores the order and enqueues, never waits.</summary>
+    void Deliver(Delivery delivery);
+}
+
+/// <summary>
+/// A fault injected on purpose for the cluster tests (the host's FaultInjection; refused in Production): a delivery it
+/// matches is dropped, on the in-process and the observer path alike, as when the sending silo dies before sending it.
+/// </summary>
+public interface IDeliveryFault
+{
+    bool Drops(Delivery delivery);
+}

@@ -52,6 +52,14 @@ public sealed class StreamReorderer<T>(TimeProvider clock)
             }
 
             state.LastActivity = now;
+            if (seq == state.Next && state.Pending.Count == 0)
+            {
+                // In order, nothing waiting: the usual case.
+                emit(item);
+                state.Next++;
+                return;
+            }
+
             if (seq < state.Next)
             {
                 // Arrived after its gap was skipped: late is better than never.

@@ -17,6 +17,7 @@ namespace Telemedicina.Grains;
 internal sealed partial class ConsultationRoomGrain(
     [PersistentState("room", GrainStorage.Calls)] IPersistentState<RoomState> state,
     IClusterMembershipService membership,
+    DeliveryRouter router,
     ILocalSiloDetails localSilo,
     IAppointmentBook appointments,
     TimeProvider clock,
@@ -646,7 +647,7 @@ internal sealed partial class ConsultationRoomGrain(
                 _adopted.Remove((userId, signal.Seq));
             }
 
-            DeliveryRouter.Deliver(membership, _sequencer, [connection], signal);
+            router.Deliver(_sequencer, [connection], signal);
             _deliveredUpTo[userId] = Math.Max(_deliveredUpTo.GetValueOrDefault(userId), signal.Seq);
         }
     }
@@ -906,7 +907,7 @@ internal sealed partial class ConsultationRoomGrain(
         }
 
         var targets = (exceptConnectionId is null ? connections.Values : connections.Values.Where(c => c.ConnectionId != exceptConnectionId)).ToList();
-        var dead = DeliveryRouter.Deliver(membership, _sequencer, targets, clientEvent);
+        var dead = router.Deliver(_sequencer, targets, clientEvent);
         foreach (var id in dead)
         {
             connections.Remove(id);

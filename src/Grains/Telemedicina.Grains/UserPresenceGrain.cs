@@ -9,6 +9,7 @@ namespace Telemedicina.Grains;
 /// <inheritdoc cref="IUserPresenceGrain"/>
 internal sealed partial class UserPresenceGrain(
     IClusterMembershipService membership,
+    DeliveryRouter router,
     IAppointmentBook appointments,
     IOptions<GrainCollectionOptions> collection,
     ILogger<UserPresenceGrain> logger) : Grain, IUserPresenceGrain
@@ -85,7 +86,7 @@ internal sealed partial class UserPresenceGrain(
 
     public Task Notify(ClientEvent clientEvent)
     {
-        foreach (var dead in DeliveryRouter.Deliver(membership, _sequencer, _connections.Values, clientEvent))
+        foreach (var dead in router.Deliver(_sequencer, _connections.Values, clientEvent))
         {
             _connections.Remove(dead);
         }

@@ -62,13 +62,7 @@ internal static class FaultInjection
 
         if (!string.IsNullOrEmpty(deliveryMarker))
         {
-            silo.AddOutgoingGrainCallFilter(context =>
-                context.InterfaceName.Contains(nameof(ISiloDeliveryObserver), StringComparison.Ordinal)
-                && context.Request.GetArgumentCount() == 1
-                && context.Request.GetArgument(0) is Delivery { Event: SignalEvent { Seq: < 1_000_000_000 } signal }
-                && signal.Payload.Contains(deliveryMarker, StringComparison.Ordinal)
-                    ? Task.CompletedTask
-                    : context.Invoke());
+            silo.Services.AddSingleton<IDeliveryFault>(new LoseDeliveries(deliveryMarker));
         }
 
         if (hold is { } holdFor)
@@ -106,6 +100,13 @@ internal static class FaultInjection
                 await context.Invoke();
             });
         }
+    }
+
+    // Drops in the sender (DeliveryRouter), so deliveries to the room's own silo, which never become a message, are lost too.
+    private sealed class LoseDeliveries(string marker) : IDeliveryFault
+    {
+        public bool Drops(Delivery delivery) =>
+            delivery is { Event: SignalEvent { Seq: < 1_000_000_000 } signal } && signal.Payload.Contains(marker, StringComparison.Ordinal);
     }
 
     // Stops after grain deactivation (ServiceLifecycleStage.GrainDeactivation) and before the stage that declares the

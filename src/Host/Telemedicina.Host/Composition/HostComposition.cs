@@ -120,6 +120,7 @@ internal static class HostComposition
         builder.Services.AddEmail(configuration);
         builder.Services.AddFileStore(configuration);
         builder.AddModules();
+        builder.Services.AddSingleton<Telemedicina.Grains.DeliveryRouter>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MigrationParticipant>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, JobsStarter>();
         var jobInterval = configuration.GetValue("Scheduling:JobInterval", TimeSpan.FromMinutes(1));

@@ -29,6 +29,7 @@ public static class CallsModule
         builder.Services.AddSingleton<Telemedicina.Audit.Contracts.IPersonalDataHolder, CallsPersonalData>();
         builder.Services.AddSingleton<SiloDelivery>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SiloDelivery>());
+        builder.Services.AddSingleton<Telemedicina.Grains.Abstractions.ILocalDelivery>(sp => sp.GetRequiredService<SiloDelivery>());
         builder.Services.AddSingleton<LocalConnections>();
         builder.Services.AddSingleton<HubErrorLogging>();
         builder.Services.AddSignalR().AddHubOptions<ConsultationHub>(o => o.AddFilter<HubErrorLogging>());

@@ -14,7 +14,7 @@ namespace Telemedicina.Calls.Delivery;
 /// only restores the sender's order and enqueues; lanes keyed by connection id write to the
 /// sockets, so messages to one connection keep their order and a slow client stalls only its lane.
 /// </summary>
-public sealed partial class SiloDelivery : BackgroundService, ISiloDeliveryObserver
+public sealed partial class SiloDelivery : BackgroundService, ISiloDeliveryObserver, ILocalDelivery
 {
     private readonly Channel<(string ConnectionId, ClientEvent Event)>[] _lanes;
     private readonly IHubContext<ConsultationHub> _hub;
@@ -67,6 +67,10 @@ public sealed partial class SiloDelivery : BackgroundService, ISiloDeliveryObser
         _reorderer.Accept(delivery.Stream, delivery.Seq, delivery, _dispatch);
         return Task.CompletedTask;
     }
+
+    // From a grain on this silo (DeliveryRouter), in the grain's turn: nothing can overtake it on the way, so it needs
+    // no reordering (and takes no lock the silo's grains would contend for: the reorderer has one for every stream).
+    void ILocalDelivery.Deliver(Grains.Abstractions.Delivery delivery) => Dispatch(delivery);
 
     public Task RegisterPresenceAgain(ImmutableArray<string> connectionIds)
     {
