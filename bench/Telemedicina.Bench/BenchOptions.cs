@@ -48,8 +48,13 @@ internal sealed record BenchOptions
     /// <summary>S3 on the warm cluster: calls requested again after S1 (pairs booked at set-up); 0 skips the batch.</summary>
     public int WarmCalls { get; init; } = 200;
 
-    /// <summary>S3 warm batch: the pause after the last S1 point, so its calls do not queue behind S1's backlog.</summary>
+    /// <summary>
+    /// S3 warm batch: the pause after the last S1 point, so its calls do not queue behind S1's backlog; after it, the
+    /// batch also waits (up to a minute) until the silos use under <see cref="WarmCallsQuietShare"/> of a core for 2 s.
+    /// </summary>
     public TimeSpan WarmCallsSettle { get; init; } = TimeSpan.FromSeconds(5);
+
+    public double WarmCallsQuietShare { get; init; } = 0.1;
 
     public int CostSamples { get; init; } = 300;
 
@@ -197,7 +202,7 @@ internal sealed record BenchOptions
         Repeat > 1 ? $"S1 points: each measured {Repeat} times, the systems in a rotated order each time; the report gives every run and their median" : "S1 points: each measured once",
         RampRates.Count == 0 ? "S1 ramp: not run in this profile" : $"S1 ramp at {RoomLevels.Min()} rooms: {string.Join(", ", RampRates)} msg/s per party, stops at p99 ≥ {RampP99LimitMs} ms or < 99.9 % delivered",
         $"S3: {CallRate} calls/s; cold: the calls that open the rooms on the fresh cluster, first {CallWarmup} excluded as warm-up; " +
-            (WarmCalls > 0 ? $"warm: {WarmCalls} more calls {WarmCallsSettle.TotalSeconds} s after the last S1 point, all measured" : "warm: not run"),
+            (WarmCalls > 0 ? $"warm: {WarmCalls} more calls {WarmCallsSettle.TotalSeconds} s after the last S1 point and once the silos have used under {WarmCallsQuietShare * 100:0} % of a core for 2 s (up to a minute), all measured" : "warm: not run"),
         $"Signal cost probe: {CostSamples} sequential Ping and Signal invocations",
         $"Scenarios run: set-up (S3, Signal cost), {string.Join(", ", Scenarios)}",
         $"S2: idle connections in steps of {string.Join(" / ", ConnectionSteps)} (cap {ConnectionCap} and the open-file limits), {ConnectionParallel} parallel connects; stops at handshake p99 > 1 s or errors > 0.1 %",

@@ -167,14 +167,19 @@ try
     }
 
     // S3 again on the warm cluster (ours only): after S1 the JIT has optimised the hot paths and the pools are full.
-    // It starts a few seconds after the last S1 point, which on this box can leave the silos seconds behind (400 rooms).
+    // It starts a few seconds after the last S1 point, which on this box can leave the silos seconds behind (400 rooms),
+    // and then waits for the silos to go quiet: the steady state, not the tail of the S1 backlog (the cold batch has the
+    // disturbed start).
     foreach (var ours in systems.OfType<OursSystem>().Where(s => s.WarmCallCount > 0))
     {
         try
         {
             await Task.Delay(options.WarmCallsSettle, ct);
+            var (waited, quiet) = await QuietWait.ForProcesses(() => ours.ServerPids)
+                .UntilQuietAsync(options.WarmCallsQuietShare, TimeSpan.FromSeconds(1), quietWindows: 2, maxWindows: 60, ct);
+            var settled = quiet ? $"silos quiet {options.WarmCallsSettle.TotalSeconds + waited:0} s after it" : $"silos still busy {options.WarmCallsSettle.TotalSeconds + waited:0} s after it";
             var reconnected = await ours.RequestWarmCallsAsync(ct);
-            var note = (options.Runs("S1") ? "warm: after S1" : "warm: a second batch") + (reconnected > 0 ? $" ({reconnected} idle doctors reconnected first)" : "");
+            var note = (options.Runs("S1") ? $"warm: after S1 ({settled})" : "warm: a second batch") + (reconnected > 0 ? $" ({reconnected} idle doctors reconnected first)" : "");
             rows.Add(CallRow(ours, ours.WarmCalls, note));
             Log($"S3 {ours.Name} (warm): {ours.WarmCalls.Notified}/{ours.WarmCalls.Requested} notified, p50 {rows[^1].P50:0.0} ms p99 {rows[^1].P99:0.0} ms");
         }

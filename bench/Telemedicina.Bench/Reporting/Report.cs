@@ -101,7 +101,7 @@ internal static class Report
             md.AppendLine();
             md.AppendLine("`POST /api/v1/calls` by the patient on one silo → `CallRequested` on the doctor's connection on the other silo (same silo for ours-1silo), requests fired at a fixed rate (open loop). " +
                 "Cold: the calls that open the rooms, seconds after the silos started (what the first patients after a deploy or a scale-out meet: code still being compiled and optimised, pools filling). " +
-                "Warm: more calls of pairs booked at set-up, a few seconds after the last S1 point (the steady state; the settings above give the pause).");
+                "Warm: more calls of pairs booked at set-up, a few seconds after the last S1 point and once the silos have gone quiet (the steady state; the settings above give the pause, the row's note how long it took).");
             md.AppendLine();
             md.AppendLine("| System | Batch | Calls measured | Rate /s | Notified/requested | p50 ms | p99 ms | max ms | HTTP 201 p50 ms | HTTP 201 p99 ms | errors | load avg 1 min |");
             md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");

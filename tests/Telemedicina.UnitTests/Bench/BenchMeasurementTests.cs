@@ -84,6 +84,35 @@ public sealed class BenchReportTests
     };
 
     [Fact]
+    public async Task QuietWait_ReturnsAfterTheFirstRunOfQuietWindows_NotAtTheFirstQuietOne()
+    {
+        // CPU seconds read at the start and after each 1 s window: busy, quiet, busy, quiet, quiet.
+        var wait = Readings(0, 0.8, 0.85, 1.6, 1.65, 1.7, 5);
+
+        var (windows, quiet) = await wait.UntilQuietAsync(maxCoreShare: 0.1, TimeSpan.FromSeconds(1), quietWindows: 2, maxWindows: 60, TestContext.Current.CancellationToken);
+
+        Assert.True(quiet);
+        Assert.Equal(5, windows);
+    }
+
+    [Fact]
+    public async Task QuietWait_WhenTheProcessesStayBusy_GivesUpAfterTheLastWindow()
+    {
+        var wait = Readings(0, 0.5, 1.0, 1.5, 2.0);
+
+        var (windows, quiet) = await wait.UntilQuietAsync(maxCoreShare: 0.1, TimeSpan.FromSeconds(1), quietWindows: 1, maxWindows: 3, TestContext.Current.CancellationToken);
+
+        Assert.False(quiet);
+        Assert.Equal(3, windows);
+    }
+
+    private static QuietWait Readings(params double[] cpuSeconds)
+    {
+        var next = 0;
+        return new QuietWait(() => cpuSeconds[next++], (_, _) => Task.CompletedTask);
+    }
+
+    [Fact]
     public void ResultRow_DerivedFigures_AreRatioThroughputAndCpuPerThousand()
     {
         var row = S1Row();
