@@ -177,7 +177,7 @@ try
             await Task.Delay(options.WarmCallsSettle, ct);
             var (waited, quiet) = await QuietWait.ForProcesses(() => ours.ServerPids)
                 .UntilQuietAsync(options.WarmCallsQuietShare, TimeSpan.FromSeconds(1), quietWindows: 2, maxWindows: 60, ct);
-            var settled = quiet ? $"silos quiet {options.WarmCallsSettle.TotalSeconds + waited:0} s after it" : $"silos still busy {options.WarmCallsSettle.TotalSeconds + waited:0} s after it";
+            var settled = $"silos {(quiet ? "quiet" : "still busy")} {options.WarmCallsSettle.TotalSeconds + waited:0} s after it";
             var reconnected = await ours.RequestWarmCallsAsync(ct);
             var note = (options.Runs("S1") ? $"warm: after S1 ({settled})" : "warm: a second batch") + (reconnected > 0 ? $" ({reconnected} idle doctors reconnected first)" : "");
             rows.Add(CallRow(ours, ours.WarmCalls, note));

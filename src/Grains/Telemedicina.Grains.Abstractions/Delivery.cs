@@ -61,7 +61,10 @@ public interface ILocalDelivery
     /// <summary>This silo's address (the <see cref="UserConnection.Silo"/> of the connections it holds).</summary>
     SiloAddress Silo { get; }
 
-    /// <summary>Accepts a delivery as <see cref="ISiloDeliveryObserver.Deliver"/> does: restores the order and enqueues, never waits.</summary>
+    /// <summary>
+    /// Enqueues a delivery for its connections' lanes and returns, never waits. Unlike <see cref="ISiloDeliveryObserver.Deliver"/>
+    /// it does not reorder: it is called in the sending grain's turn, so deliveries arrive in the order they were sent.
+    /// </summary>
     void Deliver(Delivery delivery);
 }
 
