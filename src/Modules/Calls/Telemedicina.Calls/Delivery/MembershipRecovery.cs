@@ -165,7 +165,7 @@ public sealed partial class MembershipRecovery(
                 // only listened got nothing.
                 LogReRegisterDeferred(logger, connectionId, e.GetType().Name);
                 refresh.OnUnreachable();
-                _ = Task.Run(() => RetryAsync(connectionId, () => ReRegisterAsync(connectionId, userId)), CancellationToken.None);
+                _ = Task.Run(() => RetryAsync(connectionId, async () => LogReRegisteredOnRetry(logger, connectionId, await ReRegisterAsync(connectionId, userId))), CancellationToken.None);
             }
         });
 
@@ -201,6 +201,11 @@ public sealed partial class MembershipRecovery(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Silo(s) {Lost} declared dead: re-registered {Connections} local connection(s) and {Rooms} room membership(s) in {Elapsed:0} ms")]
     private static partial void LogReRegistered(ILogger logger, string lost, int connections, int rooms, double elapsed);
+
+    // The summary above counts only the first attempts; without this, a connection that made it on a retry was told
+    // apart from one still waiting only by the absence of the give-up warning a minute later.
+    [LoggerMessage(Level = LogLevel.Information, Message = "Connection {ConnectionId} re-registered after a silo loss on a retry: {Rooms} room membership(s)")]
+    private static partial void LogReRegisteredOnRetry(ILogger logger, string connectionId, int rooms);
 
     // Debug: while a crashed silo is being declared dead every connection whose presence it hosted retries here, up to
     // once a second; a stack trace per attempt was hundreds of entries per silo and a share of its CPU when it had none
