@@ -25,6 +25,26 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public string AdminConnectionString => ConnectionString("postgres");
 
+    /// <summary>The postmaster's process id (first line of <c>postmaster.pid</c>), or null when it is not running.</summary>
+    public int? ProcessId
+    {
+        get
+        {
+            try
+            {
+                return int.TryParse(File.ReadLines(Path.Combine(_dataDir, "postmaster.pid")).FirstOrDefault(), out var pid) ? pid : null;
+            }
+            catch (IOException)
+            {
+                return null;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
+    }
+
     public string ConnectionString(string database) =>
         new NpgsqlConnectionStringBuilder
         {

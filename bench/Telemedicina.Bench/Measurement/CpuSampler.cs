@@ -30,14 +30,67 @@ internal static class CpuSampler
         }
     }
 
-    /// <summary>utime + stime in seconds from one <c>/proc/&lt;pid&gt;/stat</c> line (the command may contain spaces).</summary>
-    public static double ParseProcessStat(string line)
+    /// <summary>
+    /// CPU seconds of a process and its children (PostgreSQL: the postmaster and its backends): the root's own time and
+    /// that of children it has reaped (cutime + cstime), plus the live children's own time. A child that exits between
+    /// two readings moves from the second term to the first, so differences stay right.
+    /// </summary>
+    public static double TreeSeconds(int rootPid)
     {
-        // Fields after the last ')' start at field 3 (state); utime and stime are fields 14 and 15.
+        double total;
+        try
+        {
+            total = ParseProcessStat(File.ReadAllText($"/proc/{rootPid}/stat"), withReapedChildren: true);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == rootPid)
+            {
+                continue;
+            }
+
+            try
+            {
+                var line = File.ReadAllText($"{dir}/stat");
+                if (ParentOf(line) == rootPid)
+                {
+                    total += ParseProcessStat(line);
+                }
+            }
+            catch (IOException)
+            {
+                // Gone meanwhile: its time is in the root's cutime now.
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>The parent pid (field 4) of one <c>/proc/&lt;pid&gt;/stat</c> line.</summary>
+    public static int ParentOf(string line) =>
+        int.Parse(line[(line.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+
+    /// <summary>utime + stime in seconds from one <c>/proc/&lt;pid&gt;/stat</c> line (the command may contain spaces).</summary>
+    public static double ParseProcessStat(string line, bool withReapedChildren = false)
+    {
+        // Fields after the last ')' start at field 3 (state); utime and stime are fields 14 and 15, cutime and cstime
+        // (children waited for) 16 and 17.
         var fields = line[(line.LastIndexOf(')') + 2)..].Split(' ');
-        var utime = long.Parse(fields[11], CultureInfo.InvariantCulture);
-        var stime = long.Parse(fields[12], CultureInfo.InvariantCulture);
-        return (utime + stime) / TicksPerSecond;
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        if (withReapedChildren)
+        {
+            ticks += long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture);
+        }
+
+        return ticks / TicksPerSecond;
     }
 
     /// <summary>Busy and total jiffies of the whole machine (first line of /proc/stat).</summary>

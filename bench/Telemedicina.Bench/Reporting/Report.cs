@@ -149,10 +149,11 @@ internal static class Report
             md.AppendLine("## S4 booking (ours only)");
             md.AppendLine();
             md.AppendLine("Concurrent clients (half on each silo, one request at a time each) book the same doctors' 15-minute slots. The slots (time, doctor) are lined up " +
-                "by time; every client picks at random among the next clients ÷ 2 slots after the number booked so far (the window in the note), skipping times " +
-                "it already holds, so about two clients contend for each slot in play. A client does not track which slots in the window are taken: most 409s are " +
-                "slots booked a moment earlier (refused from the schedule read, without an insert), the rest lost races the database's exclusion constraint settles. " +
-                "Bookings/s = 201 answers per second; latency over all booking requests (201 and 409). Afterwards the database is searched for overlapping live " +
+                "by time; every client picks at random among the first clients ÷ 2 slots nobody has booked yet (the window in the note; a slot leaves every client's " +
+                "list once a request for it was answered 201 or 409, as a patient's page would after a refresh), skipping times it already holds, so about two " +
+                "clients contend for each slot in play. The 409s are lost races: refused from the schedule read when the other booking had committed by then " +
+                "(without an insert), otherwise by the database's exclusion constraint. Bookings/s = 201 answers per second; latency over all booking requests " +
+                "(201 and 409); CPU per request in the note (silos, the PostgreSQL server, this generator). Afterwards the database is searched for overlapping live " +
                 "appointments of one doctor (plain time ranges, independent of the table's exclusion constraint): **double bookings must be 0**.");
             md.AppendLine();
             md.AppendLine("| System | Clients | Doctors | Seconds | Requests | Booked (201) | Bookings/s | 409 | Errors | p50 ms | p99 ms | max ms | 201 p50 ms | 201 p99 ms | Double bookings | load avg 1 min | note |");

@@ -59,9 +59,10 @@ internal static class BookingScenario
                 patients[i] = patient;
             });
 
-            // Slot times from tomorrow on (well past the minimum notice), the same for every doctor.
+            // Slot times from tomorrow on (well past the minimum notice) for four weeks (inside the 30-day booking window),
+            // the same for every doctor.
             var from = DateTimeOffset.UtcNow.Date.AddDays(1);
-            var slots = await apis[0].SlotsAsync(patients[0], doctors[0].Id, new DateTimeOffset(from, TimeSpan.Zero), new DateTimeOffset(from.AddDays(14), TimeSpan.Zero));
+            var slots = await apis[0].SlotsAsync(patients[0], doctors[0].Id, new DateTimeOffset(from, TimeSpan.Zero), new DateTimeOffset(from.AddDays(28), TimeSpan.Zero));
             var times = slots.Select(s => s.StartsAt).ToList();
             var setupSeconds = setup.Elapsed.TotalSeconds;
 
@@ -73,8 +74,11 @@ internal static class BookingScenario
             var start = warmupEnd;
             var deadline = start + (long)(load.Measure.TotalSeconds * Stopwatch.Frequency);
             long bookedAll = 0;
+            var cpu = RelayScenario.MeasureCpuAsync(ours, start, deadline, ct);
+            var databaseCpu = MeasureTreeCpuAsync(cluster.Postgres.ProcessId, start, deadline, ct);
             var pool = times.SelectMany(t => Enumerable.Range(0, load.Doctors).Select(d => (Time: t, Doctor: d))).ToList();
             var window = BookingPlan.Window(load.Clients, load.Doctors);
+            var board = new BookingBoard(pool.Count);
             await Task.WhenAll(Enumerable.Range(0, load.Clients).Select(c => Task.Run(async () =>
             {
                 var api = apis[c % silos];
@@ -83,7 +87,8 @@ internal static class BookingScenario
                 var mine = new HashSet<DateTimeOffset>();
                 while (Stopwatch.GetTimestamp() < deadline)
                 {
-                    var index = BookingPlan.Pick(Interlocked.Read(ref bookedAll), window, pool.Count, random);
+                    // Times the patient already holds (with another doctor) are not tried: a real patient would not.
+                    var index = board.Pick(window, random, i => mine.Contains(pool[i].Time));
                     if (index < 0)
                     {
                         Interlocked.Increment(ref exhausted);
@@ -91,12 +96,6 @@ internal static class BookingScenario
                     }
 
                     var (time, d) = pool[index];
-                    if (mine.Contains(time))
-                    {
-                        // The patient already has this time (another doctor): a real patient would not try it.
-                        continue;
-                    }
-
                     var sent = Stopwatch.GetTimestamp();
                     var status = await TryBookAsync(api, patient, doctors[d].Id, time, ct);
                     var done = Stopwatch.GetTimestamp();
@@ -104,6 +103,12 @@ internal static class BookingScenario
                     {
                         Interlocked.Increment(ref bookedAll);
                         mine.Add(time);
+                    }
+
+                    if (status is HttpStatusCode.Created or HttpStatusCode.Conflict)
+                    {
+                        // Booked, or somebody else has it: either way the slot is gone from every patient's list.
+                        board.Taken(index);
                     }
 
                     if (sent < warmupEnd)
@@ -125,6 +130,9 @@ internal static class BookingScenario
                 }
             }, ct)));
             var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            var (serverCpu, machineBusy, generatorCpu) = await cpu;
+            var postgresCpu = await databaseCpu;
+            var measured = Math.Max(1, Interlocked.Read(ref requests));
 
             var (doubleBookings, rows) = await CheckDatabaseAsync(cluster.ConnectionString, doctors.Select(d => d.Id).ToArray(), ct);
             return new ResultRow
@@ -144,10 +152,14 @@ internal static class BookingScenario
                 Max = all.MaxMs(),
                 AckP50 = booked.PercentileMs(50),
                 AckP99 = booked.PercentileMs(99),
+                ServerCpuSeconds = serverCpu,
+                GeneratorCpuSeconds = generatorCpu,
+                MachineBusyPercent = machineBusy,
                 LoadAverage = RunInfo.ReadLoadAverage1(),
                 Note = string.Join("; ", new[]
                 {
                     $"{load.Doctors} doctors x {times.Count} slot times; {rows} live appointments of these doctors in the database vs {Interlocked.Read(ref bookedAll)} answered 201 (warm-up {load.Warmup.TotalSeconds:0} s included)",
+                    $"CPU per request (201 or 409): silos {serverCpu * 1000 / measured:0.00} ms, PostgreSQL {postgresCpu * 1000 / measured:0.00} ms, generator {generatorCpu * 1000 / measured:0.00} ms; machine {machineBusy:0} % busy",
                     $"window of {window} slots in play (about {load.Clients / (double)window:0.#} clients per slot)",
                     exhausted > 0 ? $"{exhausted} clients ran out of slots before the end" : "",
                     $"setup {setupSeconds:0} s",
@@ -161,6 +173,20 @@ internal static class BookingScenario
                 api.Dispose();
             }
         }
+    }
+
+    // CPU of the database server (postmaster and backends) between the two instants; NaN when its pid is unknown.
+    private static async Task<double> MeasureTreeCpuAsync(int? rootPid, long from, long to, CancellationToken ct)
+    {
+        if (rootPid is not { } pid)
+        {
+            return double.NaN;
+        }
+
+        await OursSystem.DelayUntil(from, ct);
+        var before = CpuSampler.TreeSeconds(pid);
+        await OursSystem.DelayUntil(to, ct);
+        return CpuSampler.TreeSeconds(pid) - before;
     }
 
     private static async Task<HttpStatusCode> TryBookAsync(TelemedicinaApi api, TestUser patient, Guid doctorId, DateTimeOffset startsAt, CancellationToken ct)
@@ -211,12 +237,70 @@ internal static class BookingPlan
 
     /// <summary>Slots in play at a time: half the clients' count (about two contenders per slot), at least one time's worth of doctors.</summary>
     public static int Window(int clients, int doctors) => Math.Max(doctors, clients / 2);
+}
 
-    /// <summary>A slot index at random among the <paramref name="window"/> slots from <paramref name="booked"/> on; −1 when the pool is used up.</summary>
-    public static int Pick(long booked, int window, int poolCount, Random random)
+/// <summary>
+/// The slots every patient's list still shows, in time order: what a patient's page shows after a refresh. A slot leaves
+/// it once somebody booked it (a 201, or a 409 that says it is taken). Clients pick at random among the first
+/// <c>window</c> open slots, so the contention per slot stays what <see cref="BookingPlan.Window"/> sets.
+/// </summary>
+/// <remarks>
+/// Until 2026-12-05 clients picked among the <c>window</c> slots after the number booked so far, without knowing which
+/// of them were taken. Bookings land at random inside the window, so it filled up behind the count: 85 % of the requests
+/// were 409s for slots booked a while before, about six requests per booking rather than the two the window was meant for.
+/// </remarks>
+internal sealed class BookingBoard(int poolCount)
+{
+    private readonly List<int> _open = [.. Enumerable.Range(0, poolCount)];
+    private readonly Lock _gate = new();
+
+    /// <summary>A slot index at random among the first <paramref name="window"/> open ones not skipped; −1 when none is left.</summary>
+    public int Pick(int window, Random random, Func<int, bool> skip)
     {
-        var from = (int)Math.Min(booked, poolCount);
-        var width = Math.Min(window, poolCount - from);
-        return width <= 0 ? -1 : from + random.Next(width);
+        Span<int> candidates = stackalloc int[window];
+        var count = 0;
+        lock (_gate)
+        {
+            foreach (var index in _open)
+            {
+                if (skip(index))
+                {
+                    continue;
+                }
+
+                candidates[count++] = index;
+                if (count == window)
+                {
+                    break;
+                }
+            }
+        }
+
+        return count == 0 ? -1 : candidates[random.Next(count)];
+    }
+
+    /// <summary>The slot is booked: no patient's list shows it any more.</summary>
+    public void Taken(int index)
+    {
+        lock (_gate)
+        {
+            var at = _open.BinarySearch(index);
+            if (at >= 0)
+            {
+                _open.RemoveAt(at);
+            }
+        }
+    }
+
+    /// <summary>Slots nobody has booked yet.</summary>
+    public int OpenCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _open.Count;
+            }
+        }
     }
 }

@@ -65,6 +65,30 @@ public sealed class BenchMeasurementTests
     }
 
     [Fact]
+    public void CpuSampler_WithReapedChildren_AddsCutimeAndCstime_AndReadsTheParent()
+    {
+        // utime 250, stime 50, cutime 700, cstime 300 ticks; parent 17.
+        const string line = "4242 (postgres) S 17 4242 4242 0 -1 4194560 100 0 0 0 250 50 700 300 20 0 30 0 1000 0 0";
+
+        Assert.Equal(3.0, CpuSampler.ParseProcessStat(line), 3);
+        Assert.Equal(13.0, CpuSampler.ParseProcessStat(line, withReapedChildren: true), 3);
+        Assert.Equal(17, CpuSampler.ParentOf(line));
+    }
+
+    [Fact]
+    public async Task CpuSampler_TreeSeconds_CountsWhatAChildBurnedAfterItExits()
+    {
+        // A child that burns 0.5 s of its own CPU time and exits: once reaped, its time is in this process's cutime.
+        var before = CpuSampler.TreeSeconds(Environment.ProcessId);
+        using var child = Process.Start("python3", ["-c", "import time\nend = time.process_time() + 0.5\nwhile time.process_time() < end: pass"]);
+        await child.WaitForExitAsync(TestContext.Current.CancellationToken);
+        var after = CpuSampler.TreeSeconds(Environment.ProcessId);
+
+        Assert.Equal(0, child.ExitCode);
+        Assert.True(after - before >= 0.45, $"tree CPU grew by {after - before:0.00} s for a child that burned 0.5 s");
+    }
+
+    [Fact]
     public void CpuSampler_ForThisProcess_ReadsAPositiveTime()
     {
         var seconds = CpuSampler.TryReadStat(Environment.ProcessId);

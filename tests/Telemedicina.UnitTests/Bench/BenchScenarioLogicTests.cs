@@ -91,15 +91,38 @@ public sealed class BenchScenarioLogicTests
     }
 
     [Fact]
-    public void BookingPlan_PicksInAWindowAfterTheBookedCount_AndStopsWhenThePoolIsUsedUp()
+    public void BookingBoard_PicksAmongTheFirstOpenSlots_SkippingTakenAndHeldOnes_AndStopsWhenNoneIsLeft()
     {
         var random = new Random(3);
-        var picks = Enumerable.Range(0, 500).Select(_ => BookingPlan.Pick(booked: 100, window: 32, poolCount: 1000, random)).ToList();
+        var board = new BookingBoard(1000);
+        // Slots 0-99 and every even slot up to 140 are taken; the first 32 open ones are then 101, 103, ..., 139 (20)
+        // and 141-152 (12).
+        foreach (var taken in Enumerable.Range(0, 100).Concat(Enumerable.Range(100, 41).Where(i => i % 2 == 0)))
+        {
+            board.Taken(taken);
+        }
 
-        Assert.All(picks, p => Assert.InRange(p, 100, 131));
-        Assert.True(picks.Distinct().Count() > 20);
-        Assert.InRange(BookingPlan.Pick(995, 32, 1000, random), 995, 999);
-        Assert.Equal(-1, BookingPlan.Pick(1000, 32, 1000, random));
+        var picks = Enumerable.Range(0, 2000).Select(_ => board.Pick(32, random, _ => false)).ToList();
+        var expected = Enumerable.Range(101, 39).Where(i => i % 2 == 1).Concat(Enumerable.Range(141, 12)).ToHashSet();
+        Assert.Equal(32, expected.Count);
+        Assert.All(picks, p => Assert.Contains(p, expected));
+        Assert.Equal(expected.Count, picks.Distinct().Count());
+        Assert.Equal(1000 - 100 - 21, board.OpenCount);
+
+        // Skipped slots (times the patient already holds) widen the window past them rather than shrink it.
+        var skipping = Enumerable.Range(0, 500).Select(_ => board.Pick(32, random, i => i < 141)).ToList();
+        Assert.All(skipping, p => Assert.InRange(p, 141, 172));
+
+        // Taking a slot twice changes nothing; when every slot is gone, there is nothing to pick.
+        var small = new BookingBoard(3);
+        small.Taken(1);
+        small.Taken(1);
+        Assert.Equal(2, small.OpenCount);
+        Assert.Equal(2, small.Pick(32, random, i => i == 0));
+        small.Taken(0);
+        small.Taken(2);
+        Assert.Equal(-1, small.Pick(32, random, _ => false));
+
         Assert.Equal(32, BookingPlan.Window(64, 8));
         Assert.Equal(8, BookingPlan.Window(8, 8));
     }
