@@ -1,3 +1,4 @@
+using Npgsql;
 using Telemedicina.BuildingBlocks.Database;
 using Telemedicina.Testing;
 
@@ -11,9 +12,13 @@ namespace Telemedicina.IntegrationTests;
 public abstract class ThrowawayDatabaseTest(string database) : IAsyncLifetime
 {
     private PostgresServer? _postgres;
+    private NpgsqlDataSource? _db;
 
     /// <summary>The database's connection string, set once <see cref="InitializeAsync"/> has run.</summary>
     protected string ConnectionString { get; private set; } = "";
+
+    /// <summary>A data source on the database with Npgsql's defaults, created on first use and disposed with the class.</summary>
+    protected NpgsqlDataSource Db => _db ??= NpgsqlDataSource.Create(ConnectionString);
 
     public virtual async ValueTask InitializeAsync()
     {
@@ -24,6 +29,11 @@ public abstract class ThrowawayDatabaseTest(string database) : IAsyncLifetime
 
     public virtual async ValueTask DisposeAsync()
     {
+        if (_db is not null)
+        {
+            await _db.DisposeAsync();
+        }
+
         if (_postgres is not null)
         {
             await _postgres.DisposeAsync();

@@ -15,29 +15,12 @@ public sealed class LostConnectionTests() : ThrowawayDatabaseTest("lost_connecti
     private const string CommandThatLosesItsConnection =
         "SELECT 1; SELECT generate_series(1, 3); SELECT pg_terminate_backend(pg_backend_pid()); SELECT 2;";
 
-    private NpgsqlDataSource? _db;
-
-    public override async ValueTask InitializeAsync()
-    {
-        await base.InitializeAsync();
-        _db = NpgsqlDataSource.Create(ConnectionString);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        if (_db is not null)
-        {
-            await _db.DisposeAsync();
-        }
-
-        await base.DisposeAsync();
-    }
 
     [Fact]
     public async Task ConnectionBrokenBetweenResults_IsReportedAsTheDatabaseBeingUnavailable()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var connection = await _db!.OpenConnectionAsync(ct);
+        await using var connection = await Db.OpenConnectionAsync(ct);
         var read = new List<string>();
 
         var error = await Assert.ThrowsAsync<NpgsqlException>(() => connection.ReadMultipleAsync(
@@ -60,7 +43,7 @@ public sealed class LostConnectionTests() : ThrowawayDatabaseTest("lost_connecti
     public async Task HealthyConnection_ReadsEveryResult_AndStaysUsable()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var connection = await _db!.OpenConnectionAsync(ct);
+        await using var connection = await Db.OpenConnectionAsync(ct);
 
         var (first, second) = await connection.ReadMultipleAsync(
             new CommandDefinition("SELECT 1; SELECT generate_series(1, 3);", cancellationToken: ct),
@@ -75,7 +58,7 @@ public sealed class LostConnectionTests() : ThrowawayDatabaseTest("lost_connecti
     public async Task AMistakeInTheReading_OnAHealthyConnection_StaysAnError()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var connection = await _db!.OpenConnectionAsync(ct);
+        await using var connection = await Db.OpenConnectionAsync(ct);
 
         // Reading past the last result is a programming error, not an outage: it must not turn into a 503.
         await Assert.ThrowsAnyAsync<InvalidOperationException>(() => connection.ReadMultipleAsync(

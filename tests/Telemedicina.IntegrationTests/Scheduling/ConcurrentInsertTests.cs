@@ -1,7 +1,4 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using Telemedicina.BuildingBlocks.Database;
-using Telemedicina.Scheduling;
 using Telemedicina.Scheduling.Infrastructure;
 
 namespace Telemedicina.IntegrationTests.Scheduling;
@@ -10,35 +7,17 @@ namespace Telemedicina.IntegrationTests.Scheduling;
 /// The booking store against a real PostgreSQL when many transactions insert one slot at the same moment.
 /// Two inserters of conflicting rows that both reach the exclusion constraint's check before either commits each
 /// wait for the other, and PostgreSQL breaks the tie with a deadlock error (40P01) after deadlock_timeout: the API
-/// answered that booking 503 (a CI run of the HTTP fuzzing met one). The store retries the loser, which then sees
-/// the winner's committed row: a plain conflict.
+/// answered that booking 503 (a CI run of the HTTP fuzzing met one). The store now takes the doctor's and the
+/// patient's advisory locks first, so conflicting inserts run one after the other, and the loser's insert does
+/// nothing (ON CONFLICT DO NOTHING): a plain conflict, without an error.
 /// </summary>
-public sealed class ConcurrentInsertTests() : ThrowawayDatabaseTest("booking_race")
+public sealed class ConcurrentInsertTests() : SchedulingDatabaseTest("booking_race")
 {
-    private NpgsqlDataSource? _db;
-
-    public override async ValueTask InitializeAsync()
-    {
-        await base.InitializeAsync();
-        await DatabaseMigrator.MigrateAsync(ConnectionString, [SchedulingModule.Migrations], NullLogger.Instance, TestContext.Current.CancellationToken);
-        _db = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(ConnectionString) { MaxPoolSize = 64 }.ConnectionString);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        if (_db is not null)
-        {
-            await _db.DisposeAsync();
-        }
-
-        await base.DisposeAsync();
-    }
-
     [Fact]
     public async Task SimultaneousInsertsOfOneSlot_EachRound_OneWinsAndTheOthersConflict_NoDeadlockEscapes()
     {
         var ct = TestContext.Current.CancellationToken;
-        var store = new AppointmentStore(_db!);
+        var store = new AppointmentStore(Db);
         var doctorId = Guid.CreateVersion7();
         var patients = Enumerable.Range(0, 4).Select(_ => Guid.CreateVersion7()).ToArray();
         var day = new DateTimeOffset(2031, 5, 6, 12, 0, 0, TimeSpan.Zero);
@@ -88,7 +67,7 @@ public sealed class ConcurrentInsertTests() : ThrowawayDatabaseTest("booking_rac
 
         // The booking, its history entry and the doctor's notification commit together, and a refused insert leaves
         // none of the three.
-        await using var connection = await _db!.OpenConnectionAsync(ct);
+        await using var connection = await Db.OpenConnectionAsync(ct);
         var counts = await Dapper.SqlMapper.QuerySingleAsync<(long Appointments, long History, long Notifications)>(connection,
             """
             SELECT (SELECT count(*) FROM scheduling.appointments WHERE doctor_id = @doctorId),
@@ -99,5 +78,52 @@ public sealed class ConcurrentInsertTests() : ThrowawayDatabaseTest("booking_rac
             """,
             new { doctorId });
         Assert.Equal((Rounds, Rounds, Rounds), (counts.Appointments, counts.History, counts.Notifications));
+    }
+
+    /// <summary>
+    /// A refused insert says whose the conflict is (the answer's text depends on it), leaves no row, and does not
+    /// keep the patient from booking elsewhere; a cancelled appointment blocks nothing.
+    /// </summary>
+    [Fact]
+    public async Task ARefusedInsert_SaysWhetherTheDoctorOrThePatientIsBusy_AndLeavesNothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var store = new AppointmentStore(Db);
+        Guid doctorA = Guid.CreateVersion7(), doctorB = Guid.CreateVersion7(), patient = Guid.CreateVersion7(), other = Guid.CreateVersion7();
+        var at = new DateTimeOffset(2031, 6, 2, 13, 0, 0, TimeSpan.Zero);
+
+        Task<BookingConflict> Book(Guid doctorId, Guid patientId, DateTimeOffset startsAt, Guid? id = null) => store.InsertAsync(new AppointmentRow
+        {
+            Id = id ?? Guid.CreateVersion7(),
+            DoctorId = doctorId,
+            PatientId = patientId,
+            StartsAt = startsAt,
+            EndsAt = startsAt.AddMinutes(30),
+            Status = "scheduled",
+            CreatedAt = DateTimeOffset.UtcNow,
+        }, startsAt, startsAt.AddMinutes(30), notify: doctorId, ct);
+
+        var first = Guid.CreateVersion7();
+        Assert.Equal(BookingConflict.None, await Book(doctorA, patient, at, first));
+        Assert.Equal(BookingConflict.DoctorBusy, await Book(doctorA, other, at.AddMinutes(15)));
+        Assert.Equal(BookingConflict.PatientBusy, await Book(doctorB, patient, at.AddMinutes(15)));
+        Assert.Equal(BookingConflict.None, await Book(doctorB, patient, at.AddMinutes(30)));
+        Assert.Equal(BookingConflict.None, await Book(doctorB, other, at));
+
+        await using var connection = await Db.OpenConnectionAsync(ct);
+        var rows = await Dapper.SqlMapper.QuerySingleAsync<(long Appointments, long History, long Notifications)>(connection,
+            """
+            SELECT (SELECT count(*) FROM scheduling.appointments WHERE doctor_id IN (@doctorA, @doctorB)),
+                   (SELECT count(*) FROM scheduling.appointment_history h JOIN scheduling.appointments a ON a.id = h.appointment_id
+                     WHERE a.doctor_id IN (@doctorA, @doctorB)),
+                   (SELECT count(*) FROM scheduling.notifications WHERE recipient_id IN (@doctorA, @doctorB))
+            """,
+            new { doctorA, doctorB });
+        Assert.Equal((3L, 3L, 3L), rows);
+
+        // Once the first appointment is cancelled, its slot is free for the doctor and the patient alike.
+        await Dapper.SqlMapper.ExecuteAsync(connection, "UPDATE scheduling.appointments SET status = 'cancelled' WHERE id = @first", new { first });
+        Assert.Equal(BookingConflict.None, await Book(doctorA, Guid.CreateVersion7(), at.AddMinutes(15)));
+        Assert.Equal(BookingConflict.None, await Book(doctorA, patient, at.AddHours(2)));
     }
 }
