@@ -163,17 +163,30 @@ internal sealed class AppointmentStore(NpgsqlDataSource db)
         return await connection.QuerySingleOrDefaultAsync<AppointmentRow>($"SELECT {Columns} FROM scheduling.appointments WHERE id = @id", new { id });
     }
 
-    public async Task<IReadOnlyList<AppointmentRow>> ListAsync(Guid? doctorId, Guid? patientId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    /// <summary>
+    /// The doctor's appointments of every status that overlap [@from, @to), oldest first, at most 500. starts_at is
+    /// bounded on both sides (an appointment spans at most 24 hours: the appointments_span_at_most_a_day constraint), so
+    /// PostgreSQL walks the (doctor_id, starts_at) index from the window on; with ends_at &gt; @from alone it read every
+    /// appointment the doctor had before the window and dropped it, and a doctor's history only grows.
+    /// </summary>
+    internal const string ListByDoctorSql = $"SELECT {Columns} FROM scheduling.appointments WHERE doctor_id = @personId AND {ListWindow}";
+
+    /// <summary>The patient's appointments, as <see cref="ListByDoctorSql"/> for the doctor's, on the (patient_id, starts_at) index.</summary>
+    internal const string ListByPatientSql = $"SELECT {Columns} FROM scheduling.appointments WHERE patient_id = @personId AND {ListWindow}";
+
+    private const string ListWindow =
+        "starts_at < @to AND starts_at > @from - interval '24 hours' AND ends_at > @from ORDER BY starts_at LIMIT 500";
+
+    /// <summary>The appointments of <paramref name="personId"/> on the given side that overlap [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    public async Task<IReadOnlyList<AppointmentRow>> ListAsync(bool asDoctor, Guid personId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
+        if (to <= from)
+        {
+            return [];
+        }
+
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<AppointmentRow>(
-            $"""
-            SELECT {Columns} FROM scheduling.appointments
-            WHERE (@doctorId::uuid IS NULL OR doctor_id = @doctorId) AND (@patientId::uuid IS NULL OR patient_id = @patientId)
-              AND starts_at < @to AND ends_at > @from
-            ORDER BY starts_at LIMIT 500
-            """,
-            new { doctorId, patientId, from, to });
+        var rows = await connection.QueryAsync<AppointmentRow>(asDoctor ? ListByDoctorSql : ListByPatientSql, new { personId, from, to });
         return rows.ToList();
     }
 

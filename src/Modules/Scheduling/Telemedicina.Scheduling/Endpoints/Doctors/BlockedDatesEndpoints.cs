@@ -56,7 +56,7 @@ internal static class BlockedDatesEndpoints
         var zone = TimeZoneInfo.FindSystemTimeZoneById(zoneId);
         var dayStart = SlotCalculator.ToUtc(date.ToDateTime(TimeOnly.MinValue), zone) ?? SlotCalculator.ToUtc(date.ToDateTime(new TimeOnly(1, 0)), zone)!.Value;
         var dayEnd = SlotCalculator.ToUtc(date.AddDays(1).ToDateTime(TimeOnly.MinValue), zone) ?? SlotCalculator.ToUtc(date.AddDays(1).ToDateTime(new TimeOnly(1, 0)), zone)!.Value;
-        var affected = (await appointments.ListAsync(doctorId, null, dayStart, dayEnd, ct))
+        var affected = (await appointments.ListAsync(asDoctor: true, doctorId, dayStart, dayEnd, ct))
             .Where(a => a.StartsAt >= dayStart && a.StartsAt < dayEnd && a.StatusValue == Contracts.AppointmentStatus.Scheduled)
             .ToList();
 
