@@ -101,27 +101,33 @@ internal sealed partial class SchedulingJobs(
         return count;
     }
 
+    /// <summary>
+    /// Queues the reminders that are due: set-based and idempotent, the unique (appointment, kind, recipient) key absorbs
+    /// repeats. A reminder is only due if the booking was made before its moment (no "tomorrow" mail for a booking made
+    /// today). starts_at is bounded above by the longest lead (24 hours), so the live-time index is read for the next day
+    /// only: with the lower bound alone every run (each minute) read every appointment of the whole booking window and
+    /// dropped all but a day of them (360,000 booked over 30 days: 157 ms a run against 35 ms).
+    /// </summary>
+    internal const string QueueRemindersSql =
+        """
+        INSERT INTO scheduling.notifications (appointment_id, kind, recipient_id, created_at)
+        SELECT a.id, r.kind, CASE r.who WHEN 'patient' THEN a.patient_id ELSE a.doctor_id END, @now
+        FROM scheduling.appointments a
+        CROSS JOIN (VALUES ('reminder-24h', 'patient', interval '24 hours'),
+                           ('reminder-1h', 'patient', interval '1 hour'),
+                           ('reminder-1h', 'doctor', interval '1 hour')) AS r(kind, who, ahead)
+        WHERE a.status = 'scheduled'
+          AND a.starts_at > @now AND a.starts_at <= @now + interval '24 hours'
+          AND a.starts_at - r.ahead <= @now
+          AND a.created_at <= a.starts_at - r.ahead
+          AND (r.kind <> 'reminder-24h' OR a.starts_at - interval '1 hour' > @now)
+        ON CONFLICT (appointment_id, kind, recipient_id) DO NOTHING
+        """;
+
     private async Task<int> QueueRemindersAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        // Set-based and idempotent: the unique (appointment, kind, recipient) key absorbs repeats.
-        // A reminder is only due if the booking was made before its moment (no "tomorrow" mail for a booking made today).
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync(
-            """
-            INSERT INTO scheduling.notifications (appointment_id, kind, recipient_id, created_at)
-            SELECT a.id, r.kind, CASE r.who WHEN 'patient' THEN a.patient_id ELSE a.doctor_id END, @now
-            FROM scheduling.appointments a
-            CROSS JOIN (VALUES ('reminder-24h', 'patient', interval '24 hours'),
-                               ('reminder-1h', 'patient', interval '1 hour'),
-                               ('reminder-1h', 'doctor', interval '1 hour')) AS r(kind, who, ahead)
-            WHERE a.status = 'scheduled'
-              AND a.starts_at > @now
-              AND a.starts_at - r.ahead <= @now
-              AND a.created_at <= a.starts_at - r.ahead
-              AND (r.kind <> 'reminder-24h' OR a.starts_at - interval '1 hour' > @now)
-            ON CONFLICT (appointment_id, kind, recipient_id) DO NOTHING
-            """,
-            new { now });
+        return await connection.ExecuteAsync(QueueRemindersSql, new { now });
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Scheduling jobs: {NoShows} no-show(s), {Completed} auto-completed, {Queued} reminder(s) queued, {Sent} notification(s) sent")]
