@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Dapper;
 using Telemedicina.Scheduling.Infrastructure;
 
@@ -29,13 +28,9 @@ public sealed class ReminderReadTests() : SchedulingDatabaseTest("reminder_read"
             new { now, count = Count });
         await connection.ExecuteAsync("ANALYZE scheduling.appointments");
 
-        await using (var tx = await connection.BeginTransactionAsync(ct))
-        {
-            var plan = await connection.QuerySingleAsync<string>("EXPLAIN (ANALYZE, FORMAT JSON) " + SchedulingJobs.QueueRemindersSql, new { now }, tx);
-            await tx.RollbackAsync(ct);
-            var read = AppointmentRowsRead(JsonDocument.Parse(plan).RootElement);
-            Assert.True(read <= 144, $"Queueing reminders read {read} appointments for the 144 of the next 24 hours:\n{plan}");
-        }
+        var plan = await QueryPlan.AnalyzeAsync(connection, SchedulingJobs.QueueRemindersSql, new { now }, ct);
+        var read = QueryPlan.RowsRead(plan, "appointments");
+        Assert.True(read <= 144, $"Queueing reminders read {read} appointments for the 144 of the next 24 hours:\n{plan}");
 
         // Due now: the 24-hour reminder of the live appointments starting in (1 h, 24 h], the 1-hour reminders (patient
         // and doctor) of those starting in (0, 1 h]. Queued once: the next run queues nothing.
@@ -46,28 +41,5 @@ public sealed class ReminderReadTests() : SchedulingDatabaseTest("reminder_read"
         Assert.Equal(
             [("reminder-1h", 2 * live.Count(s => s <= TimeSpan.FromHours(1))), ("reminder-24h", expected - 2 * live.Count(s => s <= TimeSpan.FromHours(1)))],
             (await connection.QueryAsync<(string, int)>("SELECT kind, count(*)::int FROM scheduling.notifications GROUP BY kind ORDER BY kind")).ToArray());
-    }
-
-    /// <summary>Rows of scheduling.appointments every scan node of a JSON plan read: returned and dropped, per loop.</summary>
-    private static long AppointmentRowsRead(JsonElement node)
-    {
-        switch (node.ValueKind)
-        {
-            case JsonValueKind.Array:
-                return node.EnumerateArray().Sum(AppointmentRowsRead);
-            case JsonValueKind.Object:
-                var own = 0L;
-                if (node.TryGetProperty("Relation Name", out var relation) && relation.GetString() == "appointments")
-                {
-                    var perLoop = node.GetProperty("Actual Rows").GetInt64()
-                        + (node.TryGetProperty("Rows Removed by Filter", out var removed) ? removed.GetInt64() : 0)
-                        + (node.TryGetProperty("Rows Removed by Index Recheck", out var rechecked) ? rechecked.GetInt64() : 0);
-                    own = perLoop * node.GetProperty("Actual Loops").GetInt64();
-                }
-
-                return own + node.EnumerateObject().Where(p => p.Value.ValueKind is JsonValueKind.Array or JsonValueKind.Object).Sum(p => AppointmentRowsRead(p.Value));
-            default:
-                return 0;
-        }
     }
 }
