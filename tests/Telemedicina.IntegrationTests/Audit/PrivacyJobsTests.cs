@@ -78,7 +78,33 @@ public sealed class PrivacyJobsTests() : ThrowawayDatabaseTest("privacy")
         Assert.Equal(["expired", "expired"], await db.QueryAsync<string>("SELECT status FROM audit.exports ORDER BY requested_at"));
         Assert.Equal(2, await db.ExecuteScalarAsync<int>("SELECT count(*) FROM audit.entries WHERE resource_type = 'DataExport' AND action = 'delete' AND purpose = 'retention'"));
         Assert.Equal(2, (await files.ListAsync(AuditCheckpoints.Prefix, ct)).Count);
+
+        // The second checkpoint counted only the entries since the first, and both counts are the trail's.
+        Assert.Equal(
+            await db.QueryAsync<long>("SELECT (SELECT count(*) FROM audit.entries e WHERE e.id <= c.last_entry_id) FROM audit.checkpoints c ORDER BY c.id"),
+            await db.QueryAsync<long>("SELECT entry_count FROM audit.checkpoints ORDER BY id"));
         Assert.True((await silo1.GetRequiredService<Telemedicina.Audit.Infrastructure.AuditVerifier>().VerifyAsync(ct)).Valid);
+    }
+
+    [Fact]
+    public async Task ACheckpoint_CountsOnlyTheEntriesSinceTheLastOne()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await DatabaseMigrator.MigrateAsync(ConnectionString, [AuditModule.Migrations], NullLogger.Instance, ct);
+        await using var db = new NpgsqlConnection(ConnectionString);
+        await db.OpenAsync(ct);
+
+        // A trail of 50,000 entries, the last checkpoint at 49,000: the next one reads the 1,000 after it.
+        await db.ExecuteAsync(
+            """
+            INSERT INTO audit.entries (occurred_at, action, resource_type, outcome, prev_hash, hash)
+            SELECT now(), 'read', 'Appointment', 'success', sha256(int8send(i - 1)), sha256(int8send(i)) FROM generate_series(1, 50000) i
+            """);
+        await db.ExecuteAsync("VACUUM ANALYZE audit.entries");
+        var plan = await QueryPlan.AnalyzeAsync(db, AuditCheckpoints.CountSinceSql, new { after = 49_000L, id = 50_000L }, ct);
+        var read = QueryPlan.RowsRead(plan, "entries");
+        Assert.True(read <= 1_000, $"The checkpoint's count read {read} entries for the 1,000 since the last one:\n{plan}");
+        Assert.Equal(1_000, await db.ExecuteScalarAsync<long>(AuditCheckpoints.CountSinceSql, new { after = 49_000L, id = 50_000L }));
     }
 
     [Theory]

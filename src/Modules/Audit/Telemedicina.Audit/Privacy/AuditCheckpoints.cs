@@ -28,6 +28,14 @@ internal sealed partial class AuditCheckpoints(
     NpgsqlDataSource db, [FromKeyedServices(StorageRegistration.AuditCheckpoints)] IFileStore files, IAuditTrail audit, IOptions<AuditSettings> settings, TimeProvider clock, ILogger<AuditCheckpoints> logger)
 {
     public const string Prefix = "audit-checkpoints/";
+
+    /// <summary>
+    /// The entries since the last checkpoint, up to the head: a checkpoint's count is the last one's plus these. It
+    /// counted the whole trail every hour, and the trail is kept at least five years and only grows. Entries are
+    /// appended one writer at a time under the chain lock and never deleted, so none can appear at or below a head
+    /// already read; if rows below the last checkpoint were removed, the verifier still expects the signed count.
+    /// </summary>
+    internal const string CountSinceSql = "SELECT count(*) FROM audit.entries WHERE id > @after AND id <= @id";
     private byte[]? _key;
 
     /// <summary>Writes a checkpoint when there are entries since the last one and it is due (or <paramref name="force"/>); returns it, or null.</summary>
@@ -41,7 +49,7 @@ internal sealed partial class AuditCheckpoints(
         {
             await connection.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtext('audit-checkpoint'))", transaction: tx);
             var last = await connection.QuerySingleOrDefaultAsync<LastRow>(
-                "SELECT last_entry_id, created_at FROM audit.checkpoints ORDER BY id DESC LIMIT 1", transaction: tx);
+                "SELECT last_entry_id, entry_count, created_at FROM audit.checkpoints ORDER BY id DESC LIMIT 1", transaction: tx);
             var head = await connection.QuerySingleOrDefaultAsync<HeadRow>(
                 "SELECT id, hash FROM audit.entries ORDER BY id DESC LIMIT 1", transaction: tx);
             if (head is null || (last is not null && (last.LastEntryId == head.Id || (!force && last.CreatedAt > now - settings.Value.CheckpointInterval))))
@@ -49,7 +57,8 @@ internal sealed partial class AuditCheckpoints(
                 return null;
             }
 
-            var count = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM audit.entries WHERE id <= @id", new { id = head.Id }, tx);
+            var count = (last?.EntryCount ?? 0)
+                + await connection.ExecuteScalarAsync<long>(CountSinceSql, new { after = last?.LastEntryId ?? 0, id = head.Id }, tx);
             var unsigned = new AuditCheckpoint(head.Id, Convert.ToHexString(head.Hash), count, now, "");
             checkpoint = unsigned with { Signature = Convert.ToHexString(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(unsigned.SignedText))) };
             var fileKey = FileKey(checkpoint.LastEntryId);
@@ -122,7 +131,7 @@ internal sealed partial class AuditCheckpoints(
         return _key = await connection.QuerySingleAsync<byte[]>("SELECT key FROM audit.checkpoint_key WHERE id = 1");
     }
 
-    private sealed record LastRow(long LastEntryId, DateTimeOffset CreatedAt);
+    private sealed record LastRow(long LastEntryId, long EntryCount, DateTimeOffset CreatedAt);
 
     private sealed record HeadRow(long Id, byte[] Hash);
 

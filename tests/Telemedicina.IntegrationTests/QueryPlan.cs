@@ -2,7 +2,7 @@ using System.Text.Json;
 using Dapper;
 using Npgsql;
 
-namespace Telemedicina.IntegrationTests.Scheduling;
+namespace Telemedicina.IntegrationTests;
 
 /// <summary>What PostgreSQL really did for a statement: its plan, run (EXPLAIN ANALYZE) inside a transaction that is rolled back.</summary>
 internal static class QueryPlan
