@@ -28,6 +28,19 @@ public interface IPersonalDataHolder
     Task<ErasureOutcome> EraseAsync(Guid userId, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// Data a module keeps only for a while and then deletes (LGPD art. 15 and 16: processing ends when its purpose is
+/// met), run by the privacy jobs on every tick. <see cref="ApplyAsync"/> deletes at most one batch of what is past its
+/// time and returns how many rows it deleted; it must be idempotent and safe to run on two silos at once.
+/// </summary>
+public interface IRetentionTask
+{
+    /// <summary>What is deleted, for the log (e.g. <c>expired refresh tokens</c>).</summary>
+    string What { get; }
+
+    Task<int> ApplyAsync(DateTimeOffset now, CancellationToken cancellationToken);
+}
+
 /// <summary>The Audit module's periodic privacy work (exports, expiry, audit checkpoints), run from one durable Orleans reminder.</summary>
 public interface IPrivacyJobs
 {

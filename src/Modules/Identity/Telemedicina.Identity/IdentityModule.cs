@@ -89,6 +89,7 @@ public static class IdentityModule
         services.AddSingleton<PersonalDataProtector>();
         services.AddSingleton<IUserDirectory, UserDirectory>();
         services.AddSingleton<IPersonalDataHolder, IdentityPersonalData>();
+        services.AddSingleton<IRetentionTask, RefreshTokenRetention>();
         services.AddSingleton<KeyedHasher>();
         services.AddSingleton<AccountLoginLimiter>();
         services.AddScoped<AccountEmails>();
