@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
+using Dapper;
+using Npgsql;
 using Telemedicina.Testing;
 
 namespace Telemedicina.ClusterTests.Scheduling;
@@ -198,6 +200,42 @@ public sealed class BookingTests(ClusterFixture fixture)
         Assert.Equal(1, page.GetProperty("total").GetInt32());
         using var patientAsAdmin = await api.SendAsync(HttpMethod.Get, $"/api/v1/admin/appointments/{id}", token: patient.AccessToken);
         Assert.Equal(HttpStatusCode.Forbidden, patientAsAdmin.StatusCode);
+    }
+
+    [Fact]
+    public async Task AListWindowWithMoreAppointmentsThanTheLimit_Is422_NotCutShort_AndSmallerWindowsListThemAll()
+    {
+        using var api = fixture.Cluster.Api(0);
+        var doctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
+        var patient = await Scenario.ConsentingPatientAsync(api);
+
+        // 1,001 past half-hour consultations, one an hour.
+        var first = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero).AddDays(-60);
+        await using (var db = new NpgsqlConnection(fixture.Cluster.ConnectionString))
+        {
+            await db.ExecuteAsync(
+                """
+                INSERT INTO scheduling.appointments (id, doctor_id, patient_id, starts_at, ends_at, blocked_from, blocked_until, status, created_at, updated_at)
+                SELECT gen_random_uuid(), @doctorId, @patientId, t, t + interval '30 min', t, t + interval '30 min', 'completed', t, t
+                FROM generate_series(0, 1000) i, LATERAL (SELECT @first::timestamptz + i * interval '1 hour' AS t) slot
+                """,
+                new { doctorId = doctor.Id, patientId = patient.Id, first });
+        }
+
+        string List(string role, DateTimeOffset from, DateTimeOffset to) =>
+            $"/api/v1/scheduling/appointments?role={role}&from={Uri.EscapeDataString(TelemedicinaApi.Iso(from))}&to={Uri.EscapeDataString(TelemedicinaApi.Iso(to))}";
+        foreach (var (user, role) in new[] { (doctor, "doctor"), (patient, "patient") })
+        {
+            using var all = await api.SendAsync(HttpMethod.Get, List(role, first.AddHours(-1), first.AddDays(45)), token: user.AccessToken);
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, all.StatusCode);
+            Assert.Equal("application/problem+json", all.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("período menor", await all.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+
+            var firstHalf = await api.SendAsync<Appointment[]>(HttpMethod.Get, List(role, first.AddHours(-1), first.AddHours(500)), null, user.AccessToken);
+            var secondHalf = await api.SendAsync<Appointment[]>(HttpMethod.Get, List(role, first.AddHours(500), first.AddDays(45)), null, user.AccessToken);
+            Assert.Equal((500, 501), (firstHalf.Length, secondHalf.Length));
+            Assert.Equal(1001, firstHalf.Concat(secondHalf).Select(a => a.AppointmentId).Distinct().Count());
+        }
     }
 
     [Fact]

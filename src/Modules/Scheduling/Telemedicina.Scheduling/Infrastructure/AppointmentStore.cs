@@ -164,7 +164,7 @@ internal sealed class AppointmentStore(NpgsqlDataSource db)
     }
 
     /// <summary>
-    /// The doctor's appointments of every status that overlap [@from, @to), oldest first, at most 500. starts_at is
+    /// The doctor's appointments of every status that overlap [@from, @to), oldest first, at most @limit. starts_at is
     /// bounded on both sides (an appointment spans at most 24 hours: the appointments_span_at_most_a_day constraint), so
     /// PostgreSQL walks the (doctor_id, starts_at) index from the window on; with ends_at &gt; @from alone it read every
     /// appointment the doctor had before the window and dropped it, and a doctor's history only grows.
@@ -175,9 +175,16 @@ internal sealed class AppointmentStore(NpgsqlDataSource db)
     internal const string ListByPatientSql = $"SELECT {Columns} FROM scheduling.appointments WHERE patient_id = @personId AND {ListWindow}";
 
     private const string ListWindow =
-        "starts_at < @to AND starts_at > @from - interval '24 hours' AND ends_at > @from ORDER BY starts_at LIMIT 500";
+        "starts_at < @to AND starts_at > @from - interval '24 hours' AND ends_at > @from ORDER BY starts_at LIMIT @limit";
 
-    /// <summary>The appointments of <paramref name="personId"/> on the given side that overlap [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    /// <summary>The most appointments one list answers; a window with more is refused, not cut short.</summary>
+    internal const int ListLimit = 1_000;
+
+    /// <summary>
+    /// The appointments of <paramref name="personId"/> on the given side that overlap [<paramref name="from"/>,
+    /// <paramref name="to"/>), oldest first: at most <see cref="ListLimit"/> + 1, so a caller can tell a window that
+    /// holds more than the limit.
+    /// </summary>
     public async Task<IReadOnlyList<AppointmentRow>> ListAsync(bool asDoctor, Guid personId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
         if (to <= from)
@@ -186,7 +193,7 @@ internal sealed class AppointmentStore(NpgsqlDataSource db)
         }
 
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<AppointmentRow>(asDoctor ? ListByDoctorSql : ListByPatientSql, new { personId, from, to });
+        var rows = await connection.QueryAsync<AppointmentRow>(asDoctor ? ListByDoctorSql : ListByPatientSql, new { personId, from, to, limit = ListLimit + 1 });
         return rows.ToList();
     }
 

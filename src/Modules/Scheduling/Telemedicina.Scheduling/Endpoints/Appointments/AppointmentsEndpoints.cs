@@ -140,7 +140,7 @@ internal static class AppointmentsEndpoints
         }
     }
 
-    private static async Task<Results<Ok<AppointmentView[]>, ValidationProblem>> ListAsync(
+    private static async Task<Results<Ok<AppointmentView[]>, ValidationProblem, ProblemHttpResult>> ListAsync(
         string? role, string? from, string? to, ClaimsPrincipal user, AppointmentStore store, AppointmentViews views, IAuditTrail audit,
         TimeProvider clock, CancellationToken ct)
     {
@@ -174,6 +174,13 @@ internal static class AppointmentsEndpoints
 
         // Anyone else (an admin) has no appointments of their own: nothing to read.
         IReadOnlyList<AppointmentRow> rows = asRole is Roles.Doctor or Roles.Patient ? await store.ListAsync(asRole == Roles.Doctor, me, start, end, ct) : [];
+        if (rows.Count > AppointmentStore.ListLimit)
+        {
+            // Cut short, the list would look complete and miss the rest of the window.
+            return Problems.Unprocessable(
+                $"Há mais de {AppointmentStore.ListLimit} consultas neste período. Consulte um período menor (use 'from' e 'to').");
+        }
+
 
         await audit.RecordAsync(new AuditEvent(AuditActions.Read, "AppointmentList", null, me, callerRole, me, Purpose: "self-service"), ct);
         return TypedResults.Ok(await views.ToViewsAsync(rows, ct));
