@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Telemedicina.Testing;
 
 /// <summary>
@@ -134,6 +136,35 @@ public sealed class TestCluster : IAsyncDisposable
         var call = await api.RequestCallAsync(patient, booked.AppointmentId);
         await api.CallActionAsync(doctor, call.RoomId, "accept");
         return new AcceptedCall(doctor, patient, booked, call.RoomId, await RoomHostAsync(api, admin, call.RoomId));
+    }
+
+    /// <summary>Where each silo's log ends now, to read only what comes after.</summary>
+    public long[] LogMarks() => [.. Silos.Select(s => new FileInfo(s.LogPath).Length)];
+
+    /// <summary>Error and critical log entries written since <paramref name="marks"/> (all of them for a silo without a mark), as "silo: category: message".</summary>
+    public List<string> ErrorsSince(long[] marks)
+    {
+        var errors = new List<string>();
+        for (var i = 0; i < Silos.Count; i++)
+        {
+            using var stream = new FileStream(Silos[i].LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            stream.Seek(i < marks.Length ? marks[i] : 0, SeekOrigin.Begin);
+            using var reader = new StreamReader(stream);
+            while (reader.ReadLine() is { } line)
+            {
+                if (!line.StartsWith('{') || !(line.Contains("\"LogLevel\":\"Error\"", StringComparison.Ordinal) || line.Contains("\"LogLevel\":\"Critical\"", StringComparison.Ordinal)))
+                {
+                    continue;
+                }
+
+                using var entry = JsonDocument.Parse(line);
+                var root = entry.RootElement;
+                var exception = root.TryGetProperty("Exception", out var e) ? e.GetString() ?? "" : "";
+                errors.Add($"{Silos[i].Name}: {root.GetProperty("Category").GetString()}: {root.GetProperty("Message").GetString()} {exception.Split('\n')[0]}");
+            }
+        }
+
+        return errors;
     }
 
     public async ValueTask DisposeAsync()

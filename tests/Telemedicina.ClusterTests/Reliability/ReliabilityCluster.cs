@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using Telemedicina.Testing;
 
 namespace Telemedicina.ClusterTests.Reliability;
@@ -43,33 +42,10 @@ public sealed class ReliabilityCluster : IAsyncLifetime
     }
 
     /// <summary>Where each silo's log ends now, to read only what comes after.</summary>
-    public long[] LogMarks() => [.. Cluster.Silos.Select(s => new FileInfo(s.LogPath).Length)];
+    public long[] LogMarks() => Cluster.LogMarks();
 
     /// <summary>Error and critical log entries written since <paramref name="marks"/>, as "silo: category: message".</summary>
-    public List<string> ErrorsSince(long[] marks)
-    {
-        var errors = new List<string>();
-        for (var i = 0; i < Cluster.Silos.Count; i++)
-        {
-            using var stream = new FileStream(Cluster.Silos[i].LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            stream.Seek(i < marks.Length ? marks[i] : 0, SeekOrigin.Begin);
-            using var reader = new StreamReader(stream);
-            while (reader.ReadLine() is { } line)
-            {
-                if (!line.StartsWith('{') || !(line.Contains("\"LogLevel\":\"Error\"", StringComparison.Ordinal) || line.Contains("\"LogLevel\":\"Critical\"", StringComparison.Ordinal)))
-                {
-                    continue;
-                }
-
-                using var entry = JsonDocument.Parse(line);
-                var root = entry.RootElement;
-                var exception = root.TryGetProperty("Exception", out var e) ? e.GetString() ?? "" : "";
-                errors.Add($"{Cluster.Silos[i].Name}: {root.GetProperty("Category").GetString()}: {root.GetProperty("Message").GetString()} {exception.Split('\n')[0]}");
-            }
-        }
-
-        return errors;
-    }
+    public List<string> ErrorsSince(long[] marks) => Cluster.ErrorsSince(marks);
 
     /// <summary>Every silo process is running and answers /health/ready with 200.</summary>
     public async Task AssertAllReadyAsync()

@@ -164,6 +164,11 @@ internal static class HostComposition
             // that was 5.5 % of a loaded silo's CPU (stop-18 profile). Five seconds keeps it useful for a glance; the
             // detailed metrics go through OpenTelemetry.
             silo.AddDashboard(o => o.CounterUpdateIntervalMs = configuration.GetValue("Orleans:Dashboard:CounterUpdateIntervalMs", 5000));
+            if (!StartWhenSiloActive.Defer(silo.Services, "DashboardHost"))
+            {
+                throw new InvalidOperationException("The Orleans dashboard no longer registers DashboardHost: see StartWhenSiloActive.");
+            }
+
             silo.AddFaultInjection(configuration, builder.Environment);
         });
 
