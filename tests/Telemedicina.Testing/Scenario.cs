@@ -3,6 +3,12 @@ namespace Telemedicina.Testing;
 /// <summary>Ready-made actors for end-to-end tests: a verified doctor with availability and a consenting patient.</summary>
 public static class Scenario
 {
+    /// <summary>
+    /// How far ahead the first bookable slot must start: a slot listed a moment before its start is in the past by the
+    /// time the booking arrives, and the API rightly refuses it (422; a CI run listed the 07:45:00 slot at 07:44:59).
+    /// </summary>
+    public static readonly TimeSpan BookingMargin = TimeSpan.FromSeconds(30);
+
     /// <summary>A doctor registered on <paramref name="api"/>, verified by the demo admin, available every day.</summary>
     public static async Task<TestUser> VerifiedDoctorAsync(TelemedicinaApi api, TestUser admin)
     {
@@ -31,11 +37,14 @@ public static class Scenario
         return new BookedPair(doctor, patient, booked);
     }
 
-    /// <summary>Books the first free slot of the doctor from now on; with the test join window it can be joined at once.</summary>
+    /// <summary>
+    /// Books the first free slot of the doctor that starts at least <see cref="BookingMargin"/> from now; with the test
+    /// join window it can be joined at once.
+    /// </summary>
     public static async Task<Booked> BookNextSlotAsync(TelemedicinaApi api, TestUser patient, TestUser doctor)
     {
         var now = DateTimeOffset.UtcNow;
-        var slots = await api.SlotsAsync(patient, doctor.Id, now, now.AddDays(1));
+        var slots = await api.SlotsAsync(patient, doctor.Id, now + BookingMargin, now.AddDays(1));
         if (slots.Length == 0)
         {
             throw new InvalidOperationException("The doctor has no free slot in the next day.");

@@ -167,7 +167,7 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
         var doctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
         var patient = await api.RegisterPatientAsync(confirm: false);
         await api.GrantConsentAsync(patient);
-        var slot = (await api.SlotsAsync(patient, doctor.Id, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1)))[0];
+        var slot = (await api.SlotsAsync(patient, doctor.Id, DateTimeOffset.UtcNow + Scenario.BookingMargin, DateTimeOffset.UtcNow.AddDays(1)))[0];
         using (var refused = await api.SendAsync(HttpMethod.Post, "/api/v1/scheduling/appointments", new { doctorId = doctor.Id, startsAt = TelemedicinaApi.Iso(slot.StartsAt) }, patient.AccessToken))
         {
             Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
