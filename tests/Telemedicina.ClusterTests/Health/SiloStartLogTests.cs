@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Telemedicina.Testing;
 
 namespace Telemedicina.ClusterTests.Health;
@@ -21,5 +22,23 @@ public sealed class SiloStartLogTests
         var errors = cluster.ErrorsSince([]).Where(e => !e.Contains("Health check cluster with status Unhealthy", StringComparison.Ordinal)
             || !e.Contains("This silo is Joining, not Active.", StringComparison.Ordinal)).ToList();
         Assert.True(errors.Count == 0, "Silo starts logged errors:\n" + string.Join('\n', errors));
+
+        // The dashboard, started once its silo was active, still counts the cluster.
+        using var api = cluster.Api(2);
+        var admin = await api.LoginDemoAdminAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var hosts = 0;
+        while (hosts != 3 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(500, TestContext.Current.CancellationToken);
+            using var response = await api.SendAsync(HttpMethod.Get, "/ops/dashboard/DashboardCounters", token: admin.AccessToken);
+            if (response.IsSuccessStatusCode)
+            {
+                using var counters = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+                hosts = counters.RootElement.GetProperty("totalActiveHostCount").GetInt32();
+            }
+        }
+
+        Assert.Equal(3, hosts);
     }
 }
