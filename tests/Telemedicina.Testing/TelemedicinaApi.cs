@@ -18,30 +18,38 @@ public sealed class TelemedicinaApi(Uri baseUrl, Outbox? outbox = null) : IDispo
     public Uri BaseUrl => baseUrl;
 
     /// <summary>
-    /// A TOTP code for a step later than any this process used for that secret, so replay protection never refuses
-    /// it. The server accepts the current step ± 1; the code is for the current or the next step, never the previous
-    /// one (a previous-step code expires when the current step ends, and one made in its last moments was refused as
-    /// "inválido" by the time it arrived: a CI run's browser crash test). So two logins of one account fit in a 30 s
-    /// step and a third waits for the next (the browser crash tests log the demo admin in twice in quick succession).
+    /// A TOTP code for a step later than any this process used for that secret against that database
+    /// (<paramref name="scope"/>), so replay protection never refuses it. The server accepts the current step ± 1; the
+    /// code is for the current or the next step, never the previous one (a previous-step code expires when the current
+    /// step ends, and one made in its last moments was refused as "inválido" by the time it arrived: a CI run's browser
+    /// crash test). So two logins of one account fit in a 30 s step and a third waits for the next.
+    /// The server keeps the last step per user in its own database, so steps are tracked per database: every test
+    /// cluster seeds its own demo admin. Tracked per process instead, the demo admin's logins of all the tests running
+    /// at once shared one step every 30 s, and a test that lost the race eleven times in a row found its 5-minute
+    /// challenge expired (a CI run).
     /// </summary>
-    public static string NextTotp(string secret)
+    public static async Task<string> NextTotpAsync(string secret, string scope = "", CancellationToken ct = default)
     {
+        var key = scope + "\n" + secret;
         while (true)
         {
             var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 30;
             lock (LastTotpSteps)
             {
-                var step = Math.Max(now, LastTotpSteps.GetValueOrDefault(secret, long.MinValue) + 1);
+                var step = Math.Max(now, LastTotpSteps.GetValueOrDefault(key, long.MinValue) + 1);
                 if (step <= now + 1)
                 {
-                    LastTotpSteps[secret] = step;
+                    LastTotpSteps[key] = step;
                     return new Totp(Base32Encoding.ToBytes(secret)).ComputeTotp(DateTimeOffset.FromUnixTimeSeconds(step * 30).UtcDateTime);
                 }
             }
 
-            Thread.Sleep(TimeSpan.FromSeconds(((now + 1) * 30) - DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1));
+            await Task.Delay(TimeSpan.FromSeconds(((now + 1) * 30) - DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1), ct);
         }
     }
+
+    // The database behind this client: a test cluster's outbox is its own, like its database.
+    private string TotpScope => outbox?.Directory ?? baseUrl.GetLeftPart(UriPartial.Authority);
 
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body = null, string? token = null)
     {
@@ -135,7 +143,7 @@ public sealed class TelemedicinaApi(Uri baseUrl, Outbox? outbox = null) : IDispo
         if (result.TwoFactorRequired)
         {
             result = await SendAsync<LoginResult>(HttpMethod.Post, "/api/v1/identity/login/2fa",
-                new { challengeToken = result.ChallengeToken, code = NextTotp(DemoAdminTotpSecret) }, null);
+                new { challengeToken = result.ChallengeToken, code = await NextTotpAsync(DemoAdminTotpSecret, TotpScope) }, null);
         }
 
         user.AccessToken = result.AccessToken!;
