@@ -169,14 +169,24 @@ public interface IUserPresenceGrain : IGrainWithGuidKey
     [Alias("Notify")]
     Task Notify(ClientEvent clientEvent);
 
+    /// <summary>
+    /// The room the user is in a call in, or null. One-way, like the two below: these are what rooms write to a
+    /// presence grain, and a room never waits for one. After a silo was killed, presence grains of a survivor were seen
+    /// not answering for over a minute (a CI run), and a room that awaited this froze with them: its parties' resumes,
+    /// quality reports and relays queued behind it. The flag is soft state, read as "busy elsewhere" only.
+    /// </summary>
     [AlwaysInterleave]
+    [OneWay]
     [Alias("SetInCall")]
     Task SetInCall(Guid? roomId);
 
-    /// <summary>A patient entered the lobby of one of this doctor's calls.</summary>
+    /// <summary>A patient entered the lobby of one of this doctor's calls. One-way (see <see cref="SetInCall"/>).</summary>
+    [OneWay]
     [Alias("AddWaiting")]
     Task AddWaiting(WaitingCall waiting);
 
+    /// <summary>The call left the lobby (answered, rejected, cancelled, timed out). One-way (see <see cref="SetInCall"/>).</summary>
+    [OneWay]
     [Alias("RemoveWaiting")]
     Task RemoveWaiting(Guid roomId);
 

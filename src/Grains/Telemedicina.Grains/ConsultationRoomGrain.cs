@@ -715,8 +715,7 @@ internal sealed partial class ConsultationRoomGrain(
         var silos = ImmutableDictionary.CreateBuilder<Guid, ImmutableArray<string>>();
         foreach (var party in new[] { S.Patient!.UserId, S.Doctor!.UserId })
         {
-            var held = await Presence(party).GetConnectionSilos();
-            silos[party] = [.. held];
+            silos[party] = await ConnectionSilosAsync(party);
         }
 
         return new RoomDiagnostics(GrainContext.Address.SiloAddress?.ToString() ?? "unknown", silos.ToImmutable());
@@ -974,6 +973,26 @@ internal sealed partial class ConsultationRoomGrain(
         S.Log.Where(e => e.What is "joined" or "rejoined" or "left" or "disconnected").Select(e => (DateTimeOffset?)e.At)
             .Append(S.AcceptedAt).Append(_activatedAt).Max();
 
+    // Where the user's connections live, from their presence grain (every connection, in a room or not). Bounded like
+    // the view's presence reads: past the bound, the silos of the user's connections in this room. The diagnostics
+    // are what an operator reads while the cluster recovers, which is when presence grains were seen not answering.
+    private async Task<ImmutableArray<string>> ConnectionSilosAsync(Guid userId)
+    {
+        var read = Presence(userId).GetConnectionSilos();
+        try
+        {
+            return [.. await read.WaitAsync(PresenceReadTimeout)];
+        }
+        catch (Exception e) when (e is TimeoutException or OrleansException)
+        {
+            _ = read.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            LogPresenceUnanswered(logger, RoomId, userId, e.GetType().Name);
+            return _joined.TryGetValue(userId, out var connections)
+                ? [.. connections.Values.Select(c => c.Silo.ToString()).Distinct(StringComparer.Ordinal)]
+                : [];
+        }
+    }
+
     // A presence read is bounded: after a graceful stop of another silo, presence grains were seen not answering for
     // 30 s (Orleans' response timeout), and every view (a join, a resume, GetCall) waited that long. Past the bound
     // the view says what the room knows: a party with a connection in the room is online.
@@ -1034,7 +1053,7 @@ internal sealed partial class ConsultationRoomGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Call {RoomId}: updating appointment {AppointmentId} failed")]
     private static partial void LogSchedulingFailed(ILogger logger, Exception exception, Guid roomId, Guid appointmentId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {RoomId}: the presence of {UserId} did not answer ({Error}); the view guesses it from the room")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {RoomId}: the presence of {UserId} did not answer ({Error}); the room answers from what it knows")]
     private static partial void LogPresenceUnanswered(ILogger logger, Guid roomId, Guid userId, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Call {RoomId} handed over on deactivation ({Reason}): {Signals} signals to replay, {Connections} connections")]

@@ -107,6 +107,48 @@ public sealed class PresenceStallTests
         Assert.Equal(doctorBefore + 1, await UnansweredAsync(cluster, roomId, doctor.Id, ct));
     }
 
+    /// <summary>
+    /// After a silo was killed, presence grains of a survivor did not answer for over a minute (a CI run). The room,
+    /// which awaited the in-call flag it writes to a presence grain, froze with them: the doctor's resume, the quality
+    /// reports and the operators' diagnostics all waited behind it. What rooms and appointments write to presence grains
+    /// is sent without waiting, and what they read is bounded, so a whole call, from the request to its end, goes
+    /// through while every such call stalls inside the presence grains (<c>Faults:StallPresence</c>, longer than
+    /// Orleans' 30 s response timeout).
+    /// </summary>
+    [Fact]
+    public async Task AWholeCall_GoesThrough_WhilePresenceGrainsHoldEveryCallOfRoomsAndAppointments()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var cluster = await TestCluster.StartAsync(silos: 2, new Dictionary<string, string> { ["Faults__StallPresence"] = "00:00:40" });
+        using var api = cluster.Api(0);
+        var admin = await api.LoginDemoAdminAsync();
+        var (doctor, patient, booked) = await Scenario.BookedPairAsync(api, api, admin);
+        await using var doctorHub = await HubClient.ConnectAsync(cluster.Silos[0].BaseUrl, () => doctor.AccessToken);
+        await using var patientHub = await HubClient.ConnectAsync(cluster.Silos[1].BaseUrl, () => patient.AccessToken);
+
+        // The request reads the doctor's home silo (a hint) and adds the call to the doctor's waiting list; the doctor
+        // is rung all the same (the ring is a one-way event of its own).
+        var call = await api.RequestCallAsync(patient, booked.AppointmentId);
+        await doctorHub.NextAsync<CallRequested>("CallRequested", TimeSpan.FromSeconds(15), e => e.RoomId == call.RoomId);
+        Assert.Equal("accepted", (await api.CallActionAsync(doctor, call.RoomId, "accept")).Status);
+
+        // Joining writes the in-call flag of each party.
+        var room = call.RoomId.ToString();
+        Assert.Equal("accepted", (await patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct)).Status);
+        Assert.Equal("accepted", (await doctorHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct)).Status);
+        await patientHub.Connection.InvokeAsync("Signal", room, doctor.Id.ToString(), "offer", "v=0\r\n", ct);
+        Assert.Equal("offer", (await doctorHub.NextAsync<SignalMessage>("Signal", TimeSpan.FromSeconds(15))).Kind);
+
+        // The operators' diagnostics read where each party's connections are: past the bound, from the room.
+        var diagnostics = await api.SendAsync<RoomDiagnostics>(HttpMethod.Get, $"/api/v1/admin/calls/{room}/diagnostics", null, admin.AccessToken);
+        Assert.Contains(diagnostics.ConnectionSilos[doctor.Id], s => s.Contains($":{cluster.Silos[0].SiloPort}:", StringComparison.Ordinal));
+        Assert.Contains(diagnostics.ConnectionSilos[patient.Id], s => s.Contains($":{cluster.Silos[1].SiloPort}:", StringComparison.Ordinal));
+
+        // Ending clears both parties' in-call flags.
+        Assert.Equal("ended", (await api.CallActionAsync(doctor, call.RoomId, "end")).Status);
+        Assert.Equal("completed", (await api.GetAppointmentAsync(patient, booked.AppointmentId)).Status);
+    }
+
     // Presence reads of this room's views that waited out their bound: the room logs a warning naming the user.
     private static async Task<int> UnansweredAsync(TestCluster cluster, Guid roomId, Guid userId, CancellationToken ct)
     {

@@ -15,6 +15,9 @@ namespace Telemedicina.Host.Composition;
 /// room's silo dies between the two: the signal is then nowhere but in the sender's silo.</item>
 /// <item><c>Faults:DelayPresenceReads</c>: every read of a user's presence (<c>GetPresence</c>) waits this long
 /// before it is sent, as when presence grains did not answer for 30 s after a graceful stop of another silo.</item>
+/// <item><c>Faults:StallPresence</c>: every call a room or an appointment makes to a user's presence grain
+/// (<see cref="RoomToPresenceCalls"/>) waits this long inside the presence grain before it runs, as when presence
+/// grains of a survivor did not answer for over a minute after another silo was killed.</item>
 /// <item><c>Faults:RefuseRestores</c>: the first this many <c>Restore</c> calls this silo makes to rooms fail with
 /// <see cref="SiloUnavailableException"/> before they are sent, as when a silo re-registers its connections right
 /// after another was declared dead and its view of the cluster still routes the room to the dead one.</item>
@@ -30,6 +33,14 @@ internal static class FaultInjection
     public const string DelayPresenceReadsKey = "Faults:DelayPresenceReads";
     public const string HoldShutdownKey = "Faults:HoldShutdown";
     public const string RefuseRestoresKey = "Faults:RefuseRestores";
+    public const string StallPresenceKey = "Faults:StallPresence";
+
+    /// <summary>The presence calls of rooms and appointments: the hub's own (Connect, Disconnect) are not stalled.</summary>
+    internal static readonly HashSet<string> RoomToPresenceCalls = new(StringComparer.Ordinal)
+    {
+        nameof(IUserPresenceGrain.SetInCall), nameof(IUserPresenceGrain.AddWaiting), nameof(IUserPresenceGrain.RemoveWaiting),
+        nameof(IUserPresenceGrain.GetConnectionSilos), nameof(IUserPresenceGrain.GetHomeSilo),
+    };
 
     public static void AddFaultInjection(this ISiloBuilder silo, IConfiguration configuration, IHostEnvironment environment)
     {
@@ -38,7 +49,9 @@ internal static class FaultInjection
         var presenceDelay = configuration.GetValue<TimeSpan?>(DelayPresenceReadsKey);
         var hold = configuration.GetValue<TimeSpan?>(HoldShutdownKey);
         var refuseRestores = configuration.GetValue<int?>(RefuseRestoresKey);
-        if (string.IsNullOrEmpty(marker) && string.IsNullOrEmpty(deliveryMarker) && presenceDelay is null && hold is null && refuseRestores is null)
+        var presenceStall = configuration.GetValue<TimeSpan?>(StallPresenceKey);
+        if (string.IsNullOrEmpty(marker) && string.IsNullOrEmpty(deliveryMarker) && presenceDelay is null && hold is null && refuseRestores is null
+            && presenceStall is null)
         {
             return;
         }
@@ -46,7 +59,7 @@ internal static class FaultInjection
         if (environment.IsProduction())
         {
             throw new InvalidOperationException(
-                $"{LoseRoomAnswersKey}, {LoseDeliveriesKey}, {DelayPresenceReadsKey}, {HoldShutdownKey} and {RefuseRestoresKey} inject faults; they are refused in Production.");
+                $"{LoseRoomAnswersKey}, {LoseDeliveriesKey}, {DelayPresenceReadsKey}, {StallPresenceKey}, {HoldShutdownKey} and {RefuseRestoresKey} inject faults; they are refused in Production.");
         }
 
         if (refuseRestores is { } toRefuse)
@@ -84,6 +97,19 @@ internal static class FaultInjection
                 {
                     throw new TimeoutException("Fault injected: the room's answer was lost.");
                 }
+            });
+        }
+
+        if (presenceStall is { } stall)
+        {
+            silo.AddIncomingGrainCallFilter(async context =>
+            {
+                if (context.InterfaceName.Contains(nameof(IUserPresenceGrain), StringComparison.Ordinal) && RoomToPresenceCalls.Contains(context.MethodName))
+                {
+                    await Task.Delay(stall);
+                }
+
+                await context.Invoke();
             });
         }
 
