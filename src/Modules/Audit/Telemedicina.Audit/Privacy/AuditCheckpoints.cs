@@ -36,6 +36,17 @@ internal sealed partial class AuditCheckpoints(
     /// already read; if rows below the last checkpoint were removed, the verifier still expects the signed count.
     /// </summary>
     internal const string CountSinceSql = "SELECT count(*) FROM audit.entries WHERE id > @after AND id <= @id";
+
+    /// <summary>
+    /// How many entries the trail holds now: the last checkpoint's count plus the entries after it (every entry before
+    /// the first checkpoint). For the same reason as <see cref="CountSinceSql"/>, this is the count of the whole trail.
+    /// </summary>
+    internal const string TrailCountSql =
+        """
+        SELECT coalesce(c.entry_count, 0) + (SELECT count(*) FROM audit.entries WHERE id > coalesce(c.last_entry_id, 0))
+        FROM (SELECT 1) AS one
+        LEFT JOIN LATERAL (SELECT last_entry_id, entry_count FROM audit.checkpoints ORDER BY id DESC LIMIT 1) AS c ON true
+        """;
     private byte[]? _key;
 
     /// <summary>Writes a checkpoint when there are entries since the last one and it is due (or <paramref name="force"/>); returns it, or null.</summary>
