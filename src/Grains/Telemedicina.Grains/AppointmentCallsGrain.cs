@@ -56,15 +56,13 @@ internal sealed class AppointmentCallsGrain(
     {
         // A hint only, so bounded like the room's presence reads: a presence grain that does not answer (its silo just
         // died, or it stalls while the cluster recovers) must not hold the patient's request for 30 s.
-        var read = GrainFactory.GetGrain<IUserPresenceGrain>(userId).GetHomeSilo();
         try
         {
-            return await read.WaitAsync(ConsultationRoomGrain.PresenceReadTimeout);
+            return await GrainFactory.GetGrain<IUserPresenceGrain>(userId).GetHomeSilo().Within(ConsultationRoomGrain.PresenceReadTimeout);
         }
         catch (Exception e) when (e is OrleansException or TimeoutException)
         {
-            // Any silo will do for this room. The read may still fail later, when nobody waits for it any more.
-            _ = read.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            // Any silo will do for this room.
             return null;
         }
     }

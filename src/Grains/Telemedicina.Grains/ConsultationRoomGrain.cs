@@ -978,14 +978,12 @@ internal sealed partial class ConsultationRoomGrain(
     // are what an operator reads while the cluster recovers, which is when presence grains were seen not answering.
     private async Task<ImmutableArray<string>> ConnectionSilosAsync(Guid userId)
     {
-        var read = Presence(userId).GetConnectionSilos();
         try
         {
-            return [.. await read.WaitAsync(PresenceReadTimeout)];
+            return [.. await Presence(userId).GetConnectionSilos().Within(PresenceReadTimeout)];
         }
         catch (Exception e) when (e is TimeoutException or OrleansException)
         {
-            _ = read.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             LogPresenceUnanswered(logger, RoomId, userId, e.GetType().Name);
             return _joined.TryGetValue(userId, out var connections)
                 ? [.. connections.Values.Select(c => c.Silo.ToString()).Distinct(StringComparer.Ordinal)]
@@ -1003,15 +1001,12 @@ internal sealed partial class ConsultationRoomGrain(
             return new PresenceView(userId, true, connections.Count, RoomId);
         }
 
-        var read = Presence(userId).GetPresence();
         try
         {
-            return await read.WaitAsync(PresenceReadTimeout);
+            return await Presence(userId).GetPresence().Within(PresenceReadTimeout);
         }
         catch (Exception e) when (e is TimeoutException or OrleansException)
         {
-            // The read may still fail later, when nobody waits for it any more.
-            _ = read.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             LogPresenceUnanswered(logger, RoomId, userId, e.GetType().Name);
             var here = HasJoined(userId);
             return new PresenceView(userId, here, here ? 1 : 0, here ? RoomId : null);
