@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Telemedicina.Testing;
 
 namespace Telemedicina.ClusterTests.Health;
@@ -8,8 +9,11 @@ namespace Telemedicina.ClusterTests.Health;
 /// operator learns to ignore them. The Orleans dashboard's start sent its grain a one-way message before the silo had
 /// joined, and Orleans logged "Failed to address message" at about half of the silo starts (at all three here).
 /// </summary>
-public sealed class SiloStartLogTests
+public sealed partial class SiloStartLogTests
 {
+    [GeneratedRegex(@"This silo is (None|Created|Joining), not Active\.")]
+    private static partial Regex BeforeActive();
+
     [Fact]
     public async Task StartingThreeSilos_LogsNoErrorOrCriticalEntry()
     {
@@ -17,10 +21,11 @@ public sealed class SiloStartLogTests
 
         // A one-way message that cannot be addressed is logged shortly after it was sent.
         await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
-        // Except readiness while joining: the silo must answer 503 to the load balancer then, and the health-check
-        // library logs every Unhealthy answer at Error.
+        // Except readiness before the silo is Active (None before membership starts, Created, Joining: a CI run's
+        // harness asked while it was None): the silo must answer 503 to the load balancer then, and the health-check
+        // library logs every Unhealthy answer at Error. Not Active after Active (shutting down, dead) still counts.
         var errors = cluster.ErrorsSince([]).Where(e => !e.Contains("Health check cluster with status Unhealthy", StringComparison.Ordinal)
-            || !e.Contains("This silo is Joining, not Active.", StringComparison.Ordinal)).ToList();
+            || !BeforeActive().IsMatch(e)).ToList();
         Assert.True(errors.Count == 0, "Silo starts logged errors:\n" + string.Join('\n', errors));
 
         // The dashboard, started once its silo was active, still counts the cluster.
