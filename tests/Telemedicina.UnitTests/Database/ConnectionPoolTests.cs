@@ -5,7 +5,6 @@ namespace Telemedicina.UnitTests.Database;
 
 public sealed class ConnectionPoolTests
 {
-
     [Fact]
     public void AConnectionStringThatDoesNotSizeThePool_GetsTheBoundedDefault()
     {
@@ -13,6 +12,7 @@ public sealed class ConnectionPoolTests
 
         Assert.Equal(ConnectionPool.DefaultMaxPoolSize, result.MaxPoolSize);
         Assert.Equal(ConnectionPool.DefaultMaxAutoPrepare, result.MaxAutoPrepare);
+        Assert.True(result.NoResetOnClose);
         // Everything else is kept as given.
         Assert.Equal(("db.internal", 5432, "t", "a;b", "t"), (result.Host, result.Port, result.Username, result.Password, result.Database));
     }
@@ -39,5 +39,17 @@ public sealed class ConnectionPoolTests
 
         Assert.Equal(expected, result.MaxAutoPrepare);
         Assert.Equal(ConnectionPool.DefaultMaxPoolSize, result.MaxPoolSize);
+    }
+
+    [Theory]
+    [InlineData("No Reset On Close=false")]
+    [InlineData("NoResetOnClose=false")]
+    [InlineData("NO RESET ON CLOSE=False")]
+    public void AnExplicitSessionReset_Wins_UnderAnyOfItsNames(string setting)
+    {
+        var result = new NpgsqlConnectionStringBuilder(ConnectionPool.WithDefaults("Host=db.internal;Database=t;" + setting));
+
+        Assert.False(result.NoResetOnClose);
+        Assert.Equal(ConnectionPool.DefaultMaxAutoPrepare, result.MaxAutoPrepare);
     }
 }

@@ -26,9 +26,22 @@ namespace Telemedicina.BuildingBlocks.Database;
 /// <c>PreparedStatementsTests</c> shows both.
 /// </para>
 /// <para>
-/// An explicit <c>Maximum Pool Size</c> or <c>Max Auto Prepare</c> in the connection string always wins: size the pool
-/// to what the database can run at once, shared among the silos, and set <c>Max Auto Prepare=0</c> behind a pooler
-/// that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
+/// No reset on return. By default Npgsql resets a pooled connection's session every time it goes back to the pool: with
+/// prepared statements kept, that is seven statements (<c>SET SESSION AUTHORIZATION DEFAULT; RESET ALL; CLOSE ALL;
+/// UNLISTEN *; SELECT pg_advisory_unlock_all(); DISCARD SEQUENCES; DISCARD TEMP</c>) that PostgreSQL parses and runs
+/// before the next command of the next rental, and a booking rents five connections. Nothing the silos run keeps
+/// session state: every lock is transaction-scoped (<c>pg_advisory_xact_lock</c>), every setting <c>SET LOCAL</c>,
+/// there are no temporary tables, cursors or <c>LISTEN</c>, and the migrations run on connections of their own
+/// (<see cref="DatabaseMigrator"/>). A transaction left open is still rolled back when its connection goes back.
+/// S4 (docs/benchmarks.md; 64 clients booking over two silos, 60 s, two runs each on one 2-core machine):
+/// PostgreSQL CPU per request 0.73 and 0.69 ms with the reset, 0.62 and 0.62 ms without; 421.0 and 447.5 bookings/s
+/// against 465.8 and 457.4. <c>PooledSessionTests</c> shows what it means for code: a session-level <c>SET</c>
+/// would outlive its rental, so there must be none.
+/// </para>
+/// <para>
+/// An explicit <c>Maximum Pool Size</c>, <c>Max Auto Prepare</c> or <c>No Reset On Close</c> in the connection string
+/// always wins: size the pool to what the database can run at once, shared among the silos, and set <c>Max Auto
+/// Prepare=0</c> behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
 /// </para>
 /// </remarks>
 public static class ConnectionPool
@@ -40,8 +53,8 @@ public static class ConnectionPool
     public const int DefaultMaxAutoPrepare = 64;
 
     /// <summary>
-    /// <paramref name="connectionString"/>, with <see cref="DefaultMaxPoolSize"/> and <see cref="DefaultMaxAutoPrepare"/>
-    /// unless it sets its own.
+    /// <paramref name="connectionString"/>, with <see cref="DefaultMaxPoolSize"/>, <see cref="DefaultMaxAutoPrepare"/>
+    /// and no session reset on return to the pool, unless it sets its own.
     /// </summary>
     public static string WithDefaults(string connectionString)
     {
@@ -56,6 +69,11 @@ public static class ConnectionPool
         if (!given.ContainsKey("Max Auto Prepare"))
         {
             builder.MaxAutoPrepare = DefaultMaxAutoPrepare;
+        }
+
+        if (!given.ContainsKey("No Reset On Close"))
+        {
+            builder.NoResetOnClose = true;
         }
 
         return builder.ConnectionString;

@@ -23,6 +23,10 @@ public static partial class DatabaseMigrator
     {
         await EnsureDatabaseAsync(connectionString, logger, cancellationToken);
 
+        // Connections of their own, closed when done: the session lock, and whatever session state a script may set,
+        // never reach the silos' pools, which do not reset sessions (ConnectionPool).
+        connectionString = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
+
         await using var lockConnection = new NpgsqlConnection(connectionString);
         await lockConnection.OpenAsync(cancellationToken);
         await using (var command = new NpgsqlCommand("SELECT pg_advisory_lock(@key)", lockConnection))
