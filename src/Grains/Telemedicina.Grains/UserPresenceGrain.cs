@@ -138,39 +138,69 @@ internal sealed partial class UserPresenceGrain(
     }
 
     // The waiting list is soft state: an activation that replaced a lost one (its silo stopped or crashed)
-    // starts empty. The rooms are the truth: ask the ringing room of each of the doctor's open appointments.
+    // starts empty. The rooms are the truth: ask the ringing room of each of the doctor's open appointments. They are
+    // asked at once, and each for at most PresenceReadTimeout: the rebuild runs when rooms are recovering too, and a
+    // room that does not answer must not hold the doctor's presence (its Connect waits behind this read). A rebuild
+    // that missed a room is tried again on the next read.
     private async Task RebuildWaitingAsync()
     {
         var me = this.GetPrimaryKey();
+        IReadOnlyList<Guid> open;
         try
         {
-            var found = 0;
-            foreach (var appointmentId in await appointments.OpenAppointmentsOfDoctorAsync(me, RingGrace, CancellationToken.None))
-            {
-                if (await GrainFactory.GetGrain<IAppointmentCallsGrain>(appointmentId).GetActiveRoom() is not { } roomId)
-                {
-                    continue;
-                }
-
-                if (await GrainFactory.GetGrain<IConsultationRoomGrain>(roomId).GetWaitingCall() is { } waiting)
-                {
-                    _waiting[roomId] = waiting;
-                    found++;
-                }
-            }
-
-            _waitingRebuilt = true;
-            if (found > 0)
-            {
-                LogWaitingRebuilt(logger, me, found);
-            }
+            open = await appointments.OpenAppointmentsOfDoctorAsync(me, RingGrace, CancellationToken.None);
         }
-        catch (Exception e) when (e is OrleansException or TimeoutException or System.Data.Common.DbException)
+        catch (Exception e) when (e is TimeoutException or System.Data.Common.DbException)
         {
             // Answer with what is known; the next read tries again.
             LogWaitingRebuildFailed(logger, e, me);
+            return;
+        }
+
+        var answers = await Task.WhenAll(open.Select(ReadWaitingAsync));
+        var found = 0;
+        foreach (var answer in answers)
+        {
+            if (answer.Waiting is { } waiting)
+            {
+                _waiting[waiting.RoomId] = waiting;
+                found++;
+            }
+        }
+
+        var unanswered = answers.Count(a => !a.Answered);
+        _waitingRebuilt = unanswered == 0;
+        if (found > 0)
+        {
+            LogWaitingRebuilt(logger, me, found);
+        }
+
+        if (unanswered > 0)
+        {
+            LogRoomsUnanswered(logger, me, unanswered, ConsultationRoomGrain.PresenceReadTimeout.TotalSeconds);
         }
     }
+
+    // The call waiting in the ringing room of one appointment, if any; Answered is false when the appointment or its
+    // room did not answer within the bound.
+    private async Task<RoomAnswer> ReadWaitingAsync(Guid appointmentId)
+    {
+        try
+        {
+            return await ReadAsync().Within(ConsultationRoomGrain.PresenceReadTimeout);
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException or System.Data.Common.DbException)
+        {
+            return new RoomAnswer(Answered: false, Waiting: null);
+        }
+
+        async Task<RoomAnswer> ReadAsync() =>
+            await GrainFactory.GetGrain<IAppointmentCallsGrain>(appointmentId).GetActiveRoom() is { } roomId
+                ? new RoomAnswer(Answered: true, await GrainFactory.GetGrain<IConsultationRoomGrain>(roomId).GetWaitingCall())
+                : new RoomAnswer(Answered: true, Waiting: null);
+    }
+
+    private readonly record struct RoomAnswer(bool Answered, WaitingCall? Waiting);
 
     // An online user's presence must outlive idle-activation collection (15 min by default): the connections
     // it holds exist nowhere else, and a doctor waits between consults without touching it. The timer keeps the
@@ -247,6 +277,9 @@ internal sealed partial class UserPresenceGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Presence of {UserId}: could not rebuild the waiting list from the rooms")]
     private static partial void LogWaitingRebuildFailed(ILogger logger, Exception exception, Guid userId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Presence of {UserId}: {Count} of the rooms did not answer within {Seconds} s; the waiting list is rebuilt without them, and again on the next read")]
+    private static partial void LogRoomsUnanswered(ILogger logger, Guid userId, int count, double seconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Presence of {UserId}: could not announce the change to counterparts")]
     private static partial void LogAnnounceFailed(ILogger logger, Exception exception, Guid userId);

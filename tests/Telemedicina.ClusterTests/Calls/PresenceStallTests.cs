@@ -149,6 +149,39 @@ public sealed class PresenceStallTests
         Assert.Equal("completed", (await api.GetAppointmentAsync(patient, booked.AppointmentId)).Status);
     }
 
+    /// <summary>
+    /// A doctor's presence grain that replaced a lost activation rebuilds the waiting list from the ringing rooms of the
+    /// doctor's open appointments, on its first read: the moment rooms are recovering too. It asked them one after the
+    /// other and waited for each, and the doctor's connection (its <c>Connect</c>) waited behind it. The rooms are asked
+    /// at once and each is bounded, so the list and the connection answer while every room holds those reads
+    /// (<c>Faults:StallRoomReads</c>, longer than Orleans' 30 s response timeout), and the next read tries again.
+    /// </summary>
+    [Fact]
+    public async Task TheDoctorsList_AndConnection_DoNotWaitForRoomsThatDoNotAnswerTheRebuild()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var cluster = await TestCluster.StartAsync(silos: 1, new Dictionary<string, string> { ["Faults__StallRoomReads"] = "00:00:40" });
+        using var api = cluster.Api(0);
+        var admin = await api.LoginDemoAdminAsync();
+        var (doctor, patient, booked) = await Scenario.BookedPairAsync(api, api, admin);
+        var call = await api.RequestCallAsync(patient, booked.AppointmentId);
+
+        // The doctor opens the app: the list (the presence grain's first read, so a rebuild) and the hub connection at once.
+        var list = api.SendAsync<WaitingCall[]>(HttpMethod.Get, "/api/v1/calls/waiting", null, doctor.AccessToken);
+        await using var doctorHub = await HubClient.ConnectAsync(api.BaseUrl, () => doctor.AccessToken);
+        Assert.Contains(await list, w => w.RoomId == call.RoomId); // known from the ring itself
+
+        // The room did not answer: said so, and asked again on the next read, which is bounded as well.
+        var log = await LogAsync(cluster.Silos[0], ct);
+        Assert.Contains(log.Split('\n'), l => l.Contains("did not answer within", StringComparison.Ordinal) && l.Contains(doctor.Id.ToString(), StringComparison.Ordinal));
+        Assert.Contains(await api.SendAsync<WaitingCall[]>(HttpMethod.Get, "/api/v1/calls/waiting", null, doctor.AccessToken), w => w.RoomId == call.RoomId);
+
+        // The doctor is reachable through that connection.
+        Assert.Equal("accepted", (await api.CallActionAsync(doctor, call.RoomId, "accept")).Status);
+        var changed = await doctorHub.NextAsync<CallStatusChanged>("CallStatusChanged", TimeSpan.FromSeconds(15), e => e.RoomId == call.RoomId);
+        Assert.Equal("accepted", changed.Status);
+    }
+
     // Presence reads of this room's views that waited out their bound: the room logs a warning naming the user.
     private static async Task<int> UnansweredAsync(TestCluster cluster, Guid roomId, Guid userId, CancellationToken ct)
     {

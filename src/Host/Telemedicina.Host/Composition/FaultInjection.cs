@@ -18,6 +18,9 @@ namespace Telemedicina.Host.Composition;
 /// <item><c>Faults:StallPresence</c>: every call a room or an appointment makes to a user's presence grain
 /// (<see cref="RoomToPresenceCalls"/>) waits this long inside the presence grain before it runs, as when presence
 /// grains of a survivor did not answer for over a minute after another silo was killed.</item>
+/// <item><c>Faults:StallRoomReads</c>: every read a presence grain makes of an appointment's room and of the room's
+/// waiting call (<see cref="PresenceToRoomReads"/>) waits this long inside the appointment or room grain before it
+/// runs, as a room still recovering after its silo was lost may not answer.</item>
 /// <item><c>Faults:RefuseRestores</c>: the first this many <c>Restore</c> calls this silo makes to rooms fail with
 /// <see cref="SiloUnavailableException"/> before they are sent, as when a silo re-registers its connections right
 /// after another was declared dead and its view of the cluster still routes the room to the dead one.</item>
@@ -34,12 +37,19 @@ internal static class FaultInjection
     public const string HoldShutdownKey = "Faults:HoldShutdown";
     public const string RefuseRestoresKey = "Faults:RefuseRestores";
     public const string StallPresenceKey = "Faults:StallPresence";
+    public const string StallRoomReadsKey = "Faults:StallRoomReads";
 
     /// <summary>The presence calls of rooms and appointments: the hub's own (Connect, Disconnect) are not stalled.</summary>
     internal static readonly HashSet<string> RoomToPresenceCalls = new(StringComparer.Ordinal)
     {
         nameof(IUserPresenceGrain.SetInCall), nameof(IUserPresenceGrain.AddWaiting), nameof(IUserPresenceGrain.RemoveWaiting),
         nameof(IUserPresenceGrain.GetConnectionSilos), nameof(IUserPresenceGrain.GetHomeSilo),
+    };
+
+    /// <summary>The reads of a doctor's presence grain rebuilding its waiting list from the rooms.</summary>
+    internal static readonly HashSet<string> PresenceToRoomReads = new(StringComparer.Ordinal)
+    {
+        nameof(IAppointmentCallsGrain.GetActiveRoom), nameof(IConsultationRoomGrain.GetWaitingCall),
     };
 
     public static void AddFaultInjection(this ISiloBuilder silo, IConfiguration configuration, IHostEnvironment environment)
@@ -50,8 +60,9 @@ internal static class FaultInjection
         var hold = configuration.GetValue<TimeSpan?>(HoldShutdownKey);
         var refuseRestores = configuration.GetValue<int?>(RefuseRestoresKey);
         var presenceStall = configuration.GetValue<TimeSpan?>(StallPresenceKey);
+        var roomReadsStall = configuration.GetValue<TimeSpan?>(StallRoomReadsKey);
         if (string.IsNullOrEmpty(marker) && string.IsNullOrEmpty(deliveryMarker) && presenceDelay is null && hold is null && refuseRestores is null
-            && presenceStall is null)
+            && presenceStall is null && roomReadsStall is null)
         {
             return;
         }
@@ -59,7 +70,7 @@ internal static class FaultInjection
         if (environment.IsProduction())
         {
             throw new InvalidOperationException(
-                $"{LoseRoomAnswersKey}, {LoseDeliveriesKey}, {DelayPresenceReadsKey}, {StallPresenceKey}, {HoldShutdownKey} and {RefuseRestoresKey} inject faults; they are refused in Production.");
+                $"{LoseRoomAnswersKey}, {LoseDeliveriesKey}, {DelayPresenceReadsKey}, {StallPresenceKey}, {StallRoomReadsKey}, {HoldShutdownKey} and {RefuseRestoresKey} inject faults; they are refused in Production.");
         }
 
         if (refuseRestores is { } toRefuse)
@@ -107,6 +118,21 @@ internal static class FaultInjection
                 if (context.InterfaceName.Contains(nameof(IUserPresenceGrain), StringComparison.Ordinal) && RoomToPresenceCalls.Contains(context.MethodName))
                 {
                     await Task.Delay(stall);
+                }
+
+                await context.Invoke();
+            });
+        }
+
+        if (roomReadsStall is { } roomStall)
+        {
+            silo.AddIncomingGrainCallFilter(async context =>
+            {
+                if ((context.InterfaceName.Contains(nameof(IConsultationRoomGrain), StringComparison.Ordinal)
+                        || context.InterfaceName.Contains(nameof(IAppointmentCallsGrain), StringComparison.Ordinal))
+                    && PresenceToRoomReads.Contains(context.MethodName))
+                {
+                    await Task.Delay(roomStall);
                 }
 
                 await context.Invoke();
