@@ -29,10 +29,10 @@ namespace Telemedicina.BuildingBlocks.Database;
 /// No reset on return. By default Npgsql resets a pooled connection's session every time it goes back to the pool: with
 /// prepared statements kept, that is seven statements (<c>SET SESSION AUTHORIZATION DEFAULT; RESET ALL; CLOSE ALL;
 /// UNLISTEN *; SELECT pg_advisory_unlock_all(); DISCARD SEQUENCES; DISCARD TEMP</c>) that PostgreSQL parses and runs
-/// before the next command of the next rental, and a booking rents five connections. Nothing the silos run keeps
-/// session state: every lock is transaction-scoped (<c>pg_advisory_xact_lock</c>), every setting <c>SET LOCAL</c>,
-/// there are no temporary tables, cursors or <c>LISTEN</c>, and the migrations run on connections of their own
-/// (<see cref="DatabaseMigrator"/>). A transaction left open is still rolled back when its connection goes back.
+/// before the next command of the next rental, and a booking request rents four (three reads, the insert). Nothing
+/// the silos run keeps session state: every lock is transaction-scoped (<c>pg_advisory_xact_lock</c>), every setting
+/// <c>SET LOCAL</c>, there are no temporary tables, cursors or <c>LISTEN</c>, and the migrations run on connections of
+/// their own (<see cref="DatabaseMigrator"/>). A transaction left open is still rolled back when its connection goes back.
 /// S4 (docs/benchmarks.md; 64 clients booking over two silos, 60 s, two runs each on one 2-core machine):
 /// PostgreSQL CPU per request 0.73 and 0.69 ms with the reset, 0.62 and 0.62 ms without; 421.0 and 447.5 bookings/s
 /// against 465.8 and 457.4. <c>PooledSessionTests</c> shows what it means for code: a session-level <c>SET</c>
