@@ -21,7 +21,13 @@ public sealed class ReadinessTests
         var (status, body) = await GetAsync(http, "/health/ready");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Equal("Unhealthy", body.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
-        Assert.Equal("Unhealthy", body.GetProperty("checks").GetProperty("cluster").GetProperty("status").GetString());
+        Assert.Equal("Degraded", body.GetProperty("checks").GetProperty("cluster").GetProperty("status").GetString());
+        // A silo that has not joined yet is starting, as at every deploy: a warning in its log, not an error (the
+        // health-check library logs each Unhealthy check at Error). The database being down is an error.
+        var log = await ReadLogAsync(silo);
+        Assert.Contains(log, l => l.Contains("Health check database with status Unhealthy", StringComparison.Ordinal) && l.Contains("\"LogLevel\":\"Error\"", StringComparison.Ordinal));
+        Assert.Contains(log, l => l.Contains("Health check cluster with status Degraded", StringComparison.Ordinal) && l.Contains("\"LogLevel\":\"Warning\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(log, l => l.Contains("Health check cluster", StringComparison.Ordinal) && l.Contains("\"LogLevel\":\"Error\"", StringComparison.Ordinal));
 
         // The database comes up: migrations run, the silo joins, and readiness turns 200 on its own.
         await postgres.StartProcessAsync();
@@ -46,6 +52,13 @@ public sealed class ReadinessTests
         using var response = await http.GetAsync(new Uri(path, UriKind.Relative));
         var text = await response.Content.ReadAsStringAsync();
         return (response.StatusCode, text.Length > 0 ? JsonDocument.Parse(text).RootElement.Clone() : default);
+    }
+
+    private static async Task<string[]> ReadLogAsync(SiloProcess silo)
+    {
+        await using var stream = new FileStream(silo.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        return (await reader.ReadToEndAsync(TestContext.Current.CancellationToken)).Split('\n');
     }
 
     private static async Task WaitForStatusAsync(HttpClient http, string path, HttpStatusCode expected, TimeSpan timeout, SiloProcess silo)

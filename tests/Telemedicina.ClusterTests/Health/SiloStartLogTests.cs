@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Telemedicina.Testing;
 
 namespace Telemedicina.ClusterTests.Health;
@@ -9,11 +8,8 @@ namespace Telemedicina.ClusterTests.Health;
 /// operator learns to ignore them. The Orleans dashboard's start sent its grain a one-way message before the silo had
 /// joined, and Orleans logged "Failed to address message" at about half of the silo starts (at all three here).
 /// </summary>
-public sealed partial class SiloStartLogTests
+public sealed class SiloStartLogTests
 {
-    [GeneratedRegex(@"This silo is (None|Created|Joining), not Active\.")]
-    private static partial Regex BeforeActive();
-
     [Fact]
     public async Task StartingThreeSilos_LogsNoErrorOrCriticalEntry()
     {
@@ -21,11 +17,9 @@ public sealed partial class SiloStartLogTests
 
         // A one-way message that cannot be addressed is logged shortly after it was sent.
         await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
-        // Except readiness before the silo is Active (None before membership starts, Created, Joining: a CI run's
-        // harness asked while it was None): the silo must answer 503 to the load balancer then, and the health-check
-        // library logs every Unhealthy answer at Error. Not Active after Active (shutting down, dead) still counts.
-        var errors = cluster.ErrorsSince([]).Where(e => !e.Contains("Health check cluster with status Unhealthy", StringComparison.Ordinal)
-            || !BeforeActive().IsMatch(e)).ToList();
+        // Readiness answers 503 before the silo is Active (the harness asks from the start, as a load balancer does),
+        // but as Degraded: starting is routine, and the health-check library logs every Unhealthy answer at Error.
+        var errors = cluster.ErrorsSince([]);
         Assert.True(errors.Count == 0, "Silo starts logged errors:\n" + string.Join('\n', errors));
 
         // The dashboard, started once its silo was active, still counts the cluster.

@@ -24,15 +24,22 @@ internal sealed class DatabaseHealthCheck(NpgsqlDataSource db) : IHealthCheck
     }
 }
 
-/// <summary>Ready only when this silo is Active in cluster membership.</summary>
+/// <summary>
+/// Ready only when this silo is Active in cluster membership. Before it is (None, Created, Joining) it is starting, as
+/// at every deploy and scale-out: Degraded, which readiness answers with 503 all the same, and which the health-check
+/// library logs as a Warning rather than an Error. After it was (shutting down, stopping, dead): Unhealthy.
+/// </summary>
 internal sealed class SiloActiveHealthCheck(IClusterMembershipService membership, ILocalSiloDetails silo) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var status = membership.CurrentSnapshot.GetSiloStatus(silo.SiloAddress);
-        return Task.FromResult(status == SiloStatus.Active
-            ? HealthCheckResult.Healthy()
-            : HealthCheckResult.Unhealthy($"This silo is {status}, not Active."));
+        return Task.FromResult(status switch
+        {
+            SiloStatus.Active => HealthCheckResult.Healthy(),
+            SiloStatus.None or SiloStatus.Created or SiloStatus.Joining => HealthCheckResult.Degraded($"This silo is {status}, not Active yet."),
+            _ => HealthCheckResult.Unhealthy($"This silo is {status}, not Active."),
+        });
     }
 }
 
