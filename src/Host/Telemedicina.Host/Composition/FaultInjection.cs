@@ -113,30 +113,12 @@ internal static class FaultInjection
 
         if (presenceStall is { } stall)
         {
-            silo.AddIncomingGrainCallFilter(async context =>
-            {
-                if (context.InterfaceName.Contains(nameof(IUserPresenceGrain), StringComparison.Ordinal) && RoomToPresenceCalls.Contains(context.MethodName))
-                {
-                    await Task.Delay(stall);
-                }
-
-                await context.Invoke();
-            });
+            silo.StallIncoming(stall, [nameof(IUserPresenceGrain)], RoomToPresenceCalls);
         }
 
         if (roomReadsStall is { } roomStall)
         {
-            silo.AddIncomingGrainCallFilter(async context =>
-            {
-                if ((context.InterfaceName.Contains(nameof(IConsultationRoomGrain), StringComparison.Ordinal)
-                        || context.InterfaceName.Contains(nameof(IAppointmentCallsGrain), StringComparison.Ordinal))
-                    && PresenceToRoomReads.Contains(context.MethodName))
-                {
-                    await Task.Delay(roomStall);
-                }
-
-                await context.Invoke();
-            });
+            silo.StallIncoming(roomStall, [nameof(IConsultationRoomGrain), nameof(IAppointmentCallsGrain)], PresenceToRoomReads);
         }
 
         if (presenceDelay is { } delay)
@@ -153,6 +135,18 @@ internal static class FaultInjection
             });
         }
     }
+
+    // Holds the matching calls inside the called grain for the stall before they run.
+    private static void StallIncoming(this ISiloBuilder silo, TimeSpan stall, string[] interfaces, HashSet<string> methods) =>
+        silo.AddIncomingGrainCallFilter(async context =>
+        {
+            if (methods.Contains(context.MethodName) && interfaces.Any(i => context.InterfaceName.Contains(i, StringComparison.Ordinal)))
+            {
+                await Task.Delay(stall);
+            }
+
+            await context.Invoke();
+        });
 
     // Drops in the sender (DeliveryRouter), so deliveries to the room's own silo, which never become a message, are lost too.
     private sealed class LoseDeliveries(string marker) : IDeliveryFault
