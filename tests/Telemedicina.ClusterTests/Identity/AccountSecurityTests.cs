@@ -48,6 +48,39 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Login_UnknownEmail_IsLockedOutLikeAnAccount_SoTheLockoutDoesNotTellThemApart()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var api0 = fixture.Cluster.Api(0);
+        using var api1 = fixture.Cluster.Api(1);
+        var patient = await api0.RegisterPatientAsync();
+        var unknown = "ninguem-" + Guid.NewGuid().ToString("N")[..8] + "@teste.local";
+
+        // The same sequence for both, alternating silos: four 401s, then the fifth failure already answers 423.
+        var answers = new Dictionary<string, List<HttpStatusCode>>();
+        string? lockedDetail = null;
+        foreach (var email in new[] { patient.Email, unknown })
+        {
+            answers[email] = [];
+            for (var i = 0; i < 6; i++)
+            {
+                using var response = await (i % 2 == 0 ? api0 : api1).SendAsync(HttpMethod.Post, "/api/v1/identity/login", new { email, password = "Errada-demais-" + i });
+                answers[email].Add(response.StatusCode);
+                if (response.StatusCode == HttpStatusCode.Locked)
+                {
+                    Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                    var detail = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("detail").GetString();
+                    Assert.Equal(lockedDetail ??= detail, detail);
+                }
+            }
+        }
+
+        HttpStatusCode[] expected = [.. Enumerable.Repeat(HttpStatusCode.Unauthorized, 4), HttpStatusCode.Locked, HttpStatusCode.Locked];
+        Assert.Equal(expected, answers[patient.Email]);
+        Assert.Equal(expected, answers[unknown]);
+    }
+
+    [Fact]
     public async Task RateLimits_LoginPerAccountAndPerIp_Answer429ProblemJson_AndHubMessagesPerConnection()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -90,6 +90,8 @@ public static class IdentityModule
         services.AddSingleton<IUserDirectory, UserDirectory>();
         services.AddSingleton<IPersonalDataHolder, IdentityPersonalData>();
         services.AddSingleton<IRetentionTask, RefreshTokenRetention>();
+        services.AddSingleton<IRetentionTask, UnknownAccountFailuresRetention>();
+        services.AddSingleton<UnknownAccountLockout>();
         services.AddSingleton<KeyedHasher>();
         services.AddSingleton<AccountLoginLimiter>();
         services.AddScoped<AccountEmails>();

@@ -23,6 +23,7 @@ internal sealed record RefreshRequest(string? RefreshToken);
 internal static class LoginEndpoints
 {
     private const string WrongCredentials = "E-mail ou senha inválidos.";
+    private const string LockedOut = "Muitas tentativas de acesso. A conta está temporariamente bloqueada; tente mais tarde.";
 
     public static void MapLogin(this RouteGroupBuilder group)
     {
@@ -39,6 +40,7 @@ internal static class LoginEndpoints
         TokenService tokens,
         TwoFactor twoFactor,
         AccountLoginLimiter accountLimiter,
+        UnknownAccountLockout unknownLockout,
         IAuditTrail audit,
         CancellationToken ct)
     {
@@ -58,11 +60,12 @@ internal static class LoginEndpoints
         var user = await users.FindByEmailAsync(request.Email!.Trim());
         if (user is null || user.Status == AccountStatus.Erased)
         {
-            // Same work and answer as a wrong password, so unknown e-mails cannot be told apart.
+            // Same work and answers as a wrong password, lockout included, so unknown e-mails cannot be told apart.
             users.PasswordHasher.HashPassword(new AppUser(), request.Password!);
-            await audit.RecordAsync(new AuditEvent(AuditActions.Login, "Session", null, null, null, null, AuditOutcomes.Failure,
-                Details: new Dictionary<string, string> { ["reason"] = "unknown-account" }), ct);
-            return Problems.Unauthorized(WrongCredentials);
+            var lockedOut = await unknownLockout.FailAsync(users.NormalizeEmail(request.Email.Trim()), ct);
+            await audit.RecordAsync(new AuditEvent(AuditActions.Login, "Session", null, null, null, null, lockedOut ? AuditOutcomes.Denied : AuditOutcomes.Failure,
+                Details: new Dictionary<string, string> { ["reason"] = lockedOut ? "unknown-account-lockout" : "unknown-account" }), ct);
+            return lockedOut ? Problems.Locked(LockedOut) : Problems.Unauthorized(WrongCredentials);
         }
 
         var result = await signIn.CheckPasswordSignInAsync(user, request.Password!, lockoutOnFailure: true);
@@ -70,7 +73,7 @@ internal static class LoginEndpoints
         {
             await audit.RecordAsync(new AuditEvent(AuditActions.Login, "Session", null, user.Id, user.Role, user.Id, AuditOutcomes.Denied,
                 Details: new Dictionary<string, string> { ["reason"] = "lockout" }), ct);
-            return Problems.Locked("Muitas tentativas de acesso. A conta está temporariamente bloqueada; tente mais tarde.");
+            return Problems.Locked(LockedOut);
         }
 
         if (!result.Succeeded)
@@ -124,7 +127,7 @@ internal static class LoginEndpoints
 
         if (await users.IsLockedOutAsync(user))
         {
-            return Problems.Locked("Muitas tentativas de acesso. A conta está temporariamente bloqueada; tente mais tarde.");
+            return Problems.Locked(LockedOut);
         }
 
         var code = request.Code!.Trim();
