@@ -38,6 +38,11 @@ public sealed class HubBadInputTests(ClusterFixture fixture)
             ("empty kind", () => patientHub.Connection.InvokeAsync("Signal", room, to, "", "x", ct)),
             ("null kind", () => patientHub.Connection.InvokeAsync("Signal", room, to, null, "x", ct)),
             ("oversize payload", () => patientHub.Connection.InvokeAsync("Signal", room, to, "answer", huge, ct)),
+            // 64 KiB is of UTF-8: 32,769 "é" are 65,538 bytes (once let through as under 64 Ki characters), and 33,000
+            // "€" (99,000 bytes) once closed the sender's connection, its frame over the hub's message size.
+            ("oversize payload in 2-byte characters", () => patientHub.Connection.InvokeAsync("Signal", room, to, "answer", new string('é', 32 * 1024 + 1), ct)),
+            ("oversize payload in 3-byte characters", () => patientHub.Connection.InvokeAsync("Signal", room, to, "answer", new string('€', 33_000), ct)),
+            ("oversize candidate in 3-byte characters", () => patientHub.Connection.InvokeAsync("Signal", room, to, "candidate", new string('€', 683), ct)),
             ("oversize candidate", () => patientHub.Connection.InvokeAsync("Signal", room, to, "candidate", new string('c', 2049), ct)),
             ("offer without v=", () => patientHub.Connection.InvokeAsync("Signal", room, to, "offer", "o=- 1 1 IN IP4 1.2.3.4", ct)),
             ("null payload", () => patientHub.Connection.InvokeAsync("Signal", room, to, "answer", null, ct)),
@@ -69,6 +74,11 @@ public sealed class HubBadInputTests(ClusterFixture fixture)
         await patientHub.Connection.InvokeAsync("Signal", room, to, "candidate", "{\"candidate\":\"ok\"}", ct);
         var good = await doctorHub.NextAsync<SignalMessage>("Signal");
         Assert.Equal("{\"candidate\":\"ok\"}", good.Payload);
+
+        // Exactly 64 KiB of UTF-8 goes through, whatever its characters.
+        var largest = new string('é', 32 * 1024);
+        await patientHub.Connection.InvokeAsync("Signal", room, to, "answer", largest, ct);
+        Assert.Equal(largest, (await doctorHub.NextAsync<SignalMessage>("Signal")).Payload);
         Assert.Equal(0, doctorHub.Pending("Signal"));
         Assert.Equal(0, doctorHub.Pending("Chat"));
 

@@ -108,8 +108,12 @@ internal static class HostComposition
 
         builder.Services.AddSignalR(o =>
             {
-                // An SDP offer with many candidates can exceed the 32 KB default; payloads are capped at 64 KiB by the hub.
-                o.MaximumReceiveMessageSize = 96 * 1024;
+                // An SDP offer with many candidates can exceed the 32 KB default. The hub caps payloads at 64 KiB of UTF-8
+                // and answers a larger one with a HubException; a frame over this limit instead closes the connection
+                // (SignalR's protocol limit). The JSON of a 64 KiB payload can take three times that, as JSON may
+                // escape a non-ASCII character as \uXXXX (6 bytes for a 2-byte é). With 96 KiB, 33,000 "€" (under the
+                // hub's old character count) dropped the sender from the call instead of being refused.
+                o.MaximumReceiveMessageSize = 200 * 1024;
                 o.MaximumParallelInvocationsPerClient = 1;
                 o.EnableDetailedErrors = false;
                 o.KeepAliveInterval = TimeSpan.FromSeconds(15);

@@ -11,10 +11,10 @@ public sealed class CallsSettings
     /// <summary>Longest call once both parties are in; the room then ends it ("maxDuration"). The web client warns before.</summary>
     public TimeSpan MaxDuration { get; set; } = TimeSpan.FromMinutes(90);
 
-    /// <summary>Largest signaling payload (SDP or JSON), in characters.</summary>
+    /// <summary>Largest signaling payload (SDP or JSON), in bytes of UTF-8.</summary>
     public int MaxSignalPayload { get; set; } = 64 * 1024;
 
-    /// <summary>Largest ICE candidate payload, in characters.</summary>
+    /// <summary>Largest ICE candidate payload, in bytes of UTF-8.</summary>
     public int MaxCandidatePayload { get; set; } = 2 * 1024;
 
     public int MaxChatLength { get; set; } = 2000;

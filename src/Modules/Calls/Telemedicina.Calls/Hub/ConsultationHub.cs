@@ -175,13 +175,18 @@ public sealed class ConsultationHub(
             Refuse("Tipo de sinalização desconhecido.");
         }
 
+        if (payload is null)
+        {
+            Refuse("Mensagem de sinalização sem conteúdo.");
+        }
+
         var limits = settings.Value;
-        if (payload is null || payload.Length > limits.MaxSignalPayload)
+        if (!Utf8Within(payload, limits.MaxSignalPayload))
         {
             Refuse("Mensagem de sinalização muito grande.");
         }
 
-        if (kind == SignalKinds.Candidate && payload.Length > limits.MaxCandidatePayload)
+        if (kind == SignalKinds.Candidate && !Utf8Within(payload, limits.MaxCandidatePayload))
         {
             Refuse("Candidato ICE muito grande.");
         }
@@ -274,6 +279,14 @@ public sealed class ConsultationHub(
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     private void Refuse(string message) => throw Refusal(message);
+
+    /// <summary>
+    /// Whether <paramref name="text"/> takes at most <paramref name="maxBytes"/> bytes as UTF-8, the unit of the
+    /// contract's limits (counting characters let 64 Ki characters of accented text, up to 192 KiB, through). Counts
+    /// only when the length alone does not decide.
+    /// </summary>
+    internal static bool Utf8Within(string text, int maxBytes) =>
+        text.Length <= maxBytes && ((long)text.Length * 3 <= maxBytes || System.Text.Encoding.UTF8.GetByteCount(text) <= maxBytes);
 
     /// <summary>A refusal for the client; counted, and past the abuse limit the connection is dropped.</summary>
     private HubException Refusal(string message)
