@@ -85,6 +85,31 @@ public sealed class BookingTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AFieldOfTheWrongType_Is400NamingTheField()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var api = fixture.Cluster.Api(1);
+        var patient = await Scenario.ConsentingPatientAsync(api);
+        using (var booking = await api.SendAsync(HttpMethod.Post, "/api/v1/scheduling/appointments", new { doctorId = "nope", startsAt = "2026-12-07T17:00:00Z" }, patient.AccessToken))
+        {
+            await AssertFieldErrorAsync(booking, "doctorId", ct);
+        }
+
+        using (var call = await api.SendAsync(HttpMethod.Post, "/api/v1/calls", new { appointmentId = 12345 }, patient.AccessToken))
+        {
+            await AssertFieldErrorAsync(call, "appointmentId", ct);
+        }
+    }
+
+    private static async Task AssertFieldErrorAsync(HttpResponseMessage response, string field, CancellationToken ct)
+    {
+        var body = await response.Content.ReadAsStringAsync(ct);
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode} {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.True(JsonDocument.Parse(body).RootElement.TryGetProperty("errors", out var errors) && errors.TryGetProperty(field, out _), body);
+    }
+
+    [Fact]
     public async Task Lifecycle_IllegalTransitionsAreRefusedAndChangeNothing()
     {
         using var api = fixture.Cluster.Api(0);

@@ -121,6 +121,22 @@ public sealed partial class BrowserSecurityTests(ClusterFixture fixture)
             using var response = await api.Http.SendAsync(request);
             Assert.True(response.StatusCode is HttpStatusCode.UnsupportedMediaType or HttpStatusCode.Unauthorized, $"POST {path} as a form: {(int)response.StatusCode}");
         }
+
+        // A JSON body with no Content-Type at all gets the same 415 problem as one sent as text/plain (it was typed
+        // "bad-request" and titled "Requisição inválida" with status 415).
+        var problems = new List<System.Text.Json.JsonElement>();
+        foreach (var content in new HttpContent[] { new ByteArrayContent("{\"email\":\"a@b.c\",\"password\":\"x\"}"u8.ToArray()), new StringContent("{}", System.Text.Encoding.UTF8, "text/plain") })
+        {
+            using var response = await api.Http.PostAsync(new Uri("/api/v1/identity/login", UriKind.Relative), content, TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            problems.Add(System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.Clone());
+        }
+
+        foreach (var member in new[] { "type", "title", "status", "detail" })
+        {
+            Assert.Equal(problems[1].GetProperty(member).ToString(), problems[0].GetProperty(member).ToString());
+        }
     }
 
     [Fact]

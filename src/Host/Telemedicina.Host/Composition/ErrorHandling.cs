@@ -14,7 +14,11 @@ internal sealed partial class ErrorHandling(IProblemDetailsService problems, ILo
         var unavailable = Unavailable(exception);
         var (status, type, title, detail) = exception switch
         {
-            BadHttpRequestException bad => (bad.StatusCode, "bad-request", "Requisição inválida", "O corpo ou os parâmetros da requisição são inválidos."),
+            BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest } =>
+                (StatusCodes.Status400BadRequest, "bad-request", "Requisição inválida", "O corpo ou os parâmetros da requisição são inválidos."),
+            // 413, 415 (a JSON body without a Content-Type): answered as the framework answers them elsewhere, with the
+            // status's own type and title, not as a "bad-request" with another status.
+            BadHttpRequestException bad => (bad.StatusCode, null, null, ProblemJsonFallbackWriter.DefaultDetail(bad.StatusCode)),
             // PostgreSQL data exceptions (class 22: a NUL character, a value out of range) come from the input, not the server.
             _ when Postgres(exception) is { SqlState: [ '2', '2', .. ] } =>
                 (StatusCodes.Status400BadRequest, "bad-request", "Requisição inválida", "Um dos valores enviados não é aceito."),
@@ -42,18 +46,28 @@ internal sealed partial class ErrorHandling(IProblemDetailsService problems, ILo
         }
 
         httpContext.Response.StatusCode = status;
-        return await problems.TryWriteAsync(new ProblemDetailsContext
+        var problem = new ProblemDetailsContext
         {
             HttpContext = httpContext,
             Exception = null,
             ProblemDetails =
             {
                 Status = status,
-                Type = "https://telemedicina.local/problems/" + type,
+                Type = type is null ? null : "https://telemedicina.local/problems/" + type,
                 Title = title,
                 Detail = detail,
             },
-        });
+        };
+
+        // A JSON body whose field has the wrong type ("doctorId": "nope"): the field is named under errors, as the
+        // endpoints' own validation names theirs (CONTRACT.md), not left for the client to guess.
+        if (exception is BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest, InnerException: System.Text.Json.JsonException { Path: { Length: > 2 } path } }
+            && path.StartsWith("$.", StringComparison.Ordinal))
+        {
+            problem.ProblemDetails.Extensions["errors"] = new Dictionary<string, string[]> { [path[2..]] = ["Valor inválido para este campo."] };
+        }
+
+        return await problems.TryWriteAsync(problem);
     }
 
     /// <summary>

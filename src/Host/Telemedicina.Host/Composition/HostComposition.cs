@@ -78,6 +78,10 @@ internal static class HostComposition
         });
         builder.Services.AddSingleton<IProblemDetailsWriter, ProblemJsonFallbackWriter>();
         builder.Services.AddExceptionHandler<ErrorHandling>();
+        // A request the endpoint cannot bind (a JSON field of the wrong type, a missing Content-Type) throws in every
+        // environment, not only in Development, so ErrorHandling answers it the same way everywhere and names the
+        // field; otherwise Production answered a bare English "Bad Request".
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.Configure<ForwardedHeadersOptions>(o =>
         {
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
