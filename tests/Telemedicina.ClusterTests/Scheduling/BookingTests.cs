@@ -85,6 +85,60 @@ public sealed class BookingTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Times_AreIso8601Only_ACultureFormatIs400WithItsField_NotReadMonthFirst()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var api = fixture.Cluster.Api(0);
+        var doctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
+        var patient = await Scenario.ConsentingPatientAsync(api);
+        var slot = (await api.SlotsAsync(patient, doctor.Id, DateTimeOffset.UtcNow.AddHours(5), DateTimeOffset.UtcNow.AddDays(2)))[0];
+
+        // The slot written day first (as a Brazilian writes it), and month first: neither books anything.
+        var s = slot.StartsAt.UtcDateTime;
+        foreach (var startsAt in new[] { $"{s:dd'/'MM'/'yyyy HH':'mm}", $"{s:MM'/'dd'/'yyyy HH':'mm}", $"{s:yyyy'-'MM'-'dd HH':'mm}" })
+        {
+            using var booking = await api.SendAsync(HttpMethod.Post, "/api/v1/scheduling/appointments", new { doctorId = doctor.Id, startsAt }, patient.AccessToken);
+            await AssertFieldErrorAsync(booking, "startsAt", ct);
+        }
+
+        Assert.Contains(slot.StartsAt, (await api.SlotsAsync(patient, doctor.Id, slot.StartsAt, slot.StartsAt.AddMinutes(1))).Select(f => f.StartsAt));
+
+        // Query strings of every module: slots, the appointment list, the audit search and the access report.
+        var from = Uri.EscapeDataString($"{s:MM'/'dd'/'yyyy}");
+        using (var slots = await api.SendAsync(HttpMethod.Get, $"/api/v1/scheduling/doctors/{doctor.Id}/slots?from={from}&to={Uri.EscapeDataString(TelemedicinaApi.Iso(slot.StartsAt.AddDays(1)))}", null, patient.AccessToken))
+        {
+            await AssertFieldErrorAsync(slots, "from", ct);
+        }
+
+        using (var appointments = await api.SendAsync(HttpMethod.Get, "/api/v1/scheduling/appointments?from=Dec%2031%202026", null, patient.AccessToken))
+        {
+            await AssertFieldErrorAsync(appointments, "from", ct);
+        }
+
+        using (var audit = await api.SendAsync(HttpMethod.Get, $"/api/v1/admin/audit?from={from}", null, fixture.Admin.AccessToken))
+        {
+            await AssertFieldErrorAsync(audit, "from", ct);
+        }
+
+        using (var auditActor = await api.SendAsync(HttpMethod.Get, "/api/v1/admin/audit?actor=nao-e-guid&page=abc", null, fixture.Admin.AccessToken))
+        {
+            await AssertFieldErrorAsync(auditActor, "actor", ct);
+            await AssertFieldErrorAsync(auditActor, "page", ct);
+        }
+
+        using (var report = await api.SendAsync(HttpMethod.Get, $"/api/v1/privacy/access-report?to={from}", null, patient.AccessToken))
+        {
+            await AssertFieldErrorAsync(report, "to", ct);
+        }
+
+        // ISO 8601 with an offset still books the slot.
+        var local = slot.StartsAt.ToOffset(TimeSpan.FromHours(-3)).ToString("yyyy-MM-dd'T'HH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture);
+        using var booked = await api.SendAsync(HttpMethod.Post, "/api/v1/scheduling/appointments", new { doctorId = doctor.Id, startsAt = local }, patient.AccessToken);
+        Assert.Equal(HttpStatusCode.Created, booked.StatusCode);
+        Assert.Equal(slot.StartsAt, JsonDocument.Parse(await booked.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("startsAt").GetDateTimeOffset());
+    }
+
+    [Fact]
     public async Task AFieldOfTheWrongType_Is400NamingTheField()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -55,24 +55,25 @@ internal static class AuditEndpoints
         privacy.MapGet("/access-report", AccessReportAsync).RequireAuthorization(Policies.Authenticated);
 
     private static async Task<Results<Ok<AuditPage>, ValidationProblem>> SearchAsync(
-        Guid? actor, Guid? subject, string? action, DateTimeOffset? from, DateTimeOffset? to, int? page,
+        string? actor, string? subject, string? action, string? from, string? to, string? page,
         ClaimsPrincipal user, NpgsqlDataSource db, IAuditTrail audit, CancellationToken ct)
     {
-        var validation = new Validation()
-            .Require(page is null or >= 1 and <= 100_000, "page", "A página deve ser de 1 a 100000.")
-            .Require(from is null || to is null || from <= to, "from", "O início deve ser anterior ao fim.")
-            .Require(action is null || action.Length <= 64, "action", "Ação inválida.");
+        var query = AuditQuery.Read(actor, subject, action, from, to);
+        var validation = query.Validation
+            .Require(page is null || int.TryParse(page, NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p is >= 1 and <= 100_000, "page", "A página deve ser de 1 a 100000.");
         if (!validation.IsValid)
         {
             return Problems.Validation(validation.ToDictionary());
         }
 
-        var number = page ?? 1;
-        var filter = new { actor, subject, action, from, to, offset = (number - 1) * PageSize, limit = PageSize };
+        var (actorId, subjectId, fromAt, toAt) = (query.Actor, query.Subject, query.From, query.To);
+
+        var number = page is null ? 1 : int.Parse(page, CultureInfo.InvariantCulture);
+        var filter = new { actor = actorId, subject = subjectId, action, from = fromAt, to = toAt, offset = (number - 1) * PageSize, limit = PageSize };
         await using var connection = await db.OpenConnectionAsync(ct);
         // Unfiltered (the page an admin opens first), the total is the whole trail, which is kept at least five years
         // and only grows: counted from the last checkpoint, not row by row (about 200 ms at five million entries).
-        var unfiltered = actor is null && subject is null && action is null && from is null && to is null;
+        var unfiltered = actorId is null && subjectId is null && action is null && fromAt is null && toAt is null;
         var total = await connection.ExecuteScalarAsync<long>(unfiltered ? Audit.Privacy.AuditCheckpoints.TrailCountSql : $"SELECT count(*) FROM audit.entries {Where}", filter);
         var items = await connection.QueryAsync<AuditEntryView>(
             $"""
@@ -82,33 +83,31 @@ internal static class AuditEndpoints
             filter);
 
         // Reading the audit trail is itself an access to personal data.
-        await audit.RecordAsync(new AuditEvent(AuditActions.Read, "AuditTrail", null, user.GetId(), Roles.Admin, subject, Purpose: "audit",
-            Details: new Dictionary<string, string> { ["actor"] = actor?.ToString() ?? "", ["action"] = action ?? "" }), ct);
+        await audit.RecordAsync(new AuditEvent(AuditActions.Read, "AuditTrail", null, user.GetId(), Roles.Admin, subjectId, Purpose: "audit",
+            Details: new Dictionary<string, string> { ["actor"] = actorId?.ToString() ?? "", ["action"] = action ?? "" }), ct);
         return TypedResults.Ok(new AuditPage([.. items], number, PageSize, total));
     }
 
     /// <summary>The matching entries as NDJSON (one JSON object per line), streamed in id order, with their hashes.</summary>
     private static async Task<Results<EmptyHttpResult, ValidationProblem>> ExportAsync(
-        Guid? actor, Guid? subject, string? action, DateTimeOffset? from, DateTimeOffset? to,
+        string? actor, string? subject, string? action, string? from, string? to,
         ClaimsPrincipal user, HttpContext http, NpgsqlDataSource db, IAuditTrail audit, CancellationToken ct)
     {
-        var validation = new Validation()
-            .Require(from is null || to is null || from <= to, "from", "O início deve ser anterior ao fim.")
-            .Require(action is null || action.Length <= 64, "action", "Ação inválida.");
-        if (!validation.IsValid)
+        var query = AuditQuery.Read(actor, subject, action, from, to);
+        if (!query.Validation.IsValid)
         {
-            return Problems.Validation(validation.ToDictionary());
+            return Problems.Validation(query.Validation.ToDictionary());
         }
 
-        await audit.RecordAsync(new AuditEvent(AuditActions.Read, "AuditTrail", "export", user.GetId(), Roles.Admin, subject, Purpose: "audit",
-            Details: new Dictionary<string, string> { ["actor"] = actor?.ToString() ?? "", ["action"] = action ?? "" }), ct);
+        await audit.RecordAsync(new AuditEvent(AuditActions.Read, "AuditTrail", "export", user.GetId(), Roles.Admin, query.Subject, Purpose: "audit",
+            Details: new Dictionary<string, string> { ["actor"] = query.Actor?.ToString() ?? "", ["action"] = action ?? "" }), ct);
         http.Response.ContentType = "application/x-ndjson; charset=utf-8";
         http.Response.Headers.ContentDisposition = "attachment; filename=\"audit.ndjson\"";
         http.Response.Headers.CacheControl = "no-store";
         await using var connection = await db.OpenConnectionAsync(ct);
         var rows = connection.QueryUnbufferedAsync<AuditExportLine>(
             $"SELECT {EntryColumns}, details::text AS details, encode(prev_hash, 'hex') AS prev_hash, encode(hash, 'hex') AS hash FROM audit.entries {Where} ORDER BY id LIMIT {MaxExportRows}",
-            new { actor, subject, action, from, to });
+            new { actor = query.Actor, subject = query.Subject, action, from = query.From, to = query.To });
         await foreach (var row in rows.WithCancellation(ct))
         {
             await System.Text.Json.JsonSerializer.SerializeAsync(http.Response.Body, row, System.Text.Json.JsonSerializerOptions.Web, ct);
@@ -136,12 +135,20 @@ internal static class AuditEndpoints
     }
 
     private static async Task<Results<Ok<AccessReport>, ValidationProblem>> AccessReportAsync(
-        DateTimeOffset? from, DateTimeOffset? to, ClaimsPrincipal user, NpgsqlDataSource db, IUserDirectory directory, IAuditTrail audit,
+        string? from, string? to, ClaimsPrincipal user, NpgsqlDataSource db, IUserDirectory directory, IAuditTrail audit,
         TimeProvider clock, CancellationToken ct)
     {
-        var until = to ?? clock.GetUtcNow();
-        var since = from ?? until.AddYears(-1);
         var validation = new Validation()
+            .OptionalInstant(from, "from", out var fromAt)
+            .OptionalInstant(to, "to", out var toAt);
+        if (!validation.IsValid)
+        {
+            return Problems.Validation(validation.ToDictionary());
+        }
+
+        var until = toAt ?? clock.GetUtcNow();
+        var since = fromAt ?? until.AddYears(-1);
+        validation
             .Require(since <= until, "from", "O início deve ser anterior ao fim.")
             .Require(until - since <= TimeSpan.FromDays(3660), "from", "Período máximo de 10 anos.");
         if (!validation.IsValid)
@@ -163,5 +170,21 @@ internal static class AuditEndpoints
         var items = rows.Select(r => r with { ActorName = r.ActorId is { } id ? names.GetValueOrDefault(id) : null }).ToList();
         await audit.RecordAsync(new AuditEvent(AuditActions.Read, "AccessReport", null, me, user.FindRole(), me, Purpose: "data-subject-request"), ct);
         return TypedResults.Ok(new AccessReport(since, until, items));
+    }
+
+    /// <summary>The filters of an audit search or export, read from the query string with an error for each bad one.</summary>
+    private sealed record AuditQuery(Guid? Actor, Guid? Subject, DateTimeOffset? From, DateTimeOffset? To, Validation Validation)
+    {
+        public static AuditQuery Read(string? actor, string? subject, string? action, string? from, string? to)
+        {
+            var validation = new Validation()
+                .OptionalGuid(actor, "actor", out var actorId)
+                .OptionalGuid(subject, "subject", out var subjectId)
+                .Require(action is null || action.Length <= 64, "action", "Ação inválida.")
+                .OptionalInstant(from, "from", out var fromAt)
+                .OptionalInstant(to, "to", out var toAt);
+            validation.Require(fromAt is null || toAt is null || fromAt <= toAt, "from", "O início deve ser anterior ao fim.");
+            return new AuditQuery(actorId, subjectId, fromAt, toAt, validation);
+        }
     }
 }

@@ -132,8 +132,8 @@ internal static class AdminSchedulingEndpoints
         DateTimeOffset start = DateTimeOffset.MinValue, end = DateTimeOffset.MaxValue;
         var validation = new Validation()
             .Require(status is null || IsStatus(status), "status", "Status desconhecido.")
-            .Require(from is null || QueryTime.TryParse(from, out start), "from", "Data inicial inválida (ISO 8601).")
-            .Require(to is null || QueryTime.TryParse(to, out end), "to", "Data final inválida (ISO 8601).")
+            .Require(from is null || IsoInstant.TryParse(from, out start), "from", "Data inicial inválida (ISO 8601).")
+            .Require(to is null || IsoInstant.TryParse(to, out end), "to", "Data final inválida (ISO 8601).")
             .Require(page is null or >= 1 and <= 100_000, "page", "Página inválida.");
         if (!validation.IsValid)
         {
@@ -190,8 +190,8 @@ internal static class AdminSchedulingEndpoints
         DateTimeOffset start = now.AddDays(-7), end = now.AddDays(7);
         var zone = timeZone ?? "America/Sao_Paulo";
         var validation = new Validation()
-            .Require(from is null || QueryTime.TryParse(from, out start), "from", "Data inicial inválida (ISO 8601).")
-            .Require(to is null || QueryTime.TryParse(to, out end), "to", "Data final inválida (ISO 8601).")
+            .Require(from is null || IsoInstant.TryParse(from, out start), "from", "Data inicial inválida (ISO 8601).")
+            .Require(to is null || IsoInstant.TryParse(to, out end), "to", "Data final inválida (ISO 8601).")
             .Require(zone.Length <= 64 && TimeZoneInfo.TryFindSystemTimeZoneById(zone, out _), "timeZone", "Fuso horário IANA desconhecido.");
         if (validation.IsValid)
         {

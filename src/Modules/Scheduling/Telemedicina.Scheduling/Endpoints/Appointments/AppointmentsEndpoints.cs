@@ -73,7 +73,7 @@ internal static class AppointmentsEndpoints
     private static async Task<IResult> RescheduleAsync(
         Guid id, RescheduleRequest request, ClaimsPrincipal user, Booking booking, AppointmentViews views, IAuditTrail audit, CancellationToken ct)
     {
-        if (!QueryTime.TryParse(request.StartsAt, out var startsAt))
+        if (!IsoInstant.TryParse(request.StartsAt, out var startsAt))
         {
             return Problems.Validation(new Dictionary<string, string[]> { ["startsAt"] = ["Horário inválido (ISO 8601)."] });
         }
@@ -111,7 +111,7 @@ internal static class AppointmentsEndpoints
         var startsAt = default(DateTimeOffset);
         var validation = new Validation()
             .Require(request.DoctorId is not null && request.DoctorId != Guid.Empty, "doctorId", "Informe o médico.")
-            .Require(QueryTime.TryParse(request.StartsAt, out startsAt), "startsAt", "Horário inválido (ISO 8601).")
+            .Require(IsoInstant.TryParse(request.StartsAt, out startsAt), "startsAt", "Horário inválido (ISO 8601).")
             .MaxLength(request.Reason, "reason", 500, "Motivo");
         if (!validation.IsValid)
         {
@@ -150,8 +150,8 @@ internal static class AppointmentsEndpoints
         var callerRole = user.FindRole();
         var validation = new Validation()
             .Require(role is null or Roles.Patient or Roles.Doctor, "role", "Perfil deve ser 'patient' ou 'doctor'.")
-            .Require(from is null || QueryTime.TryParse(from, out start), "from", "Data inicial inválida (ISO 8601).")
-            .Require(to is null || QueryTime.TryParse(to, out end), "to", "Data final inválida (ISO 8601).");
+            .Require(from is null || IsoInstant.TryParse(from, out start), "from", "Data inicial inválida (ISO 8601).")
+            .Require(to is null || IsoInstant.TryParse(to, out end), "to", "Data final inválida (ISO 8601).");
         if (validation.IsValid)
         {
             validation.Require(end > start, "to", "A data final deve ser depois da inicial.")

@@ -133,8 +133,8 @@ internal static class DoctorsEndpoints
         var start = now;
         var end = now.AddDays(7);
         var validation = new Validation()
-            .Require(from is null || QueryTime.TryParse(from, out start), "from", "Data inicial inválida (ISO 8601).")
-            .Require(to is null || QueryTime.TryParse(to, out end), "to", "Data final inválida (ISO 8601).");
+            .Require(from is null || IsoInstant.TryParse(from, out start), "from", "Data inicial inválida (ISO 8601).")
+            .Require(to is null || IsoInstant.TryParse(to, out end), "to", "Data final inválida (ISO 8601).");
         if (validation.IsValid)
         {
             validation.Require(end > start, "to", "A data final deve ser depois da inicial.")
