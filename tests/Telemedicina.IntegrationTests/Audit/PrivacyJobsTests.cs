@@ -1,20 +1,14 @@
 using Dapper;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using Telemedicina.Audit;
 using Telemedicina.Audit.Contracts;
 using Telemedicina.Audit.Privacy;
-using Telemedicina.BuildingBlocks;
-using Telemedicina.BuildingBlocks.Database;
-using Telemedicina.BuildingBlocks.Email;
 using Telemedicina.BuildingBlocks.Storage;
 using Telemedicina.Identity;
-using Telemedicina.Scheduling;
 
 namespace Telemedicina.IntegrationTests.Audit;
 
@@ -23,27 +17,14 @@ namespace Telemedicina.IntegrationTests.Audit;
 /// silos: an export is built once, a lost request is picked up, the 7-day retention deletes the file
 /// (audited), checkpoints follow their interval, and unlawful retention settings are refused.
 /// </summary>
-public sealed class PrivacyJobsTests() : ThrowawayDatabaseTest("privacy")
+public sealed class PrivacyJobsTests() : ModulesTest("privacy")
 {
-    private readonly string _files = Directory.CreateTempSubdirectory("privacy-files-").FullName;
-    private readonly string _outbox = Directory.CreateTempSubdirectory("privacy-outbox-").FullName;
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        Directory.Delete(_files, recursive: true);
-        Directory.Delete(_outbox, recursive: true);
-    }
-
     [Fact]
     public async Task Exports_AreBuiltOnce_LostRequestsArePickedUp_AndDeletedAfterSevenDays_WithCheckpointsOnTheirInterval()
     {
         var ct = TestContext.Current.CancellationToken;
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 6, 1, 12, 0, 0, TimeSpan.Zero));
-        using var silo1 = Build(clock);
-        using var silo2 = Build(clock);
-        await DatabaseMigrator.MigrateAsync(ConnectionString, [AuditModule.Migrations, IdentityModule.Migrations, SchedulingModule.Migrations],
-            NullLogger.Instance, ct, c => IdentityModule.InitializeAsync(silo1, c));
+        var (silo1, silo2) = await TwoSilosAsync(clock, ct);
         var demo = await IdentityModule.SeedDemoAsync(silo1);
         var files = silo1.GetRequiredService<IFileStore>();
         var jobs = new[] { silo1.GetRequiredService<IPrivacyJobs>(), silo2.GetRequiredService<IPrivacyJobs>() };
@@ -115,27 +96,5 @@ public sealed class PrivacyJobsTests() : ThrowawayDatabaseTest("privacy")
         using var services = Build(TimeProvider.System, new Dictionary<string, string?> { [key] = value });
         var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<AuditSettings>>().Value);
         Assert.Contains("legal minimums", error.Message, StringComparison.Ordinal);
-    }
-
-    private ServiceProvider Build(TimeProvider clock, Dictionary<string, string?>? extra = null)
-    {
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Test", DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Postgres"] = ConnectionString,
-            ["Email:OutboxDirectory"] = _outbox,
-            ["Storage:FileSystem:Root"] = _files,
-        });
-        builder.Configuration.AddInMemoryCollection(extra ?? []);
-        builder.Services.AddLogging();
-        builder.Services.AddSingleton(clock);
-        builder.Services.AddSingleton(new NodeInfo("test"));
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(ConnectionString));
-        builder.Services.AddEmail(builder.Configuration);
-        builder.Services.AddFileStore(builder.Configuration);
-        builder.AddAuditModule();
-        builder.AddIdentityModule();
-        builder.AddSchedulingModule();
-        return builder.Services.BuildServiceProvider();
     }
 }

@@ -1,16 +1,7 @@
 using Dapper;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
-using Telemedicina.Audit;
-using Telemedicina.BuildingBlocks;
-using Telemedicina.BuildingBlocks.Database;
-using Telemedicina.BuildingBlocks.Email;
-using Telemedicina.BuildingBlocks.Storage;
-using Telemedicina.Identity;
 using Telemedicina.Identity.Application;
 
 namespace Telemedicina.IntegrationTests.Identity;
@@ -21,27 +12,14 @@ namespace Telemedicina.IntegrationTests.Identity;
 /// while locked change nothing, the count starts again after it, and the retention task forgets e-mails nobody tried
 /// for 30 days. The e-mail is not stored.
 /// </summary>
-public sealed class UnknownAccountLockoutTests() : ThrowawayDatabaseTest("unknown_lockout")
+public sealed class UnknownAccountLockoutTests() : ModulesTest("unknown_lockout")
 {
-    private readonly string _files = Directory.CreateTempSubdirectory("lockout-files-").FullName;
-    private readonly string _outbox = Directory.CreateTempSubdirectory("lockout-outbox-").FullName;
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        Directory.Delete(_files, recursive: true);
-        Directory.Delete(_outbox, recursive: true);
-    }
-
     [Fact]
     public async Task FifthFailureLocks_ForTheLockoutDuration_SharedBySilos_ThenCountsAgain_AndIsForgottenAfter30Days()
     {
         var ct = TestContext.Current.CancellationToken;
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 6, 1, 12, 0, 0, TimeSpan.Zero));
-        using var silo1 = Build(clock);
-        using var silo2 = Build(clock);
-        await DatabaseMigrator.MigrateAsync(ConnectionString, [AuditModule.Migrations, IdentityModule.Migrations],
-            NullLogger.Instance, ct, c => IdentityModule.InitializeAsync(silo1, c));
+        var (silo1, silo2) = await TwoSilosAsync(clock, ct);
         var lockouts = new[] { silo1.GetRequiredService<UnknownAccountLockout>(), silo2.GetRequiredService<UnknownAccountLockout>() };
         const string email = "NINGUEM@TESTE.LOCAL";
 
@@ -86,25 +64,5 @@ public sealed class UnknownAccountLockoutTests() : ThrowawayDatabaseTest("unknow
 
         // The forgotten e-mail counts from zero again.
         Assert.False(await lockouts[0].FailAsync(email, ct));
-    }
-
-    private ServiceProvider Build(TimeProvider clock)
-    {
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Test", DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Postgres"] = ConnectionString,
-            ["Email:OutboxDirectory"] = _outbox,
-            ["Storage:FileSystem:Root"] = _files,
-        });
-        builder.Services.AddLogging();
-        builder.Services.AddSingleton(clock);
-        builder.Services.AddSingleton(new NodeInfo("test"));
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(ConnectionString));
-        builder.Services.AddEmail(builder.Configuration);
-        builder.Services.AddFileStore(builder.Configuration);
-        builder.AddAuditModule();
-        builder.AddIdentityModule();
-        return builder.Services.BuildServiceProvider();
     }
 }
