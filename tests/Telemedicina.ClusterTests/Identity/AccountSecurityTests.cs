@@ -81,6 +81,66 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AdminLock_EndsTheAccountsTokensAndHubConnections_OnEverySilo_WithinSeconds()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        var patient = await silo2.RegisterPatientAsync();
+        var bystander = await silo2.RegisterPatientAsync();
+        var token = patient.AccessToken;
+        var hub = await HubClient.ConnectAsync(silo2.BaseUrl, () => token);
+        await hub.Connection.InvokeAsync("Ping", ct);
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        hub.Connection.Closed += _ =>
+        {
+            closed.TrySetResult();
+            return Task.CompletedTask;
+        };
+
+        async Task<HttpStatusCode> MeAsync(TelemedicinaApi api, string bearer)
+        {
+            using var response = await api.SendAsync(HttpMethod.Get, "/api/v1/identity/me", null, bearer);
+            return response.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await MeAsync(silo2, token));
+
+        // The admin locks the account on silo 1: its token is refused there at once, and on silo 2 within seconds
+        // (it was accepted for the rest of its 15 minutes); the hub connection it opened on silo 2 is closed.
+        using (var locked = await silo1.SendAsync(HttpMethod.Post, $"/api/v1/admin/users/{patient.Id}/lock", null, fixture.Admin.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, locked.StatusCode);
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(HttpStatusCode.Unauthorized, await MeAsync(silo1, token));
+        while (await MeAsync(silo2, token) != HttpStatusCode.Unauthorized)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), "silo 2 still accepts the locked account's token");
+            await Task.Delay(200, ct);
+        }
+
+        Figures.Report($"Admin lock: the token refused on the other silo after {clock.Elapsed.TotalSeconds:0.0} s");
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(20), ct);
+        await hub.DisposeAsync();
+        var reconnect = await Record.ExceptionAsync(async () => await HubClient.ConnectAsync(silo1.BaseUrl, () => token));
+        Assert.NotNull(reconnect);
+
+        // Nobody else's session is touched; once unlocked, a new login works.
+        Assert.Equal(HttpStatusCode.OK, await MeAsync(silo1, bystander.AccessToken));
+        using (var unlocked = await silo1.SendAsync(HttpMethod.Post, $"/api/v1/admin/users/{patient.Id}/unlock", null, fixture.Admin.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, unlocked.StatusCode);
+        }
+
+        await silo2.LoginAsync(patient);
+        Assert.NotEqual(token, patient.AccessToken);
+        Assert.Equal(HttpStatusCode.OK, await MeAsync(silo1, patient.AccessToken));
+        Assert.Equal(HttpStatusCode.OK, await MeAsync(silo2, patient.AccessToken));
+    }
+
+    [Fact]
     public async Task RateLimits_LoginPerAccountAndPerIp_Answer429ProblemJson_AndHubMessagesPerConnection()
     {
         var ct = TestContext.Current.CancellationToken;
@@ -244,9 +304,29 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
 
         var renamed = patient with { Password = "Uma frase bem longa 42" };
         await api.LoginAsync(renamed);
-        using var change = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/password/change",
-            new { currentPassword = "errada", newPassword = "Outra frase bem longa 43" }, renamed.AccessToken);
-        Assert.Equal(HttpStatusCode.BadRequest, change.StatusCode);
+        using (var change = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/password/change",
+            new { currentPassword = "errada", newPassword = "Outra frase bem longa 43" }, renamed.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, change.StatusCode);
+        }
+
+        // A change ends every session, the changing one's tokens included, and answers that page a new session.
+        var other = renamed with { };
+        await api.LoginAsync(other);
+        var changed = await api.SendAsync<JsonElement>(HttpMethod.Post, "/api/v1/identity/password/change",
+            new { currentPassword = "Uma frase bem longa 42", newPassword = "Outra frase bem longa 43" }, renamed.AccessToken);
+        var fresh = changed.GetProperty("accessToken").GetString()!;
+        foreach (var (token, expected) in new[] { (renamed.AccessToken, HttpStatusCode.Unauthorized), (other.AccessToken, HttpStatusCode.Unauthorized), (fresh, HttpStatusCode.OK) })
+        {
+            using var me = await api.SendAsync(HttpMethod.Get, "/api/v1/identity/me", null, token);
+            Assert.Equal(expected, me.StatusCode);
+        }
+
+        foreach (var (refresh, expected) in new[] { (renamed.RefreshToken, HttpStatusCode.Unauthorized), (other.RefreshToken, HttpStatusCode.Unauthorized), (changed.GetProperty("refreshToken").GetString()!, HttpStatusCode.OK) })
+        {
+            using var rotated = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/refresh", new { refreshToken = refresh });
+            Assert.Equal(expected, rotated.StatusCode);
+        }
     }
 
     [Fact]

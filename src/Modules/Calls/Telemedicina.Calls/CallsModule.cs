@@ -31,6 +31,7 @@ public static class CallsModule
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SiloDelivery>());
         builder.Services.AddSingleton<Telemedicina.Grains.Abstractions.ILocalDelivery>(sp => sp.GetRequiredService<SiloDelivery>());
         builder.Services.AddSingleton<LocalConnections>();
+        builder.Services.AddHostedService<EndedSessions>();
         builder.Services.AddSingleton<HubErrorLogging>();
         builder.Services.AddSignalR().AddHubOptions<ConsultationHub>(o => o.AddFilter<HubErrorLogging>());
         builder.Services.AddSingleton<MembershipRefresh>();

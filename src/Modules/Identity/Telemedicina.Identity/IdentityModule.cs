@@ -92,13 +92,17 @@ public static class IdentityModule
         services.AddSingleton<IRetentionTask, RefreshTokenRetention>();
         services.AddSingleton<IRetentionTask, UnknownAccountFailuresRetention>();
         services.AddSingleton<UnknownAccountLockout>();
+        services.AddSingleton<AccessRevocations>();
+        services.AddSingleton<IAccessRevocations>(sp => sp.GetRequiredService<AccessRevocations>());
+        services.AddHostedService(sp => sp.GetRequiredService<AccessRevocations>());
+        services.AddSingleton<IRetentionTask, AccessRevocationsRetention>();
         services.AddSingleton<KeyedHasher>();
         services.AddSingleton<AccountLoginLimiter>();
         services.AddScoped<AccountEmails>();
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<SigningKeyStore, IOptions<IdentitySettings>>((options, keys, identity) =>
+            .Configure<SigningKeyStore, IOptions<IdentitySettings>, IAccessRevocations>((options, keys, identity, revocations) =>
             {
                 options.MapInboundClaims = false;
 
@@ -142,6 +146,16 @@ public static class IdentityModule
                     // not the validated token with its parsed payload (about 4 KiB of a silo's heap per connection).
                     OnTokenValidated = context =>
                     {
+                        // A session ended since the token was issued (admin lock, erasure, reset): refused now, on
+                        // every silo, not when the token expires.
+                        if (context.SecurityToken is Microsoft.IdentityModel.JsonWebTokens.JsonWebToken jwt
+                            && Guid.TryParse(jwt.Subject, out var userId)
+                            && revocations.IsRevoked(userId, IssuedAt(jwt)))
+                        {
+                            context.Fail("The session was ended.");
+                            return Task.CompletedTask;
+                        }
+
                         if (context.HttpContext.Request.Path.StartsWithSegments("/hubs", StringComparison.Ordinal) && context.Principal is { } principal)
                         {
                             context.Principal = LeanPrincipal(principal);
@@ -212,4 +226,10 @@ public static class IdentityModule
         RateLimitPartition.GetFixedWindowLimiter(
             context.ClientIp() ?? "unknown",
             _ => new FixedWindowRateLimiterOptions { PermitLimit = permitPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
+
+    /// <summary>When a token was issued, to the millisecond when it says so (<see cref="TokenService.IssuedAtMillisecondsClaim"/>).</summary>
+    private static DateTimeOffset IssuedAt(Microsoft.IdentityModel.JsonWebTokens.JsonWebToken jwt) =>
+        jwt.TryGetPayloadValue<long>(TokenService.IssuedAtMillisecondsClaim, out var milliseconds)
+            ? DateTimeOffset.FromUnixTimeMilliseconds(milliseconds)
+            : new DateTimeOffset(jwt.IssuedAt, TimeSpan.Zero);
 }

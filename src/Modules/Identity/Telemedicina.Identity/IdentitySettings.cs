@@ -27,4 +27,7 @@ public sealed class IdentitySettings
     public int MaxFailedAccessAttempts { get; set; } = 5;
 
     public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>How often each silo reads the sessions ended on the others (an admin lock, an erasure, a reset).</summary>
+    public TimeSpan RevocationRefresh { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -1,6 +1,8 @@
 import qrcode from "qrcode-generator";
 import type { App } from "../app";
 import { ApiError } from "../api/http";
+import { sessionTokenStore } from "../api/session";
+import type { Tokens } from "../api/types";
 import { field, h, message, mount, showFieldErrors } from "../ui/dom";
 
 interface Me {
@@ -107,7 +109,8 @@ function passwordCard(app: App): HTMLElement {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     try {
-      await app.http.post("/api/v1/identity/password/change", { currentPassword: current.value, newPassword: next.value });
+      // Every session ended, this one too: the answer is this page's new session.
+      sessionTokenStore.set(await app.http.post<Tokens>("/api/v1/identity/password/change", { currentPassword: current.value, newPassword: next.value }));
       status.replaceChildren(message("success", "Senha trocada. Suas outras sessões foram encerradas."));
       current.value = next.value = "";
     } catch (e) {

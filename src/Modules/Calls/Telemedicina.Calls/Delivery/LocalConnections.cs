@@ -20,7 +20,24 @@ public sealed class LocalConnections
     public int Count => _connections.Count;
 
     /// <summary>Registers a new connection; the hub keeps the entry to record what the connection sends.</summary>
-    internal LocalConnection Add(string connectionId, Guid userId) => _connections[connectionId] = new LocalConnection(userId);
+    internal LocalConnection Add(string connectionId, Guid userId, Microsoft.AspNetCore.SignalR.HubCallerContext? caller = null) =>
+        _connections[connectionId] = new LocalConnection(userId) { Caller = caller };
+
+    /// <summary>Closes this silo's connections of <paramref name="users"/> (their sessions were ended); how many.</summary>
+    public int Abort(IReadOnlyCollection<Guid> users)
+    {
+        var aborted = 0;
+        foreach (var (_, connection) in _connections)
+        {
+            if (connection.Caller is { } caller && users.Contains(connection.UserId))
+            {
+                caller.Abort();
+                aborted++;
+            }
+        }
+
+        return aborted;
+    }
 
     public void Remove(string connectionId)
     {
@@ -65,6 +82,9 @@ internal sealed class LocalConnection(Guid userId)
     private Queue<Kept>? _sent;
 
     public Guid UserId { get; } = userId;
+
+    /// <summary>The hub's context of the connection, to close it when its account's sessions are ended.</summary>
+    public Microsoft.AspNetCore.SignalR.HubCallerContext? Caller { get; init; }
 
     /// <summary>The rooms joined; read by membership recovery while the hub changes it.</summary>
     public ImmutableArray<Guid> Rooms => _rooms;

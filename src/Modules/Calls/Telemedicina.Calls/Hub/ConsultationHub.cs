@@ -45,7 +45,7 @@ public sealed class ConsultationHub(
     public override async Task OnConnectedAsync()
     {
         var userId = Context.User!.GetId();
-        var state = new ConnectionState(settings.Value, local.Add(Context.ConnectionId, userId)) { UserId = userId };
+        var state = new ConnectionState(settings.Value, local.Add(Context.ConnectionId, userId, Context)) { UserId = userId };
         Context.Features.Set(state);
         await recovery.RegisterPresenceAsync(Me(), Context.ConnectionId);
         await base.OnConnectedAsync();

@@ -27,12 +27,18 @@ internal enum RefreshOutcome
 /// Issues short-lived JWT access tokens (ES256, shared keys) and rotating refresh tokens. A refresh
 /// token is single-use: presenting a used one revokes its whole family (stolen-token detection).
 /// </summary>
-internal sealed class TokenService(SigningKeyStore keys, NpgsqlDataSource db, IOptions<IdentitySettings> settings, TimeProvider clock)
+internal sealed class TokenService(SigningKeyStore keys, NpgsqlDataSource db, IOptions<IdentitySettings> settings, TimeProvider clock, AccessRevocations revocations)
 {
     private readonly JsonWebTokenHandler _handler = new();
 
     /// <summary>Claim naming how the session authenticated: <c>mfa</c> (password + second factor) or <c>pwd</c>.</summary>
     public const string AuthenticationMethodClaim = "amr";
+
+    /// <summary>
+    /// The issue time in milliseconds (iat has whole seconds): a session ended in the same second as a login, a
+    /// password change answering its new session, tells the tokens before it from those after (<see cref="AccessRevocations"/>).
+    /// </summary>
+    public const string IssuedAtMillisecondsClaim = "iat_ms";
 
     public async Task<LoginResponse> IssueAsync(AppUser user, Guid? familyId, bool mfa, CancellationToken cancellationToken)
     {
@@ -60,6 +66,7 @@ internal sealed class TokenService(SigningKeyStore keys, NpgsqlDataSource db, IO
                 new Claim("role", user.Role),
                 new Claim("name", user.FullName),
                 new Claim(AuthenticationMethodClaim, mfa ? "mfa" : "pwd"),
+                new Claim(IssuedAtMillisecondsClaim, now.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture), ClaimValueTypes.Integer64),
             ]),
         };
         var accessToken = _handler.CreateToken(descriptor);
@@ -125,12 +132,14 @@ internal sealed class TokenService(SigningKeyStore keys, NpgsqlDataSource db, IO
     }
 
     /// <summary>Revokes every refresh token of a user (password change, lock, erasure).</summary>
+    /// <summary>Ends every session of the account: its refresh tokens, and its access tokens on every silo (<see cref="AccessRevocations"/>).</summary>
     public async Task RevokeAllAsync(Guid userId, string reason, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(
             "UPDATE identity.refresh_tokens SET revoked_at = @now, revoked_reason = @reason WHERE user_id = @userId AND revoked_at IS NULL",
             new { userId, reason, now = clock.GetUtcNow() });
+        await revocations.RevokeAsync(userId, connection);
     }
 
     private static Task<int> RevokeFamilyAsync(NpgsqlConnection connection, Guid familyId, string reason, DateTimeOffset now) =>

@@ -11,7 +11,8 @@ namespace Telemedicina.Identity.Infrastructure;
 
 /// <summary>The account and profile: exported decrypted; erased by anonymizing every direct identifier.</summary>
 internal sealed class IdentityPersonalData(
-    IServiceScopeFactory scopes, PersonalDataProtector personalData, NpgsqlDataSource dataSource, IFileStore files, TimeProvider clock) : IPersonalDataHolder
+    IServiceScopeFactory scopes, PersonalDataProtector personalData, NpgsqlDataSource dataSource, IFileStore files, TimeProvider clock,
+    Application.AccessRevocations revocations) : IPersonalDataHolder
 {
     public const string ErasedName = "Titular anonimizado";
 
@@ -98,6 +99,11 @@ internal sealed class IdentityPersonalData(
         await db.RefreshTokens.Where(t => t.UserId == userId && t.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now).SetProperty(t => t.RevokedReason, "erasure"), cancellationToken);
         await tx.CommitAsync(cancellationToken);
+        await using (var revoking = await dataSource.OpenConnectionAsync(cancellationToken))
+        {
+            // The tokens the erased account still holds stop at once, not when they expire.
+            await revocations.RevokeAsync(userId, revoking);
+        }
 
         // Files: the photo and the credential documents (their only purpose, verification, is over).
         await files.DeleteAsync(FilesEndpoints.AvatarKey(userId), cancellationToken);

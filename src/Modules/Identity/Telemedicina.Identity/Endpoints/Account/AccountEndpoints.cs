@@ -116,7 +116,11 @@ internal static class AccountEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ChangeAsync(
+    /// <summary>
+    /// Changes the password and ends every session of the account, this one included (whoever knew the old password may
+    /// hold any of them), and answers a new session for the page that changed it, as a login does.
+    /// </summary>
+    private static async Task<Results<Ok<LoginResponse>, ValidationProblem, ProblemHttpResult>> ChangeAsync(
         ChangePasswordRequest request, ClaimsPrincipal principal, UserManager<AppUser> users, TokenService tokens, IAuditTrail audit, CancellationToken ct)
     {
         var validation = new Validation()
@@ -141,9 +145,13 @@ internal static class AccountEndpoints
         }
 
         // Every other session ends: a changed password must lock out whoever knew the old one.
+        // Every session ends, access tokens included: a changed password must lock out whoever knew the old one. (The
+        // page's own refresh token was revoked too, so with a 204 it was signed out at its next refresh, 15 minutes
+        // after being told that only the other sessions had ended.)
         await tokens.RevokeAllAsync(user.Id, "password-changed", ct);
         await audit.RecordAsync(new AuditEvent(AuditActions.Security, "Password", user.Id.ToString(), user.Id, user.Role, user.Id,
             Details: new Dictionary<string, string> { ["event"] = "password-changed" }), ct);
-        return TypedResults.NoContent();
+        var mfa = principal.FindFirst(TokenService.AuthenticationMethodClaim)?.Value == "mfa";
+        return TypedResults.Ok(await tokens.IssueAsync(user, null, mfa, ct));
     }
 }
