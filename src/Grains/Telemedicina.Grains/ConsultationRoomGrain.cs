@@ -439,7 +439,8 @@ internal sealed partial class ConsultationRoomGrain(
         var role = EnsureParty(userId);
         if (S.Status != CallStatus.Accepted)
         {
-            throw new CallRuleException(CallError.Conflict, "A sala só abre depois que o médico aceita a chamada.");
+            throw new CallRuleException(CallError.Conflict,
+                S.Status == CallStatus.Ringing ? "A sala só abre depois que o médico aceita a chamada." : Describe(S.Status));
         }
 
         var firstConnection = AddConnection(userId, connection);
@@ -963,9 +964,20 @@ internal sealed partial class ConsultationRoomGrain(
     {
         if (S.Status != expected)
         {
-            throw new CallRuleException(CallError.Conflict, $"A chamada está {S.Status.ToString().ToLowerInvariant()}.");
+            throw new CallRuleException(CallError.Conflict, Describe(S.Status));
         }
     }
+
+    /// <summary>Where the call is, for a refusal the user reads (it showed the English status name).</summary>
+    internal static string Describe(CallStatus status) => status switch
+    {
+        CallStatus.Ringing => "A chamada ainda não foi atendida.",
+        CallStatus.Accepted => "A chamada já foi aceita.",
+        CallStatus.Rejected => "A chamada foi recusada.",
+        CallStatus.Cancelled => "A chamada foi cancelada.",
+        CallStatus.Missed => "A chamada não foi atendida a tempo.",
+        _ => "A chamada já terminou.",
+    };
 
     // When someone was last in the room: the latest join/leave-type event, the acceptance, or this
     // activation (after a crash the parties get the time to come back).

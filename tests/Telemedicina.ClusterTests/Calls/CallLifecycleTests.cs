@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Telemedicina.Testing;
@@ -176,9 +177,14 @@ public sealed class CallLifecycleTests(ClusterFixture fixture)
         waiting = await silo2.SendAsync<WaitingCall[]>(HttpMethod.Get, "/api/v1/calls/waiting", null, doctor.AccessToken);
         Assert.DoesNotContain(waiting, w => w.RoomId == call.RoomId);
 
-        // A missed call cannot be accepted any more.
+        // A missed call cannot be accepted any more, and the refusal says why in Portuguese (it read "A chamada está
+        // missed."); nor can its room be joined.
         using var late = await silo2.SendAsync(HttpMethod.Post, $"/api/v1/calls/{call.RoomId}/accept", token: doctor.AccessToken);
         Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
+        Assert.Equal("A chamada não foi atendida a tempo.",
+            JsonDocument.Parse(await late.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.GetProperty("detail").GetString());
+        var join = await Assert.ThrowsAsync<HubException>(() => doctorHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", call.RoomId.ToString(), TestContext.Current.CancellationToken));
+        Assert.Contains("A chamada não foi atendida a tempo.", join.Message, StringComparison.Ordinal);
     }
 
     [Fact]
