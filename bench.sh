@@ -31,6 +31,7 @@ Generator options (passed through): --systems ours,peer-redis,limit  --rooms 100
   --payload 1024-4096  --warmup S  --duration S  --ramp 10,20,40  --call-rate 50  --call-warmup 50  --repeat 3  --out FILE.md  --csv FILE.csv
   --scenarios S1,S2,S4,S5 (set-up with S3 and the Signal cost always runs)  --connections 1000,5000  --connection-cap N
   --connection-hold S (seconds each S2 step is held before reading memory; 2)
+  --timeline FILE.csv (S1's one-way latency per 100 ms of each measured point, appended: when the tail happened)
   --booking-clients 64  --booking-doctors 8  --booking-duration S  --failover-rooms 200  --failover-rate 2
   --check (the smoke profile's correctness check, for any profile)
 USAGE

@@ -107,6 +107,9 @@ internal sealed record BenchOptions
 
     public string CsvPath { get; init; } = "docs/benchmarks.csv";
 
+    /// <summary>Where S1's per-100-ms latency timeline is appended (<c>--timeline</c>); none by default.</summary>
+    public string? TimelinePath { get; init; }
+
     public string Commit { get; init; } = "unknown";
 
     public string? PeerDll { get; init; }
@@ -184,6 +187,7 @@ internal sealed record BenchOptions
                 case "--failover-kill": options = options with { FailoverKill = Next() is "rooms" or "doctors" ? value! : throw new ArgumentException("--failover-kill: rooms or doctors.") }; i++; break;
                 case "--out": options = options with { MarkdownPath = Next() }; i++; break;
                 case "--csv": options = options with { CsvPath = Next() }; i++; break;
+                case "--timeline": options = options with { TimelinePath = Next() }; i++; break;
                 case "--commit": options = options with { Commit = Next() }; i++; break;
                 case "--peer-dll": options = options with { PeerDll = Next() }; i++; break;
                 case "--redis-server": options = options with { RedisServer = Next() }; i++; break;

@@ -110,7 +110,7 @@ try
     {
         try
         {
-            var row = await RelayScenario.RunAsync(system, load, options.Seed, ct);
+            var row = await RelayScenario.RunAsync(system, load, options.Seed, ct, options.TimelinePath);
             if (repetition.Length > 0)
             {
                 row = row with { Note = row.Note.Length > 0 ? $"{repetition}; {row.Note}" : repetition };

@@ -21,7 +21,7 @@ internal sealed record RelayLoad(string Scenario, int Rooms, double RatePerParty
 /// </summary>
 internal static class RelayScenario
 {
-    public static async Task<ResultRow> RunAsync(SystemUnderTest system, RelayLoad load, int seed, CancellationToken ct)
+    public static async Task<ResultRow> RunAsync(SystemUnderTest system, RelayLoad load, int seed, CancellationToken ct, string? timelinePath = null)
     {
         if (system.Rooms.Count < load.Rooms)
         {
@@ -38,6 +38,7 @@ internal static class RelayScenario
         var measureStart = start + (long)(load.Warmup.TotalSeconds * frequency);
         var measureEnd = measureStart + (long)(load.Measure.TotalSeconds * frequency);
         var interval = frequency / load.RatePerParty;
+        var timeline = timelinePath is null ? null : new LatencyTimeline(measureStart, measureEnd);
 
         system.Sink.Current = (receiver, payload) =>
         {
@@ -61,6 +62,7 @@ internal static class RelayScenario
             {
                 Interlocked.Increment(ref delivered);
                 latency.RecordTicks(sentAt, now);
+                timeline?.Record(sentAt, now);
             }
         };
 
@@ -120,6 +122,11 @@ internal static class RelayScenario
         while (Interlocked.Read(ref delivered) < Interlocked.Read(ref sent) && Stopwatch.GetTimestamp() < drainUntil)
         {
             await Task.Delay(50, ct);
+        }
+
+        if (timeline is not null)
+        {
+            await timeline.AppendCsvAsync(timelinePath!, system.Name, load.Scenario, load.Rooms, ct);
         }
 
         // A saturated server still works off its backlog: wait for every invocation to complete (not counted)

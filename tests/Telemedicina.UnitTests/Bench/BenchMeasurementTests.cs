@@ -31,6 +31,39 @@ public sealed class BenchMeasurementTests
         Assert.False(Payload.TryRead(payload, out _, out _));
 
     [Fact]
+    public async Task LatencyTimeline_CountsEach100MsOfSendTime_ItsSlowMessagesAndItsMaximum()
+    {
+        var f = Stopwatch.Frequency;
+        var start = Stopwatch.GetTimestamp();
+        var timeline = new LatencyTimeline(start, start + f / 2); // 500 ms: 6 buckets
+        long Ms(double ms) => (long)(ms * f / 1000);
+        timeline.Record(start + Ms(10), start + Ms(12));       // bucket 0: 2 ms
+        timeline.Record(start + Ms(50), start + Ms(75));       // bucket 0: 25 ms, slow
+        timeline.Record(start + Ms(250), start + Ms(254));     // bucket 2: 4 ms
+        timeline.Record(start - Ms(1), start + Ms(100));       // before the window: ignored
+        timeline.Record(start + Ms(900), start + Ms(901));     // after it: ignored
+        var path = Path.Combine(Path.GetTempPath(), $"timeline-{Guid.NewGuid():N}.csv");
+        try
+        {
+            await timeline.AppendCsvAsync(path, "ours", "S1", 400, TestContext.Current.CancellationToken);
+            await timeline.AppendCsvAsync(path, "limit", "S1", 400, TestContext.Current.CancellationToken);
+            var lines = await File.ReadAllLinesAsync(path, TestContext.Current.CancellationToken);
+            Assert.Equal("system,scenario,rooms,utc,messages,over_10_ms,max_ms", lines[0]);
+            Assert.Equal(1 + 2 * 6, lines.Length); // one header, then each call's buckets
+            var rows = lines[1..7].Select(l => l.Split(',')).ToList();
+            Assert.All(rows, r => Assert.Equal(["ours", "S1", "400"], r[..3]));
+            Assert.Equal(["2", "1", "25.0"], rows[0][4..]);
+            Assert.Equal(["0", "0", "0.0"], rows[1][4..]);
+            Assert.Equal(["1", "0", "4.0"], rows[2][4..]);
+            Assert.Equal(6, rows.Select(r => r[3]).Distinct().Count());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void LatencyRecorder_WhenUniformOneToThousandMs_GivesThePercentiles()
     {
         var recorder = new LatencyRecorder();
