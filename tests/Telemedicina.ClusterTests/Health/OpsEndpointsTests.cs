@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
 
@@ -27,22 +28,70 @@ public sealed class OpsEndpointsTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task OpenApi_Document_ListsTheContractPaths()
+    public async Task OpenApi_Document_ListsTheContractPaths_WithTheirStatuses_AndEveryErrorIsProblemJson()
     {
         using var api = fixture.Cluster.Api(1);
         using var response = await api.SendAsync(HttpMethod.Get, "/openapi/v1.json");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         var paths = document.RootElement.GetProperty("paths");
-        foreach (var path in new[]
+
+        // CONTRACT.md's operations with the statuses it names for them (health included: "every HTTP endpoint").
+        var contract = new (string Method, string Path, int[] Statuses)[]
         {
-            "/api/v1/identity/register", "/api/v1/identity/login", "/api/v1/identity/me",
-            "/api/v1/scheduling/doctors", "/api/v1/scheduling/doctors/{doctorId}/slots", "/api/v1/scheduling/appointments",
-            "/api/v1/calls", "/api/v1/calls/{roomId}", "/api/v1/calls/ice-servers", "/api/v1/privacy/consents",
-        })
+            ("get", "/health/live", [200]),
+            ("get", "/health/ready", [200, 503]),
+            ("get", "/ops/dashboard", [200, 401, 403]),
+            ("post", "/api/v1/identity/register", [201, 400, 409]),
+            ("post", "/api/v1/identity/login", [200, 401, 423, 429]),
+            ("post", "/api/v1/identity/refresh", [200, 401]),
+            ("get", "/api/v1/identity/me", [200, 401]),
+            ("get", "/api/v1/admin/users", [200, 401, 403]),
+            ("get", "/api/v1/scheduling/doctors", [200]),
+            ("put", "/api/v1/scheduling/doctors/me/availability", [200, 400, 403]),
+            ("get", "/api/v1/scheduling/doctors/{doctorId}/slots", [200]),
+            ("post", "/api/v1/scheduling/appointments", [201, 400, 409, 422]),
+            ("get", "/api/v1/scheduling/appointments", [200]),
+            ("get", "/api/v1/scheduling/appointments/{id}", [200, 404]),
+            ("post", "/api/v1/scheduling/appointments/{id}/cancel", [200, 404, 409]),
+            ("post", "/api/v1/calls", [201, 403, 404, 409, 422]),
+            ("post", "/api/v1/calls/{roomId}/accept", [200, 403, 404, 409]),
+            ("get", "/api/v1/calls/{roomId}", [200, 404]),
+            ("get", "/api/v1/calls/ice-servers", [200]),
+            ("get", "/api/v1/privacy/consents", [200]),
+            ("get", "/api/v1/privacy/access-report", [200, 400]),
+            ("post", "/api/v1/privacy/export", [202]),
+            ("get", "/api/v1/privacy/export/{exportId}", [200, 404]),
+            ("post", "/api/v1/privacy/erasure", [200, 403]),
+            ("get", "/api/v1/admin/audit", [200, 400, 403]),
+            ("get", "/api/v1/admin/audit/verify", [200, 403]),
+        };
+        var missing = new List<string>();
+        foreach (var (method, path, statuses) in contract)
         {
-            Assert.True(paths.TryGetProperty(path, out _), $"OpenAPI lacks {path}");
+            if (!paths.TryGetProperty(path, out var item) || !item.TryGetProperty(method, out var operation))
+            {
+                missing.Add($"{method.ToUpperInvariant()} {path}");
+                continue;
+            }
+
+            var responses = operation.GetProperty("responses");
+            missing.AddRange(statuses.Where(s => !responses.TryGetProperty(s.ToString(CultureInfo.InvariantCulture), out _))
+                .Select(s => $"{method.ToUpperInvariant()} {path} {s}"));
         }
+
+        Assert.True(missing.Count == 0, "OpenAPI lacks: " + string.Join(", ", missing));
+
+        // Every error the document lists is problem+json (readiness's 503 is its own JSON report, naming the checks).
+        var notProblems = (
+            from item in paths.EnumerateObject()
+            from operation in item.Value.EnumerateObject()
+            where operation.Value.ValueKind == JsonValueKind.Object && operation.Value.TryGetProperty("responses", out _)
+            from answer in operation.Value.GetProperty("responses").EnumerateObject()
+            where answer.Name.StartsWith('4') || (answer.Name.StartsWith('5') && item.Name != "/health/ready")
+            where !answer.Value.TryGetProperty("content", out var content) || !content.TryGetProperty("application/problem+json", out _)
+            select $"{operation.Name.ToUpperInvariant()} {item.Name} {answer.Name}").ToList();
+        Assert.True(notProblems.Count == 0, "Errors not described as problem+json: " + string.Join(", ", notProblems));
     }
 
     [Fact]

@@ -61,6 +61,17 @@ public sealed class HttpFuzzTests(ReliabilityCluster fixture)
 
         var failures = new ConcurrentBag<(int Index, string Text)>();
 
+        // Every answer an operation gave must be among the responses its OpenAPI entry lists (CONTRACT.md: the document
+        // describes every endpoint), but Kestrel's own refusals of a request line or headers, which come before routing.
+        var answered = new ConcurrentDictionary<(FuzzOperation Operation, int Status), FuzzRequest>();
+        void Observe(FuzzRequest request, int status, string? media, string body)
+        {
+            if (status > 0 && !OpenApiFuzzer.IsServerLevelRejection((HttpStatusCode)status, request, media, body))
+            {
+                answered.TryAdd((request.Operation, status), request);
+            }
+        }
+
         // Which roles get past authorization to each operation's own checks (a framework 401/403 means they do not).
         var reach = new Dictionary<FuzzOperation, string[]>();
         foreach (var operation in operations)
@@ -69,7 +80,8 @@ public sealed class HttpFuzzTests(ReliabilityCluster fixture)
             foreach (var role in Roles)
             {
                 var probe = fuzzer.Baseline(operation, role, new Random(seed));
-                var (status, _, _, body) = await SendAsync(clients[0], probe, tokens, ct);
+                var (status, media, _, body) = await SendAsync(clients[0], probe, tokens, ct);
+                Observe(probe, status, media, body);
                 if (status is not (401 or 403) || body.Contains("telemedicina.local/problems/", StringComparison.Ordinal))
                 {
                     reached.Add(role);
@@ -107,6 +119,7 @@ public sealed class HttpFuzzTests(ReliabilityCluster fixture)
             {
                 var (status, media, headers, body) = await SendAsync(clients[request.Index % 2], request, tokens, token);
                 statuses.AddOrUpdate(status, 1, (_, c) => c + 1);
+                Observe(request, status, media, body);
                 failure = Judge(request, status, media, headers, body);
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
@@ -128,7 +141,14 @@ public sealed class HttpFuzzTests(ReliabilityCluster fixture)
         // Grouped by what went wrong, three examples each, so one run shows every kind of failure.
         var groups = failures.OrderBy(f => f.Index).GroupBy(f => Kind(f.Text)).OrderByDescending(g => g.Count())
             .Select(g => $"{g.Count()} × {g.Key}:\n  " + string.Join("\n  ", g.Take(3).Select(f => f.Text))).ToList();
+        var undocumented = answered
+            .Where(a => document["paths"]![a.Key.Operation.Path]![a.Key.Operation.Method.ToLowerInvariant()]!["responses"]?[a.Key.Status.ToString(CultureInfo.InvariantCulture)] is null)
+            .Select(a => $"{a.Key.Operation} answered {a.Key.Status}, which its OpenAPI responses do not list; e.g. {a.Value.Describe()}")
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        Figures.Report($"OpenAPI responses: {answered.Count} (operation, status) pairs answered, {undocumented.Count} not listed in the document");
         Assert.True(failures.IsEmpty, $"{failures.Count} of {requests.Count} fuzzed requests were answered badly (seed {seed}; histogram {histogram}):\n{string.Join('\n', groups.Take(30))}");
+        Assert.True(undocumented.Count == 0, $"{undocumented.Count} answers are missing from the OpenAPI document:\n{string.Join('\n', undocumented.Take(40))}");
 
         // The silos are alive, ready, and logged no unhandled error.
         await fixture.AssertAllReadyAsync();

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.HttpOverrides;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -24,7 +23,6 @@ namespace Telemedicina.Host.Composition;
 /// <summary>The composition root: everything a silo process is made of, in one readable place.</summary>
 internal static class HostComposition
 {
-    private const string ReadyTag = "ready";
 
     /// <summary>The database connection string, with the pool bounded unless it sizes its own (<see cref="ConnectionPool"/>).</summary>
     public static string ConnectionString(IConfiguration configuration) =>
@@ -181,10 +179,10 @@ internal static class HostComposition
         });
 
         builder.Services.AddHealthChecks()
-            .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag])
-            .AddCheck<SiloActiveHealthCheck>("cluster", tags: [ReadyTag]);
+            .AddCheck<DatabaseHealthCheck>("database", tags: [HealthEndpoints.ReadyTag])
+            .AddCheck<SiloActiveHealthCheck>("cluster", tags: [HealthEndpoints.ReadyTag]);
 
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(o => o.AddOperationTransformer<OpenApiErrorResponses>());
         // OpenTelemetry runs when it has somewhere to send (OTEL_EXPORTER_OTLP_ENDPOINT; deploy/ points it at the
         // ADOT collector and samples traces with OTEL_TRACES_SAMPLER). Without an exporter it still made, tagged and
         // dropped an Activity for every grain call and hub invocation: 10–15 % of a silo's CPU when relaying signals
@@ -239,20 +237,9 @@ internal static class HostComposition
         app.UseAuthorization();
         app.UseRateLimiter();
 
-        app.MapHealthChecks("/health/live", new() { Predicate = _ => false, ResponseWriter = HealthResponse.WriteAsync });
-        app.MapHealthChecks("/health/ready", new()
-        {
-            Predicate = check => check.Tags.Contains(ReadyTag),
-            ResponseWriter = HealthResponse.WriteAsync,
-            ResultStatusCodes =
-            {
-                [HealthStatus.Healthy] = StatusCodes.Status200OK,
-                [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
-                [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
-            },
-        });
+        app.MapHealth();
         app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapOrleansDashboard(routePrefix: "/ops/dashboard").RequireAuthorization(Policies.Admin).AddEndpointFilter(DashboardInput.RefuseMalformedSiloAddressAsync);
+        app.MapOrleansDashboard(routePrefix: "/ops/dashboard").WithTags("Ops").RequireAuthorization(Policies.Admin).AddEndpointFilter(DashboardInput.RefuseMalformedSiloAddressAsync);
         app.MapOpsSession();
         app.MapModules();
         return app;

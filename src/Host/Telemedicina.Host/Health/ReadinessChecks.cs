@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 
@@ -40,22 +39,5 @@ internal sealed class SiloActiveHealthCheck(IClusterMembershipService membership
             SiloStatus.None or SiloStatus.Created or SiloStatus.Joining => HealthCheckResult.Degraded($"This silo is {status}, not Active yet."),
             _ => HealthCheckResult.Unhealthy($"This silo is {status}, not Active."),
         });
-    }
-}
-
-/// <summary>Writes health reports as JSON naming each check (no exception details).</summary>
-internal static class HealthResponse
-{
-    public static Task WriteAsync(HttpContext context, HealthReport report)
-    {
-        context.Response.ContentType = "application/json; charset=utf-8";
-        var body = new
-        {
-            status = report.Status.ToString(),
-            checks = report.Entries.ToDictionary(
-                e => e.Key,
-                e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
-        };
-        return context.Response.WriteAsync(JsonSerializer.Serialize(body, JsonSerializerOptions.Web));
     }
 }

@@ -47,7 +47,7 @@ internal static class AuditEndpoints
     {
         admin.MapGet("/audit", SearchAsync);
         admin.MapGet("/audit/verify", VerifyAsync);
-        admin.MapGet("/audit/export", ExportAsync);
+        admin.MapGet("/audit/export", ExportAsync).Produces<AuditExportLine>(StatusCodes.Status200OK, "application/x-ndjson");
         admin.MapPost("/audit/checkpoints", CheckpointAsync);
     }
 

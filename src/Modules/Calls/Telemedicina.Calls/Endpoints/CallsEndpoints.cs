@@ -26,19 +26,27 @@ internal static class CallsEndpoints
 {
     public static void MapCalls(this RouteGroupBuilder calls)
     {
-        calls.MapPost("", RequestAsync).RequireAuthorization(Policies.Patient).RequireRateLimiting(CallsModule.CallRequestRateLimit);
-        calls.MapGet("/ice-servers", IceServersAsync).RequireAuthorization(Policies.Authenticated);
+        calls.MapPost("", RequestAsync).RequireAuthorization(Policies.Patient).RequireRateLimiting(CallsModule.CallRequestRateLimit)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        calls.MapGet("/ice-servers", IceServersAsync).RequireAuthorization(Policies.Authenticated).ProducesProblem(StatusCodes.Status404NotFound);
         calls.MapGet("/waiting", WaitingAsync).RequireAuthorization(Policies.Doctor);
-        calls.MapPost("/{roomId:guid}/quality", ReportQualityAsync).RequireAuthorization(Policies.Authenticated);
+        calls.MapPost("/{roomId:guid}/quality", ReportQualityAsync).RequireAuthorization(Policies.Authenticated)
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict);
         calls.MapGet("/{roomId:guid}", GetAsync).RequireAuthorization(Policies.Authenticated);
         calls.MapPost("/{roomId:guid}/accept", (Guid roomId, ClaimsPrincipal user, IGrainFactory grains) =>
-            RunAsync(() => grains.GetGrain<IConsultationRoomGrain>(roomId).Accept(user.GetId()))).RequireAuthorization(Policies.Doctor);
+            RunAsync(() => grains.GetGrain<IConsultationRoomGrain>(roomId).Accept(user.GetId()))).RequireAuthorization(Policies.Doctor)
+                .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
         calls.MapPost("/{roomId:guid}/reject", (Guid roomId, ClaimsPrincipal user, IGrainFactory grains) =>
-            RunAsync(() => grains.GetGrain<IConsultationRoomGrain>(roomId).Reject(user.GetId()))).RequireAuthorization(Policies.Doctor);
+            RunAsync(() => grains.GetGrain<IConsultationRoomGrain>(roomId).Reject(user.GetId()))).RequireAuthorization(Policies.Doctor)
+                .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
         calls.MapPost("/{roomId:guid}/cancel", (Guid roomId, ClaimsPrincipal user, IGrainFactory grains) =>
-            RunAsync(() => grains.GetGrain<IConsultationRoomGrain>(roomId).Cancel(user.GetId()))).RequireAuthorization(Policies.Authenticated);
+            RunAsync(() => grains.GetGrain<IConsultationRoomGrain>(roomId).Cancel(user.GetId()))).RequireAuthorization(Policies.Authenticated)
+                .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden)
+                .ProducesProblem(StatusCodes.Status409Conflict);
         calls.MapPost("/{roomId:guid}/end", (Guid roomId, EndCallRequest? request, ClaimsPrincipal user, IGrainFactory grains) =>
-            RunAsync(() => grains.GetGrain<IConsultationRoomGrain>(roomId).EndCall(user.GetId(), Reason(request?.Reason)))).RequireAuthorization(Policies.Authenticated);
+            RunAsync(() => grains.GetGrain<IConsultationRoomGrain>(roomId).EndCall(user.GetId(), Reason(request?.Reason)))).RequireAuthorization(Policies.Authenticated)
+                .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict);
     }
 
     private static async Task<Results<Created<CallView>, ValidationProblem, ProblemHttpResult>> RequestAsync(

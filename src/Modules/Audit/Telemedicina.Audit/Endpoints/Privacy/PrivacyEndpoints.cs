@@ -24,11 +24,12 @@ internal static class PrivacyEndpoints
 {
     public static void MapDataSubjectRights(this RouteGroupBuilder privacy)
     {
-        privacy.MapPost("/export", RequestExportAsync).RequireAuthorization(Policies.Authenticated);
+        privacy.MapPost("/export", RequestExportAsync).RequireAuthorization(Policies.Authenticated)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         privacy.MapGet("/exports", ListExportsAsync).RequireAuthorization(Policies.Authenticated);
         privacy.MapGet("/export/{exportId:guid}", GetExportAsync).RequireAuthorization(Policies.Authenticated);
         privacy.MapGet("/export/{exportId:guid}/download", DownloadAsync).RequireAuthorization(Policies.Authenticated);
-        privacy.MapPost("/erasure", EraseAsync).RequireAuthorization(Policies.Authenticated);
+        privacy.MapPost("/erasure", EraseAsync).RequireAuthorization(Policies.Authenticated).ProducesProblem(StatusCodes.Status403Forbidden);
     }
 
     private static async Task<Results<Accepted<ExportAccepted>, ProblemHttpResult>> RequestExportAsync(

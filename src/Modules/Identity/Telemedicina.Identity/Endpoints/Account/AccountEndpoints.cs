@@ -27,11 +27,14 @@ internal static class AccountEndpoints
 {
     public static void MapAccount(this RouteGroupBuilder group)
     {
-        group.MapPost("/confirm-email", ConfirmAsync).AllowAnonymous().RequireRateLimiting(IdentityModule.LoginRateLimit);
+        group.MapPost("/confirm-email", ConfirmAsync).AllowAnonymous().RequireRateLimiting(IdentityModule.LoginRateLimit)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/confirm-email/resend", ResendAsync).AllowAnonymous().RequireRateLimiting(IdentityModule.RegisterRateLimit);
         group.MapPost("/password/forgot", ForgotAsync).AllowAnonymous().RequireRateLimiting(IdentityModule.RegisterRateLimit);
-        group.MapPost("/password/reset", ResetAsync).AllowAnonymous().RequireRateLimiting(IdentityModule.LoginRateLimit);
-        group.MapPost("/password/change", ChangeAsync).RequireAuthorization(Policies.Authenticated);
+        group.MapPost("/password/reset", ResetAsync).AllowAnonymous().RequireRateLimiting(IdentityModule.LoginRateLimit)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("/password/change", ChangeAsync).RequireAuthorization(Policies.Authenticated)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
     }
 
     private static async Task<Results<Ok<ConfirmedResponse>, ValidationProblem, ProblemHttpResult>> ConfirmAsync(

@@ -38,10 +38,11 @@ internal static class AdminUsersEndpoints
     public static void MapAdminUsers(this RouteGroupBuilder admin)
     {
         admin.MapGet("/users", SearchAsync);
-        admin.MapPost("/doctors/{id:guid}/verify", VerifyDoctorAsync);
-        admin.MapPost("/users/{id:guid}/lock", LockAsync);
-        admin.MapPost("/users/{id:guid}/unlock", UnlockAsync);
-        admin.MapPost("/users/{id:guid}/reset-2fa", ResetTwoFactorAsync);
+        admin.MapPost("/doctors/{id:guid}/verify", VerifyDoctorAsync).ProducesProblem(StatusCodes.Status409Conflict);
+        admin.MapPost("/users/{id:guid}/lock", LockAsync)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        admin.MapPost("/users/{id:guid}/unlock", UnlockAsync).ProducesProblem(StatusCodes.Status409Conflict);
+        admin.MapPost("/users/{id:guid}/reset-2fa", ResetTwoFactorAsync).ProducesProblem(StatusCodes.Status409Conflict);
     }
 
     private static async Task<Results<Ok<AdminUserPage>, ValidationProblem>> SearchAsync(

@@ -30,10 +30,12 @@ internal static class FilesEndpoints
 
     public static void MapFiles(this RouteGroupBuilder identity, RouteGroupBuilder admin)
     {
-        identity.MapPut("/me/avatar", PutAvatarAsync).RequireAuthorization(Policies.Authenticated);
+        identity.MapPut("/me/avatar", PutAvatarAsync).RequireAuthorization(Policies.Authenticated)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         identity.MapDelete("/me/avatar", DeleteAvatarAsync).RequireAuthorization(Policies.Authenticated);
         identity.MapGet("/users/{userId:guid}/avatar", GetAvatarAsync).RequireAuthorization(Policies.Authenticated);
-        identity.MapPost("/doctors/me/documents", UploadDocumentAsync).RequireAuthorization(Policies.Doctor);
+        identity.MapPost("/doctors/me/documents", UploadDocumentAsync).RequireAuthorization(Policies.Doctor)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         identity.MapGet("/doctors/me/documents", MyDocumentsAsync).RequireAuthorization(Policies.Doctor);
         admin.MapGet("/doctors/{doctorId:guid}/documents", DoctorDocumentsAsync);
         admin.MapGet("/doctors/{doctorId:guid}/documents/{documentId:guid}", DownloadDocumentAsync);

@@ -27,9 +27,12 @@ internal static class LoginEndpoints
 
     public static void MapLogin(this RouteGroupBuilder group)
     {
-        group.MapPost("/login", LoginAsync).AllowAnonymous().RequireRateLimiting(IdentityModule.LoginRateLimit);
-        group.MapPost("/login/2fa", TwoFactorAsync).AllowAnonymous().RequireRateLimiting(IdentityModule.LoginRateLimit);
-        group.MapPost("/refresh", RefreshAsync).AllowAnonymous().RequireRateLimiting(IdentityModule.LoginRateLimit);
+        group.MapPost("/login", LoginAsync).AllowAnonymous().RequireRateLimiting(IdentityModule.LoginRateLimit)
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status423Locked);
+        group.MapPost("/login/2fa", TwoFactorAsync).AllowAnonymous().RequireRateLimiting(IdentityModule.LoginRateLimit)
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status423Locked);
+        group.MapPost("/refresh", RefreshAsync).AllowAnonymous().RequireRateLimiting(IdentityModule.LoginRateLimit)
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
         group.MapPost("/logout", LogoutAsync).AllowAnonymous();
     }
 

@@ -28,7 +28,8 @@ internal sealed record MeResponse(
 
 internal static class MeEndpoint
 {
-    public static void MapMe(this RouteGroupBuilder group) => group.MapGet("/me", HandleAsync).RequireAuthorization(Policies.Authenticated);
+    public static void MapMe(this RouteGroupBuilder group) => group.MapGet("/me", HandleAsync).RequireAuthorization(Policies.Authenticated)
+        .ProducesProblem(StatusCodes.Status404NotFound);
 
     private static async Task<Results<Ok<MeResponse>, ProblemHttpResult>> HandleAsync(
         ClaimsPrincipal principal, IdentityDb db, PersonalDataProtector personalData, IAuditTrail audit, CancellationToken ct)

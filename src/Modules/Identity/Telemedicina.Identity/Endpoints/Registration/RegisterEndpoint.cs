@@ -33,7 +33,8 @@ internal sealed record RegisterResponse(Guid UserId, AccountStatus Status);
 internal static class RegisterEndpoint
 {
     public static void MapRegister(this RouteGroupBuilder group) =>
-        group.MapPost("/register", HandleAsync).AllowAnonymous().RequireRateLimiting(IdentityModule.RegisterRateLimit);
+        group.MapPost("/register", HandleAsync).AllowAnonymous().RequireRateLimiting(IdentityModule.RegisterRateLimit)
+            .ProducesProblem(StatusCodes.Status409Conflict);
 
     private static async Task<Results<Created<RegisterResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
         RegisterRequest request,

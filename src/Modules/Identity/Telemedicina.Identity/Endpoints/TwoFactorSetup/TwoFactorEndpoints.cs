@@ -27,9 +27,13 @@ internal static class TwoFactorEndpoints
 
     public static void MapTwoFactor(this RouteGroupBuilder group)
     {
-        group.MapPost("/2fa/setup", SetupAsync).RequireAuthorization(Policies.Authenticated);
-        group.MapPost("/2fa/enable", EnableAsync).RequireAuthorization(Policies.Authenticated).RequireRateLimiting(IdentityModule.LoginRateLimit);
-        group.MapPost("/2fa/disable", DisableAsync).RequireAuthorization(Policies.Authenticated).RequireRateLimiting(IdentityModule.LoginRateLimit);
+        group.MapPost("/2fa/setup", SetupAsync).RequireAuthorization(Policies.Authenticated)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("/2fa/enable", EnableAsync).RequireAuthorization(Policies.Authenticated).RequireRateLimiting(IdentityModule.LoginRateLimit)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("/2fa/disable", DisableAsync).RequireAuthorization(Policies.Authenticated).RequireRateLimiting(IdentityModule.LoginRateLimit)
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
     }
 
     private static async Task<Results<Ok<TwoFactorSetupResponse>, ProblemHttpResult>> SetupAsync(

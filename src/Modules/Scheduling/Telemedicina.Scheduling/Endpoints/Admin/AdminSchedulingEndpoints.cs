@@ -58,12 +58,15 @@ internal static class AdminSchedulingEndpoints
     public static void MapAdminScheduling(this RouteGroupBuilder admin)
     {
         admin.MapGet("/specialties", ListSpecialtiesAsync);
-        admin.MapPost("/specialties", CreateSpecialtyAsync);
-        admin.MapPut("/specialties/{id:guid}", UpdateSpecialtyAsync);
+        admin.MapPost("/specialties", CreateSpecialtyAsync)
+            .Produces<SpecialtyView>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict);
+        admin.MapPut("/specialties/{id:guid}", UpdateSpecialtyAsync).Produces<SpecialtyView>().ProducesProblem(StatusCodes.Status409Conflict);
         admin.MapGet("/appointments", SearchAsync);
         admin.MapGet("/appointments/daily-counts", DailyCountsAsync);
         admin.MapGet("/appointments/{id:guid}", GetAsync);
-        admin.MapPost("/appointments/{id:guid}/cancel", CancelAsync);
+        admin.MapPost("/appointments/{id:guid}/cancel", CancelAsync)
+            .Produces<AppointmentView>().ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
     }
 
     private static async Task<IResult> ListSpecialtiesAsync(NpgsqlDataSource db, CancellationToken ct)

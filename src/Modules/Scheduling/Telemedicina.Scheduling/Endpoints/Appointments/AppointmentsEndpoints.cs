@@ -40,12 +40,18 @@ internal static class AppointmentsEndpoints
 {
     public static void MapAppointments(this RouteGroupBuilder group)
     {
-        group.MapPost("/appointments", BookAsync).RequireAuthorization(Policies.Patient);
-        group.MapGet("/appointments", ListAsync).RequireAuthorization(Policies.Authenticated);
+        group.MapPost("/appointments", BookAsync).RequireAuthorization(Policies.Patient)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        group.MapGet("/appointments", ListAsync).RequireAuthorization(Policies.Authenticated)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         group.MapGet("/appointments/{id:guid}", GetAsync).RequireAuthorization(Policies.Authenticated);
         group.MapGet("/appointments/{id:guid}/history", HistoryAsync).RequireAuthorization(Policies.Authenticated);
-        group.MapPost("/appointments/{id:guid}/cancel", CancelAsync).RequireAuthorization(Policies.Authenticated);
-        group.MapPost("/appointments/{id:guid}/reschedule", RescheduleAsync).RequireAuthorization(Policies.Patient);
+        group.MapPost("/appointments/{id:guid}/cancel", CancelAsync).RequireAuthorization(Policies.Authenticated)
+            .Produces<AppointmentView>().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        group.MapPost("/appointments/{id:guid}/reschedule", RescheduleAsync).RequireAuthorization(Policies.Patient)
+            .Produces<AppointmentView>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
     }
 
     private static async Task<IResult> CancelAsync(

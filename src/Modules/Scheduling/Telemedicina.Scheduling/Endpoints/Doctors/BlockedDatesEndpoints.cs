@@ -28,8 +28,9 @@ internal static class BlockedDatesEndpoints
     public static void MapBlockedDates(this RouteGroupBuilder group)
     {
         group.MapGet("/doctors/me/blocked-dates", ListAsync).RequireAuthorization(Policies.Doctor);
-        group.MapPost("/doctors/me/blocked-dates", BlockAsync).RequireAuthorization(Policies.Doctor);
-        group.MapDelete("/doctors/me/blocked-dates/{date}", UnblockAsync).RequireAuthorization(Policies.Doctor);
+        group.MapPost("/doctors/me/blocked-dates", BlockAsync).RequireAuthorization(Policies.Doctor)
+            .Produces<BlockedDateResult>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapDelete("/doctors/me/blocked-dates/{date}", UnblockAsync).RequireAuthorization(Policies.Doctor).Produces(StatusCodes.Status204NoContent).ProducesValidationProblem();
     }
 
     private static async Task<IResult> ListAsync(ClaimsPrincipal user, AvailabilityStore store, TimeProvider clock, CancellationToken ct)

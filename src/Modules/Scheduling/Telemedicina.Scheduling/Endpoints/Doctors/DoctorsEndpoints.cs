@@ -45,7 +45,8 @@ internal static class DoctorsEndpoints
     public static void MapDoctors(this RouteGroupBuilder group)
     {
         group.MapGet("/doctors", SearchAsync).RequireAuthorization(Policies.Authenticated);
-        group.MapGet("/doctors/me/availability", GetAvailabilityAsync).RequireAuthorization(Policies.Doctor);
+        group.MapGet("/doctors/me/availability", GetAvailabilityAsync).RequireAuthorization(Policies.Doctor)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPut("/doctors/me/availability", PutAvailabilityAsync).RequireAuthorization(Policies.Doctor);
         group.MapGet("/doctors/{doctorId:guid}/slots", SlotsAsync).RequireAuthorization(Policies.Authenticated);
     }
