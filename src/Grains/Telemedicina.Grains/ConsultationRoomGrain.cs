@@ -18,6 +18,7 @@ internal sealed partial class ConsultationRoomGrain(
     [PersistentState("room", GrainStorage.Calls)] IPersistentState<RoomState> state,
     IClusterMembershipService membership,
     DeliveryRouter router,
+    ReplayBudget replayBudget,
     ILocalSiloDetails localSilo,
     IAppointmentBook appointments,
     TimeProvider clock,
@@ -620,7 +621,7 @@ internal sealed partial class ConsultationRoomGrain(
     {
         if (!_recent.TryGetValue(to, out var recent))
         {
-            recent = new ReplayBuffer();
+            recent = new ReplayBuffer(replayBudget);
             _recent[to] = recent;
         }
 

@@ -4,20 +4,26 @@ namespace Telemedicina.Grains;
 
 /// <summary>
 /// The last signals a room addressed to one party, kept to be replayed when that party comes back: at most
-/// <see cref="MaxCount"/> signals and <see cref="MaxBytes"/> of payload, the oldest dropped first. Not thread-safe
-/// (a grain's turn).
+/// <see cref="MaxCount"/> signals and <see cref="MaxBytes"/> of payload (<see cref="MinBytes"/> while the silo is over
+/// its <see cref="ReplayBudget"/>), the oldest dropped first. Not thread-safe (a grain's turn).
 /// </summary>
 /// <remarks>
 /// Every signal a silo's rooms relay is buffered here for a while, so the payloads are kept compactly and out of the
 /// GC's way (<see cref="KeptPayload"/>); one is turned back into a string only when it is replayed or handed over.
 /// </remarks>
-internal sealed class ReplayBuffer
+internal sealed class ReplayBuffer(ReplayBudget budget)
 {
     /// <summary>Signals kept per party.</summary>
     internal const int MaxCount = 512;
 
     /// <summary>UTF-8 payload bytes kept per party (far above a call's signaling: an SDP offer is a few KiB).</summary>
     internal const int MaxBytes = 1024 * 1024;
+
+    /// <summary>
+    /// UTF-8 payload bytes kept per party while the silo is over its budget: a reconnect's worth (a silo crash is
+    /// resumed within seconds), and the newest signal is always kept, whatever its size.
+    /// </summary>
+    internal const int MinBytes = 64 * 1024;
 
     private readonly Queue<Entry> _entries = new();
     private long _bytes;
@@ -34,11 +40,14 @@ internal sealed class ReplayBuffer
         var entry = new Entry(signal.Seq, signal.FromUserId, SignalKinds.Canonical(signal.Kind), KeptPayload.Keep(signal.Payload));
         _entries.Enqueue(entry);
         _bytes += entry.Payload.Size;
+        budget.Add(entry.Payload.Size);
 
-        while (_entries.Count > MaxCount || (_bytes > MaxBytes && _entries.Count > 1))
+        var maxBytes = budget.Exceeded ? MinBytes : MaxBytes;
+        while (_entries.Count > MaxCount || (_bytes > maxBytes && _entries.Count > 1))
         {
             var oldest = _entries.Dequeue();
             _bytes -= oldest.Payload.Size;
+            budget.Add(-oldest.Payload.Size);
             oldest.Payload.Release();
             onDropped(state, oldest.Seq);
         }
@@ -71,6 +80,7 @@ internal sealed class ReplayBuffer
             entry.Payload.Release();
         }
 
+        budget.Add(-_bytes);
         _bytes = 0;
     }
 

@@ -8,6 +8,9 @@ public sealed class ReplayBufferTests
     private static readonly Guid Room = Guid.NewGuid();
     private static readonly Guid From = Guid.NewGuid();
 
+    // A silo's budget that these tests never reach, unless they say otherwise.
+    private static ReplayBuffer NewBuffer(ReplayBudget? budget = null) => new(budget ?? new ReplayBudget(long.MaxValue));
+
     private static SignalEvent Signal(long seq, string payload, string kind = SignalKinds.Candidate) => new(Room, From, kind, payload, seq);
 
     // Keeps a signal; the numbers of those dropped for it, in the order they were dropped.
@@ -21,7 +24,7 @@ public sealed class ReplayBufferTests
     [Fact]
     public void ReplaysWhatCameAfterANumber_InOrder_AsItWasSent()
     {
-        var buffer = new ReplayBuffer();
+        var buffer = NewBuffer();
         // ASCII (SDP), text beyond Latin-1 and a character outside the BMP: each must come back exactly.
         string[] payloads = ["v=0\r\no=- 1 2 IN IP4 127.0.0.1", "olá, médica — ção", "emoji 😀 ok", ""];
         for (var i = 0; i < payloads.Length; i++)
@@ -41,7 +44,7 @@ public sealed class ReplayBufferTests
     [Fact]
     public void APayloadThatIsNotValidText_IsReplayedUnchanged()
     {
-        var buffer = new ReplayBuffer();
+        var buffer = NewBuffer();
         // A lone surrogate: JSON can carry it ("\ud800"), UTF-8 cannot.
         var odd = "a\ud800b";
 
@@ -53,7 +56,7 @@ public sealed class ReplayBufferTests
     [Fact]
     public void KeepsTheLastMaxCountSignals_AndSaysWhichItDropped()
     {
-        var buffer = new ReplayBuffer();
+        var buffer = NewBuffer();
         var dropped = new List<long>();
         for (var seq = 1; seq <= ReplayBuffer.MaxCount + 3; seq++)
         {
@@ -71,7 +74,7 @@ public sealed class ReplayBufferTests
     [Fact]
     public void KeepsAtMostMaxBytesOfPayload_ButAlwaysTheNewestSignal()
     {
-        var buffer = new ReplayBuffer();
+        var buffer = NewBuffer();
         var quarter = new string('x', ReplayBuffer.MaxBytes / 4);
         for (var seq = 1; seq <= 4; seq++)
         {
@@ -91,7 +94,7 @@ public sealed class ReplayBufferTests
     [Fact]
     public void NewestFirst_WalksBackwards_AndAfterRelease_NothingIsLeft()
     {
-        var buffer = new ReplayBuffer();
+        var buffer = NewBuffer();
         for (var seq = 1; seq <= 3; seq++)
         {
             Add(buffer, Signal(seq, $"p{seq}"));
@@ -104,7 +107,7 @@ public sealed class ReplayBufferTests
         Assert.Equal(0, buffer.Count);
         Assert.Empty(buffer.After(Room, 0));
         // Arrays given back are reused by later buffers without leaking what they held.
-        var next = new ReplayBuffer();
+        var next = NewBuffer();
         Add(next, Signal(9, "q"));
         Assert.Equal("q", Assert.Single(next.After(Room, 0)).Payload);
     }
@@ -112,7 +115,7 @@ public sealed class ReplayBufferTests
     [Fact]
     public void TheReplayIsASnapshot_SoTheRoomMayBufferWhileItReplays()
     {
-        var buffer = new ReplayBuffer();
+        var buffer = NewBuffer();
         Add(buffer, Signal(1, "a"));
         Add(buffer, Signal(2, "b"));
 
@@ -128,5 +131,50 @@ public sealed class ReplayBufferTests
         }
 
         Assert.Equal([Signal(1, "a"), Signal(2, "b")], seen);
+    }
+
+    [Fact]
+    public void OverTheSilosBudget_ABufferThatReceivesKeepsOnlyMinBytes_UntilTheSiloIsBackUnder()
+    {
+        var budget = new ReplayBudget(4 * ReplayBuffer.MinBytes);
+        var kib = new string('k', 1024);
+        var busy = NewBuffer(budget);
+        var other = NewBuffer(budget);
+
+        // Under the budget, a buffer keeps more than MinBytes: 3 × MinBytes in one room's buffer.
+        var seq = 0;
+        for (var i = 0; i < 3 * ReplayBuffer.MinBytes / 1024; i++)
+        {
+            Assert.Empty(Add(busy, Signal(++seq, kib)));
+        }
+
+        Assert.Equal(3 * ReplayBuffer.MinBytes, budget.Bytes);
+
+        // Another room's buffer takes the silo over its budget: from then on, the buffer that receives keeps MinBytes.
+        var dropped = new List<long>();
+        for (var i = 0; i < 2 * ReplayBuffer.MinBytes / 1024; i++)
+        {
+            dropped.AddRange(Add(other, Signal(++seq, kib)));
+        }
+
+        // Each signal past the budget dropped the oldest of the buffer it went to, and the silo stays at its budget.
+        Assert.Equal(ReplayBuffer.MinBytes / 1024, other.Count);
+        Assert.Equal(ReplayBuffer.MinBytes / 1024, dropped.Count);
+        Assert.Equal(4 * ReplayBuffer.MinBytes, budget.Bytes);
+
+        // The busy buffer's next signal trims it too, and the silo is back under its budget.
+        Assert.Equal(3 * ReplayBuffer.MinBytes / 1024 - (ReplayBuffer.MinBytes / 1024) + 1, Add(busy, Signal(++seq, kib)).Count);
+        Assert.Equal(ReplayBuffer.MinBytes / 1024, busy.Count);
+        Assert.Equal(2 * ReplayBuffer.MinBytes, budget.Bytes);
+        Assert.False(budget.Exceeded);
+
+        // Under the budget again, buffers grow past MinBytes again.
+        Assert.Empty(Add(busy, Signal(++seq, kib)));
+        Assert.Equal((ReplayBuffer.MinBytes / 1024) + 1, busy.Count);
+
+        // What a room gives back is given back to the silo's count.
+        busy.Release();
+        other.Release();
+        Assert.Equal(0, budget.Bytes);
     }
 }

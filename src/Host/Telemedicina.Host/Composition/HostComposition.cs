@@ -127,6 +127,13 @@ internal static class HostComposition
         builder.Services.AddFileStore(configuration);
         builder.AddModules();
         builder.Services.AddSingleton<Telemedicina.Grains.DeliveryRouter>();
+        var replayBudgetMiB = configuration.GetValue(ReplayBudget.Key, ReplayBudget.DefaultMiB);
+        if (replayBudgetMiB < 1)
+        {
+            throw new InvalidOperationException($"{ReplayBudget.Key} must be at least 1 (MiB); it is {replayBudgetMiB}.");
+        }
+
+        builder.Services.AddSingleton(sp => new ReplayBudget(replayBudgetMiB * 1024L * 1024, sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, MigrationParticipant>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, JobsStarter>();
         var jobInterval = configuration.GetValue("Scheduling:JobInterval", TimeSpan.FromMinutes(1));
@@ -203,7 +210,7 @@ internal static class HostComposition
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter("Microsoft.Orleans", "Npgsql", "Microsoft.AspNetCore.Http.Connections", "Microsoft.AspNetCore.SignalR.Server"))
+                .AddMeter("Microsoft.Orleans", "Telemedicina.Calls", "Npgsql", "Microsoft.AspNetCore.Http.Connections", "Microsoft.AspNetCore.SignalR.Server"))
             .UseOtlpExporter();
         return builder;
     }
