@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Dapper;
@@ -225,6 +226,18 @@ public sealed class BookingTests(ClusterFixture fixture)
         var patient = await Scenario.ConsentingPatientAsync(api);
         var slots = await api.SlotsAsync(patient, doctor.Id, DateTimeOffset.UtcNow.AddHours(5), DateTimeOffset.UtcNow.AddHours(9));
         var booked = await api.BookAsync(patient, doctor.Id, slots[0].StartsAt);
+
+        // To the time it already has (written with another offset): refused, and the appointment stays as it was.
+        using (var same = await api.SendAsync(HttpMethod.Post, $"/api/v1/scheduling/appointments/{booked.AppointmentId}/reschedule",
+            new { startsAt = slots[0].StartsAt.ToOffset(TimeSpan.FromHours(-3)).ToString("yyyy-MM-ddTHH:mm:sszzz", CultureInfo.InvariantCulture) }, patient.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, same.StatusCode);
+            Assert.Contains("já está marcada para este horário", await same.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        }
+
+        Assert.Equal("scheduled", (await api.GetAppointmentAsync(patient, booked.AppointmentId)).Status);
+        Assert.DoesNotContain(await History(api, patient, booked.AppointmentId), h => h.What == "rescheduled");
+
         var moved = await api.SendAsync<Appointment>(HttpMethod.Post, $"/api/v1/scheduling/appointments/{booked.AppointmentId}/reschedule",
             new { startsAt = TelemedicinaApi.Iso(slots[3].StartsAt) }, patient.AccessToken, HttpStatusCode.Created);
         Assert.Equal(slots[3].StartsAt, moved.StartsAt);

@@ -182,6 +182,13 @@ internal sealed class Booking(
             return new BookingResult.Unprocessable($"Remarcações até {settings.Value.CancelBefore.TotalHours:0.#} h antes do início.");
         }
 
+        // Moving to the time it already has would cancel it and book the same slot again under a new id: the
+        // patient's links and the doctor's notice would change for nothing.
+        if (startsAt == row.StartsAt)
+        {
+            return new BookingResult.Unprocessable("A consulta já está marcada para este horário. Escolha outro horário.");
+        }
+
         var rules = await availability.FindAsync(row.DoctorId, cancellationToken);
         var doctor = await directory.FindDoctorAsync(row.DoctorId, cancellationToken);
         if (rules is null || doctor is not { Bookable: true })
