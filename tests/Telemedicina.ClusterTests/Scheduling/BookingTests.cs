@@ -369,6 +369,18 @@ public sealed class BookingTests(ClusterFixture fixture)
         var booked = await api.BookAsync(patient, doctor.Id, slots[0].StartsAt);
         var localDate = TimeZoneInfo.ConvertTime(slots[0].StartsAt, saoPaulo).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 
+        // A day already over in the doctor's zone cannot be blocked.
+        var yesterday = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, saoPaulo).Date.AddDays(-1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        using (var past = await api.SendAsync(HttpMethod.Post, "/api/v1/scheduling/doctors/me/blocked-dates", new { date = yesterday, reason = "Atrasado" }, doctor.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, past.StatusCode);
+            var errors = JsonDocument.Parse(await past.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.GetProperty("errors");
+            Assert.Equal("Esta data já passou.", errors.GetProperty("date")[0].GetString());
+        }
+
+        Assert.DoesNotContain(await api.SendAsync<JsonElement[]>(HttpMethod.Get, "/api/v1/scheduling/doctors/me/blocked-dates", null, doctor.AccessToken),
+            b => b.GetProperty("date").GetString() == yesterday);
+
         using (var listed = await api.SendAsync(HttpMethod.Post, "/api/v1/scheduling/doctors/me/blocked-dates", new { date = localDate, reason = "Congresso" }, doctor.AccessToken))
         {
             Assert.Equal(HttpStatusCode.Conflict, listed.StatusCode);

@@ -42,7 +42,7 @@ internal static class BlockedDatesEndpoints
 
     private static async Task<IResult> BlockAsync(
         BlockDateRequest request, ClaimsPrincipal user, AvailabilityStore store, AppointmentStore appointments, Booking booking,
-        IUserDirectory directory, AppointmentViews views, IAuditTrail audit, CancellationToken ct)
+        IUserDirectory directory, AppointmentViews views, IAuditTrail audit, TimeProvider clock, CancellationToken ct)
     {
         var validation = new Validation()
             .Require(TryParse(request.Date, out var date), "date", "Data inválida (AAAA-MM-DD).")
@@ -55,6 +55,12 @@ internal static class BlockedDatesEndpoints
         var doctorId = user.GetId();
         var zoneId = (await store.FindAsync(doctorId, ct))?.TimeZone ?? (await directory.FindDoctorAsync(doctorId, ct))?.TimeZone ?? "America/Sao_Paulo";
         var zone = TimeZoneInfo.FindSystemTimeZoneById(zoneId);
+        // A day that is over in the doctor's zone has no slots left to block; accepting it only clutters the list.
+        if (date < DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), zone).DateTime))
+        {
+            return Problems.Validation(new Dictionary<string, string[]> { ["date"] = ["Esta data já passou."] });
+        }
+
         var dayStart = SlotCalculator.ToUtc(date.ToDateTime(TimeOnly.MinValue), zone) ?? SlotCalculator.ToUtc(date.ToDateTime(new TimeOnly(1, 0)), zone)!.Value;
         var dayEnd = SlotCalculator.ToUtc(date.AddDays(1).ToDateTime(TimeOnly.MinValue), zone) ?? SlotCalculator.ToUtc(date.AddDays(1).ToDateTime(new TimeOnly(1, 0)), zone)!.Value;
         var affected = (await appointments.ListAsync(asDoctor: true, doctorId, dayStart, dayEnd, ct))
