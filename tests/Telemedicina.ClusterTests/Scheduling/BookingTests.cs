@@ -154,6 +154,18 @@ public sealed class BookingTests(ClusterFixture fixture)
         {
             await AssertFieldErrorAsync(call, "appointmentId", ct);
         }
+
+        // A number sent as a string is refused too, and the doctor's availability stays as it was.
+        var doctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
+        var before = await api.SendAsync<JsonElement>(HttpMethod.Get, "/api/v1/scheduling/doctors/me/availability", null, doctor.AccessToken);
+        using (var availability = await api.SendAsync(HttpMethod.Put, "/api/v1/scheduling/doctors/me/availability",
+            new { timeZone = "America/Sao_Paulo", slotMinutes = "20", weekly = new[] { new { dayOfWeek = 1, start = "08:00", end = "12:00" } } }, doctor.AccessToken))
+        {
+            await AssertFieldErrorAsync(availability, "slotMinutes", ct);
+        }
+
+        var after = await api.SendAsync<JsonElement>(HttpMethod.Get, "/api/v1/scheduling/doctors/me/availability", null, doctor.AccessToken);
+        Assert.Equal(before.GetRawText(), after.GetRawText());
     }
 
     private static async Task AssertFieldErrorAsync(HttpResponseMessage response, string field, CancellationToken ct)
