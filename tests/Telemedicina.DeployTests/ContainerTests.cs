@@ -77,7 +77,7 @@ public sealed partial class ContainerTests
         var http = final.Environment()["ASPNETCORE_HTTP_PORTS"];
 
         Assert.Contains($"http://127.0.0.1:{http}/health/live", check.Arguments, StringComparison.Ordinal);
-        Assert.Contains("\"/health/live\"", Repo.Read("src", "Host", "Telemedicina.Host", "Composition", "HostComposition.cs"), StringComparison.Ordinal);
+        Assert.Contains("\"/health/live\"", Repo.Read("src", "Host", "Telemedicina.Host", "Health", "HealthEndpoints.cs"), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -25,12 +25,15 @@ internal static class HealthEndpoints
 
     public static void MapHealth(this IEndpointRouteBuilder app)
     {
-        var health = app.MapGroup("/health").WithTags("Health").AllowAnonymous();
-        health.MapGet("/live", Live)
+        app.MapGet("/health/live", Live)
+            .WithTags("Health")
+            .AllowAnonymous()
             .WithSummary("Liveness: 200 while the process runs.")
             .Produces<HealthView>()
             .WithMetadata(OpenApiErrorResponses.NoDependencies);
-        health.MapGet("/ready", ReadyAsync)
+        app.MapGet("/health/ready", ReadyAsync)
+            .WithTags("Health")
+            .AllowAnonymous()
             .WithSummary("Readiness: 200 when the database answers and this silo is Active in the cluster; otherwise 503 naming the failing check.")
             .Produces<HealthView>()
             .Produces<HealthView>(StatusCodes.Status503ServiceUnavailable);
