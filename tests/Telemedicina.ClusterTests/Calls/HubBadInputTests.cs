@@ -44,7 +44,6 @@ public sealed class HubBadInputTests(ClusterFixture fixture)
             ("oversize payload in 3-byte characters", () => patientHub.Connection.InvokeAsync("Signal", room, to, "answer", new string('€', 33_000), ct)),
             ("oversize candidate in 3-byte characters", () => patientHub.Connection.InvokeAsync("Signal", room, to, "candidate", new string('€', 683), ct)),
             ("oversize candidate", () => patientHub.Connection.InvokeAsync("Signal", room, to, "candidate", new string('c', 2049), ct)),
-            ("offer without v=", () => patientHub.Connection.InvokeAsync("Signal", room, to, "offer", "o=- 1 1 IN IP4 1.2.3.4", ct)),
             ("null payload", () => patientHub.Connection.InvokeAsync("Signal", room, to, "answer", null, ct)),
             ("signal to self", () => patientHub.Connection.InvokeAsync("Signal", room, patient.Id.ToString(), "candidate", "{}", ct)),
             ("signal to a stranger", () => patientHub.Connection.InvokeAsync("Signal", room, Guid.NewGuid().ToString(), "candidate", "{}", ct)),
@@ -60,6 +59,8 @@ public sealed class HubBadInputTests(ClusterFixture fixture)
             ("unknown method", () => patientHub.Connection.InvokeAsync("Broadcast", "everyone", ct)),
             ("empty chat", () => patientHub.Connection.InvokeAsync("Chat", room, "   ", ct)),
             ("oversize chat", () => patientHub.Connection.InvokeAsync("Chat", room, new string('x', 2001), ct)),
+            // 2,000 characters as a reader counts them: 2,001 emoji are too many, however few UTF-16 units each takes.
+            ("oversize chat in emoji", () => patientHub.Connection.InvokeAsync("Chat", room, string.Concat(Enumerable.Repeat("😀", 2001)), ct)),
             ("chat to another room", () => patientHub.Connection.InvokeAsync("Chat", Guid.NewGuid().ToString(), "oi", ct)),
         };
 
@@ -74,6 +75,20 @@ public sealed class HubBadInputTests(ClusterFixture fixture)
         await patientHub.Connection.InvokeAsync("Signal", room, to, "candidate", "{\"candidate\":\"ok\"}", ct);
         var good = await doctorHub.NextAsync<SignalMessage>("Signal");
         Assert.Equal("{\"candidate\":\"ok\"}", good.Payload);
+
+        // A payload is opaque (CONTRACT.md: a string up to 64 KiB): an offer sent as a JSON session description
+        // goes through as sent, as raw SDP does.
+        var described = "{\"type\":\"offer\",\"sdp\":\"v=0\\r\\no=- 1 1 IN IP4 127.0.0.1\\r\\n\"}";
+        await patientHub.Connection.InvokeAsync("Signal", room, to, "offer", described, ct);
+        Assert.Equal(described, (await doctorHub.NextAsync<SignalMessage>("Signal")).Payload);
+
+        // A chat line of 2,000 characters is accepted whatever they are: emoji (two UTF-16 units each), or letters
+        // written with a combining accent (two code points each).
+        foreach (var line in new[] { string.Concat(Enumerable.Repeat("😀", 2000)), string.Concat(Enumerable.Repeat("e\u0301", 2000)) })
+        {
+            await patientHub.Connection.InvokeAsync("Chat", room, line, ct);
+            Assert.Equal(line, (await doctorHub.NextAsync<ChatMessage>("Chat")).Text);
+        }
 
         // Exactly 64 KiB of UTF-8 goes through, whatever its characters.
         var largest = new string('é', 32 * 1024);

@@ -111,8 +111,8 @@ internal static class HubCorpus
             cases.Add(Invoke($"Signal(kind={name})", "Signal", Refused, t => $"[{Quote(t.Room)},{Quote(t.Counterpart)},{json},\"{{}}\"]"));
         }
 
-        // An offer must be SDP ("v=..."): every other string and every non-string is refused.
-        foreach (var (name, json) in BadIdStrings.Concat(Values).Append(("oversize sdp", "\"v=" + new string('a', 64 * 1024) + "\"")))
+        // An offer's payload is opaque, as every kind's (a string up to 64 KiB): every non-string, and a longer string, is refused.
+        foreach (var (name, json) in Values.Where(v => !v.Json.StartsWith('"')).Append(("oversize sdp", "\"v=" + new string('a', 64 * 1024) + "\"")).Append(("long string", "\"" + new string('9', 70_000) + "\"")))
         {
             cases.Add(Invoke($"Signal(offer payload={name})", "Signal", Refused, t => $"[{Quote(t.Room)},{Quote(t.Counterpart)},\"offer\",{json}]"));
         }

@@ -191,11 +191,6 @@ public sealed class ConsultationHub(
             Refuse("Candidato ICE muito grande.");
         }
 
-        if (kind == SignalKinds.Offer && !payload.StartsWith("v=", StringComparison.Ordinal))
-        {
-            Refuse("Oferta SDP inválida.");
-        }
-
         // The room routes it to the silo that holds the target's connections.
         return ForwardAsync(id, joined.Room, Message(id, to, kind, payload));
     }
@@ -209,7 +204,7 @@ public sealed class ConsultationHub(
             Refuse("Você não está nesta sala.");
         }
 
-        if (string.IsNullOrWhiteSpace(text) || text.Length > settings.Value.MaxChatLength)
+        if (string.IsNullOrWhiteSpace(text) || !ChatWithin(text, settings.Value.MaxChatLength))
         {
             Refuse($"A mensagem deve ter de 1 a {settings.Value.MaxChatLength} caracteres.");
         }
@@ -279,6 +274,14 @@ public sealed class ConsultationHub(
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     private void Refuse(string message) => throw Refusal(message);
+
+    /// <summary>
+    /// Whether a chat line has at most <paramref name="maxCharacters"/> characters as a reader counts them (an emoji, or
+    /// a letter with its accent, is one), and at most 8 bytes of UTF-8 for each: the line is kept with the call.
+    /// </summary>
+    internal static bool ChatWithin(string text, int maxCharacters) =>
+        (text.Length <= maxCharacters || new System.Globalization.StringInfo(text).LengthInTextElements <= maxCharacters)
+        && Utf8Within(text, maxCharacters * 8);
 
     /// <summary>
     /// Whether <paramref name="text"/> takes at most <paramref name="maxBytes"/> bytes as UTF-8, the unit of the
