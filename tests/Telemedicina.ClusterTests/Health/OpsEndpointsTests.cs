@@ -82,6 +82,16 @@ public sealed class OpsEndpointsTests(ClusterFixture fixture)
 
         Assert.True(missing.Count == 0, "OpenAPI lacks: " + string.Join(", ", missing));
 
+        // A login answers 200 with the tokens or with "second factor required": the document names both bodies.
+        var login = paths.GetProperty("/api/v1/identity/login").GetProperty("post").GetProperty("responses").GetProperty("200")
+            .GetProperty("content").GetProperty("application/json").GetProperty("schema");
+        var schemas = document.RootElement.GetProperty("components").GetProperty("schemas");
+        var bodies = login.GetProperty("oneOf").EnumerateArray()
+            .Select(s => s.TryGetProperty("$ref", out var reference) ? schemas.GetProperty(reference.GetString()!.Split('/')[^1]) : s)
+            .Select(s => string.Join(",", s.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal)))
+            .Order(StringComparer.Ordinal);
+        Assert.Equal(["accessToken,expiresAt,refreshToken,user", "challengeToken,twoFactorRequired"], bodies);
+
         // Every error the document lists is problem+json (readiness's 503 is its own JSON report, naming the checks).
         var notProblems = (
             from item in paths.EnumerateObject()

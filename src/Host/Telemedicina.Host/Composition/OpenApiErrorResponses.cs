@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.AspNetCore.RateLimiting;
@@ -75,6 +76,7 @@ internal sealed class OpenApiErrorResponses : IOpenApiOperationTransformer
         }
 
         operation.Responses ??= [];
+        await DescribeAlternativesAsync(operation, context, cancellationToken);
         foreach (var (status, schema) in statuses)
         {
             var key = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -92,6 +94,37 @@ internal sealed class OpenApiErrorResponses : IOpenApiOperationTransformer
                     ["application/problem+json"] = new() { Schema = new OpenApiSchemaReference(schema, context.Document) },
                 },
             };
+        }
+    }
+
+    /// <summary>
+    /// An endpoint that answers one status with either of two bodies (a login: the tokens, or "second factor required")
+    /// declares both, and the document kept only the last: the response lists them as <c>oneOf</c>.
+    /// </summary>
+    private static async Task DescribeAlternativesAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        var alternatives = context.Description.ActionDescriptor.EndpointMetadata.OfType<IProducesResponseTypeMetadata>()
+            .Where(p => p.Type is not null && p.Type != typeof(void))
+            .GroupBy(p => p.StatusCode)
+            .Select(g => (Status: g.Key, Types: g.Select(p => p.Type!).Distinct().ToList()))
+            .Where(g => g.Types.Count > 1);
+        foreach (var (status, types) in alternatives)
+        {
+            var key = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (operation.Responses?.TryGetValue(key, out var response) != true || response!.Content?.TryGetValue("application/json", out var media) != true)
+            {
+                continue;
+            }
+
+            var oneOf = new List<IOpenApiSchema>();
+            foreach (var type in types)
+            {
+                oneOf.Add(context.Document?.Components?.Schemas?.ContainsKey(type.Name) == true
+                    ? new OpenApiSchemaReference(type.Name, context.Document)
+                    : await context.GetOrCreateSchemaAsync(type, null, cancellationToken));
+            }
+
+            media!.Schema = new OpenApiSchema { OneOf = oneOf };
         }
     }
 
