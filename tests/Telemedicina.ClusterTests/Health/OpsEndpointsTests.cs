@@ -111,6 +111,26 @@ public sealed class OpsEndpointsTests(ClusterFixture fixture)
         using var response = await api.SendAsync(HttpMethod.Get, "/api/v1/identity/me");
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+
+        // The framework's own problems are titled in Portuguese, as the API's are (they read "Unauthorized", "Not Found").
+        var ct = TestContext.Current.CancellationToken;
+        Assert.Equal("Não autorizado", JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("title").GetString());
+        foreach (var (method, path, status, title) in new[]
+        {
+            (HttpMethod.Get, "/api/v1/nothing-here", HttpStatusCode.NotFound, "Não encontrado"),
+            (HttpMethod.Delete, "/api/v1/identity/login", HttpStatusCode.MethodNotAllowed, "Método não permitido"),
+        })
+        {
+            using var answer = await api.SendAsync(method, path);
+            Assert.Equal(status, answer.StatusCode);
+            Assert.Equal(title, JsonDocument.Parse(await answer.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("title").GetString());
+        }
+
+        using var plain = new HttpRequestMessage(HttpMethod.Post, "/api/v1/identity/login") { Content = new StringContent("{}", System.Text.Encoding.UTF8, "text/plain") };
+        using var unsupported = await api.Http.SendAsync(plain, ct);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, unsupported.StatusCode);
+        Assert.Equal("Tipo de conteúdo não suportado", JsonDocument.Parse(await unsupported.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("title").GetString());
+
         Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
         var csp = response.Headers.GetValues("Content-Security-Policy").Single();
         Assert.Contains("frame-ancestors 'none'", csp, StringComparison.Ordinal);

@@ -72,7 +72,9 @@ internal static class HostComposition
         {
             context.ProblemDetails.Extensions.Remove("exception");
             context.ProblemDetails.Extensions["traceId"] = System.Diagnostics.Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier;
-            context.ProblemDetails.Detail ??= ProblemJsonFallbackWriter.DefaultDetail(context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode);
+            var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
+            context.ProblemDetails.Detail ??= ProblemJsonFallbackWriter.DefaultDetail(status);
+            context.ProblemDetails.Title = ProblemJsonFallbackWriter.PortugueseTitle(status, context.ProblemDetails.Title);
         });
         builder.Services.AddSingleton<IProblemDetailsWriter, ProblemJsonFallbackWriter>();
         builder.Services.AddExceptionHandler<ErrorHandling>();

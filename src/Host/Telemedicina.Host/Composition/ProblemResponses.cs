@@ -27,6 +27,38 @@ internal sealed class ProblemJsonFallbackWriter(IOptions<ProblemDetailsOptions> 
         return new ValueTask(response.WriteAsJsonAsync(problem, json.Value.SerializerOptions, "application/problem+json", context.HttpContext.RequestAborted));
     }
 
+    /// <summary>
+    /// The title of a problem in the UI's language: the framework titles its own problems (status code pages, 413, 415)
+    /// in English ("Unauthorized", "Not Found"), while the API's are Portuguese, so one status read two ways.
+    /// </summary>
+    public static string? PortugueseTitle(int status, string? title)
+    {
+        if (title is not null && title != ReasonPhrases.GetReasonPhrase(status) && title != FrameworkTitle500 && title != FrameworkValidationTitle)
+        {
+            return title;
+        }
+
+        return status switch
+        {
+            StatusCodes.Status400BadRequest => title == FrameworkValidationTitle ? "Dados inválidos" : "Requisição inválida",
+            StatusCodes.Status401Unauthorized => "Não autorizado",
+            StatusCodes.Status403Forbidden => "Proibido",
+            StatusCodes.Status404NotFound => "Não encontrado",
+            StatusCodes.Status405MethodNotAllowed => "Método não permitido",
+            StatusCodes.Status409Conflict => "Conflito",
+            StatusCodes.Status413PayloadTooLarge => "Corpo grande demais",
+            StatusCodes.Status415UnsupportedMediaType => "Tipo de conteúdo não suportado",
+            StatusCodes.Status422UnprocessableEntity => "Operação não permitida",
+            StatusCodes.Status429TooManyRequests => "Muitas tentativas",
+            StatusCodes.Status503ServiceUnavailable => "Serviço temporariamente indisponível",
+            >= 500 => "Erro interno",
+            _ => "Erro",
+        };
+    }
+
+    private const string FrameworkTitle500 = "An error occurred while processing your request.";
+    private const string FrameworkValidationTitle = "One or more validation errors occurred.";
+
     /// <summary>The detail of problems the framework makes (status code pages, binding failures), which carry none.</summary>
     public static string DefaultDetail(int status) => status switch
     {
