@@ -116,6 +116,16 @@ public sealed class AuditTrailTests(ClusterFixture fixture)
         var theirs = await silo2.SendAsync<AccessReport>(HttpMethod.Get, "/api/v1/privacy/access-report", null, other.AccessToken);
         Assert.DoesNotContain(theirs.Accesses, a => a.ActorId == doctor.Id);
 
+        // Lists that show the patient's data are reads of it too: the doctor's agenda (name, reason) and an admin's user
+        // search (name, e-mail). The other patient, in neither list, sees neither.
+        await silo2.SendAsync<object>(HttpMethod.Get, "/api/v1/scheduling/appointments?role=doctor", null, doctor.AccessToken);
+        await silo1.SendAsync<object>(HttpMethod.Get, $"/api/v1/admin/users?q={Uri.EscapeDataString(patient.Email)}", null, fixture.Admin.AccessToken);
+        var afterLists = await silo2.SendAsync<AccessReport>(HttpMethod.Get, "/api/v1/privacy/access-report", null, patient.AccessToken);
+        Assert.Contains(afterLists.Accesses, a => a.ActorId == doctor.Id && a.ResourceType == "AppointmentList");
+        Assert.Contains(afterLists.Accesses, a => a.ActorRole == "admin" && a.ResourceType == "User");
+        theirs = await silo2.SendAsync<AccessReport>(HttpMethod.Get, "/api/v1/privacy/access-report", null, other.AccessToken);
+        Assert.DoesNotContain(theirs.Accesses, a => a.ResourceType is "AppointmentList" or "User");
+
         using var bad = await silo1.SendAsync(HttpMethod.Get, "/api/v1/privacy/access-report?from=2030-01-01T00:00:00Z&to=2020-01-01T00:00:00Z", token: patient.AccessToken);
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
 

@@ -74,6 +74,10 @@ internal static class AdminUsersEndpoints
         var items = await query.OrderBy(u => u.FullName).ThenBy(u => u.Id).Skip((number - 1) * PageSize).Take(PageSize).ToListAsync(ct);
         await audit.RecordAsync(new AuditEvent(AuditActions.Read, "UserList", null, principal.GetId(), Roles.Admin, null, Purpose: "administration",
             Details: new Dictionary<string, string> { ["count"] = items.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) }), ct);
+        // Each account listed shows its name and e-mail to the admin: a read of that person's data, which their access
+        // report must show (LGPD).
+        await Task.WhenAll(items.Select(u =>
+            audit.RecordAsync(new AuditEvent(AuditActions.Read, "User", u.Id.ToString(), principal.GetId(), Roles.Admin, u.Id, Purpose: "administration"), ct)));
         var views = items.Select(u => new AdminUserView(u.Id, u.Email!, u.FullName, u.Role, u.Status, u.EmailConfirmed, u.TwoFactorEnabled, u.CreatedAt,
             u.DoctorProfile?.Crm, u.DoctorProfile?.CrmState, u.DoctorProfile?.Specialty)).ToArray();
         return TypedResults.Ok(new AdminUserPage(views, number, PageSize, total));

@@ -189,6 +189,14 @@ internal static class AppointmentsEndpoints
 
 
         await audit.RecordAsync(new AuditEvent(AuditActions.Read, "AppointmentList", null, me, callerRole, me, Purpose: "self-service"), ct);
+        if (asRole == Roles.Doctor)
+        {
+            // The doctor's list shows each patient's name and reason: a read of each patient's data, which their access
+            // report must show (LGPD), once per patient and list.
+            await Task.WhenAll(rows.Select(r => r.PatientId).Distinct().Select(patientId =>
+                audit.RecordAsync(new AuditEvent(AuditActions.Read, "AppointmentList", null, me, Roles.Doctor, patientId, Purpose: "care"), ct)));
+        }
+
         return TypedResults.Ok(await views.ToViewsAsync(rows, ct));
     }
 
