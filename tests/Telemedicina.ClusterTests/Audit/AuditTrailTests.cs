@@ -123,6 +123,9 @@ public sealed class AuditTrailTests(ClusterFixture fixture)
         var afterLists = await silo2.SendAsync<AccessReport>(HttpMethod.Get, "/api/v1/privacy/access-report", null, patient.AccessToken);
         Assert.Contains(afterLists.Accesses, a => a.ActorId == doctor.Id && a.ResourceType == "AppointmentList");
         Assert.Contains(afterLists.Accesses, a => a.ActorRole == "admin" && a.ResourceType == "User");
+        await silo1.SendAsync<object>(HttpMethod.Get, $"/api/v1/admin/appointments?doctorId={doctor.Id}", null, fixture.Admin.AccessToken);
+        afterLists = await silo2.SendAsync<AccessReport>(HttpMethod.Get, "/api/v1/privacy/access-report", null, patient.AccessToken);
+        Assert.Contains(afterLists.Accesses, a => a.ActorRole == "admin" && a.ResourceType == "AppointmentList");
         theirs = await silo2.SendAsync<AccessReport>(HttpMethod.Get, "/api/v1/privacy/access-report", null, other.AccessToken);
         Assert.DoesNotContain(theirs.Accesses, a => a.ResourceType is "AppointmentList" or "User");
 

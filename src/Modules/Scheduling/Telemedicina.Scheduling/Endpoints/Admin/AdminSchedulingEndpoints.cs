@@ -154,6 +154,13 @@ internal static class AdminSchedulingEndpoints
         var rows = (await connection.QueryAsync<AppointmentRow>(SearchSql, filter)).ToList();
         await audit.RecordAsync(new AuditEvent(AuditActions.Read, "AppointmentList", null, user.GetId(), Roles.Admin, patientId, Purpose: "administration",
             Details: new Dictionary<string, string> { ["count"] = rows.Count.ToString(CultureInfo.InvariantCulture) }), ct);
+        if (patientId is null)
+        {
+            // A search over several patients read each one's data on this page: their access reports must show it.
+            await Task.WhenAll(rows.Select(r => r.PatientId).Distinct().Select(p =>
+                audit.RecordAsync(new AuditEvent(AuditActions.Read, "AppointmentList", null, user.GetId(), Roles.Admin, p, Purpose: "administration"), ct)));
+        }
+
         return TypedResults.Ok(new AdminAppointmentPage(await views.ToViewsAsync(rows, ct), number, PageSize, total));
     }
 
