@@ -13,6 +13,7 @@ using Telemedicina.Identity;
 using Telemedicina.Identity.Application;
 using Telemedicina.Scheduling;
 using Telemedicina.Scheduling.Contracts;
+using Telemedicina.Scheduling.Infrastructure;
 
 namespace Telemedicina.IntegrationTests.Scheduling;
 
@@ -133,6 +134,39 @@ public sealed class SchedulingJobsTests() : ThrowawayDatabaseTest("jobs")
     }
 
     // The schemas (idempotent; every test of the class shares the database) and the demo accounts.
+    [Fact]
+    public async Task Notifications_OfOneAppointment_GoOutInTheOrderTheyWereQueued()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var t0 = new DateTimeOffset(2026, 3, 2, 12, 0, 0, TimeSpan.Zero);
+        // Every reading of the clock moves it 1 ms on: the outbox names its files by the time they were sent.
+        var clock = new FakeTimeProvider(t0) { AutoAdvanceAmount = TimeSpan.FromMilliseconds(1) };
+        using var silo = Build(clock);
+        var demo = await MigrateAndSeedAsync(silo, ct);
+        var appointment = await InsertAsync(demo.PatientId, demo.DoctorId, t0.AddDays(2), "cancelled", createdAt: t0);
+        var notifications = silo.GetRequiredService<Notifications>();
+        Assert.True(await notifications.EnqueueAsync(appointment, NotificationKinds.Booked, demo.DoctorId, ct));
+        Assert.True(await notifications.EnqueueAsync(appointment, NotificationKinds.Cancelled, demo.DoctorId, ct));
+
+        // Another silo's run has claimed the older mail and not sent it yet: this run must not send the newer one
+        // before it (it did, and the doctor's last mail said "booked" about a cancelled appointment).
+        await using var db = new NpgsqlConnection(ConnectionString);
+        await db.ExecuteAsync("UPDATE scheduling.notifications SET claimed_at = @now, attempts = 1 WHERE kind = @kind",
+            new { now = clock.GetUtcNow(), kind = NotificationKinds.Booked });
+        Assert.Equal(0, await notifications.DispatchPendingAsync(10, ct));
+        Assert.Empty(Directory.Exists(_outbox) ? Directory.GetFiles(_outbox, "*.json") : []);
+
+        // That run dies without sending: once its claim is stale, the older goes, and the newer at the next run.
+        clock.Advance(TimeSpan.FromMinutes(3));
+        Assert.Equal(1, await notifications.DispatchPendingAsync(10, ct));
+        Assert.Equal(1, await notifications.DispatchPendingAsync(10, ct));
+        Assert.Equal(0, await notifications.DispatchPendingAsync(10, ct));
+        var sent = Directory.GetFiles(_outbox, "*.json").Order(StringComparer.Ordinal)
+            .Select(f => System.Text.Json.JsonDocument.Parse(File.ReadAllText(f)).RootElement.GetProperty("kind").GetString())
+            .ToList();
+        Assert.Equal([NotificationKinds.Booked, NotificationKinds.Cancelled], sent);
+    }
+
     private async Task<DemoAccounts> MigrateAndSeedAsync(ServiceProvider silo, CancellationToken ct)
     {
         await DatabaseMigrator.MigrateAsync(ConnectionString, [AuditModule.Migrations, IdentityModule.Migrations, SchedulingModule.Migrations],

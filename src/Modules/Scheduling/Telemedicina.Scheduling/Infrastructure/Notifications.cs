@@ -50,13 +50,23 @@ internal sealed partial class Notifications(
         await using (var connection = await db.OpenConnectionAsync(cancellationToken))
         {
             claimed = (await connection.QueryAsync<Pending>(
+                // A person's mails about one appointment go out in the order they were queued. Every silo dispatches: one
+                // took the "cancelled" row while another held the older "booked" one, and the doctor's last mail said
+                // "booked". So a row waits while an older one to the same person about the same appointment is unsent
+                // (it goes at the next run, once that one is), and a run sends what it claimed in order.
                 """
-                UPDATE scheduling.notifications n SET claimed_at = @now, attempts = n.attempts + 1
-                WHERE n.id IN (
-                    SELECT id FROM scheduling.notifications
-                    WHERE sent_at IS NULL AND attempts < 5 AND (claimed_at IS NULL OR claimed_at < @stale)
-                    ORDER BY id LIMIT @max FOR UPDATE SKIP LOCKED)
-                RETURNING n.id, n.appointment_id, n.kind, n.recipient_id
+                WITH claimed AS (
+                    UPDATE scheduling.notifications n SET claimed_at = @now, attempts = n.attempts + 1
+                    WHERE n.id IN (
+                        SELECT p.id FROM scheduling.notifications p
+                        WHERE p.sent_at IS NULL AND p.attempts < 5 AND (p.claimed_at IS NULL OR p.claimed_at < @stale)
+                          AND NOT EXISTS (
+                              SELECT 1 FROM scheduling.notifications o
+                              WHERE o.appointment_id = p.appointment_id AND o.recipient_id = p.recipient_id
+                                AND o.id < p.id AND o.sent_at IS NULL AND o.attempts < 5)
+                        ORDER BY p.id LIMIT @max FOR UPDATE SKIP LOCKED)
+                    RETURNING n.id, n.appointment_id, n.kind, n.recipient_id)
+                SELECT id, appointment_id, kind, recipient_id FROM claimed ORDER BY id
                 """,
                 new { now, stale = now.AddMinutes(-2), max })).ToList();
         }
