@@ -28,7 +28,7 @@ internal sealed class AccountEmails(IEmailSender sender, IOptions<EmailSettings>
 
     private static EmailMessage Compose(AppUser user, string subject, string intro, string action, string link, string kind)
     {
-        var name = user.FullName.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? user.FullName;
+        var name = Greeting.FirstName(user.FullName);
         var text = $"Olá, {name}.\n\n{intro}\n\n{link}\n\nEquipe Telemedicina Para Todos";
         var html = $"<p>Olá, {WebUtility.HtmlEncode(name)}.</p><p>{WebUtility.HtmlEncode(intro)}</p>" +
                    $"<p><a href=\"{WebUtility.HtmlEncode(link)}\">{WebUtility.HtmlEncode(action)}</a></p><p>Equipe Telemedicina Para Todos</p>";

@@ -118,7 +118,7 @@ internal sealed partial class Notifications(
             NotificationKinds.Booked => ("Nova consulta agendada", $"{otherName} agendou uma consulta para {when}."),
             _ => ("Atualização da sua consulta", $"Sua consulta de {when} foi atualizada."),
         };
-        var first = recipient.FullName.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? recipient.FullName;
+        var first = Greeting.FirstName(recipient.FullName);
         var text = $"Olá, {first}.\n\n{line}\n\nEquipe Telemedicina Para Todos";
         var html = $"<p>Olá, {WebUtility.HtmlEncode(first)}.</p><p>{WebUtility.HtmlEncode(line)}</p><p>Equipe Telemedicina Para Todos</p>";
         await email.SendAsync(new EmailMessage(recipient.Email, subject, text, html, null, item.Kind), cancellationToken);
