@@ -33,6 +33,38 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ValidationMessages_SayWhatIsWrong_InPortuguese()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var api = fixture.Cluster.Api(0);
+
+        // A birth date in the future is well formed: the message says what is wrong with it. A missing specialty reads
+        // as Portuguese does for any field ("Especialidade é obrigatório" was wrong for a feminine noun).
+        using (var register = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/register", new
+        {
+            email = $"futuro-{Guid.NewGuid():N}@x.test", password = "Telemedicina!2026", fullName = "Dra. Futura Silva", role = "doctor",
+            birthDate = "2099-01-01", crm = "123456", crmState = "SP",
+        }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, register.StatusCode);
+            var errors = JsonDocument.Parse(await register.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("errors");
+            Assert.Equal("A data de nascimento não pode estar no futuro nem passar de 130 anos.", errors.GetProperty("birthDate")[0].GetString());
+            Assert.Equal("Especialidade: campo obrigatório.", errors.GetProperty("specialty")[0].GetString());
+        }
+
+        // Overlapping intervals are named by the day in Portuguese, not "sunday".
+        var doctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
+        using var overlap = await api.SendAsync(HttpMethod.Put, "/api/v1/scheduling/doctors/me/availability", new
+        {
+            timeZone = "America/Sao_Paulo", slotMinutes = 30,
+            weekly = new[] { new { dayOfWeek = 0, start = "08:00", end = "10:00" }, new { dayOfWeek = 0, start = "09:00", end = "11:00" } },
+        }, doctor.AccessToken);
+        Assert.Equal(HttpStatusCode.BadRequest, overlap.StatusCode);
+        var weekly = JsonDocument.Parse(await overlap.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("errors").GetProperty("weekly")[0].GetString();
+        Assert.Equal("Os intervalos de domingo 08:00 e 09:00 se sobrepõem.", weekly);
+    }
+
+    [Fact]
     public async Task Login_UnknownEmailAndWrongPassword_GetTheSameAnswer()
     {
         using var api = fixture.Cluster.Api(1);

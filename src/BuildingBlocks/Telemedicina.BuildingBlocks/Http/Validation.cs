@@ -25,7 +25,7 @@ public sealed class Validation
     {
         if (string.IsNullOrWhiteSpace(value))
         {
-            return Add(field, $"{label} é obrigatório.");
+            return Add(field, $"{label}: campo obrigatório.");
         }
 
         return value.Length > maxLength ? Add(field, $"{label} deve ter no máximo {maxLength} caracteres.") : this;

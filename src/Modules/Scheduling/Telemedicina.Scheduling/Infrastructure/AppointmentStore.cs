@@ -246,7 +246,7 @@ internal sealed class AppointmentStore(NpgsqlDataSource db)
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         await LockBookersAsync(connection, tx, replacement.DoctorId, replacement.PatientId);
         var previous = await TransitionAsync(connection, tx, oldId, AppointmentStatus.Cancelled,
-            new Transition(byUserId, "rescheduled", "rescheduled to " + replacement.StartsAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture), at));
+            new Transition(byUserId, "rescheduled", "remarcada para " + replacement.StartsAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture), at));
         if (previous is null)
         {
             return (BookingConflict.None, false);
@@ -262,7 +262,7 @@ internal sealed class AppointmentStore(NpgsqlDataSource db)
                 """,
                 new { replacement.Id, replacement.DoctorId, replacement.PatientId, replacement.StartsAt, replacement.EndsAt, blockedFrom, blockedUntil, replacement.Reason, replacement.CreatedAt, oldId },
                 tx);
-            await InsertHistoryAsync(connection, tx, replacement.Id, at, byUserId, "booked", null, "scheduled", "rescheduled from " + oldId);
+            await InsertHistoryAsync(connection, tx, replacement.Id, at, byUserId, "booked", null, "scheduled", "remarcada a partir de " + oldId);
             await tx.CommitAsync(cancellationToken);
             return (BookingConflict.None, true);
         }

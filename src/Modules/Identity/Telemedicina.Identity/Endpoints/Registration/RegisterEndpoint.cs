@@ -66,7 +66,8 @@ internal static class RegisterEndpoint
         if (request.BirthDate is not null)
         {
             var parsed = DateOnly.TryParseExact(request.BirthDate, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date);
-            validation.Require(parsed && RegistrationRules.IsBirthDate(date, today), "birthDate", "Data de nascimento inválida (AAAA-MM-DD).");
+            validation.Require(parsed, "birthDate", "Data de nascimento inválida (AAAA-MM-DD).");
+            validation.Require(!parsed || RegistrationRules.IsBirthDate(date, today), "birthDate", "A data de nascimento não pode estar no futuro nem passar de 130 anos.");
             birthDate = parsed ? date : null;
         }
 

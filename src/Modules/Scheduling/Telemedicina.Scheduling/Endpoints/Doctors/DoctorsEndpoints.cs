@@ -109,7 +109,7 @@ internal static class DoctorsEndpoints
 
             foreach (var (first, second) in AvailabilityRules.Overlaps(intervals))
             {
-                validation.Add("weekly", $"Os intervalos de {AvailabilityRules.FormatDay(intervals[first].DayOfWeek)} " +
+                validation.Add("weekly", $"Os intervalos de {System.Globalization.CultureInfo.GetCultureInfo("pt-BR").DateTimeFormat.GetDayName(intervals[first].DayOfWeek)} " +
                     $"{AvailabilityRules.FormatTime(intervals[first].StartMinute)} e {AvailabilityRules.FormatTime(intervals[second].StartMinute)} se sobrepõem.");
             }
         }
