@@ -42,6 +42,31 @@ public sealed class BookingTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task PatientBusy_TheAlternativesLeaveOutThePatientsOwnAppointments()
+    {
+        using var api = fixture.Cluster.Api(0);
+        var first = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
+        var second = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
+        var patient = await Scenario.ConsentingPatientAsync(api);
+        var from = DateTimeOffset.UtcNow.AddHours(5);
+        var withFirst = await api.SlotsAsync(patient, first.Id, from, from.AddHours(4));
+        var withSecond = await api.SlotsAsync(patient, second.Id, from, from.AddHours(4));
+        var slot = withFirst.First(s => withSecond.Any(o => o.StartsAt == s.StartsAt));
+        await api.BookAsync(patient, first.Id, slot.StartsAt);
+
+        // The same time with the other doctor: the patient is the one busy, and that time (free for the doctor) was
+        // offered as the first alternative.
+        using var busy = await api.SendAsync(HttpMethod.Post, "/api/v1/scheduling/appointments", new { doctorId = second.Id, startsAt = TelemedicinaApi.Iso(slot.StartsAt) }, patient.AccessToken);
+        Assert.Equal(HttpStatusCode.Conflict, busy.StatusCode);
+        var body = JsonDocument.Parse(await busy.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
+        Assert.Equal("Você já tem uma consulta nesse horário.", body.GetProperty("detail").GetString());
+        var alternatives = body.GetProperty("alternatives").EnumerateArray()
+            .Select(a => (StartsAt: a.GetProperty("startsAt").GetDateTimeOffset(), EndsAt: a.GetProperty("endsAt").GetDateTimeOffset())).ToList();
+        Assert.NotEmpty(alternatives);
+        Assert.DoesNotContain(alternatives, a => a.StartsAt < slot.EndsAt && slot.StartsAt < a.EndsAt);
+    }
+
+    [Fact]
     public async Task Conflict_AnswersWithNextFreeSlots()
     {
         using var api = fixture.Cluster.Api(0);

@@ -110,7 +110,7 @@ internal sealed class Booking(
             return new BookingResult.Booked(row);
         }
 
-        var alternatives = await AlternativesAsync(rules, slot.StartsAt, known: null, cancellationToken);
+        var alternatives = await AlternativesAsync(rules, slot.StartsAt, known: null, cancellationToken, conflict == BookingConflict.PatientBusy ? patientId : null);
         return new BookingResult.Taken(
             conflict == BookingConflict.PatientBusy ? "Você já tem uma consulta nesse horário." : "Este horário acabou de ser reservado.",
             alternatives);
@@ -226,25 +226,34 @@ internal sealed class Booking(
             return new BookingResult.WrongState("Só consultas agendadas podem ser remarcadas.");
         }
 
-        var alternatives = await AlternativesAsync(rules, slot.StartsAt, known: null, cancellationToken);
+        var alternatives = await AlternativesAsync(rules, slot.StartsAt, known: null, cancellationToken, conflict == BookingConflict.PatientBusy ? patientId : null);
         return new BookingResult.Taken(conflict == BookingConflict.PatientBusy ? "Você já tem uma consulta nesse horário." : "Este horário acabou de ser reservado.", alternatives);
     }
 
     // The next free slots after a taken one, for the 409: usually found the same day, so that day is computed first
     // (from the schedule already read when there is one that covers it) and the two weeks only when it has too few
     // (a contended booking load spent a tenth of a silo's CPU computing two weeks of slots for every 409).
-    private async Task<List<Slot>> AlternativesAsync(Availability rules, DateTimeOffset from, ScheduleAround? known, CancellationToken cancellationToken)
+    // When the patient was the one busy (another appointment at that time), slots that overlap the patient's own live
+    // appointments are left out: offered, they would be refused the same way.
+    private async Task<List<Slot>> AlternativesAsync(
+        Availability rules, DateTimeOffset from, ScheduleAround? known, CancellationToken cancellationToken, Guid? busyPatient = null)
     {
         const int Wanted = 5;
-        var sameDay = known is not null && known.BusyFrom <= from.AddDays(-1) && known.BusyUntil >= from.AddDays(2)
+        var own = busyPatient is { } patientId
+            ? (await appointments.ListAsync(asDoctor: false, patientId, from.AddDays(-1), from.AddDays(15), cancellationToken))
+                .Where(a => a.StatusValue is Contracts.AppointmentStatus.Scheduled or Contracts.AppointmentStatus.InProgress).ToList()
+            : [];
+        bool Free(Slot s) => !own.Any(a => a.StartsAt < s.EndsAt && s.StartsAt < a.EndsAt);
+
+        var sameDay = (known is not null && known.BusyFrom <= from.AddDays(-1) && known.BusyUntil >= from.AddDays(2)
             ? Compute(rules, known.Blocked, from, from.AddDays(1), known.Busy)
-            : await ComputeAsync(rules, from, from.AddDays(1), withBusy: true, cancellationToken);
+            : await ComputeAsync(rules, from, from.AddDays(1), withBusy: true, cancellationToken)).Where(Free).ToList();
         if (sameDay.Count >= Wanted)
         {
             return sameDay.Take(Wanted).ToList();
         }
 
-        return (await ComputeAsync(rules, from, from.AddDays(14), withBusy: true, cancellationToken)).Take(Wanted).ToList();
+        return (await ComputeAsync(rules, from, from.AddDays(14), withBusy: true, cancellationToken)).Where(Free).Take(Wanted).ToList();
     }
 
     private async Task<IReadOnlyList<Slot>> ComputeAsync(Availability rules, DateTimeOffset from, DateTimeOffset to, bool withBusy, CancellationToken cancellationToken)
