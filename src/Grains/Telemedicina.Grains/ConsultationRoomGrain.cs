@@ -840,8 +840,11 @@ internal sealed partial class ConsultationRoomGrain(
         }
     }
 
-    private async Task<CallView> TransitionAsync(Guid byUserId, string what, string? why)
+    private async Task<CallView> TransitionAsync(Guid userId, string what, string? why)
     {
+        // Guid.Empty is the room itself (ring timeout, abandoned, maximum duration): nobody, so no user id on the wire
+        // or in the history, rather than an all-zero one.
+        Guid? byUserId = userId == Guid.Empty ? null : userId;
         var now = clock.GetUtcNow();
         S.Log.Add(new CallLogEntry(now, byUserId, what, why));
         await state.WriteStateAsync();

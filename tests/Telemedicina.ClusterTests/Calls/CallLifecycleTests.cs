@@ -171,6 +171,11 @@ public sealed class CallLifecycleTests(ClusterFixture fixture)
         var atDoctor = await doctorHub.NextAsync<CallStatusChanged>("CallStatusChanged", wait, e => e.RoomId == call.RoomId);
         Assert.Equal("missed", atPatient.Status);
         Assert.Equal("missed", atDoctor.Status);
+        // Nobody missed it: the room did, and says so with no user id (it sent the all-zero one).
+        Assert.Null(atPatient.ByUserId);
+        Assert.Null(atDoctor.ByUserId);
+        var history = await silo1.SendAsync<HistoryEntry[]>(HttpMethod.Get, $"/api/v1/scheduling/appointments/{booked.AppointmentId}/history", null, patient.AccessToken);
+        Assert.Null(Assert.Single(history, h => h.What == "call.missed").ByUserId);
         var state = await silo2.GetCallAsync(doctor, call.RoomId);
         Assert.Equal("missed", state.Status);
         Assert.Equal("missed", state.EndReason);
