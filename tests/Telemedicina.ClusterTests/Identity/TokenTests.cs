@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using Microsoft.AspNetCore.SignalR.Client;
 using Telemedicina.Testing;
 
@@ -43,6 +44,14 @@ public sealed class TokenTests(ClusterFixture fixture)
     {
         using var api = fixture.Cluster.Api(0);
         var patient = await api.RegisterPatientAsync();
+
+        // Without the refresh token there is no session to end: a 400 naming it, not a 204 that revoked nothing.
+        using (var bodiless = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/logout", token: patient.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, bodiless.StatusCode);
+            Assert.True(JsonDocument.Parse(await bodiless.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.GetProperty("errors").TryGetProperty("refreshToken", out _));
+        }
+
         using (var logout = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/logout", new { refreshToken = patient.RefreshToken }, patient.AccessToken))
         {
             Assert.Equal(HttpStatusCode.NoContent, logout.StatusCode);
@@ -50,6 +59,10 @@ public sealed class TokenTests(ClusterFixture fixture)
 
         using var refresh = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/refresh", new { refreshToken = patient.RefreshToken });
         Assert.Equal(HttpStatusCode.Unauthorized, refresh.StatusCode);
+
+        // Logging out twice is no error.
+        using var again = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/logout", new { refreshToken = patient.RefreshToken });
+        Assert.Equal(HttpStatusCode.NoContent, again.StatusCode);
     }
 
     [Fact]

@@ -184,15 +184,20 @@ internal static class LoginEndpoints
         return TypedResults.Ok(tokens.Issue(user, successor!, mfa));
     }
 
-    private static async Task<NoContent> LogoutAsync(RefreshRequest? request, ClaimsPrincipal principal, TokenService tokens, IAuditTrail audit, CancellationToken ct)
+    private static async Task<Results<NoContent, ValidationProblem>> LogoutAsync(
+        RefreshRequest? request, ClaimsPrincipal principal, TokenService tokens, IAuditTrail audit, CancellationToken ct)
     {
-        if (request?.RefreshToken is { Length: > 0 and <= 512 } token)
+        // The session to end is the refresh token's: without one nothing would be revoked, and a 204 said otherwise.
+        if (request?.RefreshToken is not { Length: > 0 and <= 512 } token)
         {
-            var userId = await tokens.RevokeAsync(token, "logout", ct);
-            if (userId is not null)
-            {
-                await audit.RecordAsync(new AuditEvent(AuditActions.Logout, "Session", null, userId, principal.FindRole(), userId), ct);
-            }
+            return Problems.Validation(new Dictionary<string, string[]> { ["refreshToken"] = ["Informe o refreshToken da sessão a encerrar."] });
+        }
+
+        // An unknown or already revoked token is a 204 as well: logging out twice is not an error.
+        var userId = await tokens.RevokeAsync(token, "logout", ct);
+        if (userId is not null)
+        {
+            await audit.RecordAsync(new AuditEvent(AuditActions.Logout, "Session", null, userId, principal.FindRole(), userId), ct);
         }
 
         return TypedResults.NoContent();
