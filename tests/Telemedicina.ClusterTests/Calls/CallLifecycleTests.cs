@@ -153,6 +153,32 @@ public sealed class CallLifecycleTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task APatientWhoTakesBackTheTelemedicineConsent_CannotJoinTheRoomAgain_UntilGrantingItAgain()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        var (doctor, patient, booked) = await Scenario.BookedPairAsync(silo2, silo1, fixture.Admin);
+        var call = await silo1.RequestCallAsync(patient, booked.AppointmentId);
+        await silo2.CallActionAsync(doctor, call.RoomId, "accept");
+        var room = call.RoomId.ToString();
+        await using var patientHub = await HubClient.ConnectAsync(silo1.BaseUrl, () => patient.AccessToken);
+        await patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
+
+        await silo1.SendAsync<JsonElement>(HttpMethod.Post, "/api/v1/privacy/consents", new { type = "telemedicine", granted = false }, patient.AccessToken);
+        await patientHub.Connection.InvokeAsync("LeaveRoom", room, ct);
+        var refused = await Assert.ThrowsAsync<HubException>(() => patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct));
+        Assert.Contains("consentimento para telemedicina", refused.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<HubException>(() => patientHub.Connection.InvokeAsync<JoinRoomResult>("ResumeRoom", room, 0L, ct));
+
+        // The doctor's joins do not depend on the patient's consent; the patient's come back with it.
+        await using var doctorHub = await HubClient.ConnectAsync(silo2.BaseUrl, () => doctor.AccessToken);
+        await doctorHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
+        await silo1.SendAsync<JsonElement>(HttpMethod.Post, "/api/v1/privacy/consents", new { type = "telemedicine", granted = true }, patient.AccessToken);
+        Assert.Equal(call.RoomId, (await patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct)).RoomId);
+    }
+
+    [Fact]
     public async Task Ringing_WithoutAnAnswer_EndsMissed_AndBothSidesAreTold()
     {
         using var silo1 = fixture.Cluster.Api(0);

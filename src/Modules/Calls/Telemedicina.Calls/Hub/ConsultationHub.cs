@@ -2,6 +2,7 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
+using Telemedicina.Audit.Contracts;
 using Telemedicina.BuildingBlocks.Http;
 using Telemedicina.Calls.Delivery;
 using Telemedicina.Calls.Infrastructure;
@@ -36,6 +37,7 @@ public sealed class ConsultationHub(
     MembershipRefresh refresh,
     IceServers iceServers,
     IAppointmentBook appointments,
+    IConsentRegistry consents,
     IOptions<TurnSettings> turn,
     IOptions<CallsSettings> settings) : Microsoft.AspNetCore.SignalR.Hub
 {
@@ -106,6 +108,13 @@ public sealed class ConsultationHub(
         Throttle();
         var id = ParseRoom(roomId);
         var me = Me();
+
+        // Calls need the patient's telemedicine consent (CONTRACT.md); one taken back is honoured at the next (re)join.
+        if (Context.User?.FindRole() == Roles.Patient && !await consents.HasConsentAsync(me, ConsentTypes.Telemedicine, Context.ConnectionAborted))
+        {
+            Refuse("Sem o seu consentimento para telemedicina não é possível entrar na consulta. Você pode concedê-lo de novo em Privacidade.");
+        }
+
         RoomSnapshot snapshot;
         var room = grains.GetGrain<IConsultationRoomGrain>(id);
         try
