@@ -173,7 +173,8 @@ public sealed class PrivacyRightsTests(ClusterFixture fixture)
         Assert.Equal(call.RoomId, record.RoomId);
         Assert.Equal(0, await GrainStatesNamingAsync(db, patient.FullName));
         Assert.True(await db.ExecuteScalarAsync<int>("SELECT count(*) FROM audit.entries WHERE subject_id = @Id", patient) > 3);
-        Assert.True((await silo2.SendAsync<Verification>(HttpMethod.Get, "/api/v1/admin/audit/verify", null, fixture.Admin.AccessToken)).Valid);
+        var verification = await silo2.SendAsync<Verification>(HttpMethod.Get, "/api/v1/admin/audit/verify", null, fixture.Admin.AccessToken);
+        Assert.True(verification.Valid, $"The audit chain does not verify: {verification}");
 
         // The old credentials are dead, the access token too (it still requested exports before): on the silo that
         // erased at once, and on the other within its revocation refresh.

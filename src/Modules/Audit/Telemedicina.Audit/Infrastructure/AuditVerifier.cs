@@ -16,6 +16,15 @@ internal sealed class AuditVerifier(NpgsqlDataSource db, AuditCheckpoints checkp
 {
     public async Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken)
     {
+        // The newest checkpoint first, then the snapshot of the entries: a checkpoint is written after the entries it
+        // covers are committed, so the snapshot holds them all. Read the other way round, a checkpoint written between
+        // the two covered entries the snapshot did not see, and a sound chain was reported as cut short.
+        var latest = await checkpoints.LatestAsync(cancellationToken);
+        if (latest is { SignatureValid: false })
+        {
+            return new AuditVerification(false, 0, latest.Value.Checkpoint.LastEntryId, "the newest checkpoint's signature is invalid");
+        }
+
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         // Read in one snapshot, so rows committed meanwhile by other silos cannot break the walk.
         await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
@@ -28,12 +37,6 @@ internal sealed class AuditVerifier(NpgsqlDataSource db, AuditCheckpoints checkp
             transaction: tx,
             flags: CommandFlags.None,
             cancellationToken: cancellationToken));
-
-        var latest = await checkpoints.LatestAsync(cancellationToken);
-        if (latest is { SignatureValid: false })
-        {
-            return new AuditVerification(false, 0, latest.Value.Checkpoint.LastEntryId, "the newest checkpoint's signature is invalid");
-        }
 
         var checkpoint = latest?.Checkpoint;
         var expectedPrevious = new byte[32];
