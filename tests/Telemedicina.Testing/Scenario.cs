@@ -38,6 +38,18 @@ public static class Scenario
     }
 
     /// <summary>
+    /// <see cref="BookedPairAsync"/>, then the patient requests the call on <paramref name="patientApi"/> and the doctor
+    /// accepts it on <paramref name="doctorApi"/>: a call both can join.
+    /// </summary>
+    public static async Task<AcceptedPair> AcceptedCallAsync(TelemedicinaApi doctorApi, TelemedicinaApi patientApi, TestUser admin)
+    {
+        var (doctor, patient, booked) = await BookedPairAsync(doctorApi, patientApi, admin);
+        var call = await patientApi.RequestCallAsync(patient, booked.AppointmentId);
+        await doctorApi.CallActionAsync(doctor, call.RoomId, "accept");
+        return new AcceptedPair(doctor, patient, booked, call.RoomId);
+    }
+
+    /// <summary>
     /// Books the first free slot of the doctor that starts at least <see cref="BookingMargin"/> from now; with the test
     /// join window it can be joined at once.
     /// </summary>
@@ -56,3 +68,6 @@ public static class Scenario
 
 /// <summary>A doctor, a patient and their booked appointment.</summary>
 public sealed record BookedPair(TestUser Doctor, TestUser Patient, Booked Booked);
+
+/// <summary>A doctor, a patient, their booked appointment and its accepted call.</summary>
+public sealed record AcceptedPair(TestUser Doctor, TestUser Patient, Booked Booked, Guid RoomId);

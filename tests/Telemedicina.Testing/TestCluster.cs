@@ -132,10 +132,8 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>A booked pair whose call the patient requested and the doctor accepted (through <paramref name="api"/>), and the silo hosting its room.</summary>
     public async Task<AcceptedCall> AcceptedCallAsync(TelemedicinaApi api, TestUser admin)
     {
-        var (doctor, patient, booked) = await Scenario.BookedPairAsync(api, api, admin);
-        var call = await api.RequestCallAsync(patient, booked.AppointmentId);
-        await api.CallActionAsync(doctor, call.RoomId, "accept");
-        return new AcceptedCall(doctor, patient, booked, call.RoomId, await RoomHostAsync(api, admin, call.RoomId));
+        var (doctor, patient, booked, roomId) = await Scenario.AcceptedCallAsync(api, api, admin);
+        return new AcceptedCall(doctor, patient, booked, roomId, await RoomHostAsync(api, admin, roomId));
     }
 
     /// <summary>Where each silo's log ends now, to read only what comes after.</summary>

@@ -158,10 +158,8 @@ public sealed class CallLifecycleTests(ClusterFixture fixture)
         var ct = TestContext.Current.CancellationToken;
         using var silo1 = fixture.Cluster.Api(0);
         using var silo2 = fixture.Cluster.Api(1);
-        var (doctor, patient, booked) = await Scenario.BookedPairAsync(silo2, silo1, fixture.Admin);
-        var call = await silo1.RequestCallAsync(patient, booked.AppointmentId);
-        await silo2.CallActionAsync(doctor, call.RoomId, "accept");
-        var room = call.RoomId.ToString();
+        var (doctor, patient, _, roomId) = await Scenario.AcceptedCallAsync(silo2, silo1, fixture.Admin);
+        var room = roomId.ToString();
         await using var patientHub = await HubClient.ConnectAsync(silo1.BaseUrl, () => patient.AccessToken);
         await patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
 
@@ -175,7 +173,7 @@ public sealed class CallLifecycleTests(ClusterFixture fixture)
         await using var doctorHub = await HubClient.ConnectAsync(silo2.BaseUrl, () => doctor.AccessToken);
         await doctorHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
         await silo1.SendAsync<JsonElement>(HttpMethod.Post, "/api/v1/privacy/consents", new { type = "telemedicine", granted = true }, patient.AccessToken);
-        Assert.Equal(call.RoomId, (await patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct)).RoomId);
+        Assert.Equal(roomId, (await patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct)).RoomId);
     }
 
     [Fact]
@@ -344,9 +342,7 @@ public sealed class CallLifecycleTests(ClusterFixture fixture)
 
     private async Task<(TestUser Patient, TestUser Doctor, Guid RoomId, Guid AppointmentId)> AcceptedCallAsync(TelemedicinaApi patientSilo, TelemedicinaApi doctorSilo)
     {
-        var (doctor, patient, booked) = await Scenario.BookedPairAsync(doctorSilo, patientSilo, fixture.Admin);
-        var call = await patientSilo.RequestCallAsync(patient, booked.AppointmentId);
-        await doctorSilo.CallActionAsync(doctor, call.RoomId, "accept");
-        return (patient, doctor, call.RoomId, booked.AppointmentId);
+        var call = await Scenario.AcceptedCallAsync(doctorSilo, patientSilo, fixture.Admin);
+        return (call.Patient, call.Doctor, call.RoomId, call.Booked.AppointmentId);
     }
 }

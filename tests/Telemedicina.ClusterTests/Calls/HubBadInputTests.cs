@@ -18,10 +18,8 @@ public sealed class HubBadInputTests(ClusterFixture fixture)
         var ct = TestContext.Current.CancellationToken;
         using var silo1 = fixture.Cluster.Api(0);
         using var silo2 = fixture.Cluster.Api(1);
-        var (doctor, patient, booked) = await Scenario.BookedPairAsync(silo2, silo1, fixture.Admin);
-        var call = await silo1.RequestCallAsync(patient, booked.AppointmentId);
-        await silo2.CallActionAsync(doctor, call.RoomId, "accept");
-        var room = call.RoomId.ToString();
+        var (doctor, patient, _, roomId) = await Scenario.AcceptedCallAsync(silo2, silo1, fixture.Admin);
+        var room = roomId.ToString();
         var to = doctor.Id.ToString();
 
         await using var doctorHub = await HubClient.ConnectAsync(silo2.BaseUrl, () => doctor.AccessToken);
@@ -128,6 +126,6 @@ public sealed class HubBadInputTests(ClusterFixture fixture)
         await using var patientBack = await HubClient.ConnectAsync(silo1.BaseUrl, () => patient.AccessToken);
         var rejoin = await patientBack.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
         Assert.Equal("accepted", rejoin.Status);
-        Assert.Equal("ended", (await silo1.CallActionAsync(patient, call.RoomId, "end")).Status);
+        Assert.Equal("ended", (await silo1.CallActionAsync(patient, roomId, "end")).Status);
     }
 }
