@@ -152,28 +152,70 @@ public sealed class CallLifecycleTests(ClusterFixture fixture)
         Assert.Contains("call.rejoined", what);
     }
 
+    /// <summary>
+    /// Calls need the patient's telemedicine consent (CONTRACT.md), and a consent can be taken back at any time: the call
+    /// under way ends at once on both silos, the appointment completes with the time it lasted, and the patient cannot
+    /// join again. The revocation is made on the silo the room is not on.
+    /// </summary>
     [Fact]
-    public async Task APatientWhoTakesBackTheTelemedicineConsent_CannotJoinTheRoomAgain_UntilGrantingItAgain()
+    public async Task APatientWhoTakesBackTheTelemedicineConsentDuringACall_EndsIt_AndCannotJoinAgain()
     {
         var ct = TestContext.Current.CancellationToken;
         using var silo1 = fixture.Cluster.Api(0);
         using var silo2 = fixture.Cluster.Api(1);
-        var (doctor, patient, _, roomId) = await Scenario.AcceptedCallAsync(silo2, silo1, fixture.Admin);
+        var (doctor, patient, booked, roomId) = await Scenario.AcceptedCallAsync(silo2, silo1, fixture.Admin);
         var room = roomId.ToString();
         await using var patientHub = await HubClient.ConnectAsync(silo1.BaseUrl, () => patient.AccessToken);
+        await using var doctorHub = await HubClient.ConnectAsync(silo2.BaseUrl, () => doctor.AccessToken);
         await patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
+        await doctorHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
+        await patientHub.NextAsync<PeerJoined>("PeerJoined", match: e => e.UserId == doctor.Id);
 
         await silo1.SendAsync<JsonElement>(HttpMethod.Post, "/api/v1/privacy/consents", new { type = "telemedicine", granted = false }, patient.AccessToken);
-        await patientHub.Connection.InvokeAsync("LeaveRoom", room, ct);
+
+        // Told to both parties by the time the revocation answers.
+        foreach (var hub in new[] { doctorHub, patientHub })
+        {
+            var ended = await hub.NextAsync<CallStatusChanged>("CallStatusChanged", match: e => e.RoomId == roomId && e.Status != "accepted");
+            Assert.Equal(("ended", patient.Id), (ended.Status, ended.ByUserId));
+        }
+
+        var call = await silo2.GetCallAsync(doctor, roomId);
+        Assert.Equal(("ended", "consentRevoked"), (call.Status, call.EndReason));
+        Assert.NotNull(call.DurationSeconds);
+        Assert.Equal("completed", (await silo2.GetAppointmentAsync(doctor, booked.AppointmentId)).Status);
         var refused = await Assert.ThrowsAsync<HubException>(() => patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct));
         Assert.Contains("consentimento para telemedicina", refused.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<HubException>(() => patientHub.Connection.InvokeAsync<JoinRoomResult>("ResumeRoom", room, 0L, ct));
+    }
 
-        // The doctor's joins do not depend on the patient's consent; the patient's come back with it.
+    /// <summary>
+    /// A call still ringing when the patient takes back the consent is cancelled: the doctor is told and the call leaves
+    /// the doctor's lobby, so the doctor does not answer a call that can no longer take place. Granting the consent again
+    /// lets the patient call again.
+    /// </summary>
+    [Fact]
+    public async Task APatientWhoTakesBackTheTelemedicineConsentWhileRinging_CancelsTheCall_AndCanCallAgainWithIt()
+    {
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        var (doctor, patient, booked) = await Scenario.BookedPairAsync(silo2, silo1, fixture.Admin);
         await using var doctorHub = await HubClient.ConnectAsync(silo2.BaseUrl, () => doctor.AccessToken);
-        await doctorHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
-        await silo1.SendAsync<JsonElement>(HttpMethod.Post, "/api/v1/privacy/consents", new { type = "telemedicine", granted = true }, patient.AccessToken);
-        Assert.Equal(roomId, (await patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct)).RoomId);
+        var call = await silo1.RequestCallAsync(patient, booked.AppointmentId);
+        await doctorHub.NextAsync<CallRequested>("CallRequested", match: e => e.RoomId == call.RoomId);
+
+        await silo2.SendAsync<JsonElement>(HttpMethod.Post, "/api/v1/privacy/consents", new { type = "telemedicine", granted = false }, patient.AccessToken);
+
+        var cancelled = await doctorHub.NextAsync<CallStatusChanged>("CallStatusChanged", match: e => e.RoomId == call.RoomId);
+        Assert.Equal(("cancelled", patient.Id), (cancelled.Status, cancelled.ByUserId));
+        Assert.DoesNotContain(
+            await silo2.SendAsync<WaitingCall[]>(HttpMethod.Get, "/api/v1/calls/waiting", null, doctor.AccessToken), w => w.RoomId == call.RoomId);
+        Assert.Equal(HttpStatusCode.Forbidden, (await silo1.SendAsync(HttpMethod.Post, "/api/v1/calls", new { appointmentId = booked.AppointmentId }, patient.AccessToken)).StatusCode);
+
+        await silo1.GrantConsentAsync(patient);
+        var again = await silo1.RequestCallAsync(patient, booked.AppointmentId);
+        Assert.NotEqual(call.RoomId, again.RoomId);
+        Assert.Equal("ringing", again.Status);
     }
 
     [Fact]

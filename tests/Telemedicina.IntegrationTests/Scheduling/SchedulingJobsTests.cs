@@ -106,7 +106,7 @@ public sealed class SchedulingJobsTests() : ThrowawayDatabaseTest("jobs")
     }
 
     [Fact]
-    public async Task OpenAppointmentsOfDoctor_AreTheLiveOnesWhoseJoinWindowPlusGraceContainsNow()
+    public async Task OpenAppointmentsOfADoctorOrAPatient_AreTheLiveOnesWhoseJoinWindowPlusGraceContainsNow()
     {
         // Join window: 10 min before the start to 30 min after the end (defaults); appointments last 30 min here.
         // Far from the other tests' dates, so their jobs never see these rows.
@@ -131,6 +131,8 @@ public sealed class SchedulingJobsTests() : ThrowawayDatabaseTest("jobs")
         Assert.Equal([closedWithinGrace, inProgress, opensSoon], open);
         Assert.Equal([inProgress, opensSoon], await book.OpenAppointmentsOfDoctorAsync(demo.DoctorId, TimeSpan.Zero, ct));
         Assert.Empty(await book.OpenAppointmentsOfDoctorAsync(demo.PatientId, TimeSpan.FromMinutes(10), ct));
+        Assert.Equal(open, await book.OpenAppointmentsOfPatientAsync(demo.PatientId, TimeSpan.FromMinutes(10), ct));
+        Assert.Empty(await book.OpenAppointmentsOfPatientAsync(demo.DoctorId, TimeSpan.FromMinutes(10), ct));
     }
 
     // The schemas (idempotent; every test of the class shares the database) and the demo accounts.

@@ -27,6 +27,7 @@ public static class CallsModule
         builder.Services.Configure<TurnSettings>(builder.Configuration.GetSection(TurnSettings.Section));
         builder.Services.AddSingleton<IceServers>();
         builder.Services.AddSingleton<Telemedicina.Audit.Contracts.IPersonalDataHolder, CallsPersonalData>();
+        builder.Services.AddSingleton<Telemedicina.Audit.Contracts.IConsentChangeHandler, ConsentWithdrawals>();
         builder.Services.AddSingleton<SiloDelivery>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SiloDelivery>());
         builder.Services.AddSingleton<Telemedicina.Grains.Abstractions.ILocalDelivery>(sp => sp.GetRequiredService<SiloDelivery>());

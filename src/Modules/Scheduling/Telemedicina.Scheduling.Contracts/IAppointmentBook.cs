@@ -51,6 +51,12 @@ public interface IAppointmentBook
     /// </summary>
     Task<IReadOnlyList<Guid>> OpenAppointmentsOfDoctorAsync(Guid doctorId, TimeSpan grace, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The same for a patient: the appointments where a call of theirs may be ringing or under way (what ends when they
+    /// take back the telemedicine consent).
+    /// </summary>
+    Task<IReadOnlyList<Guid>> OpenAppointmentsOfPatientAsync(Guid patientId, TimeSpan grace, CancellationToken cancellationToken);
+
     /// <summary>Every appointment the user is a party of (as patient or doctor), oldest first: for data-subject exports.</summary>
     Task<IReadOnlyList<Guid>> AppointmentIdsOfAsync(Guid userId, CancellationToken cancellationToken);
 

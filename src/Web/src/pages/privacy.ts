@@ -14,7 +14,7 @@ interface Consent {
 const consentTexts: Record<string, { title: string; text: string }> = {
   telemedicine: {
     title: "Atendimento por telemedicina",
-    text: "Concordo em ser atendido(a) por videochamada, ciente das limitações do atendimento a distância (Resolução CFM nº 2.314/2022). Sem este consentimento não é possível agendar nem entrar em consultas.",
+    text: "Concordo em ser atendido(a) por videochamada, ciente das limitações do atendimento a distância (Resolução CFM nº 2.314/2022). Sem este consentimento não é possível agendar nem entrar em consultas, e revogá-lo encerra a chamada em andamento.",
   },
   dataProcessing: {
     title: "Tratamento de dados pessoais",

@@ -1,11 +1,13 @@
 using Dapper;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Telemedicina.Audit.Contracts;
 
 namespace Telemedicina.Audit.Infrastructure;
 
-/// <summary>Consent records in <c>audit.consents</c>; the latest record per type wins.</summary>
-internal sealed class ConsentRegistry(NpgsqlDataSource db, TimeProvider clock) : IConsentRegistry
+/// <summary>Consent records in <c>audit.consents</c>; the latest record per type wins. Every record is told to the modules that act on it.</summary>
+internal sealed partial class ConsentRegistry(
+    NpgsqlDataSource db, IEnumerable<IConsentChangeHandler> handlers, ILogger<ConsentRegistry> logger, TimeProvider clock) : IConsentRegistry
 {
     /// <summary>Version of the consent texts currently shown to users.</summary>
     public const string CurrentVersion = "2026-01";
@@ -27,7 +29,22 @@ internal sealed class ConsentRegistry(NpgsqlDataSource db, TimeProvider clock) :
             VALUES (@userId, @consentType, @version, @granted, @at, @ipAddress, @userAgent)
             """,
             new { userId, consentType, version = CurrentVersion, granted, at = clock.GetUtcNow(), ipAddress, userAgent });
+        foreach (var handler in handlers)
+        {
+            try
+            {
+                // Not the request's token: a person who revokes and closes the page must not leave a call half ended.
+                await handler.OnConsentChangedAsync(userId, consentType, granted, CancellationToken.None);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LogHandlerFailed(logger, e, handler.GetType().Name, consentType, userId);
+            }
+        }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Handler} did not act on the {ConsentType} consent change of user {UserId}; the record stands")]
+    private static partial void LogHandlerFailed(ILogger logger, Exception exception, string handler, string consentType, Guid userId);
 
     public async Task<IReadOnlyList<ConsentRecord>> ListCurrentAsync(Guid userId, CancellationToken cancellationToken)
     {

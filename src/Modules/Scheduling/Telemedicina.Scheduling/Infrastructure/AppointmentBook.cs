@@ -22,23 +22,30 @@ internal sealed class AppointmentBook(AppointmentStore store, Npgsql.NpgsqlDataS
         return ids.ToList();
     }
 
-    public async Task<IReadOnlyList<Guid>> OpenAppointmentsOfDoctorAsync(Guid doctorId, TimeSpan grace, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<Guid>> OpenAppointmentsOfDoctorAsync(Guid doctorId, TimeSpan grace, CancellationToken cancellationToken) =>
+        OpenAppointmentsAsync("doctor_id", doctorId, grace, cancellationToken);
+
+    public Task<IReadOnlyList<Guid>> OpenAppointmentsOfPatientAsync(Guid patientId, TimeSpan grace, CancellationToken cancellationToken) =>
+        OpenAppointmentsAsync("patient_id", patientId, grace, cancellationToken);
+
+    // party is one of two column names above, never input; both have a (party, starts_at) index.
+    private async Task<IReadOnlyList<Guid>> OpenAppointmentsAsync(string party, Guid userId, TimeSpan grace, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var ids = await Dapper.SqlMapper.QueryAsync<Guid>(connection,
-            """
+            $"""
             SELECT id FROM scheduling.appointments
-            WHERE doctor_id = @doctorId AND status IN ('scheduled', 'inProgress')
+            WHERE {party} = @userId AND status IN ('scheduled', 'inProgress')
               AND starts_at BETWEEN @earliest AND @opensBy AND ends_at >= @closedAfter
             ORDER BY starts_at
             """,
             new
             {
-                doctorId,
+                userId,
                 opensBy = now + settings.Value.JoinWindowBefore,
                 closedAfter = now - settings.Value.JoinWindowAfter - grace,
-                // An appointment is a slot of a working day: bounds the (doctor_id, starts_at) index scan.
+                // An appointment is a slot of a working day: bounds the (party, starts_at) index scan.
                 earliest = now - settings.Value.JoinWindowAfter - grace - TimeSpan.FromDays(1),
             });
         return ids.ToList();
