@@ -68,6 +68,17 @@ public sealed class VideoCallTests(ClusterFixture fixture)
         await doctorPage.GetByTestId("chat-send").ClickAsync();
         await patientPage.GetByTestId("chat-log").GetByText("Olá! Em que posso ajudar?").WaitForAsync(new() { Timeout = 10_000 });
 
+        // The chat box counts characters as the hub does: 2,000 emoji go (a maxlength of 2,000 UTF-16 units stopped at
+        // 1,000), and one more holds the message back with the reason.
+        var emoji = string.Concat(Enumerable.Repeat("😷", 2000));
+        await patientPage.GetByTestId("chat-input").FillAsync(emoji);
+        await patientPage.GetByTestId("chat-send").ClickAsync();
+        await doctorPage.GetByTestId("chat-log").GetByText(emoji).WaitForAsync(new() { Timeout = 10_000 });
+        await patientPage.GetByTestId("chat-input").FillAsync(emoji + "😷");
+        Assert.Equal(
+            "A mensagem deve ter até 2000 caracteres.",
+            await patientPage.GetByTestId("chat-input").EvaluateAsync<string>("e => e.validationMessage"));
+
         // The patient's quality indicator reads the connection.
         await patientPage.Locator("[data-testid='call-quality'][data-level='boa']").WaitForAsync(new() { Timeout = 15_000 });
 
@@ -87,7 +98,7 @@ public sealed class VideoCallTests(ClusterFixture fixture)
         var callId = Guid.Parse(await doctorPage.EvaluateAsync<string>("() => location.hash.split('/').pop()"));
         var record = await silo2.GetCallAsync(doctor, callId);
         Assert.Equal("ended", record.Status);
-        Assert.Equal(["Olá, doutora!", "Olá! Em que posso ajudar?"], record.Chat!.Select(c => c.Text));
+        Assert.Equal(["Olá, doutora!", "Olá! Em que posso ajudar?", emoji], record.Chat!.Select(c => c.Text));
         var reported = "";
         await CallPage.WaitForAsync(
             async () =>

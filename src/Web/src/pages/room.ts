@@ -9,6 +9,10 @@ import { ScreenShare } from "../call/screenShare";
 import { deviceCheck } from "./deviceCheck";
 import { h, message, mount } from "../ui/dom";
 import { formatDuration, formatTime, statusLabels } from "../ui/format";
+import { chatWithin } from "../ui/text";
+
+/** The hub's chat limit (Calls:MaxChatLength), in characters as a reader counts them. */
+const maxChatCharacters = 2000;
 
 /**
  * The consultation room. Starts with the device check (preview, device choice, microphone level);
@@ -27,7 +31,11 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
   const quality = h("span", { class: "quality", "data-testid": "call-quality", "data-level": "" }, "");
   const warning = h("p", { class: "warning", "data-testid": "duration-warning", hidden: true });
   const chatLog = h("ol", { class: "chat-log", "data-testid": "chat-log", "aria-live": "polite" });
-  const chatInput = h("input", { name: "chat", maxlength: 2000, placeholder: "Mensagem", "data-testid": "chat-input", "aria-label": "Mensagem" });
+  // maxlength only bounds a paste: 8 bytes of UTF-8 per character are at most that many UTF-16 units.
+  const chatInput = h("input", { name: "chat", maxlength: maxChatCharacters * 8, placeholder: "Mensagem", "data-testid": "chat-input", "aria-label": "Mensagem" });
+  // Counted as the hub counts (characters a reader sees), not in UTF-16 units as maxlength would.
+  chatInput.addEventListener("input", () =>
+    chatInput.setCustomValidity(chatWithin(chatInput.value.trim(), maxChatCharacters) ? "" : `A mensagem deve ter até ${maxChatCharacters} caracteres.`));
   const notes = h("div", { class: "status" });
   const presence = h("p", { class: "muted presence", "data-testid": "counterpart-presence", "data-presence": "" });
   const showPresence = (online: boolean, busy: boolean) => {
