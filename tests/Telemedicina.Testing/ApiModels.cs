@@ -47,7 +47,7 @@ public sealed record IceServersResult(IceServer[] IceServers, int TtlSeconds);
 
 public sealed record Self(Guid UserId, string Role, bool Polite);
 
-public sealed record JoinRoomResult(Guid RoomId, Guid AppointmentId, string Status, Participant[] Participants, IceServer[] IceServers, Self Self);
+public sealed record JoinRoomResult(Guid RoomId, Guid AppointmentId, string Status, Participant[] Participants, IceServer[] IceServers, Self Self, ChatLine[]? Chat = null);
 
 public sealed record CallParty(Guid UserId, string FullName);
 

@@ -153,6 +153,36 @@ public sealed class CallLifecycleTests(ClusterFixture fixture)
     }
 
     /// <summary>
+    /// The Chat event reaches the connections in the room only, so a join answers with the chat so far: a doctor who
+    /// joins after the patient wrote reads it, and so does one who comes back after a lost connection, on another silo.
+    /// </summary>
+    [Fact]
+    public async Task ChatWrittenBeforeAPartyJoinsOrWhileItIsAway_ComesWithItsJoin()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        var (doctor, patient, _, roomId) = await Scenario.AcceptedCallAsync(silo2, silo1, fixture.Admin);
+        var room = roomId.ToString();
+        await using var patientHub = await HubClient.ConnectAsync(silo1.BaseUrl, () => patient.AccessToken);
+        await patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
+        await patientHub.Connection.InvokeAsync("Chat", room, "Já estou na sala, doutora.", ct);
+
+        var doctorHub = await HubClient.ConnectAsync(silo2.BaseUrl, () => doctor.AccessToken);
+        var joined = await doctorHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
+        Assert.Equal([(patient.Id, "Já estou na sala, doutora.")], joined.Chat!.Select(c => (c.FromUserId, c.Text)));
+
+        // The doctor's connection drops; the patient writes meanwhile; the doctor resumes on the other silo.
+        await doctorHub.DisposeAsync();
+        await patientHub.NextAsync<PeerLeft>("PeerLeft", match: e => e.UserId == doctor.Id);
+        await patientHub.Connection.InvokeAsync("Chat", room, "A imagem congelou.", ct);
+        await using var doctorBack = await HubClient.ConnectAsync(silo1.BaseUrl, () => doctor.AccessToken);
+        var resumed = await doctorBack.Connection.InvokeAsync<JoinRoomResult>("ResumeRoom", room, 0L, ct);
+        Assert.Equal(["Já estou na sala, doutora.", "A imagem congelou."], resumed.Chat!.Select(c => c.Text));
+        Assert.True(resumed.Chat![0].At <= resumed.Chat[1].At);
+    }
+
+    /// <summary>
     /// Calls need the patient's telemedicine consent (CONTRACT.md), and a consent can be taken back at any time: the call
     /// under way ends at once on both silos, the appointment completes with the time it lasted, and the patient cannot
     /// join again. The revocation is made on the silo the room is not on.

@@ -105,6 +105,8 @@ export interface JoinRoomResult {
   participants: Participant[];
   iceServers: IceServerConfig[];
   self?: { userId: string; role: "patient" | "doctor"; polite: boolean };
+  /** The chat so far: what was written while this connection was not in the room. */
+  chat?: { at: string; fromUserId: string; text: string }[];
 }
 
 export interface CallRequested {

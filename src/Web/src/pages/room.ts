@@ -5,6 +5,7 @@ import { QualityReports } from "../call/qualityReports";
 import { RoomGate } from "../call/roomGate";
 import type { CallState, CallStatusChanged, ChatMessage, JoinRoomResult, SignalMessage } from "../api/types";
 import { CallSession } from "../call/callSession";
+import { ChatHistory, type ChatLine } from "../call/chatHistory";
 import { ScreenShare } from "../call/screenShare";
 import { deviceCheck } from "./deviceCheck";
 import { h, message, mount } from "../ui/dom";
@@ -31,6 +32,9 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
   const quality = h("span", { class: "quality", "data-testid": "call-quality", "data-level": "" }, "");
   const warning = h("p", { class: "warning", "data-testid": "duration-warning", hidden: true });
   const chatLog = h("ol", { class: "chat-log", "data-testid": "chat-log", "aria-live": "polite" });
+  const chatHistory = new ChatHistory();
+  const chatLine = (line: ChatLine): HTMLElement =>
+    h("li", {}, h("span", { class: "muted" }, `${formatTime(line.at)} ${line.fromUserId === me.id ? "Você" : "Outro participante"}: `), line.text);
   // maxlength only bounds a paste: 8 bytes of UTF-8 per character are at most that many UTF-16 units.
   const chatInput = h("input", { name: "chat", maxlength: maxChatCharacters * 8, placeholder: "Mensagem", "data-testid": "chat-input", "aria-label": "Mensagem" });
   // Counted as the hub counts (characters a reader sees), not in UTF-16 units as maxlength would.
@@ -184,6 +188,8 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
     }
 
     joined = true;
+    chatHistory.merge(snapshot.chat ?? []);
+    chatLog.replaceChildren(...chatHistory.lines.map(chatLine));
     counterpart = snapshot.participants.find((p) => p.userId !== me.id)?.userId ?? "";
     gate.enter();
     if (!session) {
@@ -227,7 +233,7 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
     if (peer.roomId === roomId) setStatus("accepted", "O outro participante saiu ou perdeu a conexão. Aguardando...");
   }));
   cleanups.push(app.hub.on<ChatMessage>("Chat", (chat) => {
-    if (chat.roomId === roomId) chatLog.append(chatLine(chat.fromUserId === me.id ? "Você" : "Outro participante", chat.text, chat.at));
+    if (chat.roomId === roomId && chatHistory.add(chat) === "appended") chatLog.append(chatLine(chat));
   }));
   cleanups.push(app.hub.on<CallStatusChanged>("CallStatusChanged", (change) => {
     if (change.roomId !== roomId) return;
@@ -266,7 +272,9 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
     const text = chatInput.value.trim();
     if (!text) return;
     void app.hub.invoke("Chat", roomId, text).then(() => {
-      chatLog.append(chatLine("Você", text, new Date().toISOString()));
+      const line = { at: new Date().toISOString(), fromUserId: me.id, text };
+      chatHistory.addLocal(line);
+      chatLog.append(chatLine(line));
       chatInput.value = "";
     }).catch(showError);
   });
@@ -339,8 +347,4 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
     local?.getTracks().forEach((t) => t.stop());
     delete window.telemedicina.session;
   }
-}
-
-function chatLine(who: string, text: string, at: string): HTMLElement {
-  return h("li", {}, h("span", { class: "muted" }, `${formatTime(at)} ${who}: `), text);
 }

@@ -12,14 +12,20 @@ using Telemedicina.Scheduling.Contracts;
 
 namespace Telemedicina.Calls.Hub;
 
-/// <summary>What a participant gets from <c>JoinRoom</c>.</summary>
+/// <summary>
+/// What a participant gets from <c>JoinRoom</c> and <c>ResumeRoom</c>. <see cref="Chat"/> is the consultation's chat so
+/// far (its latest <see cref="ConsultationHub.ChatOnJoin"/> lines): the <c>Chat</c> event reaches only connections in the
+/// room, so a party who joins after the other wrote, reloads the page or comes back after a lost connection reads here
+/// what was written meanwhile.
+/// </summary>
 public sealed record JoinRoomResult(
     Guid RoomId,
     Guid AppointmentId,
     CallStatus Status,
     IReadOnlyList<ParticipantView> Participants,
     IReadOnlyList<IceServer> IceServers,
-    SelfView Self);
+    SelfView Self,
+    IReadOnlyList<ChatLine> Chat);
 
 /// <summary>The caller's side in the room; <see cref="Polite"/> is its perfect-negotiation role.</summary>
 public sealed record SelfView(Guid UserId, ParticipantRole Role, bool Polite);
@@ -41,6 +47,9 @@ public sealed class ConsultationHub(
     IOptions<TurnSettings> turn,
     IOptions<CallsSettings> settings) : Microsoft.AspNetCore.SignalR.Hub
 {
+    /// <summary>Chat lines a join answers with at most (a 90-minute consultation rarely writes more).</summary>
+    public const int ChatOnJoin = 200;
+
     private const string NotFound = "Sala não encontrada.";
     private const string Recovering = "A sala está se recuperando de uma falha no servidor; tente novamente em instantes.";
 
@@ -136,9 +145,10 @@ public sealed class ConsultationHub(
         Rooms()[id] = new JoinedRoom(room, snapshot.CounterpartUserId);
         local.Joined(Context.ConnectionId, id);
         var ice = iceServers.For(me, await CredentialsUntilAsync(snapshot));
+        var chat = snapshot.Call.Chat;
         return new JoinRoomResult(
             snapshot.Call.RoomId, snapshot.Call.AppointmentId, snapshot.Call.Status, snapshot.Call.Participants, ice.IceServers,
-            new SelfView(me, snapshot.Role, snapshot.Polite));
+            new SelfView(me, snapshot.Role, snapshot.Polite), chat.Length <= ChatOnJoin ? chat : chat[^ChatOnJoin..]);
     }
 
     // TURN credentials last until the appointment's join window closes, plus a margin. The room knows when that is
