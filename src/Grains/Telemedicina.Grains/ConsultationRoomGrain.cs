@@ -812,7 +812,12 @@ internal sealed partial class ConsultationRoomGrain(
 
         var now = clock.GetUtcNow();
         S.Log.Add(new CallLogEntry(now, userId, reason, null));
-        SendTo(Counterpart(userId), new PeerLeftEvent(RoomId, userId, reason));
+        if (S.Status == CallStatus.Accepted)
+        {
+            // Once the call is over both parties were told so (CallStatusChanged); a party closing the page then is not news.
+            SendTo(Counterpart(userId), new PeerLeftEvent(RoomId, userId, reason));
+        }
+
         if (reason == "left")
         {
             // An explicit leave: no ghost to wait for.

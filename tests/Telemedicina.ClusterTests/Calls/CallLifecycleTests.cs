@@ -153,6 +153,42 @@ public sealed class CallLifecycleTests(ClusterFixture fixture)
     }
 
     /// <summary>
+    /// PeerLeft tells a party in a call that the other one is gone for now. Once the call has ended both were told that
+    /// instead, and the other party leaving the room or closing the page afterwards is no event (it is still recorded).
+    /// </summary>
+    [Fact]
+    public async Task AfterTheCallEnded_APartyLeavingIsNotToldToTheOther()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        var (doctor, patient, _, roomId) = await Scenario.AcceptedCallAsync(silo2, silo1, fixture.Admin);
+        var room = roomId.ToString();
+        var patientHub = await HubClient.ConnectAsync(silo1.BaseUrl, () => patient.AccessToken);
+        await using var patientOther = await HubClient.ConnectAsync(silo2.BaseUrl, () => patient.AccessToken);
+        await using var doctorHub = await HubClient.ConnectAsync(silo2.BaseUrl, () => doctor.AccessToken);
+        await patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
+        await patientOther.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
+        await doctorHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
+
+        await silo2.CallActionAsync(doctor, roomId, "end");
+        await doctorHub.NextAsync<CallStatusChanged>("CallStatusChanged", match: e => e.RoomId == roomId && e.Status == "ended");
+        await patientOther.Connection.InvokeAsync("LeaveRoom", room, ct);
+        await patientHub.DisposeAsync();
+
+        // Both departures are in the call's record, and the doctor heard of neither.
+        var record = await silo2.GetCallAsync(doctor, roomId);
+        for (var deadline = Deadline.InSeconds(10); !record.Events!.Any(e => e.UserId == patient.Id && e.What is "left" or "disconnected") && !deadline.Passed; await Task.Delay(100, ct))
+        {
+            record = await silo2.GetCallAsync(doctor, roomId);
+        }
+
+        Assert.Contains(record.Events!, e => e.UserId == patient.Id && e.What is "left" or "disconnected");
+        await Task.Delay(500, ct);
+        Assert.Equal(0, doctorHub.Pending("PeerLeft"));
+    }
+
+    /// <summary>
     /// The Chat event reaches the connections in the room only, so a join answers with the chat so far: a doctor who
     /// joins after the patient wrote reads it, and so does one who comes back after a lost connection, on another silo.
     /// </summary>
