@@ -140,6 +140,10 @@ public sealed class PrivacyRightsTests(ClusterFixture fixture)
 
         // Every module answered; what was kept is listed with its legal reason.
         Assert.Equal(["appointments", "calls", "privacy", "profile"], report.Modules.Select(m => m.Category).Order(StringComparer.Ordinal));
+        var calls = report.Modules.Single(m => m.Category == "calls");
+        Assert.Equal(["seu nome no registro das chamadas"], calls.Anonymized);
+        Assert.Contains("sem o seu nome", Assert.Single(calls.Retained).Data, StringComparison.Ordinal);
+        Assert.DoesNotContain(report.Modules.SelectMany(m => m.Anonymized), a => a.Contains("agenda", StringComparison.Ordinal));
         Assert.Contains(report.Modules.SelectMany(m => m.Retained), r => r.Reason.Contains("13.787", StringComparison.Ordinal) && r.Retention == "20 anos");
         Assert.Contains(report.Modules.SelectMany(m => m.Retained), r => r.Data.Contains("auditoria", StringComparison.Ordinal));
 
@@ -194,6 +198,31 @@ public sealed class PrivacyRightsTests(ClusterFixture fixture)
             Assert.True(waited.Elapsed < TimeSpan.FromSeconds(20), $"the erased account's token still requests exports on the other silo: {(int)export.StatusCode}");
             await Task.Delay(200, TestContext.Current.CancellationToken);
         }
+    }
+
+    /// <summary>
+    /// A doctor may ask for erasure too. The records of the consultations the doctor attended keep the doctor's name (the
+    /// professional must be identified), and the answer says so instead of repeating a patient's: nothing of the call
+    /// records was anonymized, the schedule was, and the patient still sees who attended.
+    /// </summary>
+    [Fact]
+    public async Task ADoctorsErasure_KeepsTheNameOnTheRecordsOfTheConsultations_AndTheAnswerSaysWhatItDidForADoctor()
+    {
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        var pair = await PairWithPersonalDataAsync(silo1, silo2);
+        var call = await silo2.RequestCallAsync(pair.Patient, pair.Booked.AppointmentId);
+        await silo2.CallActionAsync(pair.Patient, call.RoomId, "cancel");
+
+        var report = await silo1.SendAsync<ErasureReport>(HttpMethod.Post, "/api/v1/privacy/erasure", new { password = pair.Doctor.Password }, pair.Doctor.AccessToken);
+
+        var calls = report.Modules.Single(m => m.Category == "calls");
+        Assert.Empty(calls.Anonymized);
+        Assert.Contains("que você atendeu", Assert.Single(calls.Retained).Data, StringComparison.Ordinal);
+        Assert.Contains("agenda de disponibilidade e dias bloqueados", report.Modules.Single(m => m.Category == "appointments").Anonymized);
+        Assert.Contains(report.Modules.Single(m => m.Category == "profile").Retained, r => r.Data.Contains("CRM", StringComparison.Ordinal));
+        var seen = await silo2.GetAppointmentAsync(pair.Patient, pair.Booked.AppointmentId);
+        Assert.Equal(("cancelled", pair.Doctor.FullName), (seen.Status, seen.DoctorName));
     }
 
     [Fact]

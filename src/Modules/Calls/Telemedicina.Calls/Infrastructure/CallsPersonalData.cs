@@ -6,7 +6,7 @@ namespace Telemedicina.Calls.Infrastructure;
 
 /// <summary>
 /// Call records (joins, leaves, end reason, chat, quality reports) of the user's appointments. They
-/// are part of the consultation's record, so erasure keeps them, with the patient's name replaced.
+/// are part of the consultation's record, so erasure keeps them, with the patient's name replaced and the doctor's kept.
 /// </summary>
 internal sealed class CallsPersonalData(IGrainFactory grains, IAppointmentBook appointments) : IPersonalDataHolder
 {
@@ -33,17 +33,44 @@ internal sealed class CallsPersonalData(IGrainFactory grains, IAppointmentBook a
 
     public async Task<ErasureOutcome> EraseAsync(Guid userId, CancellationToken cancellationToken)
     {
+        // Each call's record keeps both names. The patient's is replaced; the doctor's stays, as on the appointments
+        // (the record identifies the professional who attended). The report says what was done for this person.
+        var asPatient = false;
+        var asDoctor = false;
         foreach (var appointmentId in await appointments.AppointmentIdsOfAsync(userId, cancellationToken))
         {
-            foreach (var roomId in await grains.GetGrain<IAppointmentCallsGrain>(appointmentId).GetRooms())
+            var rooms = await grains.GetGrain<IAppointmentCallsGrain>(appointmentId).GetRooms();
+            if (rooms.Count == 0)
+            {
+                continue;
+            }
+
+            if ((await appointments.FindAsync(appointmentId, cancellationToken))?.DoctorId == userId)
+            {
+                asDoctor = true;
+                continue;
+            }
+
+            asPatient = true;
+            foreach (var roomId in rooms)
             {
                 await grains.GetGrain<IConsultationRoomGrain>(roomId).AnonymizePatient(userId, ErasedName);
             }
         }
 
-        return new ErasureOutcome(
-            Category,
-            ["nome do paciente no registro das chamadas"],
-            [new("registros das chamadas (entradas, saídas, duração, chat e qualidade da conexão)", "parte do registro do atendimento (Lei 13.787/2018)", "20 anos")]);
+        List<RetainedData> retained = [];
+        if (asPatient)
+        {
+            retained.Add(new("registros das suas chamadas (entradas, saídas, duração, chat e qualidade da conexão), sem o seu nome",
+                "parte do registro do atendimento (Lei 13.787/2018)", "20 anos"));
+        }
+
+        if (asDoctor)
+        {
+            retained.Add(new("registros das chamadas que você atendeu (entradas, saídas, duração, chat e qualidade da conexão), com o seu nome",
+                "parte do registro do atendimento, que identifica o profissional (Lei 13.787/2018; Res. CFM 1.821/2007)", "20 anos"));
+        }
+
+        return new ErasureOutcome(Category, asPatient ? ["seu nome no registro das chamadas"] : [], retained);
     }
 }

@@ -74,6 +74,7 @@ internal sealed class SchedulingPersonalData(NpgsqlDataSource db, AppointmentSto
     public async Task<ErasureOutcome> EraseAsync(Guid userId, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
+        bool doctorSchedule;
         await using (var connection = await db.OpenConnectionAsync(cancellationToken))
         {
             var future = await connection.QueryAsync<FutureRow>(
@@ -91,13 +92,20 @@ internal sealed class SchedulingPersonalData(NpgsqlDataSource db, AppointmentSto
             }
 
             // A doctor who leaves stops offering slots.
-            await connection.ExecuteAsync("DELETE FROM scheduling.availability WHERE doctor_id = @userId", new { userId });
-            await connection.ExecuteAsync("DELETE FROM scheduling.blocked_dates WHERE doctor_id = @userId", new { userId });
+            var schedule = await connection.ExecuteAsync("DELETE FROM scheduling.availability WHERE doctor_id = @userId", new { userId })
+                + await connection.ExecuteAsync("DELETE FROM scheduling.blocked_dates WHERE doctor_id = @userId", new { userId });
+            doctorSchedule = schedule > 0;
+        }
+
+        List<string> anonymized = ["consultas futuras (canceladas, a outra parte foi avisada)"];
+        if (doctorSchedule)
+        {
+            anonymized.Add("agenda de disponibilidade e dias bloqueados");
         }
 
         return new ErasureOutcome(
             Category,
-            ["consultas futuras (canceladas, a outra parte foi avisada)", "agenda de disponibilidade"],
+            anonymized,
             [new("consultas realizadas ou canceladas, com motivo e histórico", "prontuário e registros de atendimento (Lei 13.787/2018; Res. CFM 1.821/2007)", "20 anos")]);
     }
 
