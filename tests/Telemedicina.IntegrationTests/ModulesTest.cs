@@ -49,7 +49,7 @@ public abstract class ModulesTest(string database) : ThrowawayDatabaseTest(datab
         return (one, two);
     }
 
-    protected ServiceProvider Build(TimeProvider clock, Dictionary<string, string?>? configuration = null)
+    protected ServiceProvider Build(TimeProvider clock, Dictionary<string, string?>? configuration = null, Action<IServiceCollection>? services = null)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Test", DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -68,6 +68,7 @@ public abstract class ModulesTest(string database) : ThrowawayDatabaseTest(datab
         builder.AddAuditModule();
         builder.AddIdentityModule();
         builder.AddSchedulingModule();
+        services?.Invoke(builder.Services);
         return builder.Services.BuildServiceProvider();
     }
 }
