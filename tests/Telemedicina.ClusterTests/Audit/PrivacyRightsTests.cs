@@ -120,9 +120,7 @@ public sealed class PrivacyRightsTests(ClusterFixture fixture)
     {
         using var silo1 = fixture.Cluster.Api(0);
         using var silo2 = fixture.Cluster.Api(1);
-        var pair = await PairWithPersonalDataAsync(silo1, silo2);
-        var call = await silo2.RequestCallAsync(pair.Patient, pair.Booked.AppointmentId);
-        await silo2.CallActionAsync(pair.Patient, call.RoomId, "cancel");
+        var (pair, call) = await PairWithACallRecordAsync(silo1, silo2);
         var patient = pair.Patient;
         await using var db = await OpenAsync();
         var cpfBefore = await db.ExecuteScalarAsync<string?>("SELECT cpf_protected FROM identity.users WHERE id = @Id", patient);
@@ -210,9 +208,7 @@ public sealed class PrivacyRightsTests(ClusterFixture fixture)
     {
         using var silo1 = fixture.Cluster.Api(0);
         using var silo2 = fixture.Cluster.Api(1);
-        var pair = await PairWithPersonalDataAsync(silo1, silo2);
-        var call = await silo2.RequestCallAsync(pair.Patient, pair.Booked.AppointmentId);
-        await silo2.CallActionAsync(pair.Patient, call.RoomId, "cancel");
+        var (pair, _) = await PairWithACallRecordAsync(silo1, silo2);
 
         var report = await silo1.SendAsync<ErasureReport>(HttpMethod.Post, "/api/v1/privacy/erasure", new { password = pair.Doctor.Password }, pair.Doctor.AccessToken);
 
@@ -249,6 +245,15 @@ public sealed class PrivacyRightsTests(ClusterFixture fixture)
         var allowed = await silo1.RequestCallAsync(pair.Patient, pair.Booked.AppointmentId);
         Assert.Equal("ringing", allowed.Status);
         await silo1.CallActionAsync(pair.Patient, allowed.RoomId, "cancel");
+    }
+
+    // A pair whose patient called and cancelled on silo 2: the appointment stays scheduled, and a call record exists.
+    private async Task<(BookedPair Pair, CallState Call)> PairWithACallRecordAsync(TelemedicinaApi doctorApi, TelemedicinaApi patientApi)
+    {
+        var pair = await PairWithPersonalDataAsync(doctorApi, patientApi);
+        var call = await patientApi.RequestCallAsync(pair.Patient, pair.Booked.AppointmentId);
+        await patientApi.CallActionAsync(pair.Patient, call.RoomId, "cancel");
+        return (pair, call);
     }
 
     private async Task<BookedPair> PairWithPersonalDataAsync(TelemedicinaApi doctorApi, TelemedicinaApi patientApi)

@@ -160,16 +160,11 @@ public sealed class CallLifecycleTests(ClusterFixture fixture)
     public async Task AfterTheCallEnded_APartyLeavingIsNotToldToTheOther()
     {
         var ct = TestContext.Current.CancellationToken;
-        using var silo1 = fixture.Cluster.Api(0);
-        using var silo2 = fixture.Cluster.Api(1);
-        var (doctor, patient, _, roomId) = await Scenario.AcceptedCallAsync(silo2, silo1, fixture.Admin);
-        var room = roomId.ToString();
-        var patientHub = await HubClient.ConnectAsync(silo1.BaseUrl, () => patient.AccessToken);
+        await using var call = await TwoSiloCall.StartAsync(fixture.Cluster, fixture.Admin);
+        var (silo2, doctor, patient, roomId, room) = (call.DoctorSilo, call.Doctor, call.Patient, call.RoomId, call.Room);
+        var (patientHub, doctorHub) = (call.PatientHub, call.DoctorHub);
         await using var patientOther = await HubClient.ConnectAsync(silo2.BaseUrl, () => patient.AccessToken);
-        await using var doctorHub = await HubClient.ConnectAsync(silo2.BaseUrl, () => doctor.AccessToken);
-        await patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
         await patientOther.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
-        await doctorHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
 
         await silo2.CallActionAsync(doctor, roomId, "end");
         await doctorHub.NextAsync<CallStatusChanged>("CallStatusChanged", match: e => e.RoomId == roomId && e.Status == "ended");
@@ -196,15 +191,11 @@ public sealed class CallLifecycleTests(ClusterFixture fixture)
     public async Task ChatWrittenBeforeAPartyJoinsOrWhileItIsAway_ComesWithItsJoin()
     {
         var ct = TestContext.Current.CancellationToken;
-        using var silo1 = fixture.Cluster.Api(0);
-        using var silo2 = fixture.Cluster.Api(1);
-        var (doctor, patient, _, roomId) = await Scenario.AcceptedCallAsync(silo2, silo1, fixture.Admin);
-        var room = roomId.ToString();
-        await using var patientHub = await HubClient.ConnectAsync(silo1.BaseUrl, () => patient.AccessToken);
-        await patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
+        await using var call = await TwoSiloCall.StartAsync(fixture.Cluster, fixture.Admin, doctorJoins: false);
+        var (silo1, doctor, patient, room) = (call.PatientSilo, call.Doctor, call.Patient, call.Room);
+        var (patientHub, doctorHub) = (call.PatientHub, call.DoctorHub);
         await patientHub.Connection.InvokeAsync("Chat", room, "Já estou na sala, doutora.", ct);
 
-        var doctorHub = await HubClient.ConnectAsync(silo2.BaseUrl, () => doctor.AccessToken);
         var joined = await doctorHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
         Assert.Equal([(patient.Id, "Já estou na sala, doutora.")], joined.Chat!.Select(c => (c.FromUserId, c.Text)));
 
@@ -227,15 +218,9 @@ public sealed class CallLifecycleTests(ClusterFixture fixture)
     public async Task APatientWhoTakesBackTheTelemedicineConsentDuringACall_EndsIt_AndCannotJoinAgain()
     {
         var ct = TestContext.Current.CancellationToken;
-        using var silo1 = fixture.Cluster.Api(0);
-        using var silo2 = fixture.Cluster.Api(1);
-        var (doctor, patient, booked, roomId) = await Scenario.AcceptedCallAsync(silo2, silo1, fixture.Admin);
-        var room = roomId.ToString();
-        await using var patientHub = await HubClient.ConnectAsync(silo1.BaseUrl, () => patient.AccessToken);
-        await using var doctorHub = await HubClient.ConnectAsync(silo2.BaseUrl, () => doctor.AccessToken);
-        await patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
-        await doctorHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
-        await patientHub.NextAsync<PeerJoined>("PeerJoined", match: e => e.UserId == doctor.Id);
+        await using var call = await TwoSiloCall.StartAsync(fixture.Cluster, fixture.Admin);
+        var (silo1, silo2, doctor, patient, roomId, room) = (call.PatientSilo, call.DoctorSilo, call.Doctor, call.Patient, call.RoomId, call.Room);
+        var (patientHub, doctorHub) = (call.PatientHub, call.DoctorHub);
 
         await silo1.SendAsync<JsonElement>(HttpMethod.Post, "/api/v1/privacy/consents", new { type = "telemedicine", granted = false }, patient.AccessToken);
 
@@ -246,10 +231,10 @@ public sealed class CallLifecycleTests(ClusterFixture fixture)
             Assert.Equal(("ended", patient.Id), (ended.Status, ended.ByUserId));
         }
 
-        var call = await silo2.GetCallAsync(doctor, roomId);
-        Assert.Equal(("ended", "consentRevoked"), (call.Status, call.EndReason));
-        Assert.NotNull(call.DurationSeconds);
-        Assert.Equal("completed", (await silo2.GetAppointmentAsync(doctor, booked.AppointmentId)).Status);
+        var record = await silo2.GetCallAsync(doctor, roomId);
+        Assert.Equal(("ended", "consentRevoked"), (record.Status, record.EndReason));
+        Assert.NotNull(record.DurationSeconds);
+        Assert.Equal("completed", (await silo2.GetAppointmentAsync(doctor, call.Booked.AppointmentId)).Status);
         var refused = await Assert.ThrowsAsync<HubException>(() => patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct));
         Assert.Contains("consentimento para telemedicina", refused.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<HubException>(() => patientHub.Connection.InvokeAsync<JoinRoomResult>("ResumeRoom", room, 0L, ct));

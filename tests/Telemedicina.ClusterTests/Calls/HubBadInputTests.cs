@@ -16,17 +16,9 @@ public sealed class HubBadInputTests(ClusterFixture fixture)
     public async Task BadInvocations_AreRefused_ReachNoOne_AndAFloodDisconnectsTheAbuser()
     {
         var ct = TestContext.Current.CancellationToken;
-        using var silo1 = fixture.Cluster.Api(0);
-        using var silo2 = fixture.Cluster.Api(1);
-        var (doctor, patient, _, roomId) = await Scenario.AcceptedCallAsync(silo2, silo1, fixture.Admin);
-        var room = roomId.ToString();
-        var to = doctor.Id.ToString();
-
-        await using var doctorHub = await HubClient.ConnectAsync(silo2.BaseUrl, () => doctor.AccessToken);
-        await doctorHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
-        var patientHub = await HubClient.ConnectAsync(silo1.BaseUrl, () => patient.AccessToken);
-        await patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
-        await doctorHub.NextAsync<PeerJoined>("PeerJoined", match: e => e.UserId == patient.Id);
+        await using var call = await TwoSiloCall.StartAsync(fixture.Cluster, fixture.Admin);
+        var (silo1, patient, patientHub, doctorHub, room) = (call.PatientSilo, call.Patient, call.PatientHub, call.DoctorHub, call.Room);
+        var to = call.Doctor.Id.ToString();
 
         var huge = new string('a', 64 * 1024 + 1);
         var nested = new string('[', 5000) + new string(']', 5000);
@@ -126,6 +118,6 @@ public sealed class HubBadInputTests(ClusterFixture fixture)
         await using var patientBack = await HubClient.ConnectAsync(silo1.BaseUrl, () => patient.AccessToken);
         var rejoin = await patientBack.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, ct);
         Assert.Equal("accepted", rejoin.Status);
-        Assert.Equal("ended", (await silo1.CallActionAsync(patient, roomId, "end")).Status);
+        Assert.Equal("ended", (await silo1.CallActionAsync(patient, call.RoomId, "end")).Status);
     }
 }
