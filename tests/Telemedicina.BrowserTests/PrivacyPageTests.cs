@@ -22,7 +22,13 @@ public sealed class PrivacyPageTests(ClusterFixture fixture)
         using var _ = playwright;
         await using var __ = browser;
         var page = await (await Browser.ContextAsync(browser)).NewPageAsync();
-        page.Dialog += (_, dialog) => dialog.AcceptAsync();
+        var dialogs = new List<string>();
+        var acceptDialogs = true;
+        page.Dialog += (_, dialog) =>
+        {
+            dialogs.Add(dialog.Message);
+            _ = acceptDialogs ? dialog.AcceptAsync() : dialog.DismissAsync();
+        };
         await CallPage.LoginAsync(page, baseUrl, patient.Email, patient.Password, "paciente");
 
         // Nothing moves under the patient's finger while the page loads: the export button is where it will stay
@@ -77,6 +83,16 @@ public sealed class PrivacyPageTests(ClusterFixture fixture)
         var bundle = await File.ReadAllTextAsync((await download.PathAsync())!, TestContext.Current.CancellationToken);
         Assert.Contains(patient.Email, bundle, StringComparison.Ordinal);
         Assert.Contains(patient.Id.ToString(), bundle, StringComparison.Ordinal);
+
+        // Taking the telemedicine consent back ends a call under way: the page says so and asks first.
+        acceptDialogs = false;
+        await page.GetByTestId("consent-telemedicine-toggle").ClickAsync();
+        Assert.Contains("encerra na hora uma consulta em andamento", Assert.Single(dialogs), StringComparison.Ordinal);
+        Assert.Equal("true", await page.GetByTestId("consent-telemedicine").GetAttributeAsync("data-granted"));
+        acceptDialogs = true;
+        await page.GetByTestId("consent-telemedicine-toggle").ClickAsync();
+        await page.Locator("[data-testid='consent-telemedicine'][data-granted='false']").WaitForAsync(new() { Timeout = 10_000 });
+        dialogs.Clear();
 
         await page.GetByTestId("erasure-password").FillAsync(patient.Password);
         await page.GetByTestId("erase-account").ClickAsync();

@@ -22,6 +22,11 @@ const consentTexts: Record<string, { title: string; text: string }> = {
   },
 };
 
+/** What taking a consent back stops at once, asked before it is done. */
+const revokeWarnings: Record<string, string> = {
+  telemedicine: "Revogar este consentimento encerra na hora uma consulta em andamento e impede novos agendamentos e chamadas até você concedê-lo de novo. Revogar?",
+};
+
 interface AccessItem {
   at: string;
   actorName: string | null;
@@ -76,6 +81,7 @@ export async function renderPrivacy(app: App): Promise<void> {
       toggle.textContent = granted ? "Revogar" : "Concordo";
       toggle.disabled = false;
       toggle.onclick = async () => {
+        if (granted && revokeWarnings[type] && !window.confirm(revokeWarnings[type])) return;
         toggle.disabled = true;
         try {
           await app.http.post("/api/v1/privacy/consents", { type, granted: !granted });
