@@ -272,6 +272,15 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
         Assert.False(string.IsNullOrEmpty(login.AccessToken));
         Assert.Equal("mfa", Jwt.Payload(login.AccessToken!)["amr"]!.GetValue<string>());
 
+        // One password check, one session: the spent challenge is refused with another right code (a recovery code,
+        // which it does not consume), on the other silo too.
+        using var otherSilo = fixture.Cluster.Api(1);
+        using (var challengeAgain = await otherSilo.SendAsync(HttpMethod.Post, "/api/v1/identity/login/2fa", new { challengeToken = challenge, code = recovery[1] }))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, challengeAgain.StatusCode);
+            Assert.Contains("já foi usado", await challengeAgain.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
         using (var replayAgain = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/login/2fa", new { challengeToken = await LoginChallengeAsync(api, patient), code = CodeAt(step + 1) }))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, replayAgain.StatusCode);
@@ -283,6 +292,8 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
         using var recoveryAgain = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/login/2fa",
             new { challengeToken = await LoginChallengeAsync(api, patient), code = recovery[0] });
         Assert.Equal(HttpStatusCode.Unauthorized, recoveryAgain.StatusCode);
+        Assert.False(string.IsNullOrEmpty((await api.SendAsync<LoginResult>(HttpMethod.Post, "/api/v1/identity/login/2fa",
+            new { challengeToken = await LoginChallengeAsync(api, patient), code = recovery[1] }, null)).AccessToken));
     }
 
     [Fact]
@@ -381,6 +392,13 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
 
         var page = await api.SendAsync<JsonElement>(HttpMethod.Get, $"/api/v1/admin/users?role=patient&q={Uri.EscapeDataString(patient.Email)}", null, fixture.Admin.AccessToken);
         Assert.Equal(1, page.GetProperty("total").GetInt32());
+
+        // Not the admin's own: that would skip the password 2fa/disable asks for, and end the admin's admin access.
+        using var own = await api.SendAsync(HttpMethod.Post, $"/api/v1/admin/users/{fixture.Admin.Id}/reset-2fa", token: fixture.Admin.AccessToken);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, own.StatusCode);
+        Assert.Contains("própria conta", await own.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var stillAdmin = await api.SendAsync(HttpMethod.Get, "/api/v1/admin/users", token: fixture.Admin.AccessToken);
+        Assert.Equal(HttpStatusCode.OK, stillAdmin.StatusCode);
     }
 
     private static async Task<string> LoginChallengeAsync(TelemedicinaApi api, TestUser user)

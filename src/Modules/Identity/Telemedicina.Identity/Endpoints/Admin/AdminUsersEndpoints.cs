@@ -42,7 +42,8 @@ internal static class AdminUsersEndpoints
         admin.MapPost("/users/{id:guid}/lock", LockAsync)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         admin.MapPost("/users/{id:guid}/unlock", UnlockAsync).ProducesProblem(StatusCodes.Status409Conflict);
-        admin.MapPost("/users/{id:guid}/reset-2fa", ResetTwoFactorAsync).ProducesProblem(StatusCodes.Status409Conflict);
+        admin.MapPost("/users/{id:guid}/reset-2fa", ResetTwoFactorAsync)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
     }
 
     private static async Task<Results<Ok<AdminUserPage>, ValidationProblem>> SearchAsync(
@@ -154,6 +155,14 @@ internal static class AdminUsersEndpoints
         if (user is null || user.Status == AccountStatus.Erased)
         {
             return Problems.NotFound("Usuário não encontrado.");
+        }
+
+        // Another admin's act for one who lost the phone. An admin's own second factor goes through 2fa/disable, which
+        // asks for the password; here it would skip that, and end the admin's access to every admin endpoint (they
+        // need a session made with the second factor) without a word.
+        if (user.Id == principal.GetId())
+        {
+            return Problems.Unprocessable("Você não pode redefinir a verificação em duas etapas da própria conta. Use Perfil > Verificação em duas etapas, que pede a sua senha, ou peça a outro administrador.");
         }
 
         // For a user who lost the phone: 2FA off, old key and recovery codes void, sessions ended.

@@ -24,6 +24,7 @@ internal static class LoginEndpoints
 {
     private const string WrongCredentials = "E-mail ou senha inválidos.";
     private const string LockedOut = "Muitas tentativas de acesso. A conta está temporariamente bloqueada; tente mais tarde.";
+    private const string ChallengeUsed = "Este desafio de acesso já foi usado. Entre novamente com e-mail e senha.";
 
     public static void MapLogin(this RouteGroupBuilder group)
     {
@@ -122,10 +123,16 @@ internal static class LoginEndpoints
             return Problems.Validation(validation.ToDictionary());
         }
 
-        var user = await twoFactor.ReadChallengeAsync(request.ChallengeToken!);
-        if (user is null)
+        var challenge = await twoFactor.ReadChallengeAsync(request.ChallengeToken!);
+        if (challenge is null)
         {
             return Problems.Unauthorized("O desafio expirou ou é inválido. Entre novamente.");
+        }
+
+        var user = challenge.User;
+        if (await twoFactor.IsSpentAsync(challenge, ct))
+        {
+            return Problems.Unauthorized(ChallengeUsed);
         }
 
         if (await users.IsLockedOutAsync(user))
@@ -142,6 +149,12 @@ internal static class LoginEndpoints
             await audit.RecordAsync(new AuditEvent(AuditActions.Login, "Session", null, user.Id, user.Role, user.Id, AuditOutcomes.Failure,
                 Details: new Dictionary<string, string> { ["reason"] = "wrong-2fa-code" }), ct);
             return Problems.Unauthorized("Código inválido ou já utilizado.");
+        }
+
+        // One password check, one session: the challenge is spent by the first right code.
+        if (!await twoFactor.SpendChallengeAsync(challenge, ct))
+        {
+            return Problems.Unauthorized(ChallengeUsed);
         }
 
         await users.ResetAccessFailedCountAsync(user);
