@@ -152,10 +152,10 @@ public sealed class HttpFuzzTests(ReliabilityCluster fixture)
 
         // The silos are alive, ready, and logged no unhandled error.
         await fixture.AssertAllReadyAsync();
-        // EF Core logs a failed INSERT at Error even when the endpoint handles it (a duplicate CPF at registration is a 409).
-        // EF Core logs every failed command, save and query at Error, also those the API answers with a 4xx (bad data such
-        // as a NUL character, a CPF already registered); the answers are checked above, and a failure the API does not
-        // handle is also logged by the host's error handler (category Telemedicina.*), which this check still sees.
+        // EF Core logs every failed command, save and query at Error, also those the API answers with a 4xx (a CPF already
+        // registered is a 409; a NUL character no longer gets that far, NulCharacterTests); the answers are checked above,
+        // and a failure the API does not handle is also logged by the host's error handler (category Telemedicina.*),
+        // which this check still sees.
         var errors = fixture.ErrorsSince(marks).Where(e => !e.Contains(": Microsoft.EntityFrameworkCore.", StringComparison.Ordinal)).ToList();
         Assert.True(errors.Count == 0, $"The silos logged {errors.Count} error(s) during fuzzing:\n{string.Join('\n', errors.Take(20))}");
 

@@ -67,7 +67,11 @@ internal static class HostComposition
             return dataSource.Build();
         });
 
-        builder.Services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            ConfigureJson(o.SerializerOptions);
+            o.SerializerOptions.Converters.Add(new NoNulStrings());
+        });
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
         {
             context.ProblemDetails.Extensions.Remove("exception");
@@ -242,6 +246,7 @@ internal static class HostComposition
             },
         });
         app.UseKnownCharsets();
+        app.UseNoNulCharacters();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();

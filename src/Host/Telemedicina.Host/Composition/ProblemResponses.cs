@@ -108,3 +108,46 @@ internal static class KnownCharsets
         }
     }
 }
+
+/// <summary>
+/// The NUL character (U+0000) is valid in JSON and in a URL (%00) but not in a PostgreSQL text value: it reached the
+/// database, which refused it, and every such request logged the failed command with a stack trace. It is refused at
+/// the door instead: in the path or query string by this middleware, in a JSON body by <see cref="NoNulStrings"/>.
+/// </summary>
+internal static class NulCharacters
+{
+    public const string Detail = "O texto enviado não pode conter o caractere nulo (U+0000).";
+
+    public static IApplicationBuilder UseNoNulCharacters(this IApplicationBuilder app) => app.Use((context, next) =>
+        context.Request.Path.Value?.Contains('\0', StringComparison.Ordinal) == true || InQuery(context.Request)
+            ? RefuseAsync(context)
+            : next(context)); // not awaited: see DrainingGate
+
+    // The path is decoded; the query string is not, so its values are decoded only when it may hold one.
+    private static bool InQuery(HttpRequest request) =>
+        request.QueryString.Value?.Contains("%00", StringComparison.Ordinal) == true
+        && request.Query.Any(p => p.Key.Contains('\0', StringComparison.Ordinal) || p.Value.Any(v => v?.Contains('\0', StringComparison.Ordinal) == true));
+
+    private static Task RefuseAsync(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        return context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = { Status = StatusCodes.Status400BadRequest, Detail = Detail },
+        }).AsTask();
+    }
+}
+
+/// <summary>Reads JSON strings of request bodies, refusing one that holds a NUL character (see <see cref="NulCharacters"/>).</summary>
+internal sealed class NoNulStrings : System.Text.Json.Serialization.JsonConverter<string>
+{
+    public override string? Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options)
+    {
+        var value = reader.GetString();
+        return value is not null && value.Contains('\0', StringComparison.Ordinal) ? throw new System.Text.Json.JsonException(NulCharacters.Detail) : value;
+    }
+
+    public override void Write(System.Text.Json.Utf8JsonWriter writer, string value, System.Text.Json.JsonSerializerOptions options) =>
+        writer.WriteStringValue(value);
+}
