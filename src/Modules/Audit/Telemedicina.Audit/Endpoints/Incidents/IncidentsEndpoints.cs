@@ -61,7 +61,7 @@ internal static class IncidentsEndpoints
         admin.MapPost("/incidents", CreateAsync);
         admin.MapGet("/incidents", ListAsync);
         admin.MapGet("/incidents/{id:guid}", GetAsync);
-        admin.MapPost("/incidents/{id:guid}/notices", RecordNoticeAsync);
+        admin.MapPost("/incidents/{id:guid}/notices", RecordNoticeAsync).ProducesProblem(StatusCodes.Status409Conflict);
     }
 
     private static async Task<Results<Created<IncidentView>, ValidationProblem>> CreateAsync(
@@ -86,12 +86,12 @@ internal static class IncidentsEndpoints
             Id = Guid.NewGuid(),
             Title = request.Title!.Trim(),
             Description = request.Description!,
-            OccurredAt = request.OccurredAt,
-            DiscoveredAt = request.DiscoveredAt!.Value,
+            OccurredAt = request.OccurredAt?.ToUniversalTime(),
+            DiscoveredAt = request.DiscoveredAt!.Value.ToUniversalTime(),
             DataCategories = request.DataCategories!.Select(c => c.Trim()).Distinct(StringComparer.Ordinal).ToArray(),
             AffectedSubjects = (request.AffectedSubjectIds ?? []).Distinct().ToArray(),
             Measures = request.Measures,
-            NotifyBy = IncidentDeadline.NotifyBy(request.DiscoveredAt!.Value),
+            NotifyBy = IncidentDeadline.NotifyBy(request.DiscoveredAt!.Value).ToUniversalTime(),
             CreatedBy = user.GetId(),
             CreatedAt = now,
         };
@@ -147,16 +147,35 @@ internal static class IncidentsEndpoints
         }
 
         await using var connection = await db.OpenConnectionAsync(ct);
-        var incident = await connection.QuerySingleOrDefaultAsync<IncidentView>(
-            $"""
-            UPDATE audit.incidents SET anpd_notified_at = COALESCE(@AnpdNotifiedAt, anpd_notified_at),
-                                       subjects_notified_at = COALESCE(@SubjectsNotifiedAt, subjects_notified_at)
-            WHERE id = @id RETURNING {Columns}
-            """,
-            new { id, request.AnpdNotifiedAt, request.SubjectsNotifiedAt });
-        if (incident is null)
+        var current = await connection.QuerySingleOrDefaultAsync<IncidentView>($"SELECT {Columns} FROM audit.incidents WHERE id = @id", new { id });
+        if (current is null)
         {
             return Problems.NotFound();
+        }
+
+        var order = new Validation()
+            .Require(request.AnpdNotifiedAt is null || request.AnpdNotifiedAt >= current.DiscoveredAt, "anpdNotifiedAt", "A comunicação não pode ser anterior à descoberta do incidente.")
+            .Require(request.SubjectsNotifiedAt is null || request.SubjectsNotifiedAt >= current.DiscoveredAt, "subjectsNotifiedAt", "A comunicação não pode ser anterior à descoberta do incidente.");
+        if (!order.IsValid)
+        {
+            return Problems.Validation(order.ToDictionary());
+        }
+
+        // A register of what was done: a notice, once recorded, is not rewritten (sending the same time again is harmless).
+        var incident = await connection.QuerySingleOrDefaultAsync<IncidentView>(
+            $"""
+            UPDATE audit.incidents SET anpd_notified_at = COALESCE(anpd_notified_at, @AnpdNotifiedAt),
+                                       subjects_notified_at = COALESCE(subjects_notified_at, @SubjectsNotifiedAt)
+            WHERE id = @id
+              AND (@AnpdNotifiedAt::timestamptz IS NULL OR anpd_notified_at IS NULL OR anpd_notified_at = @AnpdNotifiedAt)
+              AND (@SubjectsNotifiedAt::timestamptz IS NULL OR subjects_notified_at IS NULL OR subjects_notified_at = @SubjectsNotifiedAt)
+            RETURNING {Columns}
+            """,
+            new { id, AnpdNotifiedAt = request.AnpdNotifiedAt?.ToUniversalTime(), SubjectsNotifiedAt = request.SubjectsNotifiedAt?.ToUniversalTime() });
+        if (incident is null)
+        {
+            return Problems.Make(StatusCodes.Status409Conflict, "notice-recorded", "Comunicação já registrada",
+                "A data desta comunicação já foi registrada e não é alterada.");
         }
 
         await audit.RecordAsync(new AuditEvent(AuditActions.Update, "Incident", id.ToString(), user.GetId(), Roles.Admin, null, Purpose: "incident-response"), ct);
