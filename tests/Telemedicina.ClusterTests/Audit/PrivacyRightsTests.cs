@@ -113,6 +113,12 @@ public sealed class PrivacyRightsTests(ClusterFixture fixture)
         Assert.Equal("application/problem+json", fourth.Content.Headers.ContentType?.MediaType);
         var listed = await api.SendAsync<ExportStatus[]>(HttpMethod.Get, "/api/v1/privacy/exports", null, patient.AccessToken);
         Assert.Equal(ids.AsEnumerable().Reverse(), listed.Select(e => e.ExportId));
+        // Ready ones can be downloaded from the list, as from their status.
+        foreach (var export in listed)
+        {
+            using var download = await api.SendAsync(HttpMethod.Get, export.DownloadUrl!.ToString(), token: patient.AccessToken);
+            Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        }
     }
 
     [Fact]

@@ -52,7 +52,9 @@ internal static class PrivacyEndpoints
         var me = user.GetId();
         var rows = await exports.ListAsync(me, ct);
         await audit.RecordAsync(new AuditEvent(AuditActions.Read, "DataExportList", null, me, user.FindRole(), me, Purpose: "data-subject-request"), ct);
-        return TypedResults.Ok(rows.Select(r => ToStatus(r, null)).ToArray());
+        // A ready export is downloadable from the list too: through the API, which checks the caller and counts the
+        // download. Pre-signed links are made one at a time, by the export's own status (each is audited and expires).
+        return TypedResults.Ok(rows.Select(r => ToStatus(r, r.Status == "ready" ? ApiDownload(r.Id) : null)).ToArray());
     }
 
     private static async Task<Results<Ok<ExportStatus>, ProblemHttpResult>> GetExportAsync(
@@ -70,7 +72,7 @@ internal static class PrivacyEndpoints
         if (row is { Status: "ready", FileKey: { } key, ExpiresAt: { } expires })
         {
             var lifetime = TimeSpan.FromTicks(Math.Min(settings.Value.DownloadUrlLifetime.Ticks, Math.Max((expires - clock.GetUtcNow()).Ticks, TimeSpan.FromMinutes(1).Ticks)));
-            url = await files.GetDownloadUrlAsync(key, lifetime, "meus-dados.json", ct) ?? new Uri($"/api/v1/privacy/export/{row.Id}/download", UriKind.Relative);
+            url = await files.GetDownloadUrlAsync(key, lifetime, "meus-dados.json", ct) ?? ApiDownload(row.Id);
             await audit.RecordAsync(new AuditEvent(AuditActions.Read, "DataExport", row.Id.ToString(), me, user.FindRole(), me, Purpose: "data-subject-request",
                 Details: new Dictionary<string, string> { ["link"] = url.IsAbsoluteUri ? "pre-signed" : "api" }), ct);
         }
@@ -113,6 +115,8 @@ internal static class PrivacyEndpoints
 
         return TypedResults.Ok(await erasures.EraseAsync(me, user.FindRole(), ct));
     }
+
+    private static Uri ApiDownload(Guid exportId) => new($"/api/v1/privacy/export/{exportId}/download", UriKind.Relative);
 
     private static ExportStatus ToStatus(ExportRow row, Uri? url) =>
         new(row.Id, row.Status, row.RequestedAt, row.CompletedAt, row.ExpiresAt, row.SizeBytes, url);
