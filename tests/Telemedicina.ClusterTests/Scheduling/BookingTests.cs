@@ -280,7 +280,7 @@ public sealed class BookingTests(ClusterFixture fixture)
         Assert.Equal(slots[3].StartsAt, moved.StartsAt);
         Assert.Equal("cancelled", (await api.GetAppointmentAsync(patient, booked.AppointmentId)).Status);
         var history = await History(api, patient, booked.AppointmentId);
-        Assert.Contains(history, h => h.What == "rescheduled" && h.ToStatus == "cancelled");
+        Assert.Contains(history, h => h.What == "rescheduled" && h.ToStatus == "cancelled" && h.Why == "remarcada para " + TelemedicinaApi.Iso(slots[3].StartsAt));
         Assert.Contains(await History(api, doctor, moved.AppointmentId), h => h.What == "booked" && h.Why!.Contains(booked.AppointmentId.ToString(), StringComparison.Ordinal));
 
         // The freed slot is bookable again; the new one is not.
@@ -327,6 +327,12 @@ public sealed class BookingTests(ClusterFixture fixture)
         Assert.Equal(patient.Id, asAdmin.PatientId);
         var page = await api.SendAsync<JsonElement>(HttpMethod.Get, $"/api/v1/admin/appointments?patientId={patient.Id}", null, fixture.Admin.AccessToken);
         Assert.Equal(1, page.GetProperty("total").GetInt32());
+        using (var backwards = await api.SendAsync(HttpMethod.Get, "/api/v1/admin/appointments?from=2026-12-10T00:00:00Z&to=2026-12-01T00:00:00Z", token: fixture.Admin.AccessToken))
+        {
+            // An empty page would read as "no appointments then"; the window is what is wrong.
+            Assert.Equal(HttpStatusCode.BadRequest, backwards.StatusCode);
+        }
+
         using var patientAsAdmin = await api.SendAsync(HttpMethod.Get, $"/api/v1/admin/appointments/{id}", token: patient.AccessToken);
         Assert.Equal(HttpStatusCode.Forbidden, patientAsAdmin.StatusCode);
     }

@@ -246,7 +246,7 @@ internal sealed class AppointmentStore(NpgsqlDataSource db)
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         await LockBookersAsync(connection, tx, replacement.DoctorId, replacement.PatientId);
         var previous = await TransitionAsync(connection, tx, oldId, AppointmentStatus.Cancelled,
-            new Transition(byUserId, "rescheduled", "remarcada para " + replacement.StartsAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture), at));
+            new Transition(byUserId, "rescheduled", "remarcada para " + replacement.StartsAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture), at));
         if (previous is null)
         {
             return (BookingConflict.None, false);

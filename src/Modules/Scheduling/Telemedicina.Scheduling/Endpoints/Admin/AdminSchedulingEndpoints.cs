@@ -138,6 +138,7 @@ internal static class AdminSchedulingEndpoints
             .Require(from is null || IsoInstant.TryParse(from, out start), "from", "Data inicial inválida (ISO 8601).")
             .Require(to is null || IsoInstant.TryParse(to, out end), "to", "Data final inválida (ISO 8601).")
             .Require(page is null or >= 1 and <= 100_000, "page", "Página inválida.");
+        validation.Require(!validation.IsValid || start <= end, "to", "A data final deve ser posterior à inicial.");
         if (!validation.IsValid)
         {
             return Problems.Validation(validation.ToDictionary());
