@@ -45,6 +45,11 @@ public sealed class PrivacyPageTests(ClusterFixture fixture)
         Assert.Equal((before.X, before.Y), (after!.X, after.Y));
         Assert.Equal("true", await page.GetByTestId("consent-telemedicine").GetAttributeAsync("data-granted"));
 
+        // The access report reads in Portuguese: no audit code (read, UserContact, notification) reaches the patient.
+        var report = await page.GetByTestId("access-report").Locator("tbody").InnerTextAsync();
+        Assert.DoesNotMatch(new Regex(@"\b(read|update|create|notification|care|administration|self-service)\b|[a-z][A-Z]"), report);
+        Assert.Matches(new Regex("Consultou|Alterou|Criou|Ninguém"), report);
+
         // On a slow network the button says the request is on its way and takes no second press meanwhile.
         var release = await HoldAsync(page, new Regex("/api/v1/privacy/export$"));
         var response = page.WaitForResponseAsync(

@@ -1,6 +1,7 @@
 import type { App } from "../app";
 import { ApiError } from "../api/http";
 import { field, h, message, mount } from "../ui/dom";
+import { describeAccess, describePurpose } from "../ui/auditLabels";
 import { formatDateTime } from "../ui/format";
 import { poller } from "../ui/poll";
 
@@ -110,8 +111,8 @@ function accessReportCard(app: App): HTMLElement {
       : report.accesses.map((a) => h("tr", {},
         h("td", {}, formatDateTime(a.at)),
         h("td", {}, a.actorName ?? roleNames[a.actorRole ?? ""] ?? "—"),
-        h("td", {}, `${a.action} · ${a.resourceType}`),
-        h("td", {}, a.purpose ?? "—")))));
+        h("td", {}, describeAccess(a.action, a.resourceType)),
+        h("td", {}, describePurpose(a.purpose))))));
   }).catch((e: unknown) => card.append(message("error", e instanceof ApiError ? e.message : "Não foi possível carregar o relatório.")));
   return card;
 }

@@ -15,6 +15,10 @@ describe("groupSlotsByDay", () => {
     expect(days[0]!.slots.map((s) => s.startsAt)).toEqual(["2026-03-01T23:30:00Z", "2026-03-02T02:30:00Z"]);
   });
 
+  it("labels a day as a Portuguese heading: capital first letter only", () => {
+    expect(groupSlotsByDay(slots, "America/Sao_Paulo")[0]!.label).toBe("Domingo, 01 de março");
+  });
+
   it("gives another grouping in another zone", () => {
     expect(groupSlotsByDay(slots, "Europe/Lisbon").map((d) => d.slots.length)).toEqual([1, 2]);
   });

@@ -30,7 +30,9 @@ export function groupSlotsByDay(slots: Slot[], timeZone: string): SlotDay[] {
     const date = localDate(slot.startsAt, timeZone);
     let day = days.get(date);
     if (!day) {
-      const label = new Intl.DateTimeFormat("pt-BR", { weekday: "long", day: "2-digit", month: "long", timeZone }).format(new Date(slot.startsAt));
+      // "sábado, 05 de dezembro" as a heading: only its first letter is capitalised (not "De Dezembro").
+      const long = new Intl.DateTimeFormat("pt-BR", { weekday: "long", day: "2-digit", month: "long", timeZone }).format(new Date(slot.startsAt));
+      const label = long.charAt(0).toLocaleUpperCase("pt-BR") + long.slice(1);
       day = { date, label, slots: [] };
       days.set(date, day);
     }

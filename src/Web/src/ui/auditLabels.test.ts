@@ -1,0 +1,17 @@
+import { describe, expect, it } from "vitest";
+import { describeAccess, describePurpose } from "./auditLabels";
+
+describe("access report labels", () => {
+  it("reads the audit codes in Portuguese", () => {
+    expect(describeAccess("read", "UserContact")).toBe("Consultou os dados de contato");
+    expect(describeAccess("update", "Appointment")).toBe("Alterou uma consulta");
+    expect(describeAccess("login", "Session")).toBe("Entrou na conta");
+    expect(describePurpose("care")).toBe("Atendimento");
+    expect(describePurpose(null)).toBe("—");
+  });
+
+  it("never shows a code it does not know", () => {
+    expect(describeAccess("archive", "LabResult")).toBe("Acessou dados da sua conta");
+    expect(describePurpose("research")).toBe("Outro motivo registrado");
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * The access report in words a patient reads: the audit trail's codes (action, resource type, purpose) in pt-BR. A code
+ * without a label (one added later) still reads as Portuguese, in general terms.
+ */
+const actions: Record<string, string> = {
+  create: "Criou",
+  read: "Consultou",
+  update: "Alterou",
+  delete: "Excluiu",
+  execute: "Processou",
+  login: "Entrou na conta",
+  logout: "Saiu da conta",
+  security: "Segurança da conta",
+};
+
+const resources: Record<string, string> = {
+  AccessReport: "o relatório de acessos",
+  AccountLock: "o bloqueio da conta",
+  AccountUnlock: "o desbloqueio da conta",
+  Appointment: "uma consulta",
+  AppointmentHistory: "o histórico de uma consulta",
+  AppointmentList: "a lista de consultas",
+  Availability: "a agenda de disponibilidade",
+  Avatar: "a foto do perfil",
+  BlockedDate: "um dia bloqueado da agenda",
+  Call: "uma chamada de vídeo",
+  CallDiagnostics: "o diagnóstico técnico de uma chamada",
+  Consent: "os consentimentos",
+  DataExport: "uma exportação dos seus dados",
+  DataExportList: "a lista de exportações",
+  DoctorDocument: "um documento de credenciamento",
+  DoctorDocumentList: "os documentos de credenciamento",
+  DoctorVerification: "a verificação do cadastro médico",
+  EmailConfirmation: "a confirmação do e-mail",
+  Incident: "um registro de incidente",
+  Lockout: "o bloqueio por tentativas de acesso",
+  Password: "a senha",
+  PersonalData: "os dados pessoais",
+  RefreshToken: "uma sessão",
+  Session: "uma sessão",
+  TwoFactor: "a verificação em duas etapas",
+  TwoFactorReset: "a verificação em duas etapas (redefinição)",
+  User: "o cadastro",
+  UserContact: "os dados de contato",
+  UserList: "uma busca de usuários",
+  UserProfile: "o perfil",
+  WaitingRoom: "a sala de espera",
+};
+
+const purposes: Record<string, string> = {
+  administration: "Administração da plataforma",
+  audit: "Auditoria",
+  care: "Atendimento",
+  "credential-verification": "Verificação do credenciamento médico",
+  "data-subject-request": "Pedido seu (LGPD)",
+  "incident-response": "Resposta a incidente de segurança",
+  notification: "Envio de avisos",
+  operations: "Operação técnica do serviço",
+  "scheduling-job": "Rotina automática da agenda",
+  "self-service": "Você mesmo(a)",
+};
+
+/** "Consultou · os dados de contato" for ("read", "UserContact"). */
+export function describeAccess(action: string, resourceType: string): string {
+  const verb = actions[action] ?? "Acessou";
+  const what = resources[resourceType] ?? "dados da sua conta";
+  return action === "login" || action === "logout" ? verb : `${verb} ${what}`;
+}
+
+export function describePurpose(purpose: string | null): string {
+  return purpose ? purposes[purpose] ?? "Outro motivo registrado" : "—";
+}
