@@ -1,6 +1,7 @@
 import "./styles.css";
 import { App } from "./app";
-import { h } from "./ui/dom";
+import { ApiError } from "./api/http";
+import { h, message, mount } from "./ui/dom";
 import { renderLogin } from "./pages/login";
 import { renderRegister } from "./pages/register";
 import { renderConfirmEmail, renderForgotPassword, renderResetPassword } from "./pages/account";
@@ -15,15 +16,16 @@ import { PageSwitcher, type Cleanup } from "./router";
 type Page = (app: App, params: URLSearchParams, arg: string) => Cleanup | Promise<Cleanup>;
 
 const app = new App();
-const routes: Record<string, { page: Page; auth: boolean }> = {
+/** A page, whether it needs a signed-in user, and which roles it is for (any when absent). */
+const routes: Record<string, { page: Page; auth: boolean; roles?: string[] }> = {
   login: { page: renderLogin, auth: false },
   cadastro: { page: renderRegister, auth: false },
   "confirmar-email": { page: renderConfirmEmail, auth: false },
   "esqueci-senha": { page: renderForgotPassword, auth: false },
   "redefinir-senha": { page: renderResetPassword, auth: false },
-  paciente: { page: renderPatient, auth: true },
-  medico: { page: renderDoctor, auth: true },
-  consulta: { page: renderRoom, auth: true },
+  paciente: { page: renderPatient, auth: true, roles: ["patient"] },
+  medico: { page: renderDoctor, auth: true, roles: ["doctor"] },
+  consulta: { page: renderRoom, auth: true, roles: ["patient", "doctor"] },
   perfil: { page: renderProfile, auth: true },
   privacidade: { page: renderPrivacy, auth: true },
 };
@@ -45,10 +47,23 @@ async function route(): Promise<void> {
     return;
   }
 
-  await pages.show(() => {
-    renderNav();
-    return target.page(app, new URLSearchParams(query), decodeURIComponent(arg));
-  });
+  // Another role's page (a link shared, a hash typed) would only fail request after request: go home instead.
+  if (target.roles && !target.roles.includes(app.user?.role ?? "")) {
+    app.go(app.home());
+    return;
+  }
+
+  try {
+    await pages.show(() => {
+      renderNav();
+      return target.page(app, new URLSearchParams(query), decodeURIComponent(arg));
+    });
+  } catch (e) {
+    // A page that could not load says so where the page would be, instead of an error no one sees.
+    mount("erro", h("div", { class: "card" },
+      message("error", e instanceof ApiError ? e.message : "Não foi possível carregar esta página."),
+      h("a", { href: app.home() }, "Voltar ao início")));
+  }
 }
 
 function renderNav(): void {

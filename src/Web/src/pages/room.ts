@@ -329,7 +329,11 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
     }
   } catch (e) {
     releaseMedia();
-    notes.replaceChildren(message("error", e instanceof ApiError && e.status === 404 ? "Sala não encontrada." : e instanceof Error ? e.message : "Erro ao entrar na sala."));
+    // Nothing is loading any more (releaseMedia took the device check away): the status says so, with a way back.
+    setStatus("error", "Não foi possível abrir a sala.");
+    notes.replaceChildren(
+      message("error", e instanceof ApiError && e.status === 404 ? "Sala não encontrada." : e instanceof Error ? e.message : "Erro ao entrar na sala."),
+      h("a", { href: app.home(), "data-testid": "room-back" }, "Voltar às consultas"));
   }
 
   return () => {

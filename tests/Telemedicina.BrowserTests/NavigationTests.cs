@@ -1,0 +1,36 @@
+namespace Telemedicina.BrowserTests;
+
+/// <summary>
+/// Pages a user reaches by a link or a typed address that is not for them: another role's page sends them home, and a
+/// room that does not exist says so, stops loading and offers the way back, with no uncaught error on the page.
+/// </summary>
+public sealed class NavigationTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task AnotherRolesPage_GoesHome_AndAnUnknownRoom_SaysSoWithAWayBack()
+    {
+        var baseUrl = fixture.Cluster.Silos[0].BaseUrl;
+        using var api = fixture.Cluster.Api(0);
+        var patient = await api.RegisterPatientAsync();
+
+        var (playwright, browser) = await Browser.LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await (await Browser.ContextAsync(browser)).NewPageAsync();
+        var uncaught = new List<string>();
+        page.PageError += (_, error) => uncaught.Add(error);
+        await CallPage.LoginAsync(page, baseUrl, patient.Email, patient.Password, "paciente");
+
+        // The doctor's agenda is not a patient's page: home, not two 403s.
+        await page.GotoAsync(new Uri(baseUrl, "/#/medico").ToString());
+        await page.WaitForURLAsync(url => url.EndsWith("#/paciente", StringComparison.Ordinal), new() { Timeout = 10_000 });
+        await page.Locator("[data-page='paciente']").WaitForAsync();
+
+        await page.GotoAsync(new Uri(baseUrl, $"/#/consulta/{Guid.NewGuid()}").ToString());
+        await page.GetByText("Sala não encontrada.").WaitForAsync(new() { Timeout = 15_000 });
+        Assert.Equal("Não foi possível abrir a sala.", await page.GetByTestId("call-status").InnerTextAsync());
+        await page.GetByTestId("room-back").ClickAsync();
+        await page.Locator("[data-page='paciente']").WaitForAsync(new() { Timeout = 10_000 });
+        Assert.Empty(uncaught);
+    }
+}
