@@ -33,4 +33,32 @@ public sealed class NavigationTests(ClusterFixture fixture)
         await page.Locator("[data-page='paciente']").WaitForAsync(new() { Timeout = 10_000 });
         Assert.Empty(uncaught);
     }
+
+    /// <summary>
+    /// The Orleans dashboard is for admins, who sign in to the web app with a bearer token the dashboard page cannot send:
+    /// the profile's "Operação" card exchanges it for the /ops cookie and opens the dashboard.
+    /// </summary>
+    [Fact]
+    public async Task AnAdmin_OpensTheClusterDashboard_FromTheProfile()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var baseUrl = fixture.Cluster.Silos[1].BaseUrl;
+        using var api = fixture.Cluster.Api(1);
+        var (playwright, browser) = await Browser.LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await (await Browser.ContextAsync(browser)).NewPageAsync();
+        await page.GotoAsync(new Uri(baseUrl, "/#/login").ToString());
+        await page.GetByTestId("email").FillAsync(fixture.Admin.Email);
+        await page.GetByTestId("password").FillAsync(fixture.Admin.Password);
+        await page.GetByTestId("login-submit").ClickAsync();
+        await page.GetByTestId("totp").FillAsync(await api.NextDemoAdminTotpAsync(ct));
+        await page.GetByTestId("login-submit").ClickAsync();
+        await page.Locator("[data-page='perfil']").WaitForAsync(new() { Timeout = 20_000 });
+
+        var dashboard = page.WaitForResponseAsync(r => r.Url.EndsWith("/ops/dashboard/", StringComparison.Ordinal), new() { Timeout = 20_000 });
+        await page.GetByTestId("open-dashboard").ClickAsync();
+        Assert.Equal(200, (await dashboard).Status);
+        await page.WaitForURLAsync(url => url.EndsWith("/ops/dashboard/", StringComparison.Ordinal), new() { Timeout = 20_000 });
+    }
 }

@@ -150,6 +150,9 @@ public sealed class TelemedicinaApi(Uri baseUrl, Outbox? outbox = null) : IDispo
         user.RefreshToken = result.RefreshToken!;
     }
 
+    /// <summary>A fresh code of the demo admin's second factor (for a login typed in a browser).</summary>
+    public Task<string> NextDemoAdminTotpAsync(CancellationToken ct = default) => NextTotpAsync(DemoAdminTotpSecret, TotpScope, ct);
+
     public async Task<TestUser> LoginDemoAdminAsync()
     {
         var admin = new TestUser(Guid.Empty, "admin@telemedicina.local", DemoPassword, "admin", "Administradora Demo");

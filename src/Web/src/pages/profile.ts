@@ -42,10 +42,33 @@ export async function renderProfile(app: App): Promise<void> {
       await app.http.post("/api/v1/identity/confirm-email/resend", { email: me.email });
       resend.replaceWith(message("success", "Enviamos um novo link."));
     });
-    info.append(message("info", "Confirme seu e-mail para poder agendar consultas."), resend);
+    info.append(message("info", me.role === "patient" ? "Confirme seu e-mail para poder agendar consultas." : "Confirme seu e-mail."), resend);
   }
 
-  root.replaceChildren(h("div", { class: "columns" }, h("div", {}, info, twoFactorCard(app, me)), passwordCard(app)));
+  root.replaceChildren(h("div", { class: "columns" },
+    h("div", {}, info, twoFactorCard(app, me)),
+    h("div", {}, passwordCard(app), me.role === "admin" ? operationsCard(app) : null)));
+}
+
+/**
+ * The Orleans dashboard (/ops/dashboard/) is a page of its own, which a bearer token kept by this app cannot reach:
+ * the server exchanges the admin's token for a cookie scoped to /ops, then the dashboard opens.
+ */
+function operationsCard(app: App): HTMLElement {
+  const open = h("button", { type: "button", "data-testid": "open-dashboard" }, "Abrir o painel do cluster");
+  const status = h("div", { role: "status" });
+  open.addEventListener("click", async () => {
+    open.disabled = true;
+    try {
+      await app.http.post("/api/v1/admin/ops-session");
+      location.assign("/ops/dashboard/");
+    } catch (e) {
+      open.disabled = false;
+      status.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível abrir o painel."));
+    }
+  });
+  return h("div", { class: "card" }, h("h2", {}, "Operação"),
+    h("p", {}, "Silos, grains e lembretes do cluster Orleans (painel em inglês)."), open, status);
 }
 
 function twoFactorCard(app: App, me: Me): HTMLElement {
