@@ -77,6 +77,12 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
         var b = JsonDocument.Parse(await wrong.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
         Assert.Equal(a.GetProperty("detail").GetString(), b.GetProperty("detail").GetString());
         Assert.Equal(a.GetProperty("title").GetString(), b.GetProperty("title").GetString());
+
+        // A password over the limit is named as such, not as a missing one.
+        using var huge = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/login", new { email = patient.Email, password = new string('x', 300) });
+        Assert.Equal(HttpStatusCode.BadRequest, huge.StatusCode);
+        var errors = JsonDocument.Parse(await huge.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.GetProperty("errors");
+        Assert.Equal("A senha tem no máximo 256 caracteres.", errors.GetProperty("password")[0].GetString());
     }
 
     [Fact]
@@ -199,6 +205,10 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
         {
             Assert.Equal(HttpStatusCode.TooManyRequests, perAccount.StatusCode);
             Assert.Equal("application/problem+json", perAccount.Content.Headers.ContentType?.MediaType);
+
+            // When to try again: within the limiter's one-minute window.
+            var retryAfter = perAccount.Headers.RetryAfter?.Delta;
+            Assert.True(retryAfter is { TotalSeconds: >= 1 and <= 60 }, $"Retry-After: {perAccount.Headers.RetryAfter}");
         }
 
         using (var otherAccount = await limited.SendAsync(HttpMethod.Post, "/api/v1/identity/login", new { email = second.Email, password = second.Password }))
@@ -215,6 +225,7 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
         using var perIp = await limited.SendAsync(HttpMethod.Post, "/api/v1/identity/login", new { email = second.Email, password = second.Password });
         Assert.Equal(HttpStatusCode.TooManyRequests, perIp.StatusCode);
         Assert.Equal("application/problem+json", perIp.Content.Headers.ContentType?.MediaType);
+        Assert.True(perIp.Headers.RetryAfter?.Delta is { TotalSeconds: >= 1 and <= 60 }, $"Retry-After: {perIp.Headers.RetryAfter}");
 
         // The hub's message limit per connection (burst 10, then 5/s, replenished as time passes): every
         // invocation here is refused anyway (a room the caller has not joined), but past the burst it is

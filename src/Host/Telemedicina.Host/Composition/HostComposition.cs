@@ -79,6 +79,11 @@ internal static class HostComposition
             var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
             context.ProblemDetails.Detail ??= ProblemJsonFallbackWriter.DefaultDetail(status);
             context.ProblemDetails.Title = ProblemJsonFallbackWriter.PortugueseTitle(status, context.ProblemDetails.Title);
+            if (status == StatusCodes.Status429TooManyRequests && !context.HttpContext.Response.Headers.ContainsKey("Retry-After"))
+            {
+                // A limit an endpoint enforces itself (per account, per day): the rate limiter's own say when (below).
+                context.HttpContext.Response.Headers.RetryAfter = "60";
+            }
         });
         builder.Services.AddSingleton<IProblemDetailsWriter, ProblemJsonFallbackWriter>();
         builder.Services.AddExceptionHandler<ErrorHandling>();
@@ -99,6 +104,9 @@ internal static class HostComposition
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             o.OnRejected = async (context, ct) =>
             {
+                // When to try again (RFC 9110 §10.2.3), in whole seconds, as the limiter's window knows it.
+                var retryAfter = context.Lease.TryGetMetadata(System.Threading.RateLimiting.MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
+                context.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(Math.Max(1, retryAfter.TotalSeconds))).ToString(System.Globalization.CultureInfo.InvariantCulture);
                 var problems = context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
                 await problems.WriteAsync(new ProblemDetailsContext
                 {

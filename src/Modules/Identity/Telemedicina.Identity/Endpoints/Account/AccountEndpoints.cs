@@ -127,7 +127,8 @@ internal static class AccountEndpoints
         ChangePasswordRequest request, ClaimsPrincipal principal, UserManager<AppUser> users, TokenService tokens, IAuditTrail audit, CancellationToken ct)
     {
         var validation = new Validation()
-            .Require(request.CurrentPassword is { Length: > 0 and <= 256 }, "currentPassword", "Informe a senha atual.")
+            .Require(request.CurrentPassword is { Length: > 0 }, "currentPassword", "Informe a senha atual.")
+            .Require(request.CurrentPassword is not { Length: > 256 }, "currentPassword", "A senha tem no máximo 256 caracteres.")
             .Require(request.NewPassword is { Length: > 0 and <= 256 }, "newPassword", "Informe a nova senha.");
         if (!validation.IsValid)
         {

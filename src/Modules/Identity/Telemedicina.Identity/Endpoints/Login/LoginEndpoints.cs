@@ -50,7 +50,8 @@ internal static class LoginEndpoints
     {
         var validation = new Validation()
             .Require(!string.IsNullOrWhiteSpace(request.Email) && request.Email.Length <= 256, "email", "Informe o e-mail.")
-            .Require(!string.IsNullOrEmpty(request.Password) && request.Password.Length <= 256, "password", "Informe a senha.");
+            .Require(!string.IsNullOrEmpty(request.Password), "password", "Informe a senha.")
+            .Require(request.Password is not { Length: > 256 }, "password", "A senha tem no máximo 256 caracteres.");
         if (!validation.IsValid)
         {
             return Problems.Validation(validation.ToDictionary());
