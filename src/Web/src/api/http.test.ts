@@ -57,4 +57,12 @@ describe("Http", () => {
     const error = await http.post("/x", {}).catch((e: ApiError) => e);
     expect((error as ApiError).fieldErrors()).toEqual({ email: "Informe um e-mail válido." });
   });
+
+  it("says what is wrong in its message, not only that something is", async () => {
+    const http = new Http(async () => json(400, { title: "Dados inválidos", detail: "Um ou mais campos são inválidos.", errors: { date: ["Esta data já passou."] } }), memoryStore(null));
+    const error = await http.post("/x", {}).catch((e: ApiError) => e);
+    expect((error as ApiError).message).toBe("Esta data já passou.");
+    const plain = await new Http(async () => json(409, { title: "Conflito", detail: "Horário ocupado." }), memoryStore(null)).post("/x", {}).catch((e: ApiError) => e);
+    expect((plain as ApiError).message).toBe("Horário ocupado.");
+  });
 });

@@ -7,7 +7,10 @@ export class ApiError extends Error {
     readonly status: number,
     readonly problem: Problem,
   ) {
-    super(problem.detail ?? problem.title ?? `Erro ${status}`);
+    // A validation problem's detail is only "one or more fields are invalid": the fields' own messages say which and why
+    // ("Esta data já passou."), for pages that show one message rather than marking each field.
+    const fields = Object.values(problem.errors ?? {}).map((messages) => messages[0]).filter((m): m is string => !!m);
+    super(fields.length > 0 ? fields.join(" ") : problem.detail ?? problem.title ?? `Erro ${status}`);
   }
 
   /** The first message of each invalid field, for forms. */
