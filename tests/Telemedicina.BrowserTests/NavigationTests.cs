@@ -1,3 +1,5 @@
+using Telemedicina.Testing;
+
 namespace Telemedicina.BrowserTests;
 
 /// <summary>
@@ -11,7 +13,9 @@ public sealed class NavigationTests(ClusterFixture fixture)
     {
         var baseUrl = fixture.Cluster.Silos[0].BaseUrl;
         using var api = fixture.Cluster.Api(0);
-        var patient = await api.RegisterPatientAsync();
+        var doctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
+        var patient = await Scenario.ConsentingPatientAsync(api);
+        var soon = await Scenario.BookNextSlotAsync(api, patient, doctor);
 
         var (playwright, browser) = await Browser.LaunchAsync();
         using var _ = playwright;
@@ -20,6 +24,13 @@ public sealed class NavigationTests(ClusterFixture fixture)
         var uncaught = new List<string>();
         page.PageError += (_, error) => uncaught.Add(error);
         await CallPage.LoginAsync(page, baseUrl, patient.Email, patient.Password, "paciente");
+
+        // Within 2 h of the start the patient can no longer cancel or reschedule: the page says whom to ask instead of
+        // offering buttons that end in a refusal.
+        var item = page.Locator($"[data-testid='appointment-item'][data-appointment-id='{soon.AppointmentId}']");
+        await item.GetByTestId("changes-closed").WaitForAsync(new() { Timeout = 15_000 });
+        Assert.Equal(0, await item.GetByTestId("cancel-appointment").CountAsync());
+        Assert.Equal(0, await item.GetByTestId("reschedule").CountAsync());
 
         // The doctor's agenda is not a patient's page: home, not two 403s.
         await page.GotoAsync(new Uri(baseUrl, "/#/medico").ToString());

@@ -240,6 +240,11 @@ public sealed class BookingTests(ClusterFixture fixture)
         var doctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
         var patient = await Scenario.ConsentingPatientAsync(api);
         var soon = await Scenario.BookNextSlotAsync(api, patient, doctor);
+
+        // The view says until when the patient could change it (2 h before the start), so a page can offer the buttons
+        // only while they work.
+        var view = await api.SendAsync<JsonElement>(HttpMethod.Get, $"/api/v1/scheduling/appointments/{soon.AppointmentId}", null, patient.AccessToken);
+        Assert.Equal(soon.StartsAt.AddHours(-2), view.GetProperty("patientChangesUntil").GetDateTimeOffset());
         using (var late = await api.SendAsync(HttpMethod.Post, $"/api/v1/scheduling/appointments/{soon.AppointmentId}/cancel", new { reason = "x" }, patient.AccessToken))
         {
             Assert.Equal(HttpStatusCode.UnprocessableEntity, late.StatusCode);
@@ -253,6 +258,8 @@ public sealed class BookingTests(ClusterFixture fixture)
         var byDoctor = await api.SendAsync<Appointment>(HttpMethod.Post, $"/api/v1/scheduling/appointments/{soon.AppointmentId}/cancel", new { reason = "Emergência no hospital" }, doctor.AccessToken);
         Assert.Equal("cancelled", byDoctor.Status);
         await fixture.Cluster.Outbox.WaitForLinkOrMessageAsync(patient.Email, "cancelled");
+        var told = await api.SendAsync<JsonElement>(HttpMethod.Get, $"/api/v1/scheduling/appointments/{soon.AppointmentId}", null, patient.AccessToken);
+        Assert.Equal("Emergência no hospital", told.GetProperty("cancelReason").GetString());
     }
 
     [Fact]

@@ -7,6 +7,9 @@ import { formatDateTime, formatTime, statusLabels } from "../ui/format";
 export interface AppointmentWithWindow extends Appointment {
   joinOpensAt: string;
   joinClosesAt: string;
+  /** Until when the patient may cancel or reschedule (absent from an older server). */
+  patientChangesUntil?: string;
+  cancelReason?: string | null;
 }
 
 /** One appointment row with the actions its viewer may take. */
@@ -26,7 +29,12 @@ export function appointmentItem(app: App, a: AppointmentWithWindow, role: "patie
     }
   }
 
-  if (a.status === "scheduled") {
+  // Past the patient's deadline the buttons would only end in a refusal: the patient is told whom to ask instead.
+  const patientMayChange = !a.patientChangesUntil || now <= Date.parse(a.patientChangesUntil);
+  if (a.status === "scheduled" && role === "patient" && !patientMayChange) {
+    actions.append(h("span", { class: "muted", "data-testid": "changes-closed" }, "Cancelamento e remarcação só até " +
+      `${formatTime(a.patientChangesUntil!)}; agora, fale com o médico.`));
+  } else if (a.status === "scheduled") {
     if (role === "patient" && onReschedule) {
       actions.append(h("button", { type: "button", "data-testid": "reschedule", onclick: () => onReschedule(a) }, "Remarcar"));
     }
@@ -39,6 +47,7 @@ export function appointmentItem(app: App, a: AppointmentWithWindow, role: "patie
     h("div", { class: "who" }, other ?? ""),
     h("div", { class: "badge" }, statusLabels[a.status] ?? a.status),
     a.reason ? h("div", { class: "muted" }, a.reason) : null,
+    a.status === "cancelled" && a.cancelReason ? h("div", { class: "muted", "data-testid": "cancel-reason" }, `Motivo do cancelamento: ${a.cancelReason}`) : null,
     actions,
     status);
 }

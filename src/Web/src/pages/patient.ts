@@ -4,6 +4,7 @@ import type { Doctor, Slot } from "../api/types";
 import { field, h, message, mount } from "../ui/dom";
 import { browserTimeZone, formatDateTime, formatTime, groupSlotsByDay } from "../ui/format";
 import { appointmentItem, type AppointmentWithWindow } from "./appointmentList";
+import { upcomingFirst } from "../ui/appointmentOrder";
 
 /** Patient home: find a doctor, pick a slot in your own time zone, and your appointments. */
 export async function renderPatient(app: App): Promise<() => void> {
@@ -18,7 +19,7 @@ export async function renderPatient(app: App): Promise<() => void> {
     try {
       const list = await app.http.get<AppointmentWithWindow[]>("/api/v1/scheduling/appointments?role=patient");
       mine.replaceChildren(...(list.length === 0 ? [h("li", { class: "muted" }, "Nenhuma consulta ainda.")] :
-        list.sort((a, b) => b.startsAt.localeCompare(a.startsAt)).map((a) => appointmentItem(app, a, "patient", () => void loadAppointments(), (chosen) => {
+        upcomingFirst(list, Date.now()).map((a) => appointmentItem(app, a, "patient", () => void loadAppointments(), (chosen) => {
           rescheduling = chosen;
           void showSlots({ doctorId: chosen.doctorId, fullName: chosen.doctorName ?? "", specialty: "", timeZone: "" });
         }))));

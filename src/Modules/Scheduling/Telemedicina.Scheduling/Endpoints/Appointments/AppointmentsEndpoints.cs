@@ -16,6 +16,11 @@ internal sealed record BookRequest(Guid? DoctorId, string? StartsAt, string? Rea
 
 internal sealed record BookedResponse(Guid AppointmentId, AppointmentStatus Status, DateTimeOffset StartsAt, DateTimeOffset EndsAt);
 
+/// <summary>
+/// An appointment as its parties and admins see it. <see cref="PatientChangesUntil"/>: until when the patient may cancel
+/// or reschedule it (Scheduling:CancelBefore before the start; the doctor may cancel any time). <see cref="CancelReason"/>:
+/// why it was cancelled, as the other party was told.
+/// </summary>
 internal sealed record AppointmentView(
     Guid AppointmentId,
     Guid DoctorId,
@@ -28,7 +33,9 @@ internal sealed record AppointmentView(
     string? Reason,
     int? DurationSeconds,
     DateTimeOffset JoinOpensAt,
-    DateTimeOffset JoinClosesAt);
+    DateTimeOffset JoinClosesAt,
+    DateTimeOffset PatientChangesUntil,
+    string? CancelReason);
 
 internal sealed record CancelRequest(string? Reason);
 
