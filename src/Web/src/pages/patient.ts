@@ -43,19 +43,36 @@ export async function renderPatient(app: App): Promise<() => void> {
 
     const reason = h("input", { name: "reason", maxlength: 500, "data-testid": "book-reason" });
     const days = groupSlotsByDay(slots, zone);
+    // The chosen slot is confirmed here, above the list of days, and so is any refusal: a month of slots pushed a
+    // message under them out of sight, and a tap on a slot booked it at once.
+    const choice = h("div", { class: "choice", "data-testid": "book-choice", role: "status", "aria-live": "polite" });
+    const choose = (slot: Slot) => {
+      const confirm = h("button", { type: "button", class: "primary", "data-testid": "book-confirm" },
+        rescheduling ? "Confirmar remarcação" : "Confirmar agendamento");
+      confirm.addEventListener("click", () => {
+        confirm.disabled = true;
+        void book(doctor, slot, reason.value, choice).finally(() => (confirm.disabled = false));
+      });
+      choice.replaceChildren(
+        h("p", {}, `${rescheduling ? "Remarcar para" : "Consulta com"} ${rescheduling ? "" : `${doctor.fullName} em `}${formatDateTime(slot.startsAt)}?`),
+        confirm,
+        h("button", { type: "button", "data-testid": "book-other", onclick: () => choice.replaceChildren() }, "Escolher outro horário"));
+      choice.scrollIntoView({ block: "nearest" });
+    };
     booking.replaceChildren(...[
       h("h2", {}, rescheduling ? `Remarcar com ${doctor.fullName}` : `Horários de ${doctor.fullName}`),
       h("p", { class: "muted" }, `Horários no seu fuso (${zone}).`),
       rescheduling ? null : field("Motivo da consulta (opcional)", reason),
+      choice,
       days.length === 0 ? h("p", {}, "Nenhum horário livre nos próximos 7 dias.") : null,
       ...days.map((day) => h("div", { class: "day" }, h("h3", {}, day.label),
         h("div", { class: "slots" }, ...day.slots.map((slot) => h("button", {
           type: "button", class: "slot", "data-testid": "slot-item", "data-starts-at": slot.startsAt,
-          onclick: () => void book(doctor, slot, reason.value),
+          onclick: () => choose(slot),
         }, formatTime(slot.startsAt, zone))))))].filter((n) => n !== null));
   };
 
-  const book = async (doctor: Doctor, slot: Slot, reason: string) => {
+  const book = async (doctor: Doctor, slot: Slot, reason: string, choice: HTMLElement) => {
     status.replaceChildren();
     try {
       if (rescheduling) {
@@ -70,8 +87,19 @@ export async function renderPatient(app: App): Promise<() => void> {
       booking.replaceChildren();
       await loadAppointments();
     } catch (e) {
-      status.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível agendar."));
-      if (e instanceof ApiError && e.status === 409) await showSlots(doctor);
+      const refusal = message("error", e instanceof ApiError ? e.message : "Não foi possível agendar.", "book-error");
+      if (e instanceof ApiError && e.status === 409) {
+        await showSlots(doctor);
+        status.replaceChildren(refusal);
+        status.scrollIntoView({ block: "nearest" });
+        return;
+      }
+
+      // Shown where the patient is looking, with the way to fix it when there is one.
+      const consent = e instanceof ApiError && (e.problem.type ?? "").endsWith("/consent-required");
+      choice.replaceChildren(refusal);
+      if (consent) choice.append(h("a", { href: "#/privacidade", "data-testid": "go-consent" }, "Dar o consentimento em Privacidade"));
+      choice.scrollIntoView({ block: "nearest" });
     }
   };
 
