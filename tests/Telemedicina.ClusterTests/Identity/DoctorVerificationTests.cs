@@ -33,5 +33,26 @@ public sealed class DoctorVerificationTests(ClusterFixture fixture)
         Assert.Equal("scheduled", (await api.BookAsync(patient, doctor.Id, aligned)).Status);
     }
 
+    /// <summary>People type names and specialties without accents; the searches of patients and admins ignore them.</summary>
+    [Fact]
+    public async Task Searches_IgnoreAccents_AsPeopleTypeThem()
+    {
+        using var api = fixture.Cluster.Api(1);
+        var tag = Guid.NewGuid().ToString("N")[..6];
+        var doctor = await api.RegisterDoctorAsync($"Dra. Joana Ávila Conceição {tag}");
+        await api.VerifyDoctorAsync(fixture.Admin, doctor.Id);
+        var patient = await api.RegisterPatientAsync();
+
+        var byName = await api.SendAsync<Doctor[]>(HttpMethod.Get, $"/api/v1/scheduling/doctors?q={Uri.EscapeDataString($"avila conceicao {tag}")}", null, patient.AccessToken);
+        Assert.Equal(doctor.Id, Assert.Single(byName).DoctorId);
+        var bySpecialty = await api.SendAsync<Doctor[]>(HttpMethod.Get, "/api/v1/scheduling/doctors?specialty=clinica%20medica", null, patient.AccessToken);
+        Assert.Contains(bySpecialty, d => d.DoctorId == doctor.Id);
+        var byWord = await api.SendAsync<Doctor[]>(HttpMethod.Get, $"/api/v1/scheduling/doctors?q=clinica", null, patient.AccessToken);
+        Assert.Contains(byWord, d => d.DoctorId == doctor.Id);
+
+        var users = await api.SendAsync<System.Text.Json.JsonElement>(HttpMethod.Get, $"/api/v1/admin/users?q={Uri.EscapeDataString($"joana avila conceicao {tag}")}", null, fixture.Admin.AccessToken);
+        Assert.Equal(1, users.GetProperty("total").GetInt32());
+    }
+
     private sealed record Doctor(Guid DoctorId, string FullName, string Specialty, string TimeZone);
 }

@@ -73,13 +73,16 @@ internal sealed class UserDirectory(IServiceScopeFactory scopes, IOptions<Identi
 
         if (!string.IsNullOrWhiteSpace(specialty))
         {
-            doctors = doctors.Where(u => EF.Functions.ILike(u.DoctorProfile!.Specialty, Escape(specialty.Trim())));
+            var exact = Escape(specialty.Trim());
+            doctors = doctors.Where(u => EF.Functions.ILike(EF.Functions.Unaccent(u.DoctorProfile!.Specialty), EF.Functions.Unaccent(exact)));
         }
 
         if (!string.IsNullOrWhiteSpace(query))
         {
             var pattern = "%" + Escape(query.Trim()) + "%";
-            doctors = doctors.Where(u => EF.Functions.ILike(u.FullName, pattern) || EF.Functions.ILike(u.DoctorProfile!.Specialty, pattern));
+            // Accents ignored, as people type them ("clinica" finds "Clínica Médica").
+            doctors = doctors.Where(u => EF.Functions.ILike(EF.Functions.Unaccent(u.FullName), EF.Functions.Unaccent(pattern))
+                || EF.Functions.ILike(EF.Functions.Unaccent(u.DoctorProfile!.Specialty), EF.Functions.Unaccent(pattern)));
         }
 
         var list = await doctors.OrderBy(u => u.FullName).Take(200).ToListAsync(cancellationToken);
