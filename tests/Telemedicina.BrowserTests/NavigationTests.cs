@@ -67,6 +67,13 @@ public sealed class NavigationTests(ClusterFixture fixture)
         await page.GetByTestId("login-submit").ClickAsync();
         await page.Locator("[data-page='perfil']").WaitForAsync(new() { Timeout = 20_000 });
 
+        // The patient's telemedicine consent is not asked of an admin (nor of a doctor).
+        await page.GotoAsync(new Uri(baseUrl, "/#/privacidade").ToString());
+        await page.GetByTestId("consent-dataProcessing").WaitForAsync();
+        Assert.Equal(0, await page.GetByTestId("consent-telemedicine").CountAsync());
+        await page.GotoAsync(new Uri(baseUrl, "/#/perfil").ToString());
+        await page.GetByTestId("open-dashboard").WaitForAsync();
+
         var dashboard = page.WaitForResponseAsync(r => r.Url.EndsWith("/ops/dashboard/", StringComparison.Ordinal), new() { Timeout = 20_000 });
         await page.GetByTestId("open-dashboard").ClickAsync();
         Assert.Equal(200, (await dashboard).Status);

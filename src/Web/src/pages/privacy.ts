@@ -60,7 +60,9 @@ const exportStatusNames: Record<ExportStatus["status"], string> = {
  * patient's finger while the page loads (a tap on "Exportar meus dados" used to land beside it).
  */
 export async function renderPrivacy(app: App): Promise<void> {
-  const blocks = Object.entries(consentTexts).map(([type, { title, text }]) => {
+  // Telemedicine is the patient's consent to be attended by video: a doctor or an admin is not asked for it.
+  const shown = Object.entries(consentTexts).filter(([type]) => type !== "telemedicine" || app.user?.role === "patient");
+  const blocks = shown.map(([type, { title, text }]) => {
     const state = h("p", { class: "muted" }, "Carregando...");
     const toggle = h("button", { type: "button", class: "primary", "data-testid": `consent-${type}-toggle`, disabled: true }, "Concordo");
     const block = h("div", { class: "consent", "data-testid": `consent-${type}`, "data-granted": "" }, h("h3", {}, title), h("p", {}, text), state, toggle);
