@@ -79,4 +79,30 @@ public sealed class NavigationTests(ClusterFixture fixture)
         Assert.Equal(200, (await dashboard).Status);
         await page.WaitForURLAsync(url => url.EndsWith("/ops/dashboard/", StringComparison.Ordinal), new() { Timeout = 20_000 });
     }
+
+    /// <summary>
+    /// An admin locks an account while its user is signed in: the next thing the user does ends on the login page with
+    /// the reason, not with a "reconnecting" banner that never clears.
+    /// </summary>
+    [Fact]
+    public async Task ASessionEndedByTheServer_EndsOnTheLoginPageWithTheReason()
+    {
+        var baseUrl = fixture.Cluster.Silos[0].BaseUrl;
+        using var api = fixture.Cluster.Api(0);
+        var patient = await api.RegisterPatientAsync();
+        var (playwright, browser) = await Browser.LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await (await Browser.ContextAsync(browser)).NewPageAsync();
+        await CallPage.LoginAsync(page, baseUrl, patient.Email, patient.Password, "paciente");
+
+        await api.SendAsync<System.Text.Json.JsonElement>(HttpMethod.Post, $"/api/v1/admin/users/{patient.Id}/lock", null, fixture.Admin.AccessToken);
+        await page.Locator("#nav a[href='#/privacidade']").ClickAsync();
+        await page.Locator("[data-page='login']").WaitForAsync(new() { Timeout = 20_000 });
+        var banner = page.Locator("#banner[data-testid='session-ended']");
+        await banner.WaitForAsync(new() { Timeout = 10_000 });
+        Assert.Equal("Sua sessão foi encerrada. Entre novamente.", await banner.InnerTextAsync());
+        await Task.Delay(1000, TestContext.Current.CancellationToken);
+        Assert.Equal("session-ended", await page.Locator("#banner").GetAttributeAsync("data-testid"));
+    }
 }

@@ -106,6 +106,11 @@ public sealed class PrivacyPageTests(ClusterFixture fixture)
         Assert.Contains("20 anos", kept, StringComparison.Ordinal);
         Assert.Contains("auditoria", kept, StringComparison.Ordinal);
 
+        // The session ends on this tab at once, and the answer stays to be read: no name or "Sair" in the navigation.
+        await page.GetByTestId("erasure-done").WaitForAsync(new() { Timeout = 10_000 });
+        Assert.Equal(0, await page.GetByTestId("logout").CountAsync());
+        Assert.DoesNotContain(patient.FullName, await page.Locator("#nav").InnerTextAsync(), StringComparison.Ordinal);
+
         using var login = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/login", new { email = patient.Email, password = patient.Password });
         Assert.Equal(HttpStatusCode.Unauthorized, login.StatusCode);
     }

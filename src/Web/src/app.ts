@@ -9,7 +9,9 @@ export class App {
   readonly hub: Hub;
 
   constructor() {
-    this.http = new Http(undefined, sessionTokenStore, () => this.afterLogout());
+    // The server ended the session (an admin locked the account, the password was reset elsewhere, the refresh token
+    // was revoked): the login page says so, instead of a "reconnecting" banner and no reason.
+    this.http = new Http(undefined, sessionTokenStore, () => this.afterLogout("Sua sessão foi encerrada. Entre novamente."));
     this.hub = new Hub(() => this.http.accessToken());
   }
 
@@ -26,8 +28,12 @@ export class App {
     return homeFor(this.user);
   }
 
+  /** Called when the signed-in user changes (main re-renders the navigation). */
+  onSessionChange: () => void = () => {};
+
   async signIn(tokens: Tokens): Promise<void> {
     sessionTokenStore.set(tokens);
+    this.banner(null);
     await this.hub.stop();
     void this.hub.start();
     this.go(this.home());
@@ -43,7 +49,18 @@ export class App {
       }
     }
 
-    this.afterLogout();
+    this.afterLogout(null);
+  }
+
+  /**
+   * Ends the session on this tab and stays on the page (after an erasure, whose answer the page still shows): no
+   * reconnection is tried with a token the server has revoked, and the navigation no longer names the user.
+   */
+  async endSessionHere(): Promise<void> {
+    sessionTokenStore.set(null);
+    await this.hub.stop();
+    this.banner(null);
+    this.onSessionChange();
   }
 
   /** Shows (or hides, with null) the banner under the top bar. */
@@ -54,9 +71,10 @@ export class App {
     banner.dataset["testid"] = testId;
   }
 
-  private afterLogout(): void {
+  private afterLogout(notice: string | null): void {
     sessionTokenStore.set(null);
-    void this.hub.stop();
+    // The notice after the hub has stopped: its last status change clears the banner.
+    void this.hub.stop().finally(() => this.banner(notice, notice ? "session-ended" : "reconnecting-banner"));
     this.go("#/login");
   }
 }

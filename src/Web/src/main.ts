@@ -91,6 +91,7 @@ app.hub.onStatus((status) => {
   if (status === "reconnecting") app.banner("Conexão instável — reconectando...");
   else app.banner(null);
 });
+app.onSessionChange = renderNav;
 installIncomingCalls(app);
 if (app.user) void app.hub.start();
 window.addEventListener("hashchange", () => void route());

@@ -184,7 +184,9 @@ function erasureCard(app: App): HTMLElement {
         status.replaceChildren(message("success", "Seus dados pessoais foram anonimizados."),
           h("p", {}, "Guardamos, sem identificar você diretamente, o que a lei exige:"),
           h("ul", { "data-testid": "erasure-kept" }, ...kept.map((k) => h("li", {}, `${k.data} — ${k.reason} (${k.retention})`))));
-        setTimeout(() => void app.signOut(), 15_000);
+        // The account is gone: its session ends here, and the answer stays on screen to be read.
+        await app.endSessionHere();
+        status.append(h("a", { href: "#/login", "data-testid": "erasure-done" }, "Ir para a página inicial"));
       } catch (e) {
         status.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível excluir a conta."));
       }
