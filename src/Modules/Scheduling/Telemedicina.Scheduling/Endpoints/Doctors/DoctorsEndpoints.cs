@@ -100,6 +100,11 @@ internal static class DoctorsEndpoints
                     {
                         validation.Add($"weekly[{i}].end", "O fim deve ser depois do início.");
                     }
+                    else if (request.SlotMinutes is int slot and > 0 && end - start < slot)
+                    {
+                        // Saved, it would offer no slot at all, and nothing would say why.
+                        validation.Add($"weekly[{i}].end", $"O intervalo de {AvailabilityRules.FormatTime(start.Value)} a {AvailabilityRules.FormatTime(end.Value)} é menor que uma consulta de {slot} minutos.");
+                    }
                     else
                     {
                         intervals.Add(new WeeklyInterval(day.Value, start.Value, end.Value));
