@@ -62,6 +62,16 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
         Assert.Equal(HttpStatusCode.BadRequest, overlap.StatusCode);
         var weekly = JsonDocument.Parse(await overlap.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("errors").GetProperty("weekly")[0].GetString();
         Assert.Equal("Os intervalos de domingo 08:00 e 09:00 se sobrepõem.", weekly);
+
+        // A window shorter than one consultation would offer no slot, silently.
+        using var tooShort = await api.SendAsync(HttpMethod.Put, "/api/v1/scheduling/doctors/me/availability", new
+        {
+            timeZone = "America/Sao_Paulo", slotMinutes = 20,
+            weekly = new[] { new { dayOfWeek = 1, start = "08:00", end = "08:10" } },
+        }, doctor.AccessToken);
+        Assert.Equal(HttpStatusCode.BadRequest, tooShort.StatusCode);
+        Assert.Equal("O intervalo de 08:00 a 08:10 é menor que uma consulta de 20 minutos.",
+            JsonDocument.Parse(await tooShort.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("errors").GetProperty("weekly[0].end")[0].GetString());
     }
 
     [Fact]
@@ -304,7 +314,7 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
             new { challengeToken = await LoginChallengeAsync(api, patient), code = recovery[0] });
         Assert.Equal(HttpStatusCode.Unauthorized, recoveryAgain.StatusCode);
         Assert.False(string.IsNullOrEmpty((await api.SendAsync<LoginResult>(HttpMethod.Post, "/api/v1/identity/login/2fa",
-            new { challengeToken = await LoginChallengeAsync(api, patient), code = recovery[1] }, null)).AccessToken));
+            new { challengeToken = await LoginChallengeAsync(api, patient), code = recovery[1].Replace("-", "", StringComparison.Ordinal).ToLowerInvariant() }, null)).AccessToken));
     }
 
     [Fact]
@@ -362,6 +372,13 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
             new { currentPassword = "errada", newPassword = "Outra frase bem longa 43" }, renamed.AccessToken))
         {
             Assert.Equal(HttpStatusCode.BadRequest, change.StatusCode);
+        }
+
+        using (var same = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/password/change",
+            new { currentPassword = "Uma frase bem longa 42", newPassword = "Uma frase bem longa 42" }, renamed.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, same.StatusCode);
+            Assert.Contains("diferente da atual", await same.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
         // A change ends every session, the changing one's tokens included, and answers that page a new session.

@@ -108,7 +108,13 @@ internal sealed class TwoFactor(
     /// <summary>Redeems a single-use recovery code through Identity.</summary>
     public async Task<bool> RedeemRecoveryCodeAsync(AppUser user, string code)
     {
-        var normalized = code.Replace(" ", "", StringComparison.Ordinal).Trim();
+        // As people copy and type them: in lower case, with spaces, or without the dash ("abcde fghij", "ABCDEFGHIJ").
+        var normalized = code.Replace(" ", "", StringComparison.Ordinal).Trim().ToUpperInvariant();
+        if (normalized.Length == 10 && !normalized.Contains('-', StringComparison.Ordinal))
+        {
+            normalized = normalized[..5] + "-" + normalized[5..];
+        }
+
         return normalized.Length is > 0 and <= 64 && (await users.RedeemTwoFactorRecoveryCodeAsync(user, normalized)).Succeeded;
     }
 }

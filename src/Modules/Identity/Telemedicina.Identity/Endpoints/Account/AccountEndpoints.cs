@@ -130,6 +130,7 @@ internal static class AccountEndpoints
             .Require(request.CurrentPassword is { Length: > 0 }, "currentPassword", "Informe a senha atual.")
             .Require(request.CurrentPassword is not { Length: > 256 }, "currentPassword", "A senha tem no máximo 256 caracteres.")
             .Require(request.NewPassword is { Length: > 0 and <= 256 }, "newPassword", "Informe a nova senha.");
+        validation.Require(!validation.IsValid || request.NewPassword != request.CurrentPassword, "newPassword", "A nova senha deve ser diferente da atual.");
         if (!validation.IsValid)
         {
             return Problems.Validation(validation.ToDictionary());
