@@ -105,4 +105,26 @@ public sealed class NavigationTests(ClusterFixture fixture)
         await Task.Delay(1000, TestContext.Current.CancellationToken);
         Assert.Equal("session-ended", await page.Locator("#banner").GetAttributeAsync("data-testid"));
     }
+
+    /// <summary>What a page shows when there is nothing to show, or nothing yet: a doctor being verified is told why no patient books.</summary>
+    [Fact]
+    public async Task APendingDoctorIsToldWhyNoOneBooks_AndASearchWithoutResultsSaysSo()
+    {
+        var baseUrl = fixture.Cluster.Silos[0].BaseUrl;
+        using var api = fixture.Cluster.Api(0);
+        var doctor = await api.RegisterDoctorAsync();
+        var patient = await api.RegisterPatientAsync();
+        var (playwright, browser) = await Browser.LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+
+        var doctorPage = await (await Browser.ContextAsync(browser)).NewPageAsync();
+        await CallPage.LoginAsync(doctorPage, baseUrl, doctor.Email, doctor.Password, "medico");
+        await doctorPage.GetByTestId("verification-status").GetByText("em verificação").WaitForAsync(new() { Timeout = 10_000 });
+
+        var patientPage = await (await Browser.ContextAsync(browser)).NewPageAsync();
+        await CallPage.LoginAsync(patientPage, baseUrl, patient.Email, patient.Password, "paciente");
+        await patientPage.GetByTestId("doctor-search").FillAsync("nenhum médico se chama assim " + Guid.NewGuid().ToString("N")[..6]);
+        await patientPage.GetByTestId("no-doctors").WaitForAsync(new() { Timeout = 10_000 });
+    }
 }

@@ -89,9 +89,17 @@ export async function renderDoctor(app: App): Promise<() => void> {
   };
   view.addEventListener("change", () => void loadAgenda());
 
+  const verification = h("div", { "data-testid": "verification-status" });
   mount("medico", h("div", { class: "columns" },
-    h("div", {}, h("div", { class: "card" }, h("h1", {}, "Agenda"), view, agenda), blockForm),
+    h("div", {}, h("div", { class: "card" }, h("h1", {}, "Agenda"), verification, view, agenda), blockForm),
     form));
+
+  // A doctor still being verified can set up the agenda, but no patient sees it yet: say so where the agenda is.
+  void app.http.get<{ doctor?: { verified: boolean } }>("/api/v1/identity/me").then((me) => {
+    if (me.doctor && !me.doctor.verified) {
+      verification.replaceChildren(message("info", "Seu cadastro está em verificação pela equipe: os pacientes verão seus horários quando o CRM for confirmado."));
+    }
+  }).catch(() => {});
 
   try {
     const current = await app.http.get<Availability>("/api/v1/scheduling/doctors/me/availability");

@@ -107,6 +107,11 @@ export async function renderPatient(app: App): Promise<() => void> {
     const q = search.value.trim();
     try {
       const list = await app.http.get<Doctor[]>(`/api/v1/scheduling/doctors${q ? `?q=${encodeURIComponent(q)}` : ""}`);
+      if (list.length === 0) {
+        doctors.replaceChildren(h("li", { class: "muted", "data-testid": "no-doctors" }, q ? `Nenhum médico encontrado para "${q}".` : "Nenhum médico disponível no momento."));
+        return;
+      }
+
       doctors.replaceChildren(...list.map((d) => h("li", {},
         h("button", { type: "button", class: "doctor", "data-testid": "doctor-item", "data-doctor-id": d.doctorId, onclick: () => { rescheduling = null; void showSlots(d); } },
           h("strong", {}, d.fullName), h("span", { class: "muted" }, d.specialty)))));
