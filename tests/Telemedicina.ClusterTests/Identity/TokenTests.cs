@@ -37,10 +37,14 @@ public sealed class TokenTests(ClusterFixture fixture)
 
         using var newest = await silo2.SendAsync(HttpMethod.Post, "/api/v1/identity/refresh", new { refreshToken = refreshed.RefreshToken });
         Assert.Equal(HttpStatusCode.Unauthorized, newest.StatusCode);
+
+        // The stolen session's access token dies with it, on the silo that saw the theft at once.
+        using var stolen = await silo1.SendAsync(HttpMethod.Get, "/api/v1/identity/me", token: refreshed.AccessToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, stolen.StatusCode);
     }
 
     [Fact]
-    public async Task Logout_RevokesTheRefreshToken()
+    public async Task Logout_EndsThatSession_ItsRefreshAndAccessTokens_AndNoOther()
     {
         using var api = fixture.Cluster.Api(0);
         var patient = await api.RegisterPatientAsync();
@@ -52,6 +56,8 @@ public sealed class TokenTests(ClusterFixture fixture)
             Assert.True(JsonDocument.Parse(await bodiless.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.GetProperty("errors").TryGetProperty("refreshToken", out _));
         }
 
+        var otherDevice = patient with { };
+        await api.LoginAsync(otherDevice);
         using (var logout = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/logout", new { refreshToken = patient.RefreshToken }, patient.AccessToken))
         {
             Assert.Equal(HttpStatusCode.NoContent, logout.StatusCode);
@@ -59,6 +65,30 @@ public sealed class TokenTests(ClusterFixture fixture)
 
         using var refresh = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/refresh", new { refreshToken = patient.RefreshToken });
         Assert.Equal(HttpStatusCode.Unauthorized, refresh.StatusCode);
+
+        // The session's access token ends with it: at once on this silo, within the revocation refresh on the other.
+        // The account's other session (another device) goes on.
+        using (var me = await api.SendAsync(HttpMethod.Get, "/api/v1/identity/me", token: patient.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, me.StatusCode);
+        }
+
+        using var otherSilo = fixture.Cluster.Api(1);
+        for (var deadline = Deadline.InSeconds(20); ; await Task.Delay(200, TestContext.Current.CancellationToken))
+        {
+            using var me = await otherSilo.SendAsync(HttpMethod.Get, "/api/v1/identity/me", token: patient.AccessToken);
+            if (me.StatusCode == HttpStatusCode.Unauthorized)
+            {
+                break;
+            }
+
+            Assert.False(deadline.Passed, "the logged-out access token still works on the other silo after 20 s");
+        }
+
+        using (var me = await otherSilo.SendAsync(HttpMethod.Get, "/api/v1/identity/me", token: otherDevice.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+        }
 
         // Logging out twice is no error.
         using var again = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/logout", new { refreshToken = patient.RefreshToken });

@@ -102,7 +102,7 @@ public static class IdentityModule
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<SigningKeyStore, IOptions<IdentitySettings>, IAccessRevocations>((options, keys, identity, revocations) =>
+            .Configure<SigningKeyStore, IOptions<IdentitySettings>, AccessRevocations>((options, keys, identity, revocations) =>
             {
                 options.MapInboundClaims = false;
 
@@ -150,7 +150,7 @@ public static class IdentityModule
                         // every silo, not when the token expires.
                         if (context.SecurityToken is Microsoft.IdentityModel.JsonWebTokens.JsonWebToken jwt
                             && Guid.TryParse(jwt.Subject, out var userId)
-                            && revocations.IsRevoked(userId, IssuedAt(jwt)))
+                            && (revocations.IsRevoked(userId, IssuedAt(jwt)) || SessionRevoked(jwt, revocations)))
                         {
                             context.Fail("The session was ended.");
                             return Task.CompletedTask;
@@ -226,6 +226,11 @@ public static class IdentityModule
         RateLimitPartition.GetFixedWindowLimiter(
             context.ClientIp() ?? "unknown",
             _ => new FixedWindowRateLimiterOptions { PermitLimit = permitPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
+
+    /// <summary>Whether the token's session (<see cref="TokenService.SessionClaim"/>) was ended; a token without one (issued before the claim existed) is judged by its account alone.</summary>
+    private static bool SessionRevoked(Microsoft.IdentityModel.JsonWebTokens.JsonWebToken jwt, AccessRevocations revocations) =>
+        jwt.TryGetPayloadValue<string>(TokenService.SessionClaim, out var sid) && Guid.TryParseExact(sid, "N", out var sessionId)
+        && revocations.IsSessionRevoked(sessionId);
 
     /// <summary>When a token was issued, to the millisecond when it says so (<see cref="TokenService.IssuedAtMillisecondsClaim"/>).</summary>
     private static DateTimeOffset IssuedAt(Microsoft.IdentityModel.JsonWebTokens.JsonWebToken jwt) =>

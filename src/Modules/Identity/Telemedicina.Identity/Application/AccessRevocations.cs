@@ -22,6 +22,7 @@ internal sealed partial class AccessRevocations(
 {
     private readonly Lock _gate = new();
     private FrozenDictionary<Guid, DateTimeOffset> _revoked = FrozenDictionary<Guid, DateTimeOffset>.Empty;
+    private FrozenDictionary<Guid, DateTimeOffset> _sessions = FrozenDictionary<Guid, DateTimeOffset>.Empty;
 
     public event Action<IReadOnlyCollection<Guid>>? Revoked;
 
@@ -30,6 +31,19 @@ internal sealed partial class AccessRevocations(
 
     public bool IsRevoked(Guid userId, DateTimeOffset issuedAt) =>
         _revoked.TryGetValue(userId, out var revokedAt) && issuedAt.ToUnixTimeMilliseconds() < revokedAt.ToUnixTimeMilliseconds();
+
+    /// <summary>Whether the session (refresh-token family) <paramref name="sessionId"/> was ended: by its logout, or a stolen refresh token.</summary>
+    public bool IsSessionRevoked(Guid sessionId) => _sessions.ContainsKey(sessionId);
+
+    /// <summary>Ends one session's access tokens (the account's others go on); effective on this silo at once.</summary>
+    public async Task RevokeSessionAsync(Guid sessionId, NpgsqlConnection connection)
+    {
+        var now = clock.GetUtcNow();
+        await connection.ExecuteAsync(
+            "INSERT INTO identity.session_revocations (family_id, revoked_at) VALUES (@sessionId, @now) ON CONFLICT (family_id) DO NOTHING",
+            new { sessionId, now });
+        MergeSessions([(sessionId, now)]);
+    }
 
     /// <summary>Ends every session of <paramref name="userId"/> issued until now; effective on this silo at once.</summary>
     public async Task RevokeAsync(Guid userId, NpgsqlConnection connection, NpgsqlTransaction? transaction = null)
@@ -52,6 +66,23 @@ internal sealed partial class AccessRevocations(
         var rows = await connection.QueryAsync<(Guid UserId, DateTimeOffset RevokedAt)>(new CommandDefinition(
             "SELECT user_id, revoked_at FROM identity.access_revocations WHERE revoked_at > @since", new { since }, cancellationToken: cancellationToken));
         Merge(rows.ToDictionary(r => r.UserId, r => r.RevokedAt), since);
+        var sessions = await connection.QueryAsync<(Guid FamilyId, DateTimeOffset RevokedAt)>(new CommandDefinition(
+            "SELECT family_id, revoked_at FROM identity.session_revocations WHERE revoked_at > @since", new { since }, cancellationToken: cancellationToken));
+        MergeSessions(sessions, since);
+    }
+
+    private void MergeSessions(IEnumerable<(Guid FamilyId, DateTimeOffset RevokedAt)> read, DateTimeOffset? forgetBefore = null)
+    {
+        lock (_gate)
+        {
+            var next = new Dictionary<Guid, DateTimeOffset>(_sessions.Where(r => forgetBefore is null || r.Value > forgetBefore));
+            foreach (var (familyId, revokedAt) in read)
+            {
+                next.TryAdd(familyId, revokedAt);
+            }
+
+            _sessions = next.ToFrozenDictionary();
+        }
     }
 
     private void Merge(Dictionary<Guid, DateTimeOffset> read, DateTimeOffset? forgetBefore = null)
@@ -123,6 +154,8 @@ internal sealed class AccessRevocationsRetention(NpgsqlDataSource db) : IRetenti
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         return await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM identity.access_revocations WHERE revoked_at < @cutoff", new { cutoff = now.AddDays(-1) }, cancellationToken: cancellationToken));
+            "DELETE FROM identity.access_revocations WHERE revoked_at < @cutoff", new { cutoff = now.AddDays(-1) }, cancellationToken: cancellationToken))
+            + await connection.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM identity.session_revocations WHERE revoked_at < @cutoff", new { cutoff = now.AddDays(-1) }, cancellationToken: cancellationToken));
     }
 }

@@ -40,14 +40,21 @@ internal sealed class TokenService(SigningKeyStore keys, NpgsqlDataSource db, IO
     /// </summary>
     public const string IssuedAtMillisecondsClaim = "iat_ms";
 
+    /// <summary>
+    /// The session (refresh-token family) an access token belongs to: a logout, or a stolen refresh token presented
+    /// again, ends that session's access tokens too (<see cref="AccessRevocations"/>), not only its refresh tokens.
+    /// </summary>
+    public const string SessionClaim = "sid";
+
     public async Task<LoginResponse> IssueAsync(AppUser user, Guid? familyId, bool mfa, CancellationToken cancellationToken)
     {
-        var refreshToken = await CreateRefreshTokenAsync(user.Id, familyId ?? Guid.NewGuid(), mfa, cancellationToken);
-        return Issue(user, refreshToken, mfa);
+        var family = familyId ?? Guid.NewGuid();
+        var refreshToken = await CreateRefreshTokenAsync(user.Id, family, mfa, cancellationToken);
+        return Issue(user, family, refreshToken, mfa);
     }
 
-    /// <summary>An access token for the user, answered together with an already stored refresh token.</summary>
-    public LoginResponse Issue(AppUser user, string refreshToken, bool mfa)
+    /// <summary>An access token for the user's session, answered together with an already stored refresh token of it.</summary>
+    public LoginResponse Issue(AppUser user, Guid familyId, string refreshToken, bool mfa)
     {
         var now = clock.GetUtcNow();
         var expires = now + settings.Value.AccessTokenLifetime;
@@ -66,6 +73,7 @@ internal sealed class TokenService(SigningKeyStore keys, NpgsqlDataSource db, IO
                 new Claim("role", user.Role),
                 new Claim("name", user.FullName),
                 new Claim(AuthenticationMethodClaim, mfa ? "mfa" : "pwd"),
+                new Claim(SessionClaim, familyId.ToString("N")),
                 new Claim(IssuedAtMillisecondsClaim, now.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture), ClaimValueTypes.Integer64),
             ]),
         };
@@ -110,6 +118,7 @@ internal sealed class TokenService(SigningKeyStore keys, NpgsqlDataSource db, IO
         if (known is { UsedAt: not null } reused)
         {
             await RevokeFamilyAsync(connection, reused.FamilyId, "reuse", now);
+            await revocations.RevokeSessionAsync(reused.FamilyId, connection);
             return (RefreshOutcome.Reused, reused.UserId, reused.FamilyId, false, null);
         }
 
@@ -128,10 +137,10 @@ internal sealed class TokenService(SigningKeyStore keys, NpgsqlDataSource db, IO
         }
 
         await RevokeFamilyAsync(connection, token.FamilyId, reason, clock.GetUtcNow());
+        await revocations.RevokeSessionAsync(token.FamilyId, connection);
         return token.UserId;
     }
 
-    /// <summary>Revokes every refresh token of a user (password change, lock, erasure).</summary>
     /// <summary>Ends every session of the account: its refresh tokens, and its access tokens on every silo (<see cref="AccessRevocations"/>).</summary>
     public async Task RevokeAllAsync(Guid userId, string reason, CancellationToken cancellationToken)
     {

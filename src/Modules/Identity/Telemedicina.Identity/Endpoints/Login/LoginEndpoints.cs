@@ -195,7 +195,7 @@ internal static class LoginEndpoints
             return Problems.Unauthorized("Sessão expirada. Entre novamente.");
         }
 
-        return TypedResults.Ok(tokens.Issue(user, successor!, mfa));
+        return TypedResults.Ok(tokens.Issue(user, familyId, successor!, mfa));
     }
 
     private static async Task<Results<NoContent, ValidationProblem>> LogoutAsync(
