@@ -421,6 +421,24 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
         var page = await api.SendAsync<JsonElement>(HttpMethod.Get, $"/api/v1/admin/users?role=patient&q={Uri.EscapeDataString(patient.Email)}", null, fixture.Admin.AccessToken);
         Assert.Equal(1, page.GetProperty("total").GetInt32());
 
+        // An admin whose session did not use the second factor is told that is what is missing. (An admin without 2FA
+        // cannot be made through the API any more; the role is set in the database here.)
+        var second = await api.RegisterPatientAsync();
+        await using (var db = new Npgsql.NpgsqlConnection(fixture.Cluster.ConnectionString))
+        {
+            await db.OpenAsync(TestContext.Current.CancellationToken);
+            await using var promote = new Npgsql.NpgsqlCommand("UPDATE identity.users SET role = 'admin' WHERE id = @id", db);
+            promote.Parameters.AddWithValue("id", second.Id);
+            await promote.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        await api.LoginAsync(second);
+        using (var withoutSecondFactor = await api.SendAsync(HttpMethod.Get, "/api/v1/admin/users", token: second.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, withoutSecondFactor.StatusCode);
+            Assert.Contains("verificação em duas etapas", await withoutSecondFactor.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
         // Not the admin's own: that would skip the password 2fa/disable asks for, and end the admin's admin access.
         using var own = await api.SendAsync(HttpMethod.Post, $"/api/v1/admin/users/{fixture.Admin.Id}/reset-2fa", token: fixture.Admin.AccessToken);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, own.StatusCode);

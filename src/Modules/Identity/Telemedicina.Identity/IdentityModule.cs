@@ -174,6 +174,8 @@ public static class IdentityModule
             .AddPolicy(Policies.Admin, p => p.RequireAuthenticatedUser().RequireClaim(CurrentUser.RoleClaim, Roles.Admin)
                 .RequireClaim(TokenService.AuthenticationMethodClaim, "mfa"));
 
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, SecondFactorRequired>();
+
         var limits = builder.Configuration.GetSection("RateLimits");
         var loginPermits = limits.GetValue("Login:PermitPerMinute", 20);
         var registerPermits = limits.GetValue("Register:PermitPerMinute", 10);
