@@ -111,6 +111,10 @@ public sealed class PrivacyRightsTests(ClusterFixture fixture)
         using var fourth = await api.SendAsync(HttpMethod.Post, "/api/v1/privacy/export", token: patient.AccessToken);
         Assert.Equal(HttpStatusCode.TooManyRequests, fourth.StatusCode);
         Assert.Equal("application/problem+json", fourth.Content.Headers.ContentType?.MediaType);
+
+        // When to ask again is when the first of the three turns a day old: not "in a minute".
+        var retryAfter = fourth.Headers.RetryAfter?.Delta ?? TimeSpan.Zero;
+        Assert.True(retryAfter > TimeSpan.FromHours(23) && retryAfter <= TimeSpan.FromHours(24), $"Retry-After: {fourth.Headers.RetryAfter}");
         var listed = await api.SendAsync<ExportStatus[]>(HttpMethod.Get, "/api/v1/privacy/exports", null, patient.AccessToken);
         Assert.Equal(ids.AsEnumerable().Reverse(), listed.Select(e => e.ExportId));
         // Ready ones can be downloaded from the list, as from their status.

@@ -80,6 +80,23 @@ internal sealed partial class DataExports(
         return row;
     }
 
+    /// <summary>
+    /// When a person refused for the daily limit may ask again: once the oldest of the requests that count against the
+    /// limit is a day old.
+    /// </summary>
+    public async Task<DateTimeOffset> NextRequestAllowedAtAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var counted = await connection.QuerySingleOrDefaultAsync<DateTimeOffset?>(
+            """
+            SELECT requested_at FROM audit.exports WHERE user_id = @userId AND requested_at > @since
+            ORDER BY requested_at DESC OFFSET @skip LIMIT 1
+            """,
+            new { userId, since = now.AddDays(-1), skip = Math.Max(0, settings.Value.ExportsPerDay - 1) });
+        return counted is { } oldest ? oldest.AddDays(1) : now;
+    }
+
     public async Task<ExportRow?> FindAsync(Guid exportId, Guid userId, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);

@@ -33,13 +33,19 @@ internal static class PrivacyEndpoints
     }
 
     private static async Task<Results<Accepted<ExportAccepted>, ProblemHttpResult>> RequestExportAsync(
-        ClaimsPrincipal user, DataExports exports, ExportQueue queue, IAuditTrail audit, IOptions<AuditSettings> settings, CancellationToken ct)
+        ClaimsPrincipal user, DataExports exports, ExportQueue queue, IAuditTrail audit, IOptions<AuditSettings> settings, HttpContext http,
+        TimeProvider clock, CancellationToken ct)
     {
         var me = user.GetId();
         var row = await exports.RequestAsync(me, ct);
         if (row is null)
         {
-            return Problems.TooManyRequests($"Você já pediu {settings.Value.ExportsPerDay} exportações nas últimas 24 horas. Tente novamente amanhã.");
+            // When, exactly: a "try again in a minute" on a daily limit would have a client retry all day.
+            var wait = await exports.NextRequestAllowedAtAsync(me, ct) - clock.GetUtcNow();
+            var seconds = (long)Math.Ceiling(Math.Max(1, wait.TotalSeconds));
+            http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Problems.TooManyRequests(
+                $"Você já pediu {settings.Value.ExportsPerDay} exportações nas últimas 24 horas. Tente novamente em {Math.Max(1, (int)Math.Ceiling(wait.TotalHours))} h.");
         }
 
         queue.Enqueue(row.Id);
