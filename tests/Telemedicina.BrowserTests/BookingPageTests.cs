@@ -17,10 +17,8 @@ public sealed class BookingPageTests(ClusterFixture fixture)
         var doctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
         var patient = await api.RegisterPatientAsync();
 
-        var (playwright, browser) = await Browser.LaunchAsync();
-        using var _ = playwright;
-        await using var __ = browser;
-        var page = await (await Browser.ContextAsync(browser)).NewPageAsync();
+        await using var browser = await BrowserSession.StartAsync();
+        var page = await browser.NewPageAsync();
         await CallPage.LoginAsync(page, baseUrl, patient.Email, patient.Password, "paciente");
         await page.GetByTestId("doctor-search").FillAsync(doctor.FullName);
         await page.Locator($"[data-testid='doctor-item'][data-doctor-id='{doctor.Id}']").ClickAsync();

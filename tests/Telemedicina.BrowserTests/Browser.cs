@@ -51,3 +51,21 @@ internal static class Browser
     public static string Console(IPage page) =>
         ConsoleLines.TryGetValue(page.Context, out var lines) && !lines.IsEmpty ? string.Join("\n", lines) : "(nothing logged)";
 }
+
+/// <summary>Chromium launched for one test and closed with it; each page has a context of its own (its own session).</summary>
+internal sealed class BrowserSession(IPlaywright playwright, IBrowser browser) : IAsyncDisposable
+{
+    public static async Task<BrowserSession> StartAsync()
+    {
+        var (playwright, browser) = await Browser.LaunchAsync();
+        return new BrowserSession(playwright, browser);
+    }
+
+    public async Task<IPage> NewPageAsync() => await (await Browser.ContextAsync(browser)).NewPageAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await browser.DisposeAsync();
+        playwright.Dispose();
+    }
+}

@@ -17,10 +17,8 @@ public sealed class NavigationTests(ClusterFixture fixture)
         var patient = await Scenario.ConsentingPatientAsync(api);
         var soon = await Scenario.BookNextSlotAsync(api, patient, doctor);
 
-        var (playwright, browser) = await Browser.LaunchAsync();
-        using var _ = playwright;
-        await using var __ = browser;
-        var page = await (await Browser.ContextAsync(browser)).NewPageAsync();
+        await using var browser = await BrowserSession.StartAsync();
+        var page = await browser.NewPageAsync();
         var uncaught = new List<string>();
         page.PageError += (_, error) => uncaught.Add(error);
         await CallPage.LoginAsync(page, baseUrl, patient.Email, patient.Password, "paciente");
@@ -34,7 +32,8 @@ public sealed class NavigationTests(ClusterFixture fixture)
 
         // The doctor's agenda is not a patient's page: home, not two 403s.
         await page.GotoAsync(new Uri(baseUrl, "/#/medico").ToString());
-        await page.WaitForURLAsync(url => url.EndsWith("#/paciente", StringComparison.Ordinal), new() { Timeout = 10_000 });
+        // A hash change, not a page load: waited for as the page sees it (WaitForURL also waits for a load event).
+        await page.WaitForFunctionAsync("() => location.hash === '#/paciente'", null, new() { Timeout = 10_000 });
         await page.Locator("[data-page='paciente']").WaitForAsync();
 
         await page.GotoAsync(new Uri(baseUrl, $"/#/consulta/{Guid.NewGuid()}").ToString());
@@ -55,10 +54,8 @@ public sealed class NavigationTests(ClusterFixture fixture)
         var ct = TestContext.Current.CancellationToken;
         var baseUrl = fixture.Cluster.Silos[1].BaseUrl;
         using var api = fixture.Cluster.Api(1);
-        var (playwright, browser) = await Browser.LaunchAsync();
-        using var _ = playwright;
-        await using var __ = browser;
-        var page = await (await Browser.ContextAsync(browser)).NewPageAsync();
+        await using var browser = await BrowserSession.StartAsync();
+        var page = await browser.NewPageAsync();
         await page.GotoAsync(new Uri(baseUrl, "/#/login").ToString());
         await page.GetByTestId("email").FillAsync(fixture.Admin.Email);
         await page.GetByTestId("password").FillAsync(fixture.Admin.Password);
@@ -90,10 +87,8 @@ public sealed class NavigationTests(ClusterFixture fixture)
         var baseUrl = fixture.Cluster.Silos[0].BaseUrl;
         using var api = fixture.Cluster.Api(0);
         var patient = await api.RegisterPatientAsync();
-        var (playwright, browser) = await Browser.LaunchAsync();
-        using var _ = playwright;
-        await using var __ = browser;
-        var page = await (await Browser.ContextAsync(browser)).NewPageAsync();
+        await using var browser = await BrowserSession.StartAsync();
+        var page = await browser.NewPageAsync();
         await CallPage.LoginAsync(page, baseUrl, patient.Email, patient.Password, "paciente");
 
         await api.SendAsync<System.Text.Json.JsonElement>(HttpMethod.Post, $"/api/v1/admin/users/{patient.Id}/lock", null, fixture.Admin.AccessToken);
@@ -114,15 +109,13 @@ public sealed class NavigationTests(ClusterFixture fixture)
         using var api = fixture.Cluster.Api(0);
         var doctor = await api.RegisterDoctorAsync();
         var patient = await api.RegisterPatientAsync();
-        var (playwright, browser) = await Browser.LaunchAsync();
-        using var _ = playwright;
-        await using var __ = browser;
+        await using var browser = await BrowserSession.StartAsync();
 
-        var doctorPage = await (await Browser.ContextAsync(browser)).NewPageAsync();
+        var doctorPage = await browser.NewPageAsync();
         await CallPage.LoginAsync(doctorPage, baseUrl, doctor.Email, doctor.Password, "medico");
         await doctorPage.GetByTestId("verification-status").GetByText("em verificação").WaitForAsync(new() { Timeout = 10_000 });
 
-        var patientPage = await (await Browser.ContextAsync(browser)).NewPageAsync();
+        var patientPage = await browser.NewPageAsync();
         await CallPage.LoginAsync(patientPage, baseUrl, patient.Email, patient.Password, "paciente");
         await patientPage.GetByTestId("doctor-search").FillAsync("nenhum médico se chama assim " + Guid.NewGuid().ToString("N")[..6]);
         await patientPage.GetByTestId("no-doctors").WaitForAsync(new() { Timeout = 10_000 });
