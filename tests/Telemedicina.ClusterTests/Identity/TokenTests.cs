@@ -44,7 +44,7 @@ public sealed class TokenTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task Logout_EndsThatSession_ItsRefreshAndAccessTokens_AndNoOther()
+    public async Task Logout_EndsThatSession_ItsRefreshAndAccessTokensAndHubConnections_AndNoOther()
     {
         using var api = fixture.Cluster.Api(0);
         var patient = await api.RegisterPatientAsync();
@@ -58,6 +58,18 @@ public sealed class TokenTests(ClusterFixture fixture)
 
         var otherDevice = patient with { };
         await api.LoginAsync(otherDevice);
+
+        // Each session has a hub connection on the other silo; the logout closes that session's one only.
+        using var otherSilo = fixture.Cluster.Api(1);
+        await using var loggedOutHub = await HubClient.ConnectAsync(otherSilo.BaseUrl, () => patient.AccessToken);
+        await using var otherDeviceHub = await HubClient.ConnectAsync(otherSilo.BaseUrl, () => otherDevice.AccessToken);
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        loggedOutHub.Connection.Closed += _ =>
+        {
+            closed.TrySetResult();
+            return Task.CompletedTask;
+        };
+
         using (var logout = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/logout", new { refreshToken = patient.RefreshToken }, patient.AccessToken))
         {
             Assert.Equal(HttpStatusCode.NoContent, logout.StatusCode);
@@ -73,7 +85,6 @@ public sealed class TokenTests(ClusterFixture fixture)
             Assert.Equal(HttpStatusCode.Unauthorized, me.StatusCode);
         }
 
-        using var otherSilo = fixture.Cluster.Api(1);
         for (var deadline = Deadline.InSeconds(20); ; await Task.Delay(200, TestContext.Current.CancellationToken))
         {
             using var me = await otherSilo.SendAsync(HttpMethod.Get, "/api/v1/identity/me", token: patient.AccessToken);
@@ -89,6 +100,10 @@ public sealed class TokenTests(ClusterFixture fixture)
         {
             Assert.Equal(HttpStatusCode.OK, me.StatusCode);
         }
+
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+        await otherDeviceHub.Connection.InvokeAsync("Ping", TestContext.Current.CancellationToken);
+        Assert.Equal(HubConnectionState.Connected, otherDeviceHub.Connection.State);
 
         // Logging out twice is no error.
         using var again = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/logout", new { refreshToken = patient.RefreshToken });

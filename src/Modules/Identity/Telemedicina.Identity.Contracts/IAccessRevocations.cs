@@ -12,4 +12,21 @@ public interface IAccessRevocations
 
     /// <summary>Raised with the accounts whose sessions were ended since the last time (on this silo or another).</summary>
     event Action<IReadOnlyCollection<Guid>>? Revoked;
+
+    /// <summary>
+    /// Raised with single sessions ended since the last time (a logout, a stolen refresh token), on this silo or another;
+    /// the account's other sessions go on. A session is the <see cref="AccessTokenClaims.Session"/> claim's value.
+    /// </summary>
+    event Action<IReadOnlyCollection<Guid>>? SessionsRevoked;
+}
+
+/// <summary>Claims of an access token that other modules read.</summary>
+public static class AccessTokenClaims
+{
+    /// <summary>The session (refresh-token family) the token belongs to, a GUID in the "N" format.</summary>
+    public const string Session = "sid";
+
+    /// <summary>The session of a validated principal, when its token names one.</summary>
+    public static Guid? FindSession(System.Security.Claims.ClaimsPrincipal? principal) =>
+        principal?.FindFirst(Session)?.Value is { } value && Guid.TryParseExact(value, "N", out var session) ? session : null;
 }

@@ -216,10 +216,13 @@ public static class IdentityModule
     public static Task<DemoAccounts> SeedDemoAsync(IServiceProvider services) =>
         DemoAccountSeeder.SeedAsync(services, services.GetRequiredService<TimeProvider>());
 
-    /// <summary>The claims the app reads (subject, role, name, authentication method, expiry), copied into a plain identity.</summary>
+    /// <summary>
+    /// The claims a hub connection reads (subject, role, name) and its session, to close the connection when that
+    /// session ends (a logout), copied into a plain identity. The hub checks no second factor and no expiry.
+    /// </summary>
     internal static ClaimsPrincipal LeanPrincipal(ClaimsPrincipal validated)
     {
-        string[] kept = [CurrentUser.SubjectClaim, CurrentUser.RoleClaim, "name", TokenService.AuthenticationMethodClaim, "exp"];
+        string[] kept = [CurrentUser.SubjectClaim, CurrentUser.RoleClaim, "name", TokenService.SessionClaim];
         var claims = validated.Claims.Where(c => kept.Contains(c.Type, StringComparer.Ordinal)).Select(c => new Claim(c.Type, c.Value, c.ValueType));
         return new ClaimsPrincipal(new ClaimsIdentity(claims, validated.Identity?.AuthenticationType ?? JwtBearerDefaults.AuthenticationScheme, "name", CurrentUser.RoleClaim));
     }

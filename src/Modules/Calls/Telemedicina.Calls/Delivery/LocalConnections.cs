@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using Telemedicina.Grains.Abstractions;
+using Telemedicina.Identity.Contracts;
 
 namespace Telemedicina.Calls.Delivery;
 
@@ -30,6 +31,22 @@ public sealed class LocalConnections
         foreach (var (_, connection) in _connections)
         {
             if (connection.Caller is { } caller && users.Contains(connection.UserId))
+            {
+                caller.Abort();
+                aborted++;
+            }
+        }
+
+        return aborted;
+    }
+
+    /// <summary>Closes this silo's connections opened in one of <paramref name="sessions"/> (logged out); how many.</summary>
+    public int AbortSessions(IReadOnlyCollection<Guid> sessions)
+    {
+        var aborted = 0;
+        foreach (var (_, connection) in _connections)
+        {
+            if (connection.Caller is { } caller && AccessTokenClaims.FindSession(caller.User) is { } session && sessions.Contains(session))
             {
                 caller.Abort();
                 aborted++;

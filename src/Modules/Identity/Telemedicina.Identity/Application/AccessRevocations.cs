@@ -26,6 +26,8 @@ internal sealed partial class AccessRevocations(
 
     public event Action<IReadOnlyCollection<Guid>>? Revoked;
 
+    public event Action<IReadOnlyCollection<Guid>>? SessionsRevoked;
+
     /// <summary>How far back revocations matter: a token issued before that has expired anyway.</summary>
     private TimeSpan Window => settings.Value.AccessTokenLifetime + settings.Value.ClockSkew + TimeSpan.FromMinutes(1);
 
@@ -73,15 +75,24 @@ internal sealed partial class AccessRevocations(
 
     private void MergeSessions(IEnumerable<(Guid FamilyId, DateTimeOffset RevokedAt)> read, DateTimeOffset? forgetBefore = null)
     {
+        List<Guid> added = [];
         lock (_gate)
         {
             var next = new Dictionary<Guid, DateTimeOffset>(_sessions.Where(r => forgetBefore is null || r.Value > forgetBefore));
             foreach (var (familyId, revokedAt) in read)
             {
-                next.TryAdd(familyId, revokedAt);
+                if (next.TryAdd(familyId, revokedAt))
+                {
+                    added.Add(familyId);
+                }
             }
 
             _sessions = next.ToFrozenDictionary();
+        }
+
+        if (added.Count > 0)
+        {
+            SessionsRevoked?.Invoke(added);
         }
     }
 

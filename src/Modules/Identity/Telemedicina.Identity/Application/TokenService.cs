@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Npgsql;
+using Telemedicina.Identity.Contracts;
 using Telemedicina.Identity.Domain;
 using Telemedicina.Identity.Infrastructure;
 
@@ -44,7 +45,7 @@ internal sealed class TokenService(SigningKeyStore keys, NpgsqlDataSource db, IO
     /// The session (refresh-token family) an access token belongs to: a logout, or a stolen refresh token presented
     /// again, ends that session's access tokens too (<see cref="AccessRevocations"/>), not only its refresh tokens.
     /// </summary>
-    public const string SessionClaim = "sid";
+    public const string SessionClaim = AccessTokenClaims.Session;
 
     public async Task<LoginResponse> IssueAsync(AppUser user, Guid? familyId, bool mfa, CancellationToken cancellationToken)
     {
