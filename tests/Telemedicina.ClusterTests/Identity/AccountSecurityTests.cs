@@ -324,6 +324,11 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
         var doctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
         var patient = await api.RegisterPatientAsync(confirm: false);
         await api.GrantConsentAsync(patient);
+
+        // The profile says the confirmation is missing and that this deployment needs it (the web then asks for it).
+        var me = await api.SendAsync<JsonElement>(HttpMethod.Get, "/api/v1/identity/me", null, patient.AccessToken);
+        Assert.False(me.GetProperty("emailConfirmed").GetBoolean());
+        Assert.True(me.GetProperty("emailConfirmationRequired").GetBoolean());
         var slot = (await api.SlotsAsync(patient, doctor.Id, DateTimeOffset.UtcNow + Scenario.BookingMargin, DateTimeOffset.UtcNow.AddDays(1)))[0];
         using (var refused = await api.SendAsync(HttpMethod.Post, "/api/v1/scheduling/appointments", new { doctorId = doctor.Id, startsAt = TelemedicinaApi.Iso(slot.StartsAt) }, patient.AccessToken))
         {

@@ -4,6 +4,7 @@ import { ApiError } from "../api/http";
 import { sessionTokenStore } from "../api/session";
 import type { Tokens } from "../api/types";
 import { field, h, message, mount, showFieldErrors } from "../ui/dom";
+import { emailNotice } from "../ui/emailNotice";
 
 interface Me {
   id: string;
@@ -12,6 +13,7 @@ interface Me {
   role: string;
   status: string;
   emailConfirmed: boolean;
+  emailConfirmationRequired: boolean;
   twoFactorEnabled: boolean;
   timeZone: string | null;
   phone: string | null;
@@ -36,13 +38,14 @@ export async function renderProfile(app: App): Promise<void> {
       h("dt", {}, "Fuso horário"), h("dd", {}, me.timeZone ?? "—"),
       me.phone ? h("dt", {}, "Telefone") : null, me.phone ? h("dd", {}, me.phone) : null,
       me.doctor ? h("dt", {}, "CRM") : null, me.doctor ? h("dd", {}, `${me.doctor.crm}/${me.doctor.crmState} — ${me.doctor.specialty}${me.doctor.verified ? "" : " (aguardando verificação)"}`) : null));
-  if (!me.emailConfirmed) {
+  const notice = emailNotice(me);
+  if (notice !== null) {
     const resend = h("button", { type: "button" }, "Reenviar e-mail de confirmação");
     resend.addEventListener("click", async () => {
       await app.http.post("/api/v1/identity/confirm-email/resend", { email: me.email });
       resend.replaceWith(message("success", "Enviamos um novo link."));
     });
-    info.append(message("info", me.role === "patient" ? "Confirme seu e-mail para poder agendar consultas." : "Confirme seu e-mail."), resend);
+    info.append(message("info", notice), resend);
   }
 
   root.replaceChildren(h("div", { class: "columns" },

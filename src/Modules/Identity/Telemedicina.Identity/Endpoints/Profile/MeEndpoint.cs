@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Telemedicina.Audit.Contracts;
 using Telemedicina.BuildingBlocks.Http;
 using Telemedicina.Identity.Contracts;
@@ -13,6 +14,7 @@ namespace Telemedicina.Identity.Endpoints.Profile;
 
 internal sealed record DoctorProfileView(string Crm, string CrmState, string Specialty, bool Verified);
 
+/// <summary>The caller's profile. <c>EmailConfirmationRequired</c>: whether this deployment asks for a confirmed e-mail to book and to list a doctor.</summary>
 internal sealed record MeResponse(
     Guid Id,
     string Email,
@@ -24,7 +26,8 @@ internal sealed record MeResponse(
     string? TimeZone,
     string? Phone,
     string? BirthDate,
-    DoctorProfileView? Doctor);
+    DoctorProfileView? Doctor,
+    bool EmailConfirmationRequired);
 
 internal static class MeEndpoint
 {
@@ -32,7 +35,8 @@ internal static class MeEndpoint
         .ProducesProblem(StatusCodes.Status404NotFound);
 
     private static async Task<Results<Ok<MeResponse>, ProblemHttpResult>> HandleAsync(
-        ClaimsPrincipal principal, IdentityDb db, PersonalDataProtector personalData, IAuditTrail audit, CancellationToken ct)
+        ClaimsPrincipal principal, IdentityDb db, PersonalDataProtector personalData, IAuditTrail audit, IOptions<IdentitySettings> settings,
+        CancellationToken ct)
     {
         var userId = principal.GetId();
         var user = await db.Users.AsNoTracking().Include(u => u.DoctorProfile).SingleOrDefaultAsync(u => u.Id == userId, ct);
@@ -45,6 +49,7 @@ internal static class MeEndpoint
         var doctor = user.DoctorProfile is { } d ? new DoctorProfileView(d.Crm, d.CrmState, d.Specialty, d.VerifiedAt is not null) : null;
         return TypedResults.Ok(new MeResponse(
             user.Id, user.Email!, user.FullName, user.Role, user.Status, user.EmailConfirmed, user.TwoFactorEnabled, user.TimeZone,
-            personalData.Unprotect(user.PhoneProtected), personalData.Unprotect(user.BirthDateProtected), doctor));
+            personalData.Unprotect(user.PhoneProtected), personalData.Unprotect(user.BirthDateProtected), doctor,
+            settings.Value.RequireConfirmedEmail));
     }
 }
