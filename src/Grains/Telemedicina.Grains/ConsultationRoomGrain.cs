@@ -345,9 +345,40 @@ internal sealed partial class ConsultationRoomGrain(
         }
 
         EnsureStatus(CallStatus.Ringing);
+        await EnsureNotInAnotherCallAsync(userId);
         S.Status = CallStatus.Accepted;
         S.AcceptedAt = clock.GetUtcNow();
         return await TransitionAsync(userId, "accepted", null);
+    }
+
+    /// <summary>
+    /// A doctor taking part in another accepted call (joined, or lost within the ghost timeout) answers this one only
+    /// after ending that one: the incoming-call panel shows on every page, the room's too, and one tap on "Aceitar"
+    /// left the patient of the call under way talking to nobody while a second patient waited for a doctor who was busy.
+    /// The presence says which room the doctor is in; that room says whether its call still runs, so a presence left
+    /// stale by a lost one-way call refuses nothing.
+    /// </summary>
+    private async Task EnsureNotInAnotherCallAsync(Guid doctorId)
+    {
+        if ((await Presence(doctorId).GetPresence()).InCallRoomId is not { } other || other == RoomId)
+        {
+            return;
+        }
+
+        CallView current;
+        try
+        {
+            current = await GrainFactory.GetGrain<IConsultationRoomGrain>(other).GetCall(doctorId);
+        }
+        catch (CallRuleException)
+        {
+            return;
+        }
+
+        if (current.Status == CallStatus.Accepted)
+        {
+            throw new CallRuleException(CallError.Conflict, "Você está em outra consulta. Encerre-a antes de aceitar esta chamada.");
+        }
     }
 
     public async Task<CallView> Reject(Guid userId)

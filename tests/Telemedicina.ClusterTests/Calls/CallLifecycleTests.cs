@@ -17,11 +17,11 @@ public sealed class CallLifecycleTests(ClusterFixture fixture)
     private const string Offer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n";
 
     /// <summary>
-    /// A doctor in a consult shows as "em outra consulta" to the next patient who calls, and as free once that consult
-    /// ends. Each view is read a few times before it is judged: it is built from the presence grains, on other silos.
+    /// A doctor in a consult shows as "em outra consulta" to the next patient who calls, cannot accept that call, and
+    /// shows as free and can accept once that consult ends. Each view is read a few times before it is judged: it is built from the presence grains, on other silos.
     /// </summary>
     [Fact]
-    public async Task ADoctorInACall_ShowsAsBusyToTheNextPatient_AndFreeOnceItEnds()
+    public async Task ADoctorInACall_ShowsAsBusyToTheNextPatient_AndCannotAcceptThem_UntilItEnds()
     {
         var ct = TestContext.Current.CancellationToken;
         using var silo1 = fixture.Cluster.Api(0);
@@ -35,8 +35,20 @@ public sealed class CallLifecycleTests(ClusterFixture fixture)
         var nextRoom = (await silo1.RequestCallAsync(next, nextBooked.AppointmentId)).RoomId;
         Assert.True(await DoctorSeenAsync(silo1, next, nextRoom, doctor.Id, busy: true, ct), "the doctor in a call did not show as busy");
 
+        // Answering the next patient while in a consult would leave that consult's patient talking to nobody: a 409
+        // that says why, and the next call still rings.
+        using (var refused = await silo1.SendAsync(HttpMethod.Post, $"/api/v1/calls/{nextRoom}/accept", null, doctor.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("outra consulta", JsonDocument.Parse(await refused.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal("ringing", (await silo1.GetCallAsync(next, nextRoom)).Status);
+
         await silo2.CallActionAsync(doctor, roomId, "end");
         Assert.True(await DoctorSeenAsync(silo1, next, nextRoom, doctor.Id, busy: false, ct), "the doctor still showed as busy after the call ended");
+        Assert.Equal("accepted", (await silo1.CallActionAsync(doctor, nextRoom, "accept")).Status);
     }
 
     private static async Task<bool> DoctorSeenAsync(TelemedicinaApi api, TestUser viewer, Guid roomId, Guid doctorId, bool busy, CancellationToken ct)
