@@ -31,6 +31,18 @@ internal static class CallPage
         await page.Locator($"[data-page='{expectedPage}']").WaitForAsync(new() { Timeout = 20_000 });
     }
 
+    /// <summary>Signs the demo admin in with the password and the next TOTP code; the admin lands on Administração.</summary>
+    public static async Task LoginDemoAdminAsync(IPage page, Uri baseUrl, TelemedicinaApi api, TestUser admin)
+    {
+        await page.GotoAsync(new Uri(baseUrl, "/#/login").ToString());
+        await page.GetByTestId("email").FillAsync(admin.Email);
+        await page.GetByTestId("password").FillAsync(admin.Password);
+        await page.GetByTestId("login-submit").ClickAsync();
+        await page.GetByTestId("totp").FillAsync(await api.NextDemoAdminTotpAsync(Xunit.TestContext.Current.CancellationToken));
+        await page.GetByTestId("login-submit").ClickAsync();
+        await page.Locator("[data-page='admin']").WaitForAsync(new() { Timeout = 20_000 });
+    }
+
     /// <summary>
     /// Passes the room's device check ("Verifique sua câmera e microfone"): waits until the camera
     /// preview plays (unless joining without a camera), presses "Entrar na sala" and waits for the call area.

@@ -51,18 +51,11 @@ public sealed class NavigationTests(ClusterFixture fixture)
     [Fact]
     public async Task AnAdmin_OpensTheClusterDashboard_FromTheProfile()
     {
-        var ct = TestContext.Current.CancellationToken;
         var baseUrl = fixture.Cluster.Silos[1].BaseUrl;
         using var api = fixture.Cluster.Api(1);
         await using var browser = await BrowserSession.StartAsync();
         var page = await browser.NewPageAsync();
-        await page.GotoAsync(new Uri(baseUrl, "/#/login").ToString());
-        await page.GetByTestId("email").FillAsync(fixture.Admin.Email);
-        await page.GetByTestId("password").FillAsync(fixture.Admin.Password);
-        await page.GetByTestId("login-submit").ClickAsync();
-        await page.GetByTestId("totp").FillAsync(await api.NextDemoAdminTotpAsync(ct));
-        await page.GetByTestId("login-submit").ClickAsync();
-        await page.Locator("[data-page='perfil']").WaitForAsync(new() { Timeout = 20_000 });
+        await CallPage.LoginDemoAdminAsync(page, baseUrl, api, fixture.Admin);
 
         // The patient's telemedicine consent is not asked of an admin (nor of a doctor).
         await page.GotoAsync(new Uri(baseUrl, "/#/privacidade").ToString());

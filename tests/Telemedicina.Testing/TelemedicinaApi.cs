@@ -111,6 +111,15 @@ public sealed class TelemedicinaApi(Uri baseUrl, Outbox? outbox = null) : IDispo
     /// <summary>A CRM number no other doctor registered by this process has.</summary>
     public static string NewCrm() => Interlocked.Increment(ref s_lastCrm).ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>Sends a file as the request body (avatars, credential documents) with <paramref name="user"/>'s token.</summary>
+    public async Task<HttpResponseMessage> SendFileAsync(HttpMethod method, string path, byte[] body, string contentType, TestUser user)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.AccessToken);
+        return await Http.SendAsync(request);
+    }
+
     public async Task<TestUser> RegisterDoctorAsync(string? name = null)
     {
         var email = $"medico-{Guid.NewGuid():N}@teste.local";

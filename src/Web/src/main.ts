@@ -10,6 +10,7 @@ import { renderDoctor } from "./pages/doctor";
 import { renderRoom } from "./pages/room";
 import { renderProfile } from "./pages/profile";
 import { renderPrivacy } from "./pages/privacy";
+import { renderAdmin } from "./pages/admin";
 import { installIncomingCalls } from "./pages/incomingCalls";
 import { PageSwitcher, type Cleanup } from "./router";
 
@@ -28,6 +29,7 @@ const routes: Record<string, { page: Page; auth: boolean; roles?: string[] }> = 
   consulta: { page: renderRoom, auth: true, roles: ["patient", "doctor"] },
   perfil: { page: renderProfile, auth: true },
   privacidade: { page: renderPrivacy, auth: true },
+  admin: { page: renderAdmin, auth: true, roles: ["admin"] },
 };
 
 const pages = new PageSwitcher();
@@ -77,6 +79,7 @@ function renderNav(): void {
   const links = [
     user.role === "patient" ? h("a", { href: "#/paciente" }, "Minhas consultas") : null,
     user.role === "doctor" ? h("a", { href: "#/medico" }, "Agenda") : null,
+    user.role === "admin" ? h("a", { href: "#/admin" }, "Administração") : null,
     h("a", { href: "#/perfil" }, "Perfil"),
     h("a", { href: "#/privacidade" }, "Privacidade"),
     h("button", { type: "button", class: "link", "data-testid": "logout", onclick: () => void app.signOut() }, "Sair"),

@@ -54,5 +54,32 @@ public sealed class DoctorVerificationTests(ClusterFixture fixture)
         Assert.Equal(1, users.GetProperty("total").GetInt32());
     }
 
+    /// <summary>The admins' search filters by account status: the doctors waiting for verification are the daily queue.</summary>
+    [Fact]
+    public async Task AdminSearch_FiltersByStatus_AndRefusesAnUnknownOne()
+    {
+        using var api = fixture.Cluster.Api(0);
+        var tag = Guid.NewGuid().ToString("N")[..6];
+        var pending = await api.RegisterDoctorAsync($"Dr. Fila {tag} Um");
+        var verified = await api.RegisterDoctorAsync($"Dr. Fila {tag} Dois");
+        await api.VerifyDoctorAsync(fixture.Admin, verified.Id);
+
+        async Task<Guid[]> FindAsync(string status)
+        {
+            var page = await api.SendAsync<System.Text.Json.JsonElement>(HttpMethod.Get, $"/api/v1/admin/users?role=doctor&q={tag}&status={status}", null, fixture.Admin.AccessToken);
+            return [.. page.GetProperty("items").EnumerateArray().Select(u => u.GetProperty("userId").GetGuid())];
+        }
+
+        Assert.Equal([pending.Id], await FindAsync("pendingVerification"));
+        Assert.Equal([verified.Id], await FindAsync("active"));
+        Assert.Empty(await FindAsync("locked"));
+
+        foreach (var unknown in new[] { "erased", "Active", "x" })
+        {
+            using var refused = await api.SendAsync(HttpMethod.Get, $"/api/v1/admin/users?status={unknown}", token: fixture.Admin.AccessToken);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        }
+    }
+
     private sealed record Doctor(Guid DoctorId, string FullName, string Specialty, string TimeZone);
 }

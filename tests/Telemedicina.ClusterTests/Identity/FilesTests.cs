@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using Telemedicina.Testing;
 
@@ -86,13 +85,8 @@ public sealed class FilesTests(ClusterFixture fixture)
         Assert.Equal("application/problem+json", notPdf.Content.Headers.ContentType?.MediaType);
     }
 
-    internal static async Task<HttpResponseMessage> SendFileAsync(TelemedicinaApi api, HttpMethod method, string path, byte[] body, string contentType, TestUser user)
-    {
-        using var request = new HttpRequestMessage(method, path) { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.AccessToken);
-        return await api.Http.SendAsync(request);
-    }
+    internal static Task<HttpResponseMessage> SendFileAsync(TelemedicinaApi api, HttpMethod method, string path, byte[] body, string contentType, TestUser user) =>
+        api.SendFileAsync(method, path, body, contentType, user);
 
     private static async Task<HttpStatusCode> PutAsync(TelemedicinaApi api, string path, byte[] body, string contentType, TestUser user)
     {

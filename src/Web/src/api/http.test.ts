@@ -29,6 +29,20 @@ describe("Http", () => {
     expect(store.value?.refreshToken).toBe("r2");
   });
 
+  it("fetches a protected file with the token, refreshing once, and says why when it is refused", async () => {
+    const store = memoryStore(tokens("old", "r1"));
+    const http = new Http(async (url, init) => {
+      const auth = (init?.headers as Record<string, string>)["Authorization"] ?? "";
+      if (url === "/api/v1/identity/refresh") return json(200, tokens("new", "r2"));
+      if (url.endsWith("/missing")) return json(404, { title: "Not Found", detail: "Documento não encontrado." });
+      return auth === "Bearer new" ? new Response(new Blob(["%PDF-1.7"], { type: "application/pdf" }), { status: 200 }) : json(401, {});
+    }, store);
+
+    const file = await http.blob("/api/v1/admin/doctors/d/documents/x");
+    expect(await file.text()).toBe("%PDF-1.7");
+    await expect(http.blob("/api/v1/admin/doctors/d/documents/missing")).rejects.toThrow("Documento não encontrado.");
+  });
+
   it("logs out when the refresh is refused", async () => {
     let loggedOut = false;
     const store = memoryStore(tokens("old", "r1"));

@@ -58,16 +58,8 @@ export class Http {
     return this.tokens.get()?.accessToken ?? "";
   }
 
-  async send<T>(method: string, path: string, body?: unknown, retry = true): Promise<T> {
-    const headers: Record<string, string> = { Accept: "application/json" };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    const token = this.tokens.get()?.accessToken;
-    if (token) headers["Authorization"] = `Bearer ${token}`;
-    const response = await this.fetcher(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    if (response.status === 401 && retry && token && !path.includes("/identity/login") && (await this.refresh())) {
-      return this.send<T>(method, path, body, false);
-    }
-
+  async send<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await this.authorized(method, path, body);
     const text = await response.text();
     const data = text ? (JSON.parse(text) as unknown) : undefined;
     if (!response.ok) {
@@ -75,6 +67,36 @@ export class Http {
     }
 
     return data as T;
+  }
+
+  /** A file the API serves to the signed-in user only (a doctor's credential document), to show or save. */
+  async blob(path: string): Promise<Blob> {
+    const response = await this.authorized("GET", path);
+    if (!response.ok) {
+      const text = await response.text();
+      let problem: Problem = { title: response.statusText, status: response.status };
+      try {
+        problem = JSON.parse(text) as Problem;
+      } catch {
+        // Not a problem+json: the status says enough.
+      }
+      throw new ApiError(response.status, problem);
+    }
+
+    return response.blob();
+  }
+
+  private async authorized(method: string, path: string, body?: unknown, retry = true): Promise<Response> {
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const token = this.tokens.get()?.accessToken;
+    if (token) headers["Authorization"] = `Bearer ${token}`;
+    const response = await this.fetcher(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (response.status === 401 && retry && token && !path.includes("/identity/login") && (await this.refresh())) {
+      return this.authorized(method, path, body, false);
+    }
+
+    return response;
   }
 
   /** Rotates the refresh token once, even when several requests hit 401 at the same time. */

@@ -25,5 +25,5 @@ export function currentUser(store: TokenStore = sessionTokenStore): LoginUser | 
 
 export function homeFor(user: LoginUser | null): string {
   if (!user) return "#/login";
-  return user.role === "doctor" ? "#/medico" : user.role === "admin" ? "#/perfil" : "#/paciente";
+  return user.role === "doctor" ? "#/medico" : user.role === "admin" ? "#/admin" : "#/paciente";
 }

@@ -47,10 +47,12 @@ internal static class AdminUsersEndpoints
     }
 
     private static async Task<Results<Ok<AdminUserPage>, ValidationProblem>> SearchAsync(
-        string? role, string? q, int? page, ClaimsPrincipal principal, IdentityDb db, IAuditTrail audit, CancellationToken ct)
+        string? role, string? q, string? status, int? page, ClaimsPrincipal principal, IdentityDb db, IAuditTrail audit, CancellationToken ct)
     {
+        var wanted = ParseStatus(status);
         var validation = new Validation()
             .Require(role is null || Roles.IsKnown(role), "role", "Perfil desconhecido.")
+            .Require(status is null || wanted is not null, "status", "Situação desconhecida: use active, pendingVerification ou locked.")
             .MaxLength(q, "q", 100, "Busca")
             .Require(page is null or >= 1 and <= 100_000, "page", "Página inválida.");
         if (!validation.IsValid)
@@ -62,6 +64,11 @@ internal static class AdminUsersEndpoints
         if (role is not null)
         {
             query = query.Where(u => u.Role == role);
+        }
+
+        if (wanted is { } only)
+        {
+            query = query.Where(u => u.Status == only);
         }
 
         if (!string.IsNullOrWhiteSpace(q))
@@ -83,6 +90,15 @@ internal static class AdminUsersEndpoints
             u.DoctorProfile?.Crm, u.DoctorProfile?.CrmState, u.DoctorProfile?.Specialty)).ToArray();
         return TypedResults.Ok(new AdminUserPage(views, number, PageSize, total));
     }
+
+    /// <summary>The status filter as the API writes statuses (camelCase); an erased account is never listed.</summary>
+    private static AccountStatus? ParseStatus(string? status) => status switch
+    {
+        "active" => AccountStatus.Active,
+        "pendingVerification" => AccountStatus.PendingVerification,
+        "locked" => AccountStatus.Locked,
+        _ => null,
+    };
 
     private static async Task<Results<Ok<AccountStatusResponse>, ProblemHttpResult>> VerifyDoctorAsync(
         Guid id, ClaimsPrincipal principal, IdentityDb db, IAuditTrail audit, TimeProvider clock, CancellationToken ct)

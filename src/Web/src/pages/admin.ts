@@ -1,0 +1,194 @@
+import type { App } from "../app";
+import { ApiError } from "../api/http";
+import { field, h, message, mount } from "../ui/dom";
+import { formatDateTime } from "../ui/format";
+
+interface AdminUser {
+  userId: string;
+  email: string;
+  fullName: string;
+  role: string;
+  status: string;
+  emailConfirmed: boolean;
+  twoFactorEnabled: boolean;
+  createdAt: string;
+  crm: string | null;
+  crmState: string | null;
+  specialty: string | null;
+}
+
+interface AdminUserPage {
+  items: AdminUser[];
+  page: number;
+  pageSize: number;
+  total: number;
+}
+
+interface DocumentView {
+  id: string;
+  fileName: string;
+  contentType: string;
+  sizeBytes: number;
+  uploadedAt: string;
+}
+
+interface AuditVerification {
+  valid: boolean;
+  checked: number;
+  firstBrokenId: number | null;
+}
+
+const roleNames: Record<string, string> = { patient: "Paciente", doctor: "Médico(a)", admin: "Administração" };
+const statusNames: Record<string, string> = { active: "Ativa", pendingVerification: "Aguardando verificação", locked: "Bloqueada" };
+
+/**
+ * Administração: the accounts (find one, approve a doctor after reading the credential documents, lock, unlock, reset
+ * the second factor) and the audit trail's integrity. Admins had only the HTTP API, so a CRM check or an LGPD request
+ * meant calling it by hand. It opens on the doctors waiting for verification, the admin's daily queue.
+ */
+export function renderAdmin(app: App): void {
+  const q = h("input", { type: "search", name: "q", maxlength: 100, "data-testid": "admin-q", placeholder: "Nome ou e-mail" });
+  const role = h("select", { name: "role", "data-testid": "admin-role" },
+    h("option", { value: "" }, "Todos"), h("option", { value: "patient" }, "Pacientes"),
+    h("option", { value: "doctor", selected: true }, "Médicos(as)"), h("option", { value: "admin" }, "Administração"));
+  const status = h("select", { name: "status", "data-testid": "admin-status" },
+    h("option", { value: "" }, "Todas"), h("option", { value: "pendingVerification", selected: true }, "Aguardando verificação"),
+    h("option", { value: "active" }, "Ativas"), h("option", { value: "locked" }, "Bloqueadas"));
+  const summary = h("p", { class: "muted", role: "status", "data-testid": "admin-summary" }, "Carregando...");
+  const list = h("ul", { class: "admin-users", "data-testid": "admin-users" });
+  const pager = h("div", { class: "actions" });
+  let page = 1;
+
+  const load = async () => {
+    const query = new URLSearchParams({ page: String(page) });
+    if (q.value.trim()) query.set("q", q.value.trim());
+    if (role.value) query.set("role", role.value);
+    if (status.value) query.set("status", status.value);
+    try {
+      const result = await app.http.get<AdminUserPage>(`/api/v1/admin/users?${query.toString()}`);
+      const pages = Math.max(1, Math.ceil(result.total / result.pageSize));
+      summary.textContent = result.total === 0
+        ? "Nenhuma conta com esses filtros."
+        : `${result.total} ${result.total === 1 ? "conta" : "contas"} · página ${result.page} de ${pages}`;
+      list.replaceChildren(...result.items.map((user) => userItem(app, user, load)));
+      pager.replaceChildren(...[
+        page > 1 ? h("button", { type: "button", onclick: () => { page--; void load(); } }, "Anterior") : null,
+        page < pages ? h("button", { type: "button", onclick: () => { page++; void load(); } }, "Próxima") : null,
+      ].filter((b) => b !== null));
+    } catch (e) {
+      summary.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível buscar as contas."));
+    }
+  };
+
+  const filters = h("form", {
+    class: "filters",
+    onsubmit: (event: Event) => {
+      event.preventDefault();
+      page = 1;
+      void load();
+    },
+  }, field("Buscar", q), field("Perfil", role), field("Situação", status), h("button", { type: "submit", class: "primary", "data-testid": "admin-search" }, "Buscar"));
+
+  mount("admin",
+    h("div", { class: "card" }, h("h1", {}, "Administração"), h("h2", {}, "Contas"), filters, summary, list, pager),
+    auditCard(app));
+  void load();
+}
+
+function userItem(app: App, user: AdminUser, reload: () => Promise<void>): HTMLElement {
+  const self = user.userId === app.user?.id;
+  const status = h("div", { role: "status", "aria-live": "polite" });
+  const documents = h("div", { class: "documents" });
+
+  /** Runs an admin action after the admin confirms it, then shows the list as it now is. */
+  const act = (label: string, question: string, path: string) =>
+    h("button", {
+      type: "button",
+      "data-testid": `admin-${path}`,
+      onclick: async () => {
+        if (!window.confirm(question)) return;
+        try {
+          await app.http.post(`/api/v1/admin/${path === "verify" ? "doctors" : "users"}/${user.userId}/${path}`);
+          await reload();
+        } catch (e) {
+          status.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível concluir."));
+        }
+      },
+    }, label);
+
+  const pending = user.role === "doctor" && user.status === "pendingVerification";
+  const actions = h("div", { class: "actions" },
+    user.role === "doctor" ? h("button", { type: "button", "data-testid": "admin-documents", onclick: () => void showDocuments(app, user, documents) }, "Ver documentos") : null,
+    pending ? act("Aprovar cadastro", `Aprovar o cadastro de ${user.fullName} (CRM ${user.crm}/${user.crmState})? Confira o CRM no conselho regional antes.`, "verify") : null,
+    !self && user.status !== "locked" ? act("Bloquear", `Bloquear a conta de ${user.fullName}? Todas as sessões dela terminam na hora.`, "lock") : null,
+    !self && user.status === "locked" ? act("Desbloquear", `Desbloquear a conta de ${user.fullName}?`, "unlock") : null,
+    !self && user.twoFactorEnabled
+      ? act("Redefinir verificação em duas etapas", `Redefinir a verificação em duas etapas de ${user.fullName}? Faça isso só depois de confirmar a identidade da pessoa.`, "reset-2fa")
+      : null);
+
+  return h("li", { class: "admin-user", "data-testid": "admin-user", "data-user-id": user.userId },
+    h("strong", {}, user.fullName), " ", h("span", { class: "muted" }, user.email),
+    h("div", {},
+      `${roleNames[user.role] ?? user.role} · `,
+      h("span", { "data-testid": "admin-user-status" }, statusNames[user.status] ?? user.status),
+      user.emailConfirmed ? "" : " · e-mail não confirmado",
+      user.twoFactorEnabled ? " · verificação em duas etapas ativa" : "",
+      ` · desde ${formatDateTime(user.createdAt)}`),
+    user.crm ? h("div", {}, `CRM ${user.crm}/${user.crmState} — ${user.specialty ?? ""}`) : null,
+    self ? h("div", { class: "muted" }, "Esta é a sua conta.") : null,
+    actions, documents, status);
+}
+
+/** The doctor's credential documents; each opens in a new tab (the files need the admin's token, so they come as blobs). */
+async function showDocuments(app: App, user: AdminUser, target: HTMLElement): Promise<void> {
+  target.replaceChildren(h("p", { class: "muted" }, "Carregando..."));
+  try {
+    const docs = await app.http.get<DocumentView[]>(`/api/v1/admin/doctors/${user.userId}/documents`);
+    if (docs.length === 0) {
+      target.replaceChildren(message("info", "Nenhum documento enviado. Peça o CRM e um documento com foto antes de aprovar."));
+      return;
+    }
+
+    target.replaceChildren(h("ul", { "data-testid": "admin-document-list" }, ...docs.map((doc) => h("li", {},
+      h("button", {
+        type: "button",
+        class: "link",
+        "data-testid": "admin-document",
+        onclick: async () => {
+          try {
+            const blob = await app.http.blob(`/api/v1/admin/doctors/${user.userId}/documents/${doc.id}`);
+            const url = URL.createObjectURL(blob);
+            window.open(url, "_blank", "noopener");
+            setTimeout(() => URL.revokeObjectURL(url), 60_000);
+          } catch (e) {
+            target.append(message("error", e instanceof ApiError ? e.message : "Não foi possível abrir o documento."));
+          }
+        },
+      }, doc.fileName),
+      ` · ${Math.max(1, Math.round(doc.sizeBytes / 1024))} KiB · ${formatDateTime(doc.uploadedAt)}`))));
+  } catch (e) {
+    target.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível listar os documentos."));
+  }
+}
+
+function auditCard(app: App): HTMLElement {
+  const result = h("div", { role: "status", "aria-live": "polite", "data-testid": "audit-verify-result" });
+  const verify = h("button", {
+    type: "button",
+    "data-testid": "audit-verify",
+    onclick: async () => {
+      result.replaceChildren(h("p", { class: "muted" }, "Verificando..."));
+      try {
+        const check = await app.http.get<AuditVerification>("/api/v1/admin/audit/verify");
+        result.replaceChildren(check.valid
+          ? message("success", `Trilha íntegra: ${check.checked.toLocaleString("pt-BR")} registros conferidos.`)
+          : message("error", `A trilha foi alterada a partir do registro ${check.firstBrokenId ?? "?"}. Siga o plano de resposta a incidentes (RUNBOOK).`));
+      } catch (e) {
+        result.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível verificar a trilha."));
+      }
+    },
+  }, "Verificar a trilha de auditoria");
+  return h("div", { class: "card" }, h("h2", {}, "Trilha de auditoria"),
+    h("p", {}, "Cada acesso a dados pessoais fica registrado numa trilha encadeada. A verificação confere que nenhum registro foi alterado ou removido."),
+    verify, result);
+}

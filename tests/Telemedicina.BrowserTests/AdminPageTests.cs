@@ -1,0 +1,90 @@
+using System.Net;
+using System.Text.Json;
+using Telemedicina.Testing;
+
+namespace Telemedicina.BrowserTests;
+
+/// <summary>
+/// Administração, the admin's page: the doctors waiting for verification come first, their credential documents open
+/// from there, and an approval, a lock and an unlock take effect on the accounts; the audit trail's integrity is one
+/// button. Admins had only the HTTP API.
+/// </summary>
+public sealed class AdminPageTests(ClusterFixture fixture)
+{
+    private static readonly byte[] Pdf = "%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"u8.ToArray();
+
+    [Fact]
+    public async Task AnAdmin_OpensAPendingDoctorsDocument_ApprovesThem_LocksAndUnlocksAPatient_AndChecksTheAuditTrail()
+    {
+        var baseUrl = fixture.Cluster.Silos[0].BaseUrl;
+        using var api = fixture.Cluster.Api(0);
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var doctor = await api.RegisterDoctorAsync($"Dra. Pendente {tag}");
+        using (var upload = await api.SendFileAsync(HttpMethod.Post, "/api/v1/identity/doctors/me/documents?name=crm-frente.pdf", Pdf, "application/pdf", doctor))
+        {
+            Assert.Equal(HttpStatusCode.Created, upload.StatusCode);
+        }
+
+        var patient = await api.RegisterPatientAsync($"Paciente Admin {tag}");
+
+        await using var browser = await BrowserSession.StartAsync();
+        var page = await browser.NewPageAsync();
+        var uncaught = new List<string>();
+        page.PageError += (_, error) => uncaught.Add(error);
+        page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
+        await CallPage.LoginDemoAdminAsync(page, baseUrl, api, fixture.Admin);
+
+        // The page opens on the doctors waiting for verification; the new doctor is among them.
+        await page.GetByTestId("admin-q").FillAsync(tag);
+        await page.GetByTestId("admin-search").ClickAsync();
+        var doctorRow = page.Locator($"[data-testid='admin-user'][data-user-id='{doctor.Id}']");
+        await doctorRow.WaitForAsync(new() { Timeout = 15_000 });
+        Assert.Equal("Aguardando verificação", await doctorRow.GetByTestId("admin-user-status").InnerTextAsync());
+
+        // The document the doctor sent opens from the row, with the admin's token (the server records the read).
+        await doctorRow.GetByTestId("admin-documents").ClickAsync();
+        var document = doctorRow.GetByTestId("admin-document");
+        await document.WaitForAsync(new() { Timeout = 10_000 });
+        Assert.Equal("crm-frente.pdf", await document.InnerTextAsync());
+        var download = page.WaitForResponseAsync(r => r.Url.Contains($"/api/v1/admin/doctors/{doctor.Id}/documents/", StringComparison.Ordinal), new() { Timeout = 10_000 });
+        var opened = page.Context.WaitForPageAsync(new() { Timeout = 10_000 });
+        await document.ClickAsync();
+        var served = await download;
+        Assert.Equal(200, served.Status);
+        Assert.Equal("application/pdf", served.Headers["content-type"]);
+        Assert.StartsWith("blob:", (await opened).Url, StringComparison.Ordinal);
+
+        // Approving it (after the confirmation) takes the doctor out of the queue and makes the account active.
+        await doctorRow.GetByTestId("admin-verify").ClickAsync();
+        await doctorRow.WaitForAsync(new() { State = Microsoft.Playwright.WaitForSelectorState.Detached, Timeout = 10_000 });
+        Assert.Equal("active", await StatusAsync(api, doctor));
+
+        // Any account, by name: a lock ends the patient's sessions and an unlock gives the account back.
+        await page.GetByTestId("admin-role").SelectOptionAsync("patient");
+        await page.GetByTestId("admin-status").SelectOptionAsync("");
+        await page.GetByTestId("admin-search").ClickAsync();
+        var patientRow = page.Locator($"[data-testid='admin-user'][data-user-id='{patient.Id}']");
+        await patientRow.GetByTestId("admin-lock").ClickAsync(new() { Timeout = 15_000 });
+        await patientRow.GetByTestId("admin-unlock").WaitForAsync(new() { Timeout = 10_000 });
+        Assert.Equal("Bloqueada", await patientRow.GetByTestId("admin-user-status").InnerTextAsync());
+        using (var locked = await api.SendAsync(HttpMethod.Get, "/api/v1/identity/me", token: patient.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, locked.StatusCode);
+        }
+
+        await patientRow.GetByTestId("admin-unlock").ClickAsync();
+        await patientRow.GetByTestId("admin-lock").WaitForAsync(new() { Timeout = 10_000 });
+        Assert.Equal("Ativa", await patientRow.GetByTestId("admin-user-status").InnerTextAsync());
+        await api.LoginAsync(patient);
+
+        await page.GetByTestId("audit-verify").ClickAsync();
+        await page.GetByTestId("audit-verify-result").GetByText("Trilha íntegra").WaitForAsync(new() { Timeout = 30_000 });
+        Assert.Empty(uncaught);
+    }
+
+    private async Task<string> StatusAsync(TelemedicinaApi api, TestUser user)
+    {
+        var found = await api.SendAsync<JsonElement>(HttpMethod.Get, $"/api/v1/admin/users?q={Uri.EscapeDataString(user.Email)}", null, fixture.Admin.AccessToken);
+        return Assert.Single(found.GetProperty("items").EnumerateArray()).GetProperty("status").GetString()!;
+    }
+}
