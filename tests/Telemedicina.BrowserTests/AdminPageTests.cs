@@ -6,15 +6,15 @@ namespace Telemedicina.BrowserTests;
 
 /// <summary>
 /// Administração, the admin's page: the doctors waiting for verification come first, their credential documents open
-/// from there, and an approval, a lock and an unlock take effect on the accounts; the audit trail's integrity is one
-/// button. Admins had only the HTTP API.
+/// from there, and an approval, a lock and an unlock take effect on the accounts; an incident is registered and its
+/// notices recorded; the audit trail's integrity is one button. Admins had only the HTTP API.
 /// </summary>
 public sealed class AdminPageTests(ClusterFixture fixture)
 {
     private static readonly byte[] Pdf = "%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"u8.ToArray();
 
     [Fact]
-    public async Task AnAdmin_OpensAPendingDoctorsDocument_ApprovesThem_LocksAndUnlocksAPatient_AndChecksTheAuditTrail()
+    public async Task AnAdmin_ApprovesAPendingDoctorAfterTheirDocument_LocksAndUnlocksAPatient_RegistersAnIncident_AndChecksTheAuditTrail()
     {
         var baseUrl = fixture.Cluster.Silos[0].BaseUrl;
         using var api = fixture.Cluster.Api(0);
@@ -76,6 +76,23 @@ public sealed class AdminPageTests(ClusterFixture fixture)
         await patientRow.GetByTestId("admin-lock").WaitForAsync(new() { Timeout = 10_000 });
         Assert.Equal("Ativa", await patientRow.GetByTestId("admin-user-status").InnerTextAsync());
         await api.LoginAsync(patient);
+
+        // An incident is registered with its deadline, and the notice to the ANPD is recorded once, as it was.
+        await page.GetByText("Registrar novo incidente").ClickAsync();
+        await page.GetByTestId("incident-title").FillAsync($"Planilha exposta {tag}");
+        await page.GetByTestId("incident-description").FillAsync("Uma planilha de agenda ficou acessível por um link público.");
+        await page.GetByTestId("incident-categories").FillAsync("dados de contato, dados de agenda");
+        await page.GetByTestId("incident-submit").ClickAsync();
+        var incident = page.Locator("[data-testid='incident']").Filter(new() { HasText = $"Planilha exposta {tag}" });
+        await incident.GetByTestId("incident-deadline").WaitForAsync(new() { Timeout = 10_000 });
+        await incident.GetByTestId("incident-anpd").ClickAsync();
+        await incident.GetByText("Comunicação à ANPD:").WaitForAsync(new() { Timeout = 10_000 });
+        Assert.Equal(0, await incident.GetByTestId("incident-anpd").CountAsync());
+        var id = Guid.Parse((await incident.GetAttributeAsync("data-incident-id"))!);
+        var recorded = await api.SendAsync<JsonElement>(HttpMethod.Get, $"/api/v1/admin/incidents/{id}", null, fixture.Admin.AccessToken);
+        Assert.Equal(["dados de contato", "dados de agenda"], recorded.GetProperty("dataCategories").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal(JsonValueKind.String, recorded.GetProperty("anpdNotifiedAt").ValueKind);
+        Assert.Equal(JsonValueKind.Null, recorded.GetProperty("subjectsNotifiedAt").ValueKind);
 
         await page.GetByTestId("audit-verify").ClickAsync();
         await page.GetByTestId("audit-verify-result").GetByText("Trilha íntegra").WaitForAsync(new() { Timeout = 30_000 });

@@ -1,6 +1,6 @@
 import type { App } from "../app";
 import { ApiError } from "../api/http";
-import { field, h, message, mount } from "../ui/dom";
+import { field, h, message, mount, showFieldErrors } from "../ui/dom";
 import { formatDateTime } from "../ui/format";
 
 interface AdminUser {
@@ -32,6 +32,21 @@ interface DocumentView {
   uploadedAt: string;
 }
 
+interface Incident {
+  id: string;
+  title: string;
+  description: string;
+  occurredAt: string | null;
+  discoveredAt: string;
+  dataCategories: string[];
+  affectedSubjects: string[];
+  measures: string | null;
+  notifyBy: string;
+  anpdNotifiedAt: string | null;
+  subjectsNotifiedAt: string | null;
+  overdue: boolean;
+}
+
 interface AuditVerification {
   valid: boolean;
   checked: number;
@@ -44,7 +59,8 @@ const statusNames: Record<string, string> = { active: "Ativa", pendingVerificati
 /**
  * Administração: the accounts (find one, approve a doctor after reading the credential documents, lock, unlock, reset
  * the second factor) and the audit trail's integrity. Admins had only the HTTP API, so a CRM check or an LGPD request
- * meant calling it by hand. It opens on the doctors waiting for verification, the admin's daily queue.
+ * meant calling it by hand. It opens on the doctors waiting for verification, the admin's daily queue. The incident
+ * register (LGPD art. 48) keeps the ANPD deadline in view.
  */
 export function renderAdmin(app: App): void {
   const q = h("input", { type: "search", name: "q", maxlength: 100, "data-testid": "admin-q", placeholder: "Nome ou e-mail" });
@@ -58,14 +74,18 @@ export function renderAdmin(app: App): void {
   const list = h("ul", { class: "admin-users", "data-testid": "admin-users" });
   const pager = h("div", { class: "actions" });
   let page = 1;
+  // Only the latest search may fill the list: an earlier answer arriving late would replace the rows the admin is using.
+  let latest = 0;
 
   const load = async () => {
+    const ticket = ++latest;
     const query = new URLSearchParams({ page: String(page) });
     if (q.value.trim()) query.set("q", q.value.trim());
     if (role.value) query.set("role", role.value);
     if (status.value) query.set("status", status.value);
     try {
       const result = await app.http.get<AdminUserPage>(`/api/v1/admin/users?${query.toString()}`);
+      if (ticket !== latest) return;
       const pages = Math.max(1, Math.ceil(result.total / result.pageSize));
       summary.textContent = result.total === 0
         ? "Nenhuma conta com esses filtros."
@@ -76,6 +96,7 @@ export function renderAdmin(app: App): void {
         page < pages ? h("button", { type: "button", onclick: () => { page++; void load(); } }, "Próxima") : null,
       ].filter((b) => b !== null));
     } catch (e) {
+      if (ticket !== latest) return;
       summary.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível buscar as contas."));
     }
   };
@@ -91,7 +112,7 @@ export function renderAdmin(app: App): void {
 
   mount("admin",
     h("div", { class: "card" }, h("h1", {}, "Administração"), h("h2", {}, "Contas"), filters, summary, list, pager),
-    auditCard(app));
+    incidentsCard(app), auditCard(app));
   void load();
 }
 
@@ -191,4 +212,105 @@ function auditCard(app: App): HTMLElement {
   return h("div", { class: "card" }, h("h2", {}, "Trilha de auditoria"),
     h("p", {}, "Cada acesso a dados pessoais fica registrado numa trilha encadeada. A verificação confere que nenhum registro foi alterado ou removido."),
     verify, result);
+}
+
+/** A datetime-local value (the admin's clock) as an ISO instant, or null when empty. */
+function instant(input: HTMLInputElement): string | null {
+  return input.value ? new Date(input.value).toISOString() : null;
+}
+
+/** Now, as a datetime-local input shows it (local time, to the minute). */
+function localNow(): string {
+  const now = new Date();
+  now.setMinutes(now.getMinutes() - now.getTimezoneOffset());
+  return now.toISOString().slice(0, 16);
+}
+
+/**
+ * The incident register: what happened, which data, and whether the ANPD and the people affected were told within
+ * the deadline the server computes (three business days from the discovery). A notice, once recorded, stays as it was.
+ */
+function incidentsCard(app: App): HTMLElement {
+  const list = h("ul", { class: "admin-users", "data-testid": "incidents" });
+  const summary = h("p", { class: "muted", role: "status" }, "Carregando...");
+
+  const load = async () => {
+    try {
+      const incidents = await app.http.get<Incident[]>("/api/v1/admin/incidents");
+      summary.textContent = incidents.length === 0 ? "Nenhum incidente registrado." : "";
+      list.replaceChildren(...incidents.map((incident) => incidentItem(app, incident, load)));
+    } catch (e) {
+      summary.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível carregar os incidentes."));
+    }
+  };
+
+  const title = h("input", { name: "title", maxlength: 200, required: true, "data-testid": "incident-title" });
+  const description = h("textarea", { name: "description", maxlength: 10000, rows: 3, required: true, "data-testid": "incident-description" });
+  const discoveredAt = h("input", { type: "datetime-local", name: "discoveredAt", value: localNow(), required: true, "data-testid": "incident-discovered" });
+  const occurredAt = h("input", { type: "datetime-local", name: "occurredAt" });
+  const categories = h("input", { name: "dataCategories", maxlength: 3000, required: true, "data-testid": "incident-categories" });
+  const measures = h("textarea", { name: "measures", maxlength: 10000, rows: 2 });
+  const status = h("div", { role: "status", "aria-live": "polite" });
+  const form = h("form", {
+    onsubmit: async (event: Event) => {
+      event.preventDefault();
+      try {
+        await app.http.post("/api/v1/admin/incidents", {
+          title: title.value.trim(),
+          description: description.value.trim(),
+          discoveredAt: instant(discoveredAt),
+          occurredAt: instant(occurredAt),
+          dataCategories: categories.value.split(",").map((c) => c.trim()).filter((c) => c.length > 0),
+          measures: measures.value.trim() || null,
+        });
+        form.reset();
+        discoveredAt.value = localNow();
+        showFieldErrors(form, {});
+        status.replaceChildren(message("success", "Incidente registrado. O prazo para comunicar está na lista."));
+        await load();
+      } catch (e) {
+        if (e instanceof ApiError) showFieldErrors(form, e.fieldErrors());
+        status.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível registrar o incidente."));
+      }
+    },
+  },
+  field("Título", title), field("O que aconteceu", description), field("Descoberto em", discoveredAt),
+  field("Ocorrido em (se souber)", occurredAt), field("Categorias de dados afetadas", categories, "Separe por vírgulas: dados de contato, dados de saúde..."),
+  field("Medidas tomadas", measures), h("button", { type: "submit", class: "primary", "data-testid": "incident-submit" }, "Registrar incidente"), status);
+
+  void load();
+  return h("div", { class: "card" }, h("h2", {}, "Incidentes de segurança (LGPD)"),
+    h("p", {}, "Registre todo incidente com dados pessoais. A ANPD e os titulares afetados devem ser comunicados em até três dias úteis da descoberta."),
+    summary, list, h("details", {}, h("summary", {}, "Registrar novo incidente"), form));
+}
+
+function incidentItem(app: App, incident: Incident, reload: () => Promise<void>): HTMLElement {
+  const status = h("div", { role: "status", "aria-live": "polite" });
+  const notice = (label: string, what: string, key: "anpdNotifiedAt" | "subjectsNotifiedAt", testId: string) => {
+    const done = incident[key];
+    if (done) return h("div", {}, `${label}: ${formatDateTime(done)}`);
+    return h("button", {
+      type: "button",
+      "data-testid": testId,
+      onclick: async () => {
+        if (!window.confirm(`Registrar que ${what} foi feita agora? O registro não pode ser alterado depois.`)) return;
+        try {
+          await app.http.post(`/api/v1/admin/incidents/${incident.id}/notices`, { [key]: new Date().toISOString() });
+          await reload();
+        } catch (e) {
+          status.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível registrar a comunicação."));
+        }
+      },
+    }, `Registrar ${what}`);
+  };
+
+  return h("li", { class: "admin-user", "data-testid": "incident", "data-incident-id": incident.id },
+    h("strong", {}, incident.title),
+    h("div", { class: "muted" }, `Descoberto em ${formatDateTime(incident.discoveredAt)} · dados: ${incident.dataCategories.join(", ")}`),
+    incident.overdue
+      ? message("error", `Prazo de comunicação vencido em ${formatDateTime(incident.notifyBy)}.`, "incident-overdue")
+      : h("div", { "data-testid": "incident-deadline" }, `Comunicar até ${formatDateTime(incident.notifyBy)}`),
+    h("div", { class: "actions" }, notice("Comunicação à ANPD", "a comunicação à ANPD", "anpdNotifiedAt", "incident-anpd"),
+      notice("Comunicação aos titulares", "a comunicação aos titulares", "subjectsNotifiedAt", "incident-subjects")),
+    status);
 }
