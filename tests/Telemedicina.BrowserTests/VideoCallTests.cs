@@ -45,9 +45,15 @@ public sealed class VideoCallTests(ClusterFixture fixture)
         {
             await CheckDevicesAsync(page);
             gumCallsAtJoin = await page.EvaluateAsync<int>("() => window.gumCalls");
+
+            // While it rings the patient can give up ("Desistir"); "Encerrar" (a refused end of a ringing call) is not offered.
+            Assert.True(await page.GetByTestId("cancel-call").IsVisibleAsync());
+            Assert.False(await page.GetByTestId("end-call").IsVisibleAsync());
         });
         var atPatient = await CallPage.WaitForMediaAsync(patientPage, TimeSpan.FromSeconds(45));
         var atDoctor = await CallPage.WaitForMediaAsync(doctorPage, TimeSpan.FromSeconds(45));
+        Assert.Equal(0, await patientPage.GetByTestId("cancel-call").CountAsync());
+        Assert.True(await patientPage.GetByTestId("end-call").IsVisibleAsync());
         Assert.Equal(gumCallsAtJoin, await patientPage.EvaluateAsync<int>("() => window.gumCalls"));
         Assert.Equal("fake_device_0", (await CallPage.OutgoingVideoAsync(patientPage))?.Label);
 
@@ -64,6 +70,8 @@ public sealed class VideoCallTests(ClusterFixture fixture)
         await patientPage.GetByTestId("chat-input").FillAsync("Olá, doutora!");
         await patientPage.GetByTestId("chat-send").ClickAsync();
         await doctorPage.GetByTestId("chat-log").GetByText("Olá, doutora!").WaitForAsync(new() { Timeout = 10_000 });
+        // A line says who wrote it: the other party by name.
+        Assert.Contains($"{patient.FullName}: Olá, doutora!", await doctorPage.GetByTestId("chat-log").InnerTextAsync(), StringComparison.Ordinal);
         await doctorPage.GetByTestId("chat-input").FillAsync("Olá! Em que posso ajudar?");
         await doctorPage.GetByTestId("chat-send").ClickAsync();
         await patientPage.GetByTestId("chat-log").GetByText("Olá! Em que posso ajudar?").WaitForAsync(new() { Timeout = 10_000 });
@@ -94,6 +102,20 @@ public sealed class VideoCallTests(ClusterFixture fixture)
         var completed = await silo1.GetAppointmentAsync(patient, booked.AppointmentId);
         Assert.True(completed.DurationSeconds >= 2, $"duration {completed.DurationSeconds}");
 
+        // Both pages show the duration recorded, on the summary and the timer, and nothing in the call area still acts.
+        var recorded = TimeSpan.FromSeconds(completed.DurationSeconds!.Value).ToString(@"mm\:ss", CultureInfo.InvariantCulture);
+        foreach (var page in new[] { doctorPage, patientPage })
+        {
+            await page.GetByTestId("call-summary").GetByText($"Duração: {recorded}.").WaitForAsync(new() { Timeout = 10_000 });
+            Assert.Equal(recorded, await page.GetByTestId("call-timer").InnerTextAsync());
+            foreach (var control in new[] { "end-call", "chat-send", "chat-input", "toggle-mic", "toggle-camera" })
+            {
+                Assert.True(await page.GetByTestId(control).IsDisabledAsync(), $"{control} still enabled after the end");
+            }
+
+            Assert.Equal("", await page.GetByTestId("call-quality").InnerTextAsync());
+        }
+
         // The call record keeps the chat and both browsers' quality reports.
         var callId = Guid.Parse(await doctorPage.EvaluateAsync<string>("() => location.hash.split('/').pop()"));
         var record = await silo2.GetCallAsync(doctor, callId);
@@ -111,6 +133,45 @@ public sealed class VideoCallTests(ClusterFixture fixture)
             () => $"both quality reports stored (stored: [{reported}]; patient console: {Browser.Console(patientPage)})");
         var quality = (await silo2.GetCallAsync(doctor, callId)).Quality!;
         Assert.All(quality.Values, q => Assert.False(q.Relay));
+    }
+
+    /// <summary>
+    /// The patient's signaling connection drops mid-call while the media goes on (a flaky mobile network): the doctor
+    /// is told the patient left, the patient's page reconnects and resumes the room, and both pages say "Em consulta"
+    /// again. They stayed on "Conectando..." and "saiu ou perdeu a conexão" for good, as only a change of the media's
+    /// state set the status back.
+    /// </summary>
+    [Fact]
+    public async Task AfterTheSignalingConnectionDrops_BothPagesSayInCallAgain_OnceThePatientIsBack()
+    {
+        await using var parties = await Parties.StartAsync(fixture);
+        var (_, _, _, _, _, doctorPage, patientPage) = parties;
+        (IWebSocketRoute Page, IWebSocketRoute Server)? hub = null;
+        await patientPage.RouteWebSocketAsync(new Regex("/hubs/consultation"), route => hub = (route, route.ConnectToServer()));
+        await EnterCallAsync(parties, page => CallPage.PassDeviceCheckAsync(page));
+        await CallPage.WaitForMediaAsync(patientPage, TimeSpan.FromSeconds(45));
+        await CallPage.WaitForMediaAsync(doctorPage, TimeSpan.FromSeconds(45));
+        foreach (var page in new[] { doctorPage, patientPage })
+        {
+            await page.Locator("[data-testid='call-status']").GetByText("Em consulta").WaitForAsync(new() { Timeout = 15_000 });
+        }
+
+        // Both ends of the patient's hub WebSocket drop at once, as when the network goes.
+        var dropped = hub!.Value;
+        await dropped.Server.CloseAsync(new() { Code = 1001, Reason = "rede caiu" });
+        await dropped.Page.CloseAsync(new() { Code = 4000, Reason = "rede caiu" });
+        await doctorPage.Locator("[data-testid='call-status']").GetByText("O outro participante saiu").WaitForAsync(new() { Timeout = 15_000 });
+
+        // The patient's page reconnects by itself and resumes the room; the media never stopped.
+        await CallPage.WaitForAsync(async () => !ReferenceEquals(hub!.Value.Page, dropped.Page) && await patientPage.EvaluateAsync<string>("() => window.telemedicina.hubState()") == "Connected", TimeSpan.FromSeconds(30), () => "the patient's hub reconnected");
+        foreach (var page in new[] { doctorPage, patientPage })
+        {
+            await page.Locator("[data-testid='call-status']").GetByText("Em consulta").WaitForAsync(new() { Timeout = 15_000 });
+        }
+
+        Assert.Equal("connected", (await CallPage.StatsAsync(patientPage))!.ConnectionState);
+        await doctorPage.GetByTestId("end-call").ClickAsync();
+        await patientPage.GetByTestId("call-summary").WaitForAsync(new() { Timeout = 15_000 });
     }
 
     [Fact]

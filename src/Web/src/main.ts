@@ -96,6 +96,9 @@ app.hub.onStatus((status) => {
 });
 app.onSessionChange = renderNav;
 installIncomingCalls(app);
+// The hub tells a patient or doctor when the other party of an appointment of the day comes and goes; only the room
+// shows it. Elsewhere the event needs a handler all the same, or the SignalR client logs one error per event.
+app.hub.on("PresenceChanged", () => {});
 if (app.user) void app.hub.start();
 window.addEventListener("hashchange", () => void route());
 void route();

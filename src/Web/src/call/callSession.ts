@@ -137,6 +137,11 @@ export class CallSession {
     this.pc.close();
   }
 
+  /** The peer connection's state now ("connected" while media flows). */
+  connectionState(): RTCPeerConnectionState {
+    return this.pc.connectionState;
+  }
+
   async stats(): Promise<CallStats> {
     const report = await this.pc.getStats();
     let framesDecoded = 0;

@@ -3,7 +3,7 @@ import { ApiError } from "../api/http";
 import { sendWithRetry, withRetry } from "../call/retry";
 import { QualityReports } from "../call/qualityReports";
 import { RoomGate } from "../call/roomGate";
-import type { CallState, CallStatusChanged, ChatMessage, JoinRoomResult, SignalMessage } from "../api/types";
+import type { Appointment, CallState, CallStatusChanged, ChatMessage, JoinRoomResult, SignalMessage } from "../api/types";
 import { CallSession } from "../call/callSession";
 import { ChatHistory, type ChatLine } from "../call/chatHistory";
 import { ScreenShare } from "../call/screenShare";
@@ -33,8 +33,10 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
   const warning = h("p", { class: "warning", "data-testid": "duration-warning", hidden: true });
   const chatLog = h("ol", { class: "chat-log", "data-testid": "chat-log", "aria-live": "polite" });
   const chatHistory = new ChatHistory();
+  // The other party's name once the appointment is read (the call view has ids only).
+  let counterpartName = me.role === "patient" ? "Médico(a)" : "Paciente";
   const chatLine = (line: ChatLine): HTMLElement =>
-    h("li", {}, h("span", { class: "muted" }, `${formatTime(line.at)} ${line.fromUserId === me.id ? "Você" : "Outro participante"}: `), line.text);
+    h("li", {}, h("span", { class: "muted" }, `${formatTime(line.at)} ${line.fromUserId === me.id ? "Você" : counterpartName}: `), line.text);
   // maxlength only bounds a paste: 8 bytes of UTF-8 per character are at most that many UTF-16 units.
   const chatInput = h("input", { name: "chat", maxlength: maxChatCharacters * 8, placeholder: "Mensagem", "data-testid": "chat-input", "aria-label": "Mensagem" });
   // Counted as the hub counts (characters a reader sees), not in UTF-16 units as maxlength would.
@@ -74,14 +76,18 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
   const measure = async (send: boolean) => {
     if (!session || !startedAt) return;
     const stats = await session.stats();
+    if (ended && !send) return;
     if (stats.connectionState === "connected" && stats.framesDecoded === lastFrames) secondsWithoutMedia += 5;
     lastFrames = stats.framesDecoded;
     const total = stats.packetsLost + stats.packetsReceived;
     const loss = total > 0 ? (100 * stats.packetsLost) / total : 0;
     const rtt = stats.roundTripTimeMs ?? 0;
     const level = stats.connectionState !== "connected" ? "ruim" : rtt > 400 || loss > 5 ? "ruim" : rtt > 150 || loss > 1 ? "regular" : "boa";
-    quality.dataset["level"] = level;
-    quality.textContent = `Conexão: ${level}${stats.localCandidateType === "relay" ? " (via servidor)" : ""}`;
+    if (!ended) {
+      // Once the call is over the closed connection would read as "ruim".
+      quality.dataset["level"] = level;
+      quality.textContent = `Conexão: ${level}${stats.localCandidateType === "relay" ? " (via servidor)" : ""}`;
+    }
     await reports.offer({
       roundTripTimeMs: stats.roundTripTimeMs,
       jitterMs: stats.jitterMs,
@@ -110,6 +116,15 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
   cameraButton.addEventListener("click", () => toggle("video", cameraButton));
 
   const shareButton = h("button", { type: "button", "data-testid": "share-screen", "aria-pressed": "false", disabled: true, hidden: !ScreenShare.supported(navigator.mediaDevices) }, "Compartilhar tela");
+  // "Encerrar" ends an accepted call; while it rings the patient has "Desistir" instead (ending a ringing call is refused).
+  const endButton = h("button", { type: "button", class: "danger", "data-testid": "end-call", hidden: true, onclick: () => void endCall() }, "Encerrar");
+  const chatSend = h("button", { type: "submit", "data-testid": "chat-send" }, "Enviar");
+  const cancelButton = h("button", { type: "button", "data-testid": "cancel-call", onclick: () => void app.http.post(`/api/v1/calls/${roomId}/cancel`).catch(showError) }, "Desistir");
+  /** Accepted: the patient can no longer give up the call from the lobby (a 409, or cancelling a call the doctor took); they end it. */
+  const showAccepted = () => {
+    cancelButton.remove();
+    endButton.hidden = false;
+  };
   const shareStatus = h("p", { class: "share-status", role: "status", "data-testid": "share-status", "data-state": "" });
   const showShare = (state: "on" | "off" | "cancelled" | "error", text = "") => {
     shareStatus.dataset["state"] = state;
@@ -133,8 +148,31 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
     void measure(true).catch(() => {});
     ended = true;
     releaseMedia();
+    // Nothing in the call area works any more: its controls say so instead of failing when pressed.
+    for (const control of [muteButton, cameraButton, shareButton, endButton, chatInput, chatSend]) control.disabled = true;
+    quality.textContent = "";
     notes.replaceChildren(message("info", text, "call-summary"),
       h("a", { href: app.home(), class: "button" }, "Voltar"));
+  };
+
+  /** The call ended: the duration the server recorded (the appointment's) is the one shown, on the timer and the summary. */
+  const showRecordedDuration = async () => {
+    const local = startedAt ? (Date.now() - startedAt) / 1000 : null;
+    if (local !== null) timer.textContent = formatDuration(local);
+    finish(`Consulta encerrada.${local !== null ? ` Duração: ${formatDuration(local)}.` : ""}`);
+    try {
+      const call = await app.http.get<CallState>(`/api/v1/calls/${roomId}`);
+      if (call.durationSeconds === null || call.durationSeconds === undefined) return;
+      timer.textContent = formatDuration(call.durationSeconds);
+      notes.querySelector("[data-testid='call-summary']")!.textContent = `Consulta encerrada. Duração: ${formatDuration(call.durationSeconds)}.`;
+    } catch {
+      // The local figure stays.
+    }
+  };
+
+  /** "Em consulta" whenever the media is up and the other party is in the room (again). */
+  const showInCallIfConnected = () => {
+    if (!ended && session?.connectionState() === "connected") setStatus("accepted", "Em consulta");
   };
 
   const endCall = async () => {
@@ -218,6 +256,8 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
     const other = snapshot.participants.find((p) => p.userId === counterpart);
     setStatus("accepted", other?.joined ? "Conectando..." : "Aguardando o outro participante entrar...");
     if (other?.joined || peerJoined) startMedia();
+    // Back after a lost connection while the media went on: no state change will come to say so.
+    if (other?.joined) showInCallIfConnected();
   };
 
   cleanups.push(app.hub.on<SignalMessage>("Signal", (signal) => {
@@ -228,6 +268,7 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
     // May arrive before our own JoinRoom answer (the session does not exist yet): join() checks it.
     peerJoined = true;
     startMedia();
+    showInCallIfConnected();
   }));
   cleanups.push(app.hub.on<{ roomId: string; userId: string; reason: string }>("PeerLeft", (peer) => {
     if (peer.roomId === roomId) setStatus("accepted", "O outro participante saiu ou perdeu a conexão. Aguardando...");
@@ -240,12 +281,11 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
     setStatus(change.status);
     if (change.status === "accepted") {
       accepted = true;
+      showAccepted();
       joinWhenReady();
     }
-    if (["ended", "rejected", "cancelled", "missed"].includes(change.status)) {
-      const duration = startedAt ? ` Duração: ${formatDuration((Date.now() - startedAt) / 1000)}.` : "";
-      finish(change.status === "ended" ? `Consulta encerrada.${duration}` : `Chamada ${statusLabels[change.status]?.toLowerCase()}.`);
-    }
+    if (change.status === "ended") void showRecordedDuration();
+    else if (["rejected", "cancelled", "missed"].includes(change.status)) finish(`Chamada ${statusLabels[change.status]?.toLowerCase()}.`);
   }));
   cleanups.push(app.hub.onStatus((status) => {
     if (status !== "connected") gate.close();
@@ -266,7 +306,7 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
   const qualityTick = setInterval(() => void measure(false).catch(() => {}), 5000);
   cleanups.push(() => clearInterval(tick), () => clearInterval(qualityTick));
 
-  const chatForm = h("form", { class: "chat" }, chatLog, chatInput, h("button", { type: "submit", "data-testid": "chat-send" }, "Enviar"));
+  const chatForm = h("form", { class: "chat" }, chatLog, chatInput, chatSend);
   chatForm.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = chatInput.value.trim();
@@ -286,8 +326,7 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
   const callArea = h("div", { class: "call-area", hidden: true },
     h("div", { class: "videos" }, remoteVideo, localVideo, shareStatus),
     warning,
-    h("div", { class: "controls" }, timer, quality, muteButton, cameraButton, shareButton,
-      h("button", { type: "button", class: "danger", "data-testid": "end-call", onclick: () => void endCall() }, "Encerrar")),
+    h("div", { class: "controls" }, timer, quality, muteButton, cameraButton, shareButton, endButton),
     chatForm);
   mount("consulta", h("div", { class: "room" }, statusLine, presence, check.element, callArea, notes));
 
@@ -322,11 +361,16 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
     setStatus(call.status, call.status === "ringing" ? (me.role === "patient" ? "Aguardando o médico aceitar..." : "Chamando...") : undefined);
     if (call.status === "accepted") {
       accepted = true;
+      showAccepted();
       joinWhenReady();
     } else if (call.status !== "ringing") finish(`Chamada ${statusLabels[call.status]?.toLowerCase() ?? call.status}.`);
-    if (call.status === "ringing" && me.role === "patient") {
-      notes.replaceChildren(h("button", { type: "button", "data-testid": "cancel-call", onclick: () => void app.http.post(`/api/v1/calls/${roomId}/cancel`).catch(showError) }, "Desistir"));
-    }
+    if (call.status === "ringing" && me.role === "patient") notes.replaceChildren(cancelButton);
+    void app.http.get<Appointment>(`/api/v1/scheduling/appointments/${call.appointmentId}`).then((appointment) => {
+      const name = me.role === "patient" ? appointment.doctorName : appointment.patientName;
+      if (!name) return;
+      counterpartName = name;
+      chatLog.replaceChildren(...chatHistory.lines.map(chatLine));
+    }).catch(() => {});
   } catch (e) {
     releaseMedia();
     // Nothing is loading any more (releaseMedia took the device check away): the status says so, with a way back.
