@@ -10,7 +10,7 @@ namespace Telemedicina.ClusterTests.Calls;
 /// invocation is refused with a HubException, nothing reaches the other party, a flood costs the
 /// abuser its connection, and the silo stays healthy.
 /// </summary>
-public sealed class HubBadInputTests(ClusterFixture fixture)
+public sealed partial class HubBadInputTests(ClusterFixture fixture)
 {
     [Fact]
     public async Task BadInvocations_AreRefused_ReachNoOne_AndAFloodDisconnectsTheAbuser()
@@ -52,6 +52,10 @@ public sealed class HubBadInputTests(ClusterFixture fixture)
             // 2,000 characters as a reader counts them: 2,001 emoji are too many, however few UTF-16 units each takes.
             ("oversize chat in emoji", () => patientHub.Connection.InvokeAsync("Chat", room, string.Concat(Enumerable.Repeat("😀", 2001)), ct)),
             ("chat to another room", () => patientHub.Connection.InvokeAsync("Chat", Guid.NewGuid().ToString(), "oi", ct)),
+            ("chat with a NUL", () => patientHub.Connection.InvokeAsync("Chat", room, "a\u0000b", ct)),
+            ("chat with an escape", () => patientHub.Connection.InvokeAsync("Chat", room, "\u001b[2Joi", ct)),
+            ("resume with a text seq", () => patientHub.Connection.InvokeAsync<JoinRoomResult>("ResumeRoom", room, "abc", ct)),
+            ("join without a room", () => patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", ct)),
         };
 
         foreach (var (name, invoke) in corpus)
@@ -59,6 +63,9 @@ public sealed class HubBadInputTests(ClusterFixture fixture)
             var refused = await Record.ExceptionAsync(invoke);
             Assert.True(refused is HubException, $"{name}: expected a HubException, got {refused?.GetType().Name ?? "success"}");
             Assert.DoesNotContain("   at ", refused!.Message, StringComparison.Ordinal);
+            // In the product's words, with nothing of SignalR's English framing: what is wrong, in Portuguese.
+            Assert.DoesNotMatch(EnglishFraming(), refused.Message);
+            Assert.Matches(Portuguese(), refused.Message);
         }
 
         // Nothing reached the doctor, and the patient's connection still works.
@@ -120,4 +127,11 @@ public sealed class HubBadInputTests(ClusterFixture fixture)
         Assert.Equal("accepted", rejoin.Status);
         Assert.Equal("ended", (await silo1.CallActionAsync(patient, call.RoomId, "end")).Status);
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("occurred invoking|Failed to invoke|on the server|does not exist|HubException", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex EnglishFraming();
+
+    // A word of Portuguese every refusal has (an accent, or one of the words the refusals are written with).
+    [System.Text.RegularExpressions.GeneratedRegex("[áâãàéêíóôõúç]|\\b(sala|mensagem|não|para|inválid|deve|muito|demais)", System.Text.RegularExpressions.RegexOptions.CultureInvariant | System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex Portuguese();
 }

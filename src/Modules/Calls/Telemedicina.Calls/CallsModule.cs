@@ -34,7 +34,7 @@ public static class CallsModule
         builder.Services.AddSingleton<LocalConnections>();
         builder.Services.AddHostedService<EndedSessions>();
         builder.Services.AddSingleton<HubErrorLogging>();
-        builder.Services.AddSignalR().AddHubOptions<ConsultationHub>(o => o.AddFilter<HubErrorLogging>());
+        builder.Services.AddSignalR().AddHubOptions<ConsultationHub>(o => o.AddFilter<HubErrorLogging>()).AddPlainHubErrors();
         builder.Services.AddSingleton<MembershipRefresh>();
         builder.Services.AddSingleton<MembershipRecovery>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MembershipRecovery>());

@@ -228,6 +228,11 @@ public sealed class ConsultationHub(
             Refuse($"A mensagem deve ter de 1 a {settings.Value.MaxChatLength} caracteres.");
         }
 
+        if (HasControlCharacters(text))
+        {
+            Refuse("A mensagem tem caracteres de controle; envie só texto.");
+        }
+
         return ForwardAsync(id, joined.Room, Message(id, Guid.Empty, RoomMessage.ChatKind, text));
     }
 
@@ -301,6 +306,23 @@ public sealed class ConsultationHub(
     internal static bool ChatWithin(string text, int maxCharacters) =>
         (text.Length <= maxCharacters || new System.Globalization.StringInfo(text).LengthInTextElements <= maxCharacters)
         && Utf8Within(text, maxCharacters * 8);
+
+    /// <summary>
+    /// Whether a chat line has a control character other than a line break or a tab (a NUL, an escape): it is kept with
+    /// the call's record and shown in the other party's page, and no keyboard types one.
+    /// </summary>
+    internal static bool HasControlCharacters(string text)
+    {
+        foreach (var c in text)
+        {
+            if (char.IsControl(c) && c is not ('\n' or '\r' or '\t'))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>
     /// Whether <paramref name="text"/> takes at most <paramref name="maxBytes"/> bytes as UTF-8, the unit of the
