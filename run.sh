@@ -472,6 +472,13 @@ $servers        keepalive 32;
             proxy_buffering off;
             # A silo that is down or restarting: try the next one (idempotent requests only).
             proxy_next_upstream error timeout http_502;
+
+            # The hub's WebSocket carries the access token in its query string, and nginx's error log writes the
+            # client's request line whole (a WebSocket reset is logged at "error"): only critical errors here.
+            location /hubs/ {
+                proxy_pass http://telemedicina;
+                error_log $LOG_DIR/nginx-error.log crit;
+            }
         }
     }
 }

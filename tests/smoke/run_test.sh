@@ -91,6 +91,16 @@ doctors=$(curl -s -H "Authorization: Bearer $token" http://127.0.0.1:8000/api/v1
 grep -q "doctorId" <<<"$doctors" || fail "no doctors listed: $doctors"
 log "demo login and doctor list through the load balancer: ok"
 
+# The hub's WebSocket upgrades through the load balancer, and the token in its query string stays out of nginx's
+# error log (its request lines are logged whole; the hub location logs critical errors only).
+upgrade=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
+  -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
+  "http://127.0.0.1:8000/hubs/consultation?access_token=$token" || true)
+[[ $upgrade == 101 ]] || fail "the hub's WebSocket did not upgrade through the load balancer (HTTP $upgrade)"
+grep -A3 'location /hubs/' "$DATA/nginx/nginx.conf" | grep -q 'nginx-error.log crit;' || fail "the hub location of nginx logs more than critical errors"
+! grep -q 'access_token' "$DATA/logs/nginx-error.log" 2>/dev/null || fail "an access token reached nginx's error log"
+log "hub WebSocket through the load balancer: upgraded, no token in the error log"
+
 ctrl_c
 
 # A second start keeps the data: same cluster, same demo patient, no new initdb.
