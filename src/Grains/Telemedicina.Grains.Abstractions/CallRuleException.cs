@@ -14,6 +14,9 @@ public enum CallError
 
     /// <summary>The request itself is invalid.</summary>
     Invalid = 3,
+
+    /// <summary>Too many of these in a short time (calls to one appointment); the caller may try again later.</summary>
+    TooMany = 4,
 }
 
 /// <summary>A refused call operation. The message is safe to show to the caller.</summary>

@@ -5,9 +5,20 @@ namespace Telemedicina.Grains;
 
 /// <inheritdoc cref="IAppointmentCallsGrain"/>
 internal sealed class AppointmentCallsGrain(
-    [PersistentState("appointmentCalls", GrainStorage.Calls)] IPersistentState<AppointmentCallsState> state)
+    [PersistentState("appointmentCalls", GrainStorage.Calls)] IPersistentState<AppointmentCallsState> state,
+    TimeProvider clock)
     : Grain, IAppointmentCallsGrain
 {
+    /// <summary>New calls one appointment may open within <see cref="CallWindow"/>.</summary>
+    internal const int CallsPerWindow = 5;
+
+    internal static readonly TimeSpan CallWindow = TimeSpan.FromMinutes(10);
+
+    // When this appointment's recent calls were opened. In memory: the limit is against a patient ringing the doctor
+    // over and over (call, cancel, call), which the per-silo request limiter let through once per silo; a reactivation
+    // forgetting it costs nothing.
+    private readonly Queue<DateTimeOffset> _opened = new();
+
     public async Task<CallView> RequestCall(OpenCall command)
     {
         if (state.State.ActiveRoomId is { } active)
@@ -19,6 +30,20 @@ internal sealed class AppointmentCallsGrain(
             }
         }
 
+        var now = clock.GetUtcNow();
+        while (_opened.TryPeek(out var oldest) && now - oldest >= CallWindow)
+        {
+            _opened.Dequeue();
+        }
+
+        if (_opened.Count >= CallsPerWindow)
+        {
+            var wait = Math.Max(1, (int)Math.Ceiling((_opened.Peek() + CallWindow - now).TotalMinutes));
+            throw new CallRuleException(
+                CallError.TooMany, $"Você chamou muitas vezes em pouco tempo. Aguarde {wait} min e chame de novo.");
+        }
+
+        _opened.Enqueue(now);
         var roomId = Guid.NewGuid();
         var view = await OpenOnAPartysSiloAsync(GrainFactory.GetGrain<IConsultationRoomGrain>(roomId), command);
         state.State.Rooms.Add(roomId);

@@ -377,6 +377,35 @@ public sealed class CallLifecycleTests(ClusterFixture fixture)
         await silo1.CallActionAsync(patient, third.RoomId, "cancel");
     }
 
+    /// <summary>
+    /// Calling and cancelling over and over rang the doctor each time: the request limiter counts per silo, so through
+    /// the load balancer a patient had it once per silo. One appointment opens at most five calls in ten minutes,
+    /// whichever silo takes them.
+    /// </summary>
+    [Fact]
+    public async Task CallAndCancel_OverAndOver_IsStoppedAfterFiveCallsOfOneAppointment_OnEverySilo()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        var (_, patient, booked) = await Scenario.BookedPairAsync(silo2, silo1, fixture.Admin);
+        for (var i = 0; i < 5; i++)
+        {
+            var api = i % 2 == 0 ? silo1 : silo2;
+            var call = await api.RequestCallAsync(patient, booked.AppointmentId);
+            await api.CallActionAsync(patient, call.RoomId, "cancel");
+        }
+
+        foreach (var api in new[] { silo1, silo2 })
+        {
+            using var refused = await api.SendAsync(HttpMethod.Post, "/api/v1/calls", new { appointmentId = booked.AppointmentId }, patient.AccessToken);
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+            Assert.True(refused.Headers.RetryAfter is not null, "no Retry-After");
+            Assert.Contains("Aguarde 10 min", JsonDocument.Parse(await refused.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task CallOutsideTheJoinWindow_OrByAnyoneButThePatient_IsRefused_AndLeaksNothing()
     {

@@ -13,6 +13,7 @@ internal static class CallErrors
         CallError.NotFound => Problems.NotFound("Chamada não encontrada."),
         CallError.Forbidden => Problems.Forbidden(e.Message),
         CallError.Conflict => Problems.Conflict(e.Message),
+        CallError.TooMany => Problems.Make(StatusCodes.Status429TooManyRequests, "too-many-calls", "Chamadas demais", e.Message),
         _ => Problems.Make(StatusCodes.Status400BadRequest, "bad-request", "Requisição inválida", e.Message),
     };
 }

@@ -28,7 +28,7 @@ internal static class CallsEndpoints
     {
         calls.MapPost("", RequestAsync).RequireAuthorization(Policies.Patient).RequireRateLimiting(CallsModule.CallRequestRateLimit)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity).ProducesProblem(StatusCodes.Status429TooManyRequests);
         calls.MapGet("/ice-servers", IceServersAsync).RequireAuthorization(Policies.Authenticated).ProducesProblem(StatusCodes.Status404NotFound);
         calls.MapGet("/waiting", WaitingAsync).RequireAuthorization(Policies.Doctor);
         calls.MapPost("/{roomId:guid}/quality", ReportQualityAsync).RequireAuthorization(Policies.Authenticated)
