@@ -157,7 +157,20 @@ public sealed class BookingTests(ClusterFixture fixture)
             await AssertFieldErrorAsync(report, "to", ct);
         }
 
-        // ISO 8601 with an offset still books the slot.
+        // A start without its offset is ambiguous (read as UTC it booked a São Paulo client three hours off): refused,
+        // for booking and rescheduling alike, and nothing is booked.
+        var unzoned = slot.StartsAt.ToOffset(TimeSpan.FromHours(-3)).ToString("yyyy-MM-dd'T'HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+        using (var ambiguous = await api.SendAsync(HttpMethod.Post, "/api/v1/scheduling/appointments", new { doctorId = doctor.Id, startsAt = unzoned }, patient.AccessToken))
+        {
+            await AssertFieldErrorAsync(ambiguous, "startsAt", ct);
+        }
+
+        using (var ambiguousMove = await api.SendAsync(HttpMethod.Post, $"/api/v1/scheduling/appointments/{Guid.NewGuid()}/reschedule", new { startsAt = unzoned }, patient.AccessToken))
+        {
+            await AssertFieldErrorAsync(ambiguousMove, "startsAt", ct);
+        }
+
+        // ISO 8601 with an offset books the slot.
         var local = slot.StartsAt.ToOffset(TimeSpan.FromHours(-3)).ToString("yyyy-MM-dd'T'HH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture);
         using var booked = await api.SendAsync(HttpMethod.Post, "/api/v1/scheduling/appointments", new { doctorId = doctor.Id, startsAt = local }, patient.AccessToken);
         Assert.Equal(HttpStatusCode.Created, booked.StatusCode);

@@ -35,4 +35,16 @@ public sealed class IsoInstantTests
     [InlineData(" ")]
     [InlineData(null)]
     public void AnythingElse_IsRefused(string? value) => Assert.False(IsoInstant.TryParse(value, out _));
+
+    [Theory]
+    [InlineData("2026-12-07T17:00:00Z", true)]
+    [InlineData("2026-12-07T14:00:00-03:00", true)]
+    [InlineData("2026-12-07T14:00-0300", true)]
+    [InlineData("2026-12-07T17:00:00.5z", true)]
+    [InlineData("2026-12-07T14:00:00", false)] // a São Paulo client's local time, read as UTC before
+    [InlineData("2026-12-07T14:00", false)]
+    [InlineData("2026-12-07", false)]
+    [InlineData(null, false)]
+    public void AChosenInstant_MustSayItsOffset(string? value, bool accepted) =>
+        Assert.Equal(accepted, IsoInstant.TryParseWithOffset(value, out _));
 }

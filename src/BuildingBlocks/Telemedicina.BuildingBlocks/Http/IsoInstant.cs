@@ -25,4 +25,18 @@ public static partial class IsoInstant
         return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out instant)
             && instant.Year is >= 2000 and <= 2200;
     }
+
+    /// <summary>
+    /// A date-time that says its offset (<c>Z</c> or <c>-03:00</c>), as <see cref="TryParse"/> reads it: for an instant a
+    /// person chose, such as a consultation's start. Read as UTC, a São Paulo client's "14:00" without an offset booked
+    /// 11:00 local time.
+    /// </summary>
+    public static bool TryParseWithOffset(string? value, out DateTimeOffset instant)
+    {
+        instant = default;
+        return value is not null && WithOffset().IsMatch(value) && TryParse(value, out instant);
+    }
+
+    [GeneratedRegex("T[0-9:.]+(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex WithOffset();
 }

@@ -83,12 +83,14 @@ internal static class AppointmentsEndpoints
         return ToProblem(result);
     }
 
+    private const string StartsAtFormat = "Horário inválido: use ISO 8601 com o fuso, como o dos horários livres (2026-12-07T17:00:00Z ou 2026-12-07T14:00:00-03:00).";
+
     private static async Task<IResult> RescheduleAsync(
         Guid id, RescheduleRequest request, ClaimsPrincipal user, Booking booking, AppointmentViews views, IAuditTrail audit, CancellationToken ct)
     {
-        if (!IsoInstant.TryParse(request.StartsAt, out var startsAt))
+        if (!IsoInstant.TryParseWithOffset(request.StartsAt, out var startsAt))
         {
-            return Problems.Validation(new Dictionary<string, string[]> { ["startsAt"] = ["Horário inválido (ISO 8601)."] });
+            return Problems.Validation(new Dictionary<string, string[]> { ["startsAt"] = [StartsAtFormat] });
         }
 
         var me = user.GetId();
@@ -124,7 +126,7 @@ internal static class AppointmentsEndpoints
         var startsAt = default(DateTimeOffset);
         var validation = new Validation()
             .Require(request.DoctorId is not null && request.DoctorId != Guid.Empty, "doctorId", "Informe o médico.")
-            .Require(IsoInstant.TryParse(request.StartsAt, out startsAt), "startsAt", "Horário inválido (ISO 8601).")
+            .Require(IsoInstant.TryParseWithOffset(request.StartsAt, out startsAt), "startsAt", StartsAtFormat)
             .MaxLength(request.Reason, "reason", 500, "Motivo");
         if (!validation.IsValid)
         {
