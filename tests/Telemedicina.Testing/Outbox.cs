@@ -32,8 +32,8 @@ public sealed class Outbox(string directory)
         throw new TimeoutException($"No '{kind}' e-mail to {to} in {Directory}.");
     }
 
-    /// <summary>Waits for any e-mail of <paramref name="kind"/> to <paramref name="to"/> (notifications carry no link).</summary>
-    public async Task WaitForLinkOrMessageAsync(string to, string kind, TimeSpan? timeout = null)
+    /// <summary>Waits for an e-mail of <paramref name="kind"/> to <paramref name="to"/> (notifications carry no link); returns it.</summary>
+    public async Task<JsonElement> WaitForLinkOrMessageAsync(string to, string kind, TimeSpan? timeout = null)
     {
         var deadline = Deadline.In(timeout ?? TimeSpan.FromSeconds(90));
         while (!deadline.Passed)
@@ -45,7 +45,7 @@ public sealed class Outbox(string directory)
                     using var document = JsonDocument.Parse(await File.ReadAllTextAsync(file));
                     if (document.RootElement.GetProperty("to").GetString() == to && document.RootElement.GetProperty("kind").GetString() == kind)
                     {
-                        return;
+                        return document.RootElement.Clone();
                     }
                 }
             }

@@ -246,6 +246,29 @@ public sealed class BookingTests(ClusterFixture fixture)
         Assert.Equal("cancelled", (await api.GetAppointmentAsync(patient, booked.AppointmentId)).Status);
     }
 
+    /// <summary>
+    /// A booking is confirmed to the patient in writing (only the doctor was told before), and both mails name the zone
+    /// of the time they give.
+    /// </summary>
+    [Fact]
+    public async Task ABooking_IsConfirmedToThePatient_AndAnnouncedToTheDoctor_WithTheZoneNamed()
+    {
+        using var api = fixture.Cluster.Api(0);
+        var doctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
+        var patient = await Scenario.ConsentingPatientAsync(api);
+        await Scenario.BookNextSlotAsync(api, patient, doctor);
+
+        var confirmation = await fixture.Cluster.Outbox.WaitForLinkOrMessageAsync(patient.Email, "booked");
+        Assert.Equal("Consulta agendada", confirmation.GetProperty("subject").GetString());
+        Assert.Contains($"Sua consulta com {doctor.FullName} está marcada para", confirmation.GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.Contains("(horário de Brasília)", confirmation.GetProperty("text").GetString(), StringComparison.Ordinal);
+
+        var announcement = await fixture.Cluster.Outbox.WaitForLinkOrMessageAsync(doctor.Email, "booked");
+        Assert.Equal("Nova consulta agendada", announcement.GetProperty("subject").GetString());
+        Assert.Contains($"{patient.FullName} agendou uma consulta para", announcement.GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.Contains("(horário de Brasília)", announcement.GetProperty("text").GetString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Cancel_ByPatientTooLate_Is422_ByDoctorNeedsReason()
     {

@@ -45,7 +45,7 @@ public sealed class ConcurrentInsertTests() : SchedulingDatabaseTest("booking_ra
                 await go.WaitAsync(ct);
                 try
                 {
-                    return (await store.InsertAsync(row, startsAt.AddMinutes(-5), startsAt.AddMinutes(35), notify: doctorId, ct)).ToString();
+                    return (await store.InsertAsync(row, startsAt.AddMinutes(-5), startsAt.AddMinutes(35), ct)).ToString();
                 }
                 catch (PostgresException e)
                 {
@@ -65,19 +65,21 @@ public sealed class ConcurrentInsertTests() : SchedulingDatabaseTest("booking_ra
             "Every insert either booked or conflicted; got " + summary);
         Assert.True(outcomes.GetValueOrDefault(nameof(BookingConflict.None)) == Rounds, $"One insert per round booked; got {summary}");
 
-        // The booking, its history entry and the doctor's notification commit together, and a refused insert leaves
-        // none of the three.
+        // The booking, its history entry, the doctor's notification and the patient's confirmation commit together, and
+        // a refused insert leaves none of them.
         await using var connection = await Db.OpenConnectionAsync(ct);
-        var counts = await Dapper.SqlMapper.QuerySingleAsync<(long Appointments, long History, long Notifications)>(connection,
+        var counts = await Dapper.SqlMapper.QuerySingleAsync<(long Appointments, long History, long ToDoctor, long ToPatient)>(connection,
             """
             SELECT (SELECT count(*) FROM scheduling.appointments WHERE doctor_id = @doctorId),
                    (SELECT count(*) FROM scheduling.appointment_history h JOIN scheduling.appointments a ON a.id = h.appointment_id
                      WHERE a.doctor_id = @doctorId AND h.what = 'booked' AND h.by_user_id = a.patient_id),
                    (SELECT count(*) FROM scheduling.notifications n JOIN scheduling.appointments a ON a.id = n.appointment_id
-                     WHERE a.doctor_id = @doctorId AND n.kind = 'booked' AND n.recipient_id = @doctorId)
+                     WHERE a.doctor_id = @doctorId AND n.kind = 'booked' AND n.recipient_id = @doctorId),
+                   (SELECT count(*) FROM scheduling.notifications n JOIN scheduling.appointments a ON a.id = n.appointment_id
+                     WHERE a.doctor_id = @doctorId AND n.kind = 'booked' AND n.recipient_id = a.patient_id)
             """,
             new { doctorId });
-        Assert.Equal((Rounds, Rounds, Rounds), (counts.Appointments, counts.History, counts.Notifications));
+        Assert.Equal((Rounds, Rounds, Rounds, Rounds), counts);
     }
 
     /// <summary>
@@ -101,7 +103,7 @@ public sealed class ConcurrentInsertTests() : SchedulingDatabaseTest("booking_ra
             EndsAt = startsAt.AddMinutes(30),
             Status = "scheduled",
             CreatedAt = DateTimeOffset.UtcNow,
-        }, startsAt, startsAt.AddMinutes(30), notify: doctorId, ct);
+        }, startsAt, startsAt.AddMinutes(30), ct);
 
         var first = Guid.CreateVersion7();
         Assert.Equal(BookingConflict.None, await Book(doctorA, patient, at, first));

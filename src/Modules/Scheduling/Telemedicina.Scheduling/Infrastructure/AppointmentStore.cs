@@ -105,11 +105,11 @@ internal sealed class AppointmentStore(NpgsqlDataSource db)
         "id, doctor_id, patient_id, starts_at, ends_at, status, reason, created_at, duration_seconds, cancelled_at, cancel_reason, no_show_party, rescheduled_from";
 
     /// <summary>
-    /// Books: the appointment, its first history entry and the outbox row that tells <paramref name="notify"/> of it,
-    /// in one statement, so in one round trip and one implicit transaction. The bookers' locks
+    /// Books: the appointment, its first history entry and the outbox rows that tell the doctor of it and confirm it to
+    /// the patient, in one statement, so in one round trip and one implicit transaction. The bookers' locks
     /// (<see cref="LockBookersAsync"/>) are taken by the statement's first step and held only while it runs: they
     /// were held across four round trips before (lock, insert, history, commit), and 64 clients booking 8 doctors
-    /// queued on them (S4 in docs/benchmarks.md). The outbox row commits with the appointment or not at all.
+    /// queued on them (S4 in docs/benchmarks.md). The outbox rows commit with the appointment or not at all.
     /// </summary>
     /// <remarks>
     /// A slot taken meanwhile is the exclusion constraints' call, as before, but answered by <c>ON CONFLICT DO
@@ -119,7 +119,7 @@ internal sealed class AppointmentStore(NpgsqlDataSource db)
     /// statement runs on a fresh snapshot, so it sees the booking that won, and says whose it was.
     /// </remarks>
     public async Task<BookingConflict> InsertAsync(
-        AppointmentRow row, DateTimeOffset blockedFrom, DateTimeOffset blockedUntil, Guid notify, CancellationToken cancellationToken)
+        AppointmentRow row, DateTimeOffset blockedFrom, DateTimeOffset blockedUntil, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var command = new CommandDefinition(
@@ -136,7 +136,8 @@ internal sealed class AppointmentStore(NpgsqlDataSource db)
                 SELECT id, @CreatedAt, @PatientId, 'booked', NULL, 'scheduled', NULL FROM appointment),
             notification AS (
                 INSERT INTO scheduling.notifications (appointment_id, kind, recipient_id, created_at)
-                SELECT id, @kind, @notify, @CreatedAt FROM appointment)
+                SELECT id, @kind, @DoctorId, @CreatedAt FROM appointment
+                UNION ALL SELECT id, @kind, @PatientId, @CreatedAt FROM appointment)
             SELECT count(*)::int FROM appointment;
             SELECT EXISTS (
                 SELECT 1 FROM scheduling.appointments
@@ -146,7 +147,7 @@ internal sealed class AppointmentStore(NpgsqlDataSource db)
             new
             {
                 lockClass = BookerLockClass, row.Id, row.DoctorId, row.PatientId, row.StartsAt, row.EndsAt, blockedFrom, blockedUntil,
-                row.Reason, row.CreatedAt, kind = NotificationKinds.Booked, notify,
+                row.Reason, row.CreatedAt, kind = NotificationKinds.Booked,
             },
             cancellationToken: cancellationToken);
         return await connection.ReadMultipleAsync(command, async results =>

@@ -104,7 +104,7 @@ internal sealed class Booking(
         };
         // The doctor's "booked" notification is queued by the same statement. The database has the last word: the
         // slot may have been taken since the read.
-        var conflict = await appointments.InsertAsync(row, blockedFrom, blockedUntil, notify: doctorId, cancellationToken);
+        var conflict = await appointments.InsertAsync(row, blockedFrom, blockedUntil, cancellationToken);
         if (conflict == BookingConflict.None)
         {
             return new BookingResult.Booked(row);
@@ -217,7 +217,9 @@ internal sealed class Booking(
             slot.StartsAt.AddMinutes(-rules.BufferBeforeMinutes), slot.EndsAt.AddMinutes(rules.BufferAfterMinutes), patientId, now, cancellationToken);
         if (moved)
         {
+            // The doctor learns of the new time, and the patient has it in writing.
             await notifications.EnqueueAsync(replacement.Id, NotificationKinds.Rescheduled, row.DoctorId, cancellationToken);
+            await notifications.EnqueueAsync(replacement.Id, NotificationKinds.Rescheduled, patientId, cancellationToken);
             return new BookingResult.Booked(replacement);
         }
 

@@ -107,10 +107,12 @@ internal sealed partial class Notifications(
         var other = await directory.GetNamesAsync([item.RecipientId == appointment.DoctorId ? appointment.PatientId : appointment.DoctorId], cancellationToken);
         var otherName = other.Values.FirstOrDefault() ?? "a outra parte";
         var zone = TimeZoneInfo.TryFindSystemTimeZoneById(recipient.TimeZone ?? "America/Sao_Paulo", out var z) ? z : TimeZoneInfo.Utc;
-        var local = TimeZoneInfo.ConvertTime(appointment.StartsAt, zone);
-        var when = local.ToString("dddd, dd/MM 'às' HH:mm", PtBr);
+        var when = When(appointment.StartsAt, zone);
+        var toPatient = item.RecipientId == appointment.PatientId;
         var (subject, line) = item.Kind switch
         {
+            NotificationKinds.Booked when toPatient =>
+                ("Consulta agendada", $"Sua consulta com {otherName} está marcada para {when}. No horário, entre pela página Minhas consultas."),
             NotificationKinds.Reminder24h => ("Lembrete: sua consulta é amanhã", $"Sua consulta com {otherName} é {when}."),
             NotificationKinds.Reminder1h => ("Sua consulta começa em 1 hora", $"Sua consulta com {otherName} começa {when}. A sala abre alguns minutos antes."),
             NotificationKinds.Cancelled => ("Consulta cancelada", $"A consulta com {otherName} de {when} foi cancelada."),
@@ -122,6 +124,31 @@ internal sealed partial class Notifications(
         var text = $"Olá, {first}.\n\n{line}\n\nEquipe Telemedicina Para Todos";
         var html = $"<p>Olá, {WebUtility.HtmlEncode(first)}.</p><p>{WebUtility.HtmlEncode(line)}</p><p>Equipe Telemedicina Para Todos</p>";
         await email.SendAsync(new EmailMessage(recipient.Email, subject, text, html, null, item.Kind), cancellationToken);
+    }
+
+    /// <summary>
+    /// An appointment's start as a mail says it: the day and time in the recipient's zone, and which zone that is. Without
+    /// it a patient whose profile is in Manaus, or a doctor who set the agenda in another zone, read a time an hour or
+    /// more off as their own.
+    /// </summary>
+    internal static string When(DateTimeOffset startsAt, TimeZoneInfo zone)
+    {
+        var local = TimeZoneInfo.ConvertTime(startsAt, zone);
+        return $"{local.ToString("dddd, dd/MM 'às' HH:mm", PtBr)} ({ZoneName(zone, local.Offset)})";
+    }
+
+    private static string ZoneName(TimeZoneInfo zone, TimeSpan offset)
+    {
+        if (zone.Id is "America/Sao_Paulo")
+        {
+            return "horário de Brasília";
+        }
+
+        var utc = offset == TimeSpan.Zero
+            ? "UTC"
+            : $"UTC{(offset < TimeSpan.Zero ? "−" : "+")}{offset.Duration().Hours}{(offset.Minutes != 0 ? $":{offset.Duration().Minutes:00}" : "")}";
+        var slash = zone.Id.LastIndexOf('/');
+        return slash < 0 || zone.Id is "Etc/UTC" ? utc : $"horário de {zone.Id[(slash + 1)..].Replace('_', ' ')}, {utc}";
     }
 
     private async Task MarkAsync(long id, string sql, string? error, CancellationToken cancellationToken)
