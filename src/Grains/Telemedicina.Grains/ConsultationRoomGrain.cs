@@ -348,6 +348,10 @@ internal sealed partial class ConsultationRoomGrain(
         await EnsureNotInAnotherCallAsync(userId);
         S.Status = CallStatus.Accepted;
         S.AcceptedAt = clock.GetUtcNow();
+        // The doctor is taken from the accept on, not only once the room page joins: a second accept in that second
+        // (another tab, a double tap on the next patient) is refused too. If the doctor never comes, the call ends as
+        // abandoned after AbandonAfter and the presence is cleared with it.
+        await Presence(userId).SetInCall(RoomId);
         return await TransitionAsync(userId, "accepted", null);
     }
 
@@ -356,21 +360,23 @@ internal sealed partial class ConsultationRoomGrain(
     /// after ending that one: the incoming-call panel shows on every page, the room's too, and one tap on "Aceitar"
     /// left the patient of the call under way talking to nobody while a second patient waited for a doctor who was busy.
     /// The presence says which room the doctor is in; that room says whether its call still runs, so a presence left
-    /// stale by a lost one-way call refuses nothing.
+    /// stale by a lost one-way call refuses nothing, nor does one that does not answer in time.
     /// </summary>
     private async Task EnsureNotInAnotherCallAsync(Guid doctorId)
     {
-        if ((await Presence(doctorId).GetPresence()).InCallRoomId is not { } other || other == RoomId)
-        {
-            return;
-        }
-
+        // Bounded like the room's other presence reads, and open when they do not answer: a presence grain that stalls
+        // while the cluster recovers must not keep a doctor from answering.
         CallView current;
         try
         {
-            current = await GrainFactory.GetGrain<IConsultationRoomGrain>(other).GetCall(doctorId);
+            if ((await Presence(doctorId).GetPresence().Within(PresenceReadTimeout)).InCallRoomId is not { } other || other == RoomId)
+            {
+                return;
+            }
+
+            current = await GrainFactory.GetGrain<IConsultationRoomGrain>(other).GetCall(doctorId).Within(PresenceReadTimeout);
         }
-        catch (CallRuleException)
+        catch (Exception e) when (e is CallRuleException or OrleansException or TimeoutException)
         {
             return;
         }

@@ -51,6 +51,29 @@ public sealed class CallLifecycleTests(ClusterFixture fixture)
         Assert.Equal("accepted", (await silo1.CallActionAsync(doctor, nextRoom, "accept")).Status);
     }
 
+    /// <summary>
+    /// An accepted call takes the doctor before the room page joins it: a second accept in between (another tab, a
+    /// double tap on the next patient) is a 409 as well, until the first call ends.
+    /// </summary>
+    [Fact]
+    public async Task ADoctorWhoAcceptedACall_CannotAcceptAnotherBeforeJoiningIt()
+    {
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        var (_, doctor, roomId, _) = await AcceptedCallAsync(silo1, silo2);
+        var next = await Scenario.ConsentingPatientAsync(silo2);
+        var nextBooked = await Scenario.BookNextSlotAsync(silo2, next, doctor);
+        var nextRoom = (await silo1.RequestCallAsync(next, nextBooked.AppointmentId)).RoomId;
+
+        using (var refused = await silo2.SendAsync(HttpMethod.Post, $"/api/v1/calls/{nextRoom}/accept", null, doctor.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        }
+
+        await silo2.CallActionAsync(doctor, roomId, "end");
+        Assert.Equal("accepted", (await silo2.CallActionAsync(doctor, nextRoom, "accept")).Status);
+    }
+
     private static async Task<bool> DoctorSeenAsync(TelemedicinaApi api, TestUser viewer, Guid roomId, Guid doctorId, bool busy, CancellationToken ct)
     {
         for (var deadline = Deadline.InSeconds(10); !deadline.Passed; await Task.Delay(100, ct))
