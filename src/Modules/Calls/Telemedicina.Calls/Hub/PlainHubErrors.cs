@@ -17,7 +17,7 @@ namespace Telemedicina.Calls.Hub;
 /// wrong nor in which language. The error of a completion is rewritten on its way out; the hub's own messages stay
 /// as the hub wrote them.
 /// </summary>
-public static partial class PlainHubErrors
+internal static partial class PlainHubErrors
 {
     /// <summary>An error completion's text as a client should read it; any other text comes back unchanged.</summary>
     public static string Rewrite(string error)
