@@ -25,28 +25,18 @@ public sealed class LocalConnections
         _connections[connectionId] = new LocalConnection(userId) { Caller = caller };
 
     /// <summary>Closes this silo's connections of <paramref name="users"/> (their sessions were ended); how many.</summary>
-    public int Abort(IReadOnlyCollection<Guid> users)
-    {
-        var aborted = 0;
-        foreach (var (_, connection) in _connections)
-        {
-            if (connection.Caller is { } caller && users.Contains(connection.UserId))
-            {
-                caller.Abort();
-                aborted++;
-            }
-        }
-
-        return aborted;
-    }
+    public int Abort(IReadOnlyCollection<Guid> users) => AbortWhere(c => users.Contains(c.UserId));
 
     /// <summary>Closes this silo's connections opened in one of <paramref name="sessions"/> (logged out); how many.</summary>
-    public int AbortSessions(IReadOnlyCollection<Guid> sessions)
+    public int AbortSessions(IReadOnlyCollection<Guid> sessions) =>
+        AbortWhere(c => AccessTokenClaims.FindSession(c.Caller!.User) is { } session && sessions.Contains(session));
+
+    private int AbortWhere(Func<LocalConnection, bool> ended)
     {
         var aborted = 0;
         foreach (var (_, connection) in _connections)
         {
-            if (connection.Caller is { } caller && AccessTokenClaims.FindSession(caller.User) is { } session && sessions.Contains(session))
+            if (connection.Caller is { } caller && ended(connection))
             {
                 caller.Abort();
                 aborted++;
