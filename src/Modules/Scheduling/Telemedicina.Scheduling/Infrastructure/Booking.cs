@@ -102,7 +102,7 @@ internal sealed class Booking(
             Reason = string.IsNullOrWhiteSpace(reason) ? null : reason.Trim(),
             CreatedAt = now,
         };
-        // The doctor's "booked" notification is queued by the same statement. The database has the last word: the
+        // The doctor's "booked" notification and the patient's confirmation are queued by the same statement. The database has the last word: the
         // slot may have been taken since the read.
         var conflict = await appointments.InsertAsync(row, blockedFrom, blockedUntil, cancellationToken);
         if (conflict == BookingConflict.None)
