@@ -19,7 +19,7 @@ public sealed class AdminPageTests(ClusterFixture fixture)
         var baseUrl = fixture.Cluster.Silos[0].BaseUrl;
         using var api = fixture.Cluster.Api(0);
         var tag = Guid.NewGuid().ToString("N")[..8];
-        var doctor = await api.RegisterDoctorAsync($"Dra. Pendente {tag}");
+        var doctor = await api.RegisterDoctorAsync($"Aaa Pendente {tag}");
         using (var upload = await api.SendFileAsync(HttpMethod.Post, "/api/v1/identity/doctors/me/documents?name=crm-frente.pdf", Pdf, "application/pdf", doctor))
         {
             Assert.Equal(HttpStatusCode.Created, upload.StatusCode);
@@ -34,11 +34,27 @@ public sealed class AdminPageTests(ClusterFixture fixture)
         page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
         await CallPage.LoginDemoAdminAsync(page, baseUrl, api, fixture.Admin);
 
-        // The page opens on the doctors waiting for verification; the new doctor is among them.
-        await page.GetByTestId("admin-q").FillAsync(tag);
-        await page.GetByTestId("admin-search").ClickAsync();
+        // A slow network: a search answers a second late and a doctor's document list a second and a half late, so the
+        // rows of the queue the page opens on are still there when a document list is asked for, and the search's rows
+        // replace them before it answers.
+        await page.RouteAsync(url => url.Contains("/api/v1/admin/users?", StringComparison.Ordinal) && url.Contains("q=", StringComparison.Ordinal), async route =>
+        {
+            await Task.Delay(1_000);
+            await route.ContinueAsync();
+        });
+        await page.RouteAsync(url => url.EndsWith("/documents", StringComparison.Ordinal), async route =>
+        {
+            await Task.Delay(1_500);
+            await route.ContinueAsync();
+        });
+
+        // The page opens on the doctors waiting for verification (by name: this one sorts first); the new doctor is
+        // among them. A search by name finds them again.
         var doctorRow = page.Locator($"[data-testid='admin-user'][data-user-id='{doctor.Id}']");
         await doctorRow.WaitForAsync(new() { Timeout = 15_000 });
+        await page.GetByTestId("admin-q").FillAsync(tag);
+        await SearchAsync(page);
+        Assert.Equal(1, await page.GetByTestId("admin-user").CountAsync());
         Assert.Equal("Aguardando verificação", await doctorRow.GetByTestId("admin-user-status").InnerTextAsync());
 
         // The document the doctor sent opens from the row, with the admin's token (the server records the read).
@@ -62,9 +78,9 @@ public sealed class AdminPageTests(ClusterFixture fixture)
         // Any account, by name: a lock ends the patient's sessions and an unlock gives the account back.
         await page.GetByTestId("admin-role").SelectOptionAsync("patient");
         await page.GetByTestId("admin-status").SelectOptionAsync("");
-        await page.GetByTestId("admin-search").ClickAsync();
+        await SearchAsync(page);
         var patientRow = page.Locator($"[data-testid='admin-user'][data-user-id='{patient.Id}']");
-        await patientRow.GetByTestId("admin-lock").ClickAsync(new() { Timeout = 15_000 });
+        await patientRow.GetByTestId("admin-lock").ClickAsync();
         await patientRow.GetByTestId("admin-unlock").WaitForAsync(new() { Timeout = 10_000 });
         Assert.Equal("Bloqueada", await patientRow.GetByTestId("admin-user-status").InnerTextAsync());
         using (var locked = await api.SendAsync(HttpMethod.Get, "/api/v1/identity/me", token: patient.AccessToken))
@@ -97,6 +113,16 @@ public sealed class AdminPageTests(ClusterFixture fixture)
         await page.GetByTestId("audit-verify").ClickAsync();
         await page.GetByTestId("audit-verify-result").GetByText("Trilha íntegra").WaitForAsync(new() { Timeout = 30_000 });
         Assert.Empty(uncaught);
+    }
+
+    /// <summary>
+    /// Runs the search and waits for its answer. The page loads the verification queue as it opens, and a row of that
+    /// first answer would be replaced by the search's (CI once clicked "Ver documentos" on a row that was then replaced).
+    /// </summary>
+    private static async Task SearchAsync(Microsoft.Playwright.IPage page)
+    {
+        await page.GetByTestId("admin-search").ClickAsync();
+        await page.Locator("[data-testid='admin-users'][aria-busy='false']").WaitForAsync(new() { State = Microsoft.Playwright.WaitForSelectorState.Attached, Timeout = 15_000 });
     }
 
     private async Task<string> StatusAsync(TelemedicinaApi api, TestUser user)

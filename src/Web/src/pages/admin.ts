@@ -2,6 +2,7 @@ import type { App } from "../app";
 import { ApiError } from "../api/http";
 import { field, h, message, mount, showFieldErrors } from "../ui/dom";
 import { formatDateTime } from "../ui/format";
+import { latestOnly } from "../ui/latest";
 
 interface AdminUser {
   userId: string;
@@ -71,21 +72,23 @@ export function renderAdmin(app: App): void {
     h("option", { value: "" }, "Todas"), h("option", { value: "pendingVerification", selected: true }, "Aguardando verificação"),
     h("option", { value: "active" }, "Ativas"), h("option", { value: "locked" }, "Bloqueadas"));
   const summary = h("p", { class: "muted", role: "status", "data-testid": "admin-summary" }, "Carregando...");
-  const list = h("ul", { class: "admin-users", "data-testid": "admin-users" });
+  const list = h("ul", { class: "admin-users", "data-testid": "admin-users", "aria-busy": "true" });
   const pager = h("div", { class: "actions" });
   let page = 1;
   // Only the latest search may fill the list: an earlier answer arriving late would replace the rows the admin is using.
-  let latest = 0;
+  const turn = latestOnly();
 
   const load = async () => {
-    const ticket = ++latest;
+    const current = turn();
+    // Busy until the latest search has answered: assistive technology (and the browser tests) wait for the rows it asked for.
+    list.setAttribute("aria-busy", "true");
     const query = new URLSearchParams({ page: String(page) });
     if (q.value.trim()) query.set("q", q.value.trim());
     if (role.value) query.set("role", role.value);
     if (status.value) query.set("status", status.value);
     try {
       const result = await app.http.get<AdminUserPage>(`/api/v1/admin/users?${query.toString()}`);
-      if (ticket !== latest) return;
+      if (!current()) return;
       const pages = Math.max(1, Math.ceil(result.total / result.pageSize));
       summary.textContent = result.total === 0
         ? "Nenhuma conta com esses filtros."
@@ -96,8 +99,10 @@ export function renderAdmin(app: App): void {
         page < pages ? h("button", { type: "button", onclick: () => { page++; void load(); } }, "Próxima") : null,
       ].filter((b) => b !== null));
     } catch (e) {
-      if (ticket !== latest) return;
+      if (!current()) return;
       summary.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível buscar as contas."));
+    } finally {
+      if (current()) list.setAttribute("aria-busy", "false");
     }
   };
 
@@ -234,12 +239,16 @@ function incidentsCard(app: App): HTMLElement {
   const list = h("ul", { class: "admin-users", "data-testid": "incidents" });
   const summary = h("p", { class: "muted", role: "status" }, "Carregando...");
 
+  const turn = latestOnly();
   const load = async () => {
+    const current = turn();
     try {
       const incidents = await app.http.get<Incident[]>("/api/v1/admin/incidents");
+      if (!current()) return;
       summary.textContent = incidents.length === 0 ? "Nenhum incidente registrado." : "";
       list.replaceChildren(...incidents.map((incident) => incidentItem(app, incident, load)));
     } catch (e) {
+      if (!current()) return;
       summary.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível carregar os incidentes."));
     }
   };
