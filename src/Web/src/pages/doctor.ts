@@ -4,6 +4,7 @@ import type { Availability, WeeklyInterval } from "../api/types";
 import { field, h, message, mount, showFieldErrors } from "../ui/dom";
 import { browserTimeZone, localDate } from "../ui/format";
 import { appointmentItem, type AppointmentWithWindow } from "./appointmentList";
+import { latestOnly } from "../ui/latest";
 
 const days: [string, string][] = [
   ["monday", "Segunda"], ["tuesday", "Terça"], ["wednesday", "Quarta"], ["thursday", "Quinta"], ["friday", "Sexta"], ["saturday", "Sábado"], ["sunday", "Domingo"],
@@ -53,10 +54,26 @@ export async function renderDoctor(app: App): Promise<() => void> {
   const blockReason = h("input", { name: "reason", maxlength: 500 });
   const blockedList = h("ul", { class: "blocked" });
   const blockStatus = h("div", { class: "status" });
+  const blockedTurn = latestOnly();
   const loadBlocked = async () => {
-    const list = await app.http.get<{ date: string; reason: string | null }[]>("/api/v1/scheduling/doctors/me/blocked-dates");
-    blockedList.replaceChildren(...list.map((b) => h("li", {}, `${b.date} ${b.reason ?? ""} `,
-      h("button", { type: "button", class: "link", onclick: async () => { await app.http.delete(`/api/v1/scheduling/doctors/me/blocked-dates/${b.date}`); await loadBlocked(); } }, "Desbloquear"))));
+    const current = blockedTurn();
+    try {
+      const list = await app.http.get<{ date: string; reason: string | null }[]>("/api/v1/scheduling/doctors/me/blocked-dates");
+      if (!current()) return;
+      blockedList.replaceChildren(...list.map((b) => h("li", {}, `${b.date} ${b.reason ?? ""} `,
+        h("button", { type: "button", class: "link", onclick: () => void unblock(b.date) }, "Desbloquear"))));
+    } catch (e) {
+      if (current()) blockStatus.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível carregar os dias bloqueados."));
+    }
+  };
+  const unblock = async (date: string) => {
+    try {
+      await app.http.delete(`/api/v1/scheduling/doctors/me/blocked-dates/${date}`);
+      blockStatus.replaceChildren(message("success", `Dia ${date} desbloqueado.`));
+      await Promise.all([loadBlocked(), loadAgenda()]);
+    } catch (e) {
+      blockStatus.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível desbloquear o dia."));
+    }
   };
   const block = async (cancelAppointments: boolean) => {
     try {
@@ -78,10 +95,27 @@ export async function renderDoctor(app: App): Promise<() => void> {
 
   const view = h("select", { "aria-label": "Período" }, h("option", { value: "week" }, "Semana"), h("option", { value: "day" }, "Hoje"));
   const agenda = h("ul", { class: "appointments" });
+  // A refresh that fails (the network gone for a moment) keeps the agenda on screen and says it may be out of date;
+  // the next refresh clears the notice. It used to fail silently, every 30 s, with the agenda frozen.
+  const agendaStatus = h("div", { role: "status", "aria-live": "polite", "data-testid": "agenda-status" });
+  const agendaTurn = latestOnly();
   const loadAgenda = async () => {
+    const current = agendaTurn();
     const from = new Date(Date.now() - 12 * 3600 * 1000);
     const to = new Date(Date.now() + (view.value === "day" ? 1 : 7) * 24 * 3600 * 1000);
-    const list = await app.http.get<AppointmentWithWindow[]>(`/api/v1/scheduling/appointments?role=doctor&from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`);
+    let list: AppointmentWithWindow[];
+    try {
+      list = await app.http.get<AppointmentWithWindow[]>(`/api/v1/scheduling/appointments?role=doctor&from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`);
+    } catch (e) {
+      if (current()) {
+        agendaStatus.replaceChildren(message("error",
+          `Não foi possível atualizar a agenda (${e instanceof ApiError ? e.message : "sem conexão"}). Ela pode estar desatualizada; tentaremos de novo em instantes.`));
+      }
+      return;
+    }
+
+    if (!current()) return;
+    agendaStatus.replaceChildren();
     const today = localDate(new Date().toISOString(), browserTimeZone());
     const shown = view.value === "day" ? list.filter((a) => localDate(a.startsAt, browserTimeZone()) === today) : list;
     agenda.replaceChildren(...(shown.length === 0 ? [h("li", { class: "muted" }, "Nenhuma consulta no período.")] :
@@ -91,7 +125,7 @@ export async function renderDoctor(app: App): Promise<() => void> {
 
   const verification = h("div", { "data-testid": "verification-status" });
   mount("medico", h("div", { class: "columns" },
-    h("div", {}, h("div", { class: "card" }, h("h1", {}, "Agenda"), verification, view, agenda), blockForm),
+    h("div", {}, h("div", { class: "card" }, h("h1", {}, "Agenda"), verification, view, agendaStatus, agenda), blockForm),
     form));
 
   // A doctor still being verified can set up the agenda, but no patient sees it yet: say so where the agenda is.

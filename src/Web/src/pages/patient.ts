@@ -5,6 +5,7 @@ import { field, h, message, mount } from "../ui/dom";
 import { browserTimeZone, formatDateTime, formatTime, groupSlotsByDay } from "../ui/format";
 import { appointmentItem, type AppointmentWithWindow } from "./appointmentList";
 import { upcomingFirst } from "../ui/appointmentOrder";
+import { latestOnly } from "../ui/latest";
 
 /** Patient home: find a doctor, pick a slot in your own time zone, and your appointments. */
 export async function renderPatient(app: App): Promise<() => void> {
@@ -14,16 +15,24 @@ export async function renderPatient(app: App): Promise<() => void> {
   const mine = h("ul", { class: "appointments" });
   const status = h("div", { class: "status" });
   let rescheduling: AppointmentWithWindow | null = null;
+  // Each list shows the answer to the request made last (see latestOnly): a tap on one doctor then another, or a search
+  // typed on, must not end with the earlier answer on screen.
+  const appointmentsTurn = latestOnly();
+  const slotsTurn = latestOnly();
+  const doctorsTurn = latestOnly();
 
   const loadAppointments = async () => {
+    const current = appointmentsTurn();
     try {
       const list = await app.http.get<AppointmentWithWindow[]>("/api/v1/scheduling/appointments?role=patient");
+      if (!current()) return;
       mine.replaceChildren(...(list.length === 0 ? [h("li", { class: "muted" }, "Nenhuma consulta ainda.")] :
         upcomingFirst(list, Date.now()).map((a) => appointmentItem(app, a, "patient", () => void loadAppointments(), (chosen) => {
           rescheduling = chosen;
           void showSlots({ doctorId: chosen.doctorId, fullName: chosen.doctorName ?? "", specialty: "", timeZone: "" });
         }))));
     } catch (e) {
+      if (!current()) return;
       mine.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível carregar suas consultas."));
     }
   };
@@ -32,15 +41,18 @@ export async function renderPatient(app: App): Promise<() => void> {
     const zone = browserTimeZone();
     const from = new Date();
     const to = new Date(Date.now() + 7 * 24 * 3600 * 1000);
+    const current = slotsTurn();
     booking.replaceChildren(h("p", { class: "muted" }, "Carregando horários..."));
     let slots: Slot[];
     try {
       slots = await app.http.get<Slot[]>(`/api/v1/scheduling/doctors/${doctor.doctorId}/slots?from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`);
     } catch (e) {
+      if (!current()) return;
       booking.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível carregar os horários."));
       return;
     }
 
+    if (!current()) return;
     const reason = h("input", { name: "reason", maxlength: 500, "data-testid": "book-reason" });
     const days = groupSlotsByDay(slots, zone);
     // The chosen slot is confirmed here, above the list of days, and so is any refusal: a month of slots pushed a
@@ -84,6 +96,7 @@ export async function renderPatient(app: App): Promise<() => void> {
         status.replaceChildren(message("success", `Consulta agendada com ${doctor.fullName} para ${formatDateTime(slot.startsAt)}.`, "book-done"));
       }
 
+      slotsTurn(); // the slots of a doctor tapped meanwhile no longer belong on the page
       booking.replaceChildren();
       await loadAppointments();
     } catch (e) {
@@ -105,8 +118,10 @@ export async function renderPatient(app: App): Promise<() => void> {
 
   const loadDoctors = async () => {
     const q = search.value.trim();
+    const current = doctorsTurn();
     try {
       const list = await app.http.get<Doctor[]>(`/api/v1/scheduling/doctors${q ? `?q=${encodeURIComponent(q)}` : ""}`);
+      if (!current()) return;
       if (list.length === 0) {
         doctors.replaceChildren(h("li", { class: "muted", "data-testid": "no-doctors" }, q ? `Nenhum médico encontrado para "${q}".` : "Nenhum médico disponível no momento."));
         return;
@@ -116,6 +131,7 @@ export async function renderPatient(app: App): Promise<() => void> {
         h("button", { type: "button", class: "doctor", "data-testid": "doctor-item", "data-doctor-id": d.doctorId, onclick: () => { rescheduling = null; void showSlots(d); } },
           h("strong", {}, d.fullName), h("span", { class: "muted" }, d.specialty)))));
     } catch (e) {
+      if (!current()) return;
       doctors.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível buscar médicos."));
     }
   };
