@@ -147,7 +147,20 @@ public sealed class VideoCallTests(ClusterFixture fixture)
         await using var parties = await Parties.StartAsync(fixture);
         var (_, _, _, _, _, doctorPage, patientPage) = parties;
         (IWebSocketRoute Page, IWebSocketRoute Server)? hub = null;
-        await patientPage.RouteWebSocketAsync(new Regex("/hubs/consultation"), route => hub = (route, route.ConnectToServer()));
+
+        // While the network is down, the page's reconnects are refused too: "saiu" lasts until it is back. (Without
+        // this the page reconnected at once, and on a busy CI machine the doctor's page never showed "saiu" at all.)
+        var networkDown = false;
+        await patientPage.RouteWebSocketAsync(new Regex("/hubs/consultation"), route =>
+        {
+            if (Volatile.Read(ref networkDown))
+            {
+                _ = route.CloseAsync(new() { Code = 4000, Reason = "sem rede" });
+                return;
+            }
+
+            hub = (route, route.ConnectToServer());
+        });
         await EnterCallAsync(parties, page => CallPage.PassDeviceCheckAsync(page));
         await CallPage.WaitForMediaAsync(patientPage, TimeSpan.FromSeconds(45));
         await CallPage.WaitForMediaAsync(doctorPage, TimeSpan.FromSeconds(45));
@@ -158,9 +171,11 @@ public sealed class VideoCallTests(ClusterFixture fixture)
 
         // Both ends of the patient's hub WebSocket drop at once, as when the network goes.
         var dropped = hub!.Value;
+        Volatile.Write(ref networkDown, true);
         await dropped.Server.CloseAsync(new() { Code = 1001, Reason = "rede caiu" });
         await dropped.Page.CloseAsync(new() { Code = 4000, Reason = "rede caiu" });
         await doctorPage.Locator("[data-testid='call-status']").GetByText("O outro participante saiu").WaitForAsync(new() { Timeout = 15_000 });
+        Volatile.Write(ref networkDown, false);
 
         // The patient's page reconnects by itself and resumes the room; the media never stopped.
         await CallPage.WaitForAsync(async () => !ReferenceEquals(hub!.Value.Page, dropped.Page) && await patientPage.EvaluateAsync<string>("() => window.telemedicina.hubState()") == "Connected", TimeSpan.FromSeconds(30), () => "the patient's hub reconnected");
