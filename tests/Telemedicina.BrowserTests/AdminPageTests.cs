@@ -7,7 +7,7 @@ namespace Telemedicina.BrowserTests;
 /// <summary>
 /// Administração, the admin's page: the doctors waiting for verification come first, their credential documents open
 /// from there, and an approval, a lock and an unlock take effect on the accounts; an incident is registered and its
-/// notices recorded; the audit trail's integrity is one button. Admins had only the HTTP API.
+/// notices recorded; an account's audit trail opens from its row and exports; the trail's integrity is one button. Admins had only the HTTP API.
 /// </summary>
 public sealed class AdminPageTests(ClusterFixture fixture)
 {
@@ -92,6 +92,29 @@ public sealed class AdminPageTests(ClusterFixture fixture)
         await patientRow.GetByTestId("admin-lock").WaitForAsync(new() { Timeout = 10_000 });
         Assert.Equal("Ativa", await patientRow.GetByTestId("admin-user-status").InnerTextAsync());
         await api.LoginAsync(patient);
+
+        // For an LGPD request: the patient's row opens the trail of accesses to their data, the admin's lock among them
+        // with the admin's name, and the export downloads those entries with the chain's hashes.
+        await patientRow.GetByTestId("admin-trail-subject").ClickAsync();
+        await page.Locator("[data-testid='audit-entries'][aria-busy='false']").WaitForAsync(new() { State = Microsoft.Playwright.WaitForSelectorState.Attached, Timeout = 15_000 });
+        Assert.Equal(patient.Id.ToString(), await page.GetByTestId("audit-subject").InputValueAsync());
+        Assert.Contains(patient.FullName, await page.GetByTestId("audit-chosen").InnerTextAsync(), StringComparison.Ordinal);
+        var lockEntry = page.Locator("[data-testid='audit-entry'][data-resource='AccountLock']");
+        await lockEntry.First.WaitForAsync(new() { Timeout = 10_000 });
+        Assert.Equal(1, await lockEntry.CountAsync());
+        Assert.Equal(fixture.Admin.FullName, await lockEntry.GetByTestId("audit-entry-actor").InnerTextAsync());
+        Assert.Contains("o bloqueio da conta", await lockEntry.InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Contains($"Titular: {patient.FullName}", await lockEntry.InnerTextAsync(), StringComparison.Ordinal);
+
+        var downloading = page.WaitForDownloadAsync(new() { Timeout = 15_000 });
+        await page.GetByTestId("audit-export").ClickAsync();
+        var downloaded = await downloading;
+        Assert.EndsWith(".ndjson", downloaded.SuggestedFilename, StringComparison.Ordinal);
+        var exported = (await File.ReadAllLinesAsync(await downloaded.PathAsync())).Select(line => JsonDocument.Parse(line).RootElement).ToList();
+        Assert.NotEmpty(exported);
+        Assert.All(exported, entry => Assert.Equal(patient.Id, entry.GetProperty("subjectId").GetGuid()));
+        Assert.All(exported, entry => Assert.Matches("^[0-9a-f]{64}$", entry.GetProperty("hash").GetString()));
+        Assert.Contains(exported, entry => entry.GetProperty("resourceType").GetString() == "AccountUnlock");
 
         // An incident is registered with its deadline, and the notice to the ANPD is recorded once, as it was.
         await page.GetByText("Registrar novo incidente").ClickAsync();

@@ -17,7 +17,7 @@ public sealed class AuditTrailTests(ClusterFixture fixture)
 
     private sealed record AccessReport(DateTimeOffset From, DateTimeOffset To, AccessItem[] Accesses);
 
-    private sealed record AuditEntry(long Id, Guid? ActorId, string Action, string ResourceType, Guid? SubjectId);
+    private sealed record AuditEntry(long Id, Guid? ActorId, string? ActorName, string Action, string ResourceType, Guid? SubjectId, string? SubjectName);
 
     private sealed record AuditPage(AuditEntry[] Items, int Page, int PageSize, long Total);
 
@@ -136,6 +136,11 @@ public sealed class AuditTrailTests(ClusterFixture fixture)
         var page = await silo1.SendAsync<AuditPage>(HttpMethod.Get, $"/api/v1/admin/audit?actor={doctor.Id}&subject={patient.Id}&action=read", null, fixture.Admin.AccessToken);
         Assert.Contains(page.Items, e => e.ResourceType == "Appointment" && e.SubjectId == patient.Id);
         Assert.All(page.Items, e => Assert.Equal(doctor.Id, e.ActorId));
+        // Each entry names its actor and its subject, so a page of the trail reads without looking up each id.
+        Assert.All(page.Items, e => Assert.Equal((doctor.FullName, patient.FullName), (e.ActorName, e.SubjectName)));
+        var system = await silo1.SendAsync<AuditPage>(HttpMethod.Get, $"/api/v1/admin/audit?subject={patient.Id}&action=create", null, fixture.Admin.AccessToken);
+        Assert.Contains(system.Items, e => e.SubjectName == patient.FullName);
+        Assert.All(system.Items.Where(e => e.ActorId is null), e => Assert.Null(e.ActorName));
         using var notAdmin = await silo1.SendAsync(HttpMethod.Get, $"/api/v1/admin/audit?subject={patient.Id}", token: doctor.AccessToken);
         Assert.Equal(HttpStatusCode.Forbidden, notAdmin.StatusCode);
     }

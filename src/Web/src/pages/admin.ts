@@ -3,6 +3,8 @@ import { ApiError } from "../api/http";
 import { field, h, message, mount, showFieldErrors } from "../ui/dom";
 import { formatDateTime } from "../ui/format";
 import { latestOnly } from "../ui/latest";
+import { auditQuery } from "../ui/auditQuery";
+import { describeAccess, describePurpose } from "../ui/auditLabels";
 
 interface AdminUser {
   userId: string;
@@ -48,6 +50,29 @@ interface Incident {
   overdue: boolean;
 }
 
+interface AuditEntry {
+  id: number;
+  occurredAt: string;
+  actorId: string | null;
+  actorName: string | null;
+  actorRole: string | null;
+  action: string;
+  resourceType: string;
+  resourceId: string | null;
+  subjectId: string | null;
+  subjectName: string | null;
+  outcome: string;
+  purpose: string | null;
+  ipAddress: string | null;
+}
+
+interface AuditPage {
+  items: AuditEntry[];
+  page: number;
+  pageSize: number;
+  total: number;
+}
+
 interface AuditVerification {
   valid: boolean;
   checked: number;
@@ -74,6 +99,7 @@ export function renderAdmin(app: App): void {
   const summary = h("p", { class: "muted", role: "status", "data-testid": "admin-summary" }, "Carregando...");
   const list = h("ul", { class: "admin-users", "data-testid": "admin-users", "aria-busy": "true" });
   const pager = h("div", { class: "actions" });
+  const audit = auditCard(app);
   let page = 1;
   // Only the latest search may fill the list: an earlier answer arriving late would replace the rows the admin is using.
   const turn = latestOnly();
@@ -93,7 +119,7 @@ export function renderAdmin(app: App): void {
       summary.textContent = result.total === 0
         ? "Nenhuma conta com esses filtros."
         : `${result.total} ${result.total === 1 ? "conta" : "contas"} · página ${result.page} de ${pages}`;
-      list.replaceChildren(...result.items.map((user) => userItem(app, user, load)));
+      list.replaceChildren(...result.items.map((user) => userItem(app, user, load, audit.trailOf)));
       pager.replaceChildren(...[
         page > 1 ? h("button", { type: "button", onclick: () => { page--; void load(); } }, "Anterior") : null,
         page < pages ? h("button", { type: "button", onclick: () => { page++; void load(); } }, "Próxima") : null,
@@ -117,11 +143,11 @@ export function renderAdmin(app: App): void {
 
   mount("admin",
     h("div", { class: "card" }, h("h1", {}, "Administração"), h("h2", {}, "Contas"), filters, summary, list, pager),
-    incidentsCard(app), auditCard(app));
+    incidentsCard(app), audit.card);
   void load();
 }
 
-function userItem(app: App, user: AdminUser, reload: () => Promise<void>): HTMLElement {
+function userItem(app: App, user: AdminUser, reload: () => Promise<void>, trailOf: TrailOf): HTMLElement {
   const self = user.userId === app.user?.id;
   const status = h("div", { role: "status", "aria-live": "polite" });
   const documents = h("div", { class: "documents" });
@@ -150,7 +176,9 @@ function userItem(app: App, user: AdminUser, reload: () => Promise<void>): HTMLE
     !self && user.status === "locked" ? act("Desbloquear", `Desbloquear a conta de ${user.fullName}?`, "unlock") : null,
     !self && user.twoFactorEnabled
       ? act("Redefinir verificação em duas etapas", `Redefinir a verificação em duas etapas de ${user.fullName}? Faça isso só depois de confirmar a identidade da pessoa.`, "reset-2fa")
-      : null);
+      : null,
+    h("button", { type: "button", "data-testid": "admin-trail-subject", onclick: () => trailOf(user, "subject") }, "Acessos aos dados"),
+    h("button", { type: "button", "data-testid": "admin-trail-actor", onclick: () => trailOf(user, "actor") }, "Ações da conta"));
 
   return h("li", { class: "admin-user", "data-testid": "admin-user", "data-user-id": user.userId },
     h("strong", {}, user.fullName), " ", h("span", { class: "muted" }, user.email),
@@ -197,26 +225,145 @@ async function showDocuments(app: App, user: AdminUser, target: HTMLElement): Pr
   }
 }
 
-function auditCard(app: App): HTMLElement {
-  const result = h("div", { role: "status", "aria-live": "polite", "data-testid": "audit-verify-result" });
+/** Actions of the trail an admin filters by, in the words of the access report. */
+const auditActions: [string, string][] = [
+  ["read", "Consultas"], ["create", "Criações"], ["update", "Alterações"], ["delete", "Exclusões"], ["execute", "Processamentos"],
+  ["login", "Entradas na conta"], ["logout", "Saídas da conta"], ["security", "Eventos de segurança"],
+];
+const outcomeNames: Record<string, string> = { success: "concluído", failure: "falhou", denied: "negado" };
+
+/** Whose trail to show: as the person whose data was touched, or as the one who acted. */
+type TrailOf = (user: AdminUser, as: "subject" | "actor") => void;
+
+/**
+ * The audit trail: who touched whose data, when, why and with what outcome, searched by person (as the data's subject
+ * or as the actor), action and days, and exported as the API's NDJSON (with the chain's hashes) for an LGPD request or
+ * an incident. Each account of the list opens its own trail. The integrity check is one button.
+ */
+function auditCard(app: App): { card: HTMLElement; trailOf: TrailOf } {
+  const subject = h("input", { name: "subject", maxlength: 36, placeholder: "id da pessoa", "data-testid": "audit-subject" });
+  const actor = h("input", { name: "actor", maxlength: 36, placeholder: "id de quem acessou", "data-testid": "audit-actor" });
+  const action = h("select", { name: "action", "data-testid": "audit-action" },
+    h("option", { value: "" }, "Todas"), ...auditActions.map(([value, label]) => h("option", { value }, label)));
+  const fromDate = h("input", { type: "date", name: "from", "data-testid": "audit-from" });
+  const toDate = h("input", { type: "date", name: "to", "data-testid": "audit-to" });
+  const chosen = h("p", { class: "muted", "data-testid": "audit-chosen" });
+  const summary = h("p", { class: "muted", role: "status", "data-testid": "audit-summary" }, "Carregando...");
+  const list = h("ul", { class: "admin-users audit-entries", "data-testid": "audit-entries", "aria-busy": "true" });
+  const pager = h("div", { class: "actions" });
+  const exportStatus = h("div", { role: "status", "aria-live": "polite" });
+  const turn = latestOnly();
+  let page = 1;
+
+  const filters = () => ({ subject: subject.value, actor: actor.value, action: action.value, fromDate: fromDate.value, toDate: toDate.value });
+  const load = async () => {
+    const current = turn();
+    list.setAttribute("aria-busy", "true");
+    try {
+      const result = await app.http.get<AuditPage>(`/api/v1/admin/audit?${auditQuery(filters(), page).toString()}`);
+      if (!current()) return;
+      const pages = Math.max(1, Math.ceil(result.total / result.pageSize));
+      summary.textContent = result.total === 0
+        ? "Nenhum registro com esses filtros."
+        : `${result.total.toLocaleString("pt-BR")} ${result.total === 1 ? "registro" : "registros"} · página ${result.page} de ${pages.toLocaleString("pt-BR")}`;
+      list.replaceChildren(...result.items.map(auditItem));
+      pager.replaceChildren(...[
+        page > 1 ? h("button", { type: "button", onclick: () => { page--; void load(); } }, "Mais recentes") : null,
+        page < pages ? h("button", { type: "button", "data-testid": "audit-older", onclick: () => { page++; void load(); } }, "Mais antigos") : null,
+      ].filter((b) => b !== null));
+    } catch (e) {
+      if (!current()) return;
+      list.replaceChildren();
+      pager.replaceChildren();
+      summary.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível buscar na trilha."));
+    } finally {
+      if (current()) list.setAttribute("aria-busy", "false");
+    }
+  };
+  const search = () => {
+    page = 1;
+    void load();
+  };
+
+  // The export is the API's NDJSON with each entry's hashes, so whoever receives it can check the chain.
+  const exportTrail = h("button", {
+    type: "button",
+    "data-testid": "audit-export",
+    onclick: async () => {
+      exportTrail.disabled = true;
+      exportStatus.replaceChildren(h("p", { class: "muted" }, "Exportando..."));
+      try {
+        const blob = await app.http.blob(`/api/v1/admin/audit/export?${auditQuery(filters()).toString()}`);
+        const url = URL.createObjectURL(blob);
+        const link = h("a", { href: url, download: `trilha-auditoria-${new Date().toISOString().slice(0, 10)}.ndjson` });
+        document.body.append(link);
+        link.click();
+        link.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 60_000);
+        exportStatus.replaceChildren(message("success", "Exportação baixada (um registro JSON por linha, com os hashes da cadeia)."));
+      } catch (e) {
+        exportStatus.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível exportar."));
+      } finally {
+        exportTrail.disabled = false;
+      }
+    },
+  }, "Exportar (NDJSON)");
+
+  const form = h("form", {
+    class: "filters",
+    onsubmit: (event: Event) => {
+      event.preventDefault();
+      chosen.textContent = "";
+      search();
+    },
+  }, field("Titular dos dados", subject), field("Quem acessou", actor), field("Ação", action), field("De", fromDate), field("Até", toDate),
+  h("button", { type: "submit", class: "primary", "data-testid": "audit-search" }, "Buscar"));
+
+  const verifyResult = h("div", { role: "status", "aria-live": "polite", "data-testid": "audit-verify-result" });
   const verify = h("button", {
     type: "button",
     "data-testid": "audit-verify",
     onclick: async () => {
-      result.replaceChildren(h("p", { class: "muted" }, "Verificando..."));
+      verifyResult.replaceChildren(h("p", { class: "muted" }, "Verificando..."));
       try {
         const check = await app.http.get<AuditVerification>("/api/v1/admin/audit/verify");
-        result.replaceChildren(check.valid
+        verifyResult.replaceChildren(check.valid
           ? message("success", `Trilha íntegra: ${check.checked.toLocaleString("pt-BR")} registros conferidos.`)
           : message("error", `A trilha foi alterada a partir do registro ${check.firstBrokenId ?? "?"}. Siga o plano de resposta a incidentes (RUNBOOK).`));
       } catch (e) {
-        result.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível verificar a trilha."));
+        verifyResult.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível verificar a trilha."));
       }
     },
-  }, "Verificar a trilha de auditoria");
-  return h("div", { class: "card" }, h("h2", {}, "Trilha de auditoria"),
-    h("p", {}, "Cada acesso a dados pessoais fica registrado numa trilha encadeada. A verificação confere que nenhum registro foi alterado ou removido."),
-    verify, result);
+  }, "Verificar a integridade");
+
+  const card = h("div", { class: "card", id: "trilha" }, h("h2", {}, "Trilha de auditoria"),
+    h("p", {}, "Cada acesso a dados pessoais fica registrado numa trilha encadeada: quem, quando, o quê e por quê. Para um pedido de titular (LGPD), busque pela pessoa e exporte."),
+    form, chosen, h("div", { class: "actions" }, exportTrail, verify), exportStatus, verifyResult, summary, list, pager);
+  void load();
+
+  const trailOf: TrailOf = (user, as) => {
+    subject.value = as === "subject" ? user.userId : "";
+    actor.value = as === "actor" ? user.userId : "";
+    action.value = "";
+    chosen.textContent = as === "subject" ? `Acessos aos dados de ${user.fullName}.` : `Ações de ${user.fullName}.`;
+    search();
+    card.scrollIntoView({ block: "start" });
+  };
+  return { card, trailOf };
+}
+
+function auditItem(entry: AuditEntry): HTMLElement {
+  const who = entry.actorName ?? (entry.actorId ? `${roleNames[entry.actorRole ?? ""] ?? "Conta"} ${entry.actorId}` : "Sistema");
+  const whose = entry.subjectId ? entry.subjectName ?? entry.subjectId : null;
+  return h("li", { class: "admin-user", "data-testid": "audit-entry", "data-action": entry.action, "data-resource": entry.resourceType, "data-outcome": entry.outcome },
+    h("div", {}, h("strong", {}, formatDateTime(entry.occurredAt)), " · ",
+      h("span", { "data-testid": "audit-entry-actor" }, who), entry.actorRole && entry.actorName ? h("span", { class: "muted" }, ` (${roleNames[entry.actorRole] ?? entry.actorRole})`) : null),
+    h("div", {}, describeAccess(entry.action, entry.resourceType), " ", h("code", { class: "muted" }, entry.resourceType),
+      entry.outcome === "success" ? null : h("strong", { class: "warning" }, ` · ${outcomeNames[entry.outcome] ?? entry.outcome}`)),
+    h("div", { class: "muted" },
+      whose ? `Titular: ${whose} · ` : "",
+      `Finalidade: ${describePurpose(entry.purpose)}`,
+      entry.ipAddress ? ` · IP ${entry.ipAddress}` : ""));
 }
 
 /** A datetime-local value (the admin's clock) as an ISO instant, or null when empty. */

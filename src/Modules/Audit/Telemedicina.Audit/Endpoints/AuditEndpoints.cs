@@ -13,10 +13,18 @@ using Telemedicina.Identity.Contracts;
 
 namespace Telemedicina.Audit.Endpoints;
 
-/// <summary>One audit entry as admins see it.</summary>
-internal sealed record AuditEntryView(
+/// <summary>One audit entry as stored.</summary>
+internal sealed record AuditEntryRow(
     long Id, DateTimeOffset OccurredAt, Guid? ActorId, string? ActorRole, string Action, string ResourceType, string? ResourceId,
     Guid? SubjectId, string Outcome, string? Purpose, string? IpAddress, string? Node);
+
+/// <summary>
+/// One audit entry as admins see it: the stored entry with the actor's and the subject's names (null for the system, an
+/// unknown id, or where no person is involved), so that a page of the trail reads without looking up each id.
+/// </summary>
+internal sealed record AuditEntryView(
+    long Id, DateTimeOffset OccurredAt, Guid? ActorId, string? ActorName, string? ActorRole, string Action, string ResourceType,
+    string? ResourceId, Guid? SubjectId, string? SubjectName, string Outcome, string? Purpose, string? IpAddress, string? Node);
 
 /// <summary>One line of the admin audit export (NDJSON), with the chain fields so it can be re-verified offline.</summary>
 internal sealed record AuditExportLine(
@@ -56,7 +64,7 @@ internal static class AuditEndpoints
 
     private static async Task<Results<Ok<AuditPage>, ValidationProblem>> SearchAsync(
         string? actor, string? subject, string? action, string? from, string? to, string? page,
-        ClaimsPrincipal user, NpgsqlDataSource db, IAuditTrail audit, CancellationToken ct)
+        ClaimsPrincipal user, NpgsqlDataSource db, IUserDirectory directory, IAuditTrail audit, CancellationToken ct)
     {
         var query = AuditQuery.Read(actor, subject, action, from, to);
         var validation = query.Validation
@@ -75,17 +83,23 @@ internal static class AuditEndpoints
         // and only grows: counted from the last checkpoint, not row by row (about 200 ms at five million entries).
         var unfiltered = actorId is null && subjectId is null && action is null && fromAt is null && toAt is null;
         var total = await connection.ExecuteScalarAsync<long>(unfiltered ? Audit.Privacy.AuditCheckpoints.TrailCountSql : $"SELECT count(*) FROM audit.entries {Where}", filter);
-        var items = await connection.QueryAsync<AuditEntryView>(
+        var rows = (await connection.QueryAsync<AuditEntryRow>(
             $"""
             SELECT {EntryColumns}
             FROM audit.entries {Where} ORDER BY id DESC OFFSET @offset LIMIT @limit
             """,
-            filter);
+            filter)).AsList();
+        var names = await directory.GetNamesAsync([.. rows.SelectMany(r => new[] { r.ActorId, r.SubjectId }).OfType<Guid>().Distinct()], ct);
+        var items = rows.Select(r => new AuditEntryView(
+            r.Id, r.OccurredAt, r.ActorId, NameOf(r.ActorId), r.ActorRole, r.Action, r.ResourceType, r.ResourceId,
+            r.SubjectId, NameOf(r.SubjectId), r.Outcome, r.Purpose, r.IpAddress, r.Node)).ToList();
 
         // Reading the audit trail is itself an access to personal data.
         await audit.RecordAsync(new AuditEvent(AuditActions.Read, "AuditTrail", null, user.GetId(), Roles.Admin, subjectId, Purpose: "audit",
             Details: new Dictionary<string, string> { ["actor"] = actorId?.ToString() ?? "", ["action"] = action ?? "" }), ct);
-        return TypedResults.Ok(new AuditPage([.. items], number, PageSize, total));
+        return TypedResults.Ok(new AuditPage(items, number, PageSize, total));
+
+        string? NameOf(Guid? id) => id is { } known && names.TryGetValue(known, out var name) ? name : null;
     }
 
     /// <summary>The matching entries as NDJSON (one JSON object per line), streamed in id order, with their hashes.</summary>
