@@ -6,6 +6,16 @@ namespace Telemedicina.UnitTests.Scheduling;
 public sealed class AvailabilityRulesTests
 {
     [Theory]
+    [InlineData(null, 5, 5)]
+    [InlineData(0, 5, 5)]
+    [InlineData(3, 5, 5)]
+    [InlineData(120, 5, 120)]
+    [InlineData(30, 0, 30)]
+    [InlineData(null, 0, 0)]
+    public void EffectiveNotice_IsTheDoctorsOwnButNeverBelowThePlatformFloor(int? doctorMinutes, int floorMinutes, int expectedMinutes) =>
+        Assert.Equal(TimeSpan.FromMinutes(expectedMinutes), AvailabilityRules.EffectiveNotice(doctorMinutes, TimeSpan.FromMinutes(floorMinutes)));
+
+    [Theory]
     [InlineData("08:00", false, 480)]
     [InlineData("23:59", false, 1439)]
     [InlineData("24:00", true, 1440)]

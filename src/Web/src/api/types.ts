@@ -67,7 +67,14 @@ export interface WeeklyInterval {
 export interface Availability {
   timeZone: string;
   slotMinutes: number;
+  bufferBeforeMinutes: number;
+  bufferAfterMinutes: number;
+  /** The doctor's own notice; null when only the platform's applies. */
+  minimumNoticeMinutes: number | null;
+  bookingWindowDays: number;
   weekly: WeeklyInterval[];
+  /** The notice that applies: the doctor's or the platform's floor, whichever is longer. */
+  effectiveMinimumNoticeMinutes: number;
 }
 
 export type CallStatus = "ringing" | "accepted" | "rejected" | "cancelled" | "missed" | "ended";

@@ -2,7 +2,7 @@ import type { App } from "../app";
 import { ApiError } from "../api/http";
 import type { Availability, WeeklyInterval } from "../api/types";
 import { field, h, message, mount, showFieldErrors } from "../ui/dom";
-import { browserTimeZone, localDate } from "../ui/format";
+import { browserTimeZone, describeMinutes, localDate } from "../ui/format";
 import { appointmentItem, type AppointmentWithWindow } from "./appointmentList";
 import { latestOnly } from "../ui/latest";
 
@@ -17,6 +17,20 @@ export async function renderDoctor(app: App): Promise<() => void> {
   const zone = h("select", { name: "timeZone" });
   for (const z of new Set([browserTimeZone(), ...zones])) zone.append(h("option", { value: z }, z));
   const slotMinutes = h("input", { type: "number", name: "slotMinutes", min: 5, max: 240, value: 30 });
+  // The rest of the availability is saved with it (the save replaces the whole): shown here, so that a save from this
+  // page keeps what was set and a doctor can set it without the API.
+  const bufferBefore = h("input", { type: "number", name: "bufferBeforeMinutes", min: 0, max: 120, value: 0, "data-testid": "buffer-before" });
+  const bufferAfter = h("input", { type: "number", name: "bufferAfterMinutes", min: 0, max: 120, value: 0, "data-testid": "buffer-after" });
+  const minimumNotice = h("input", { type: "number", name: "minimumNoticeMinutes", min: 0, max: 10080, placeholder: "a da plataforma", "data-testid": "minimum-notice" });
+  const noticeHint = h("small", { class: "muted", "data-testid": "minimum-notice-effective" });
+  const bookingWindow = h("input", { type: "number", name: "bookingWindowDays", min: 1, max: 365, value: 30, "data-testid": "booking-window" });
+  const showEffectiveNotice = (saved: Availability) => {
+    const effective = saved.effectiveMinimumNoticeMinutes;
+    noticeHint.textContent = effective <= 0
+      ? "Vale agora: pode-se agendar até o início da consulta."
+      : `Vale agora: agendamento até ${describeMinutes(effective)} antes do início` +
+        ((saved.minimumNoticeMinutes ?? 0) < effective ? " (o mínimo da plataforma)." : ".");
+  };
   const rows = h("div", { class: "weekly" });
   const availabilityStatus = h("div", { class: "status" });
   const addRow = (interval?: WeeklyInterval) => {
@@ -29,6 +43,11 @@ export async function renderDoctor(app: App): Promise<() => void> {
   };
   const form = h("form", { class: "card" }, h("h1", {}, "Disponibilidade"),
     field("Fuso horário", zone), field("Duração da consulta (min)", slotMinutes),
+    h("div", { class: "filters" },
+      field("Intervalo antes de cada consulta (min)", bufferBefore), field("Intervalo depois de cada consulta (min)", bufferAfter),
+      field("Antecedência mínima para agendar (min)", minimumNotice, "Ex.: 120 = 2 horas. Em branco, vale a da plataforma."),
+      field("Agenda aberta para os próximos (dias)", bookingWindow)),
+    noticeHint,
     h("h2", {}, "Horários semanais"), rows,
     h("button", { type: "button", onclick: () => addRow() }, "Adicionar horário"),
     availabilityStatus,
@@ -40,12 +59,24 @@ export async function renderDoctor(app: App): Promise<() => void> {
       return { dayOfWeek: day!.value, start: start!.value, end: end!.value === "23:59" ? "24:00" : end!.value };
     });
     try {
-      await app.http.put<Availability>("/api/v1/scheduling/doctors/me/availability", { timeZone: zone.value, slotMinutes: Number(slotMinutes.value), weekly });
+      const saved = await app.http.put<Availability>("/api/v1/scheduling/doctors/me/availability", {
+        timeZone: zone.value,
+        slotMinutes: Number(slotMinutes.value),
+        bufferBeforeMinutes: Number(bufferBefore.value || 0),
+        bufferAfterMinutes: Number(bufferAfter.value || 0),
+        minimumNoticeMinutes: minimumNotice.value === "" ? undefined : Number(minimumNotice.value),
+        bookingWindowDays: Number(bookingWindow.value || 30),
+        weekly,
+      });
+      showFieldErrors(form, {});
+      showEffectiveNotice(saved);
       availabilityStatus.replaceChildren(message("success", "Disponibilidade salva."));
     } catch (e) {
       if (e instanceof ApiError) {
         showFieldErrors(form, e.fieldErrors());
         availabilityStatus.replaceChildren(message("error", Object.values(e.fieldErrors()).join(" ") || e.message));
+      } else {
+        availabilityStatus.replaceChildren(message("error", "Não foi possível salvar: sem conexão. Tente de novo."));
       }
     }
   });
@@ -139,6 +170,11 @@ export async function renderDoctor(app: App): Promise<() => void> {
     const current = await app.http.get<Availability>("/api/v1/scheduling/doctors/me/availability");
     zone.value = current.timeZone;
     slotMinutes.value = String(current.slotMinutes);
+    bufferBefore.value = String(current.bufferBeforeMinutes);
+    bufferAfter.value = String(current.bufferAfterMinutes);
+    minimumNotice.value = current.minimumNoticeMinutes === null ? "" : String(current.minimumNoticeMinutes);
+    bookingWindow.value = String(current.bookingWindowDays);
+    showEffectiveNotice(current);
     current.weekly.forEach((w) => addRow(w));
   } catch {
     days.slice(0, 5).forEach(([dayOfWeek]) => addRow({ dayOfWeek, start: "08:00", end: "12:00" }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { groupSlotsByDay, localDate } from "./format";
+import { describeMinutes, groupSlotsByDay, localDate } from "./format";
 
 describe("groupSlotsByDay", () => {
   const slots = [
@@ -26,5 +26,20 @@ describe("groupSlotsByDay", () => {
   it("computes local dates across midnight", () => {
     expect(localDate("2026-03-02T02:30:00Z", "America/Sao_Paulo")).toBe("2026-03-01");
     expect(localDate("2026-03-02T02:30:00Z", "UTC")).toBe("2026-03-02");
+  });
+});
+
+describe("describeMinutes", () => {
+  it.each([
+    [0, "0 min"],
+    [5, "5 min"],
+    [60, "1 h"],
+    [150, "2 h 30 min"],
+    [1440, "1 dia"],
+    [2 * 1440 + 240, "2 dias e 4 h"],
+    [10080, "7 dias"],
+    [1440 + 61, "1 dia e 1 h 1 min"],
+  ])("%i minutes read as %s", (minutes, expected) => {
+    expect(describeMinutes(minutes)).toBe(expected);
   });
 });

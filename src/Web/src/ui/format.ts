@@ -61,3 +61,17 @@ export function formatDuration(seconds: number): string {
   const s = Math.floor(seconds % 60);
   return `${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}`;
 }
+
+/** A span of minutes in words: "0 min", "45 min", "2 h", "2 h 30 min", "1 dia", "3 dias e 4 h". */
+export function describeMinutes(minutes: number): string {
+  if (minutes <= 0) return "0 min";
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  const rest = minutes % 60;
+  const parts: string[] = [];
+  if (days > 0) parts.push(days === 1 ? "1 dia" : `${days} dias`);
+  if (hours > 0) parts.push(`${hours} h`);
+  if (rest > 0) parts.push(`${rest} min`);
+  if (days > 0 && parts.length > 1) return `${parts[0]} e ${parts.slice(1).join(" ")}`;
+  return parts.join(" ");
+}

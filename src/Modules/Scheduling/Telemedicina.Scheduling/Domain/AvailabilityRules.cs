@@ -6,6 +6,13 @@ namespace Telemedicina.Scheduling.Domain;
 /// <summary>Parsing and validation of availability input (pure, unit-tested).</summary>
 internal static class AvailabilityRules
 {
+    /// <summary>
+    /// How long ahead of its start a slot can be booked: the doctor's own notice, but never less than the platform's
+    /// floor (a doctor's 0 does not let a patient book a consultation starting now).
+    /// </summary>
+    public static TimeSpan EffectiveNotice(int? doctorMinutes, TimeSpan platformFloor) =>
+        TimeSpan.FromMinutes(Math.Max(doctorMinutes ?? 0, platformFloor.TotalMinutes));
+
     /// <summary>Parses "HH:mm" to minutes since midnight; "24:00" is allowed as an end.</summary>
     public static int? ParseTime(string? value, bool allowEndOfDay)
     {

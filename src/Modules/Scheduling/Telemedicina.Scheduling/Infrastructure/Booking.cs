@@ -272,7 +272,7 @@ internal sealed class Booking(
         Availability rules, IReadOnlySet<DateOnly> blocked, DateTimeOffset from, DateTimeOffset to, IReadOnlyList<BusySpan> busy)
     {
         var now = clock.GetUtcNow();
-        var notice = TimeSpan.FromMinutes(Math.Max(rules.MinimumNoticeMinutes ?? 0, settings.Value.MinimumNotice.TotalMinutes));
+        var notice = AvailabilityRules.EffectiveNotice(rules.MinimumNoticeMinutes, settings.Value.MinimumNotice);
         var window = TimeSpan.FromDays(rules.BookingWindowDays > 0 ? rules.BookingWindowDays : settings.Value.BookingWindowDays);
         return SlotCalculator.Compute(rules, blocked, from, to, now + notice, now + window, busy);
     }

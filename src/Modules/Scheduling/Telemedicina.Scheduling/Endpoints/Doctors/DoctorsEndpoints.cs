@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
 using Telemedicina.Audit.Contracts;
 using Telemedicina.BuildingBlocks.Http;
 using Telemedicina.Identity.Contracts;
@@ -27,6 +28,10 @@ internal sealed record AvailabilityRequest(
 
 internal sealed record WeeklyIntervalView(string DayOfWeek, string Start, string End);
 
+/// <summary>
+/// A doctor's availability as saved, with <paramref name="EffectiveMinimumNoticeMinutes"/>: the notice that applies,
+/// the doctor's or the platform's floor, whichever is longer (the doctor's own may be lower, and said nothing).
+/// </summary>
 internal sealed record AvailabilityView(
     string TimeZone,
     int SlotMinutes,
@@ -34,7 +39,8 @@ internal sealed record AvailabilityView(
     int BufferAfterMinutes,
     int? MinimumNoticeMinutes,
     int BookingWindowDays,
-    WeeklyIntervalView[] Weekly);
+    WeeklyIntervalView[] Weekly,
+    int EffectiveMinimumNoticeMinutes);
 
 internal sealed record SlotView(DateTimeOffset StartsAt, DateTimeOffset EndsAt);
 
@@ -63,14 +69,15 @@ internal static class DoctorsEndpoints
         return TypedResults.Ok(doctors.Select(d => new DoctorView(d.DoctorId, d.FullName, d.Specialty, d.TimeZone)).ToArray());
     }
 
-    private static async Task<Results<Ok<AvailabilityView>, ProblemHttpResult>> GetAvailabilityAsync(ClaimsPrincipal user, AvailabilityStore store, CancellationToken ct)
+    private static async Task<Results<Ok<AvailabilityView>, ProblemHttpResult>> GetAvailabilityAsync(
+        ClaimsPrincipal user, AvailabilityStore store, IOptions<SchedulingSettings> settings, CancellationToken ct)
     {
         var availability = await store.FindAsync(user.GetId(), ct);
-        return availability is null ? Problems.NotFound("Disponibilidade ainda não cadastrada.") : TypedResults.Ok(ToView(availability));
+        return availability is null ? Problems.NotFound("Disponibilidade ainda não cadastrada.") : TypedResults.Ok(ToView(availability, settings.Value));
     }
 
     private static async Task<Results<Ok<AvailabilityView>, ValidationProblem>> PutAvailabilityAsync(
-        AvailabilityRequest request, ClaimsPrincipal user, AvailabilityStore store, IAuditTrail audit, CancellationToken ct)
+        AvailabilityRequest request, ClaimsPrincipal user, AvailabilityStore store, IOptions<SchedulingSettings> settings, IAuditTrail audit, CancellationToken ct)
     {
         var validation = new Validation()
             .Require(request.TimeZone is not null && IsTimeZone(request.TimeZone), "timeZone", "Fuso horário IANA desconhecido.")
@@ -129,7 +136,7 @@ internal static class DoctorsEndpoints
             request.BufferAfterMinutes ?? 0, request.MinimumNoticeMinutes, request.BookingWindowDays ?? 30, intervals);
         await store.SaveAsync(availability, ct);
         await audit.RecordAsync(new AuditEvent(AuditActions.Update, "Availability", doctorId.ToString(), doctorId, Identity.Contracts.Roles.Doctor, doctorId), ct);
-        return TypedResults.Ok(ToView(availability));
+        return TypedResults.Ok(ToView(availability, settings.Value));
     }
 
     private static async Task<Results<Ok<SlotView[]>, ValidationProblem, ProblemHttpResult>> SlotsAsync(
@@ -161,9 +168,10 @@ internal static class DoctorsEndpoints
     private static bool IsTimeZone(string value) =>
         value.Length <= 64 && TimeZoneInfo.TryFindSystemTimeZoneById(value, out var zone) && zone.HasIanaId;
 
-    private static AvailabilityView ToView(Availability a) =>
+    private static AvailabilityView ToView(Availability a, SchedulingSettings settings) =>
         new(a.TimeZone, a.SlotMinutes, a.BufferBeforeMinutes, a.BufferAfterMinutes, a.MinimumNoticeMinutes, a.BookingWindowDays,
             a.Weekly.OrderBy(w => ((int)w.DayOfWeek + 6) % 7).ThenBy(w => w.StartMinute)
                 .Select(w => new WeeklyIntervalView(AvailabilityRules.FormatDay(w.DayOfWeek), AvailabilityRules.FormatTime(w.StartMinute), AvailabilityRules.FormatTime(w.EndMinute)))
-                .ToArray());
+                .ToArray(),
+            (int)Math.Ceiling(AvailabilityRules.EffectiveNotice(a.MinimumNoticeMinutes, settings.MinimumNotice).TotalMinutes));
 }
