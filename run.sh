@@ -428,8 +428,9 @@ events {
 }
 
 http {
-    # The path without the query string: the hub's access_token travels in the query (browsers
-    # cannot set headers on a WebSocket) and must not land in the access log.
+    # The path without the query string: the hub's credential travels in the query (browsers
+    # cannot set headers on a WebSocket). The web sends a single-use hub ticket there; other clients
+    # may send their access token, which must not land in the access log.
     log_format telemedicina '\$remote_addr - \$remote_user [\$time_local] "\$request_method \$uri \$server_protocol" '
                             '\$status \$body_bytes_sent "\$http_user_agent" \$request_time';
     access_log $LOG_DIR/nginx-access.log telemedicina;

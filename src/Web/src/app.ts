@@ -12,7 +12,7 @@ export class App {
     // The server ended the session (an admin locked the account, the password was reset elsewhere, the refresh token
     // was revoked): the login page says so, instead of a "reconnecting" banner and no reason.
     this.http = new Http(undefined, sessionTokenStore, () => this.afterLogout("Sua sessão foi encerrada. Entre novamente."));
-    this.hub = new Hub(() => this.http.accessToken());
+    this.hub = new Hub(() => this.http.hubTicket());
   }
 
   get user(): LoginUser | null {

@@ -141,12 +141,76 @@ public sealed class TokenTests(ClusterFixture fixture)
         await genuine.Connection.StopAsync(ct);
     }
 
+    private sealed record HubTicket(string Ticket, DateTimeOffset ExpiresAt);
+
+    /// <summary>
+    /// A WebSocket URL carries its credential and load balancers log URLs, so the web opens the hub with a single-use
+    /// ticket instead of its access token: it opens one connection, as its user, on any silo, and is refused by the API.
+    /// </summary>
+    [Fact]
+    public async Task AHubTicket_OpensOneHubConnection_AsItsUser_OnAnySilo_AndNothingElse()
+    {
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        var call = await Scenario.AcceptedCallAsync(silo1, silo2, fixture.Admin);
+        var patient = call.Patient;
+        var ticket = await silo1.SendAsync<HubTicket>(HttpMethod.Post, "/api/v1/identity/hub-ticket", null, patient.AccessToken);
+        Assert.InRange(ticket.ExpiresAt - DateTimeOffset.UtcNow, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(61));
+        Assert.NotEqual(patient.AccessToken, ticket.Ticket);
+
+        // Issued on silo 1, used on silo 2, as the patient: the patient's call opens to it.
+        await using (var hub = await HubClient.ConnectAsync(silo2.BaseUrl, () => ticket.Ticket))
+        {
+            var joined = await hub.Connection.InvokeAsync<JsonElement>("JoinRoom", call.RoomId.ToString(), TestContext.Current.CancellationToken);
+            Assert.Equal(call.RoomId, joined.GetProperty("roomId").GetGuid());
+        }
+
+        // Spent: it opens nothing more, on either silo.
+        foreach (var silo in new[] { silo1, silo2 })
+        {
+            await Assert.ThrowsAnyAsync<Exception>(async () =>
+            {
+                await using var again = await HubClient.ConnectAsync(silo.BaseUrl, () => ticket.Ticket);
+            });
+        }
+
+        // The API refuses a ticket (a ticket does not mint another), and those refusals do not spend it.
+        var unspent = await silo2.SendAsync<HubTicket>(HttpMethod.Post, "/api/v1/identity/hub-ticket", null, patient.AccessToken);
+        using (var me = await silo1.SendAsync(HttpMethod.Get, "/api/v1/identity/me", token: unspent.Ticket))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, me.StatusCode);
+        }
+
+        using (var another = await silo1.SendAsync(HttpMethod.Post, "/api/v1/identity/hub-ticket", token: unspent.Ticket))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, another.StatusCode);
+        }
+
+        await using (var hub = await HubClient.ConnectAsync(silo1.BaseUrl, () => unspent.Ticket))
+        {
+            Assert.Equal(HubConnectionState.Connected, hub.Connection.State);
+        }
+
+        // A ticket is its session's: once the session is logged out, an unused ticket of it opens nothing.
+        var beforeLogout = await silo1.SendAsync<HubTicket>(HttpMethod.Post, "/api/v1/identity/hub-ticket", null, patient.AccessToken);
+        using (var logout = await silo1.SendAsync(HttpMethod.Post, "/api/v1/identity/logout", new { refreshToken = patient.RefreshToken }, patient.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, logout.StatusCode);
+        }
+
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var ended = await HubClient.ConnectAsync(silo1.BaseUrl, () => beforeLogout.Ticket);
+        });
+    }
+
     [Fact]
     public async Task ExpiredToken_IsRefusedOnHttpAndOnTheHub()
     {
         var silo = fixture.Cluster.AddStandaloneSilo(new Dictionary<string, string>
         {
             ["Identity__AccessTokenLifetime"] = "00:00:02",
+            ["Identity__HubTicketLifetime"] = "00:00:02",
             ["Identity__ClockSkew"] = "00:00:00",
         });
         await silo.WaitReadyAsync(TimeSpan.FromSeconds(90));
@@ -157,6 +221,8 @@ public sealed class TokenTests(ClusterFixture fixture)
             Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
         }
 
+        var ticket = await api.SendAsync<HubTicket>(HttpMethod.Post, "/api/v1/identity/hub-ticket", null, patient.AccessToken);
+
         await Task.Delay(TimeSpan.FromSeconds(3), TestContext.Current.CancellationToken);
         using (var expired = await api.SendAsync(HttpMethod.Get, "/api/v1/identity/me", token: patient.AccessToken))
         {
@@ -166,6 +232,12 @@ public sealed class TokenTests(ClusterFixture fixture)
         await Assert.ThrowsAnyAsync<Exception>(async () =>
         {
             await using var hub = await HubClient.ConnectAsync(api.BaseUrl, () => patient.AccessToken);
+        });
+
+        // An unused hub ticket expires too.
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var hub = await HubClient.ConnectAsync(api.BaseUrl, () => ticket.Ticket);
         });
         await silo.StopAsync();
     }

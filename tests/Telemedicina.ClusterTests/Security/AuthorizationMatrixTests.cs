@@ -75,6 +75,7 @@ public sealed class AuthorizationMatrixTests(ClusterFixture fixture)
 
         // Identity: the caller's own account.
         ("GET /api/v1/identity/me", _ => "/api/v1/identity/me", _ => null, AnyUser),
+        ("POST /api/v1/identity/hub-ticket", _ => "/api/v1/identity/hub-ticket", _ => null, AnyUser),
         ("POST /api/v1/identity/password/change", _ => "/api/v1/identity/password/change", _ => new { }, AnyUser),
         ("POST /api/v1/identity/2fa/setup", _ => "/api/v1/identity/2fa/setup", _ => null, AnyUser),
         ("POST /api/v1/identity/2fa/enable", _ => "/api/v1/identity/2fa/enable", _ => new { code = "000000" }, AnyUser),

@@ -85,6 +85,8 @@ public static class IdentityModule
         services.AddSingleton<SigningKeyStore>();
         services.AddHostedService(sp => sp.GetRequiredService<SigningKeyStore>());
         services.AddSingleton<TokenService>();
+        services.AddSingleton<HubTickets>();
+        services.AddSingleton<IRetentionTask, HubTicketsRetention>();
         services.AddScoped<TwoFactor>();
         services.AddSingleton<PersonalDataProtector>();
         services.AddSingleton<IUserDirectory, UserDirectory>();
@@ -102,7 +104,7 @@ public static class IdentityModule
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<SigningKeyStore, IOptions<IdentitySettings>, AccessRevocations>((options, keys, identity, revocations) =>
+            .Configure<SigningKeyStore, IOptions<IdentitySettings>, AccessRevocations, HubTickets>((options, keys, identity, revocations, hubTickets) =>
             {
                 options.MapInboundClaims = false;
 
@@ -111,7 +113,8 @@ public static class IdentityModule
                 options.TokenValidationParameters = new TokenValidationParameters
                 {
                     ValidIssuer = identity.Value.Issuer,
-                    ValidAudience = identity.Value.Audience,
+                    // Hub tickets have an audience of their own: accepted to open a hub WebSocket, refused everywhere else.
+                    ValidAudiences = [identity.Value.Audience, hubTickets.Audience],
                     ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
                     IssuerSigningKeyResolver = (_, _, keyId, _) => keys.ResolveValidationKeys(keyId),
                     NameClaimType = "name",
@@ -144,24 +147,45 @@ public static class IdentityModule
 
                     // A hub connection keeps its principal for hours: keep the claims the app reads, as plain claims,
                     // not the validated token with its parsed payload (about 4 KiB of a silo's heap per connection).
-                    OnTokenValidated = context =>
+                    OnTokenValidated = async context =>
                     {
+                        if (context.SecurityToken is not Microsoft.IdentityModel.JsonWebTokens.JsonWebToken jwt)
+                        {
+                            context.Fail("Unexpected token.");
+                            return;
+                        }
+
                         // A session ended since the token was issued (admin lock, erasure, reset): refused now, on
                         // every silo, not when the token expires.
-                        if (context.SecurityToken is Microsoft.IdentityModel.JsonWebTokens.JsonWebToken jwt
-                            && Guid.TryParse(jwt.Subject, out var userId)
+                        if (Guid.TryParse(jwt.Subject, out var userId)
                             && (revocations.IsRevoked(userId, IssuedAt(jwt)) || SessionRevoked(jwt, revocations)))
                         {
                             context.Fail("The session was ended.");
-                            return Task.CompletedTask;
+                            return;
                         }
 
-                        if (context.HttpContext.Request.Path.StartsWithSegments("/hubs", StringComparison.Ordinal) && context.Principal is { } principal)
+                        var request = context.HttpContext.Request;
+                        var hub = request.Path.StartsWithSegments("/hubs", StringComparison.Ordinal);
+                        if (jwt.Audiences.Contains(hubTickets.Audience, StringComparer.Ordinal))
+                        {
+                            // A hub ticket opens one hub WebSocket (its negotiation, when a client asks for one, does
+                            // not spend it) and is refused by everything else: the API, other transports, a second use.
+                            var failure = !hub ? "A hub ticket is accepted by the hub only."
+                                : request.Path.Value!.EndsWith("/negotiate", StringComparison.Ordinal) ? null
+                                : !IsWebSocketUpgrade(context.HttpContext) ? "A hub ticket opens a WebSocket only."
+                                : !await hubTickets.TryUseAsync(jwt, context.HttpContext.RequestAborted) ? "The hub ticket was already used."
+                                : null;
+                            if (failure is not null)
+                            {
+                                context.Fail(failure);
+                                return;
+                            }
+                        }
+
+                        if (hub && context.Principal is { } principal)
                         {
                             context.Principal = LeanPrincipal(principal);
                         }
-
-                        return Task.CompletedTask;
                     },
                 };
             });
@@ -236,6 +260,15 @@ public static class IdentityModule
     private static bool SessionRevoked(Microsoft.IdentityModel.JsonWebTokens.JsonWebToken jwt, AccessRevocations revocations) =>
         jwt.TryGetPayloadValue<string>(TokenService.SessionClaim, out var sid) && Guid.TryParseExact(sid, "N", out var sessionId)
         && revocations.IsSessionRevoked(sessionId);
+
+    /// <summary>
+    /// A WebSocket handshake, over HTTP/1.1 (Upgrade) or HTTP/2 (extended CONNECT). Read from the request: the WebSocket
+    /// middleware that sets <c>HttpContext.WebSockets</c> runs inside the hub's endpoint, after authentication.
+    /// </summary>
+    private static bool IsWebSocketUpgrade(HttpContext http) =>
+        string.Equals(http.Request.Headers.Upgrade.ToString(), "websocket", StringComparison.OrdinalIgnoreCase)
+        || http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect
+            && string.Equals(connect.Protocol, "websocket", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>When a token was issued, to the millisecond when it says so (<see cref="TokenService.IssuedAtMillisecondsClaim"/>).</summary>
     private static DateTimeOffset IssuedAt(Microsoft.IdentityModel.JsonWebTokens.JsonWebToken jwt) =>

@@ -14,6 +14,12 @@ public sealed class IdentitySettings
 
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// How long a hub ticket (<c>POST /api/v1/identity/hub-ticket</c>) may wait before it opens its one hub connection.
+    /// The web asks for one right before each connect or reconnect.
+    /// </summary>
+    public TimeSpan HubTicketLifetime { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Tolerance for clock differences between silos when checking token lifetimes.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -43,6 +43,20 @@ describe("Http", () => {
     await expect(http.blob("/api/v1/admin/doctors/d/documents/missing")).rejects.toThrow("Documento não encontrado.");
   });
 
+  it("asks for a hub ticket with the access token, refreshing an expired one first, and gives the ticket alone", async () => {
+    const seen: string[] = [];
+    const store = memoryStore(tokens("old", "r1"));
+    const http = new Http(async (url, init) => {
+      const auth = (init?.headers as Record<string, string>)["Authorization"] ?? "";
+      seen.push(`${init?.method ?? "GET"} ${url} ${auth}`);
+      if (url === "/api/v1/identity/refresh") return json(200, tokens("new", "r2"));
+      return auth === "Bearer new" ? json(200, { ticket: "t-1", expiresAt: "2030-01-01T00:01:00Z" }) : json(401, {});
+    }, store);
+
+    expect(await http.hubTicket()).toBe("t-1");
+    expect(seen).toEqual(["POST /api/v1/identity/hub-ticket Bearer old", "POST /api/v1/identity/refresh ", "POST /api/v1/identity/hub-ticket Bearer new"]);
+  });
+
   it("logs out when the refresh is refused", async () => {
     let loggedOut = false;
     const store = memoryStore(tokens("old", "r1"));

@@ -54,8 +54,13 @@ export class Http {
     return this.send<T>("DELETE", path);
   }
 
-  accessToken(): string {
-    return this.tokens.get()?.accessToken ?? "";
+  /**
+   * A single-use ticket for the hub's WebSocket (the server's HubTickets): a WebSocket URL carries its credential, and
+   * load balancers log URLs; a spent ticket in a log opens nothing. Asked for right before each connect, with the
+   * usual refresh when the access token has expired.
+   */
+  async hubTicket(): Promise<string> {
+    return (await this.post<{ ticket: string }>("/api/v1/identity/hub-ticket")).ticket;
   }
 
   async send<T>(method: string, path: string, body?: unknown): Promise<T> {

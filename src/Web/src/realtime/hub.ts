@@ -16,7 +16,11 @@ export class Hub {
   private readonly reconnectedListeners = new Set<() => void>();
   private status: HubStatus = "disconnected";
 
-  constructor(private readonly accessToken: () => string) {}
+  /**
+   * @param credential what to open the WebSocket with, asked for again before each connect and reconnect: a single-use
+   * hub ticket, so that the URL (which load balancers log) carries no access token.
+   */
+  constructor(private readonly credential: () => Promise<string>) {}
 
   get connectionState(): string {
     return this.connection?.state ?? HubConnectionState.Disconnected;
@@ -32,7 +36,7 @@ export class Hub {
       .withUrl("/hubs/consultation", {
         skipNegotiation: true,
         transport: HttpTransportType.WebSockets,
-        accessTokenFactory: () => this.accessToken(),
+        accessTokenFactory: () => this.credential(),
       })
       .withAutomaticReconnect(new ForeverRetryPolicy())
       .configureLogging(LogLevel.Warning)

@@ -35,6 +35,17 @@ internal static class LoginEndpoints
         group.MapPost("/refresh", RefreshAsync).AllowAnonymous().RequireRateLimiting(IdentityModule.LoginRateLimit)
             .ProducesProblem(StatusCodes.Status401Unauthorized);
         group.MapPost("/logout", LogoutAsync).AllowAnonymous();
+        group.MapPost("/hub-ticket", HubTicket).RequireAuthorization(Policies.Authenticated);
+    }
+
+    /// <summary>
+    /// A single-use ticket to open the hub's WebSocket with, in place of the access token, which would otherwise sit in
+    /// the URL (and so in the load balancer's access logs). See <see cref="HubTickets"/>.
+    /// </summary>
+    private static Ok<HubTicket> HubTicket(ClaimsPrincipal user, HubTickets tickets, HttpContext http)
+    {
+        http.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Ok(tickets.Issue(user));
     }
 
     private static async Task<Results<Ok<LoginResponse>, Ok<TwoFactorRequiredResponse>, ValidationProblem, ProblemHttpResult>> LoginAsync(

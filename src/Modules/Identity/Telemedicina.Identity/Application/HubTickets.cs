@@ -1,0 +1,91 @@
+using System.Security.Claims;
+using Dapper;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using Npgsql;
+using Telemedicina.Audit.Contracts;
+using Telemedicina.BuildingBlocks.Http;
+using Telemedicina.Identity.Infrastructure;
+
+namespace Telemedicina.Identity.Application;
+
+/// <summary>A hub ticket and when it stops opening a connection.</summary>
+internal sealed record HubTicket(string Ticket, DateTimeOffset ExpiresAt);
+
+/// <summary>
+/// Single-use tickets for the hub's WebSocket. Browsers cannot set headers on a WebSocket, so the hub takes its token
+/// from the URL's <c>access_token</c>, and URLs end up in the load balancer's access logs. A page that passes its
+/// access token there leaves a token good for every API for its remaining lifetime in every log; a ticket opens one
+/// hub connection within a minute and nothing else, so the one in a log is already spent.
+/// <para>
+/// A ticket is a JWT signed like the access tokens with the hub's own audience (<see cref="Audience"/>), which the API
+/// refuses, carrying the caller's user, role, name and session: the hub sees the same claims, and a logout or an admin
+/// lock ends the connection it opened as it ends any other. Its use is recorded in PostgreSQL, so it opens one
+/// connection whichever silo the load balancer picks. Clients with a header (the .NET client, outside test clients)
+/// may still pass the access token itself, as the contract says.
+/// </para>
+/// </summary>
+internal sealed class HubTickets(SigningKeyStore keys, NpgsqlDataSource db, IOptions<IdentitySettings> settings, TimeProvider clock)
+{
+    private readonly JsonWebTokenHandler _handler = new();
+
+    /// <summary>The audience of hub tickets: the API's, marked as the hub's.</summary>
+    public static string AudienceOf(IdentitySettings settings) => settings.Audience + ":hub";
+
+    public string Audience => AudienceOf(settings.Value);
+
+    /// <summary>A ticket for the hub carrying the caller's identity and session (from a validated access token).</summary>
+    public HubTicket Issue(ClaimsPrincipal caller)
+    {
+        var now = clock.GetUtcNow();
+        var expires = now + settings.Value.HubTicketLifetime;
+        var descriptor = new SecurityTokenDescriptor
+        {
+            Issuer = settings.Value.Issuer,
+            Audience = Audience,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = expires.UtcDateTime,
+            SigningCredentials = new SigningCredentials(keys.CurrentSigningKey, SecurityAlgorithms.EcdsaSha256),
+            Subject = new ClaimsIdentity(
+            [
+                new Claim(JwtRegisteredClaimNames.Sub, caller.GetId().ToString()),
+                new Claim(JwtRegisteredClaimNames.Jti, Guid.NewGuid().ToString("N")),
+                new Claim("role", caller.FindFirstValue(CurrentUser.RoleClaim) ?? ""),
+                new Claim("name", caller.FindFirstValue("name") ?? ""),
+                new Claim(TokenService.SessionClaim, caller.FindFirstValue(TokenService.SessionClaim) ?? ""),
+                new Claim(TokenService.IssuedAtMillisecondsClaim, now.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture), ClaimValueTypes.Integer64),
+            ]),
+        };
+        return new HubTicket(_handler.CreateToken(descriptor), expires);
+    }
+
+    /// <summary>Records the ticket's one use; false when it was used before (on any silo) or names no ticket id.</summary>
+    public async Task<bool> TryUseAsync(JsonWebToken ticket, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParseExact(ticket.Id, "N", out var ticketId))
+        {
+            return false;
+        }
+
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        var recorded = await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO identity.hub_tickets_used (ticket_id, expires_at) VALUES (@ticketId, @expiresAt) ON CONFLICT DO NOTHING",
+            new { ticketId, expiresAt = new DateTimeOffset(ticket.ValidTo, TimeSpan.Zero) + settings.Value.ClockSkew }, cancellationToken: cancellationToken));
+        return recorded == 1;
+    }
+}
+
+/// <summary>Forgets the uses of hub tickets that have expired (an expired ticket is refused anyway).</summary>
+internal sealed class HubTicketsRetention(NpgsqlDataSource db) : IRetentionTask
+{
+    public string What => "used hub tickets";
+
+    public async Task<int> ApplyAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM identity.hub_tickets_used WHERE expires_at < @now", new { now }, cancellationToken: cancellationToken));
+    }
+}
