@@ -41,6 +41,9 @@ export class App {
 
   async signOut(): Promise<void> {
     const tokens = sessionTokenStore.get();
+    // The hub first: the server closes the session's connections at the logout, and a reconnect would be refused and
+    // say "sessão encerrada" to someone who just chose to leave.
+    await this.hub.stop();
     if (tokens) {
       try {
         await this.http.post("/api/v1/identity/logout", { refreshToken: tokens.refreshToken });

@@ -178,6 +178,9 @@ function erasureCard(app: App): HTMLElement {
     onsubmit: async (event: Event) => {
       event.preventDefault();
       if (!window.confirm("Excluir sua conta? Seus dados de cadastro serão anonimizados e você não poderá mais entrar.")) return;
+      // The hub first: the erasure ends the account's sessions and closes their connections, and a reconnect, refused,
+      // would take the page to the login before it shows what was kept. Back on if the erasure is refused.
+      await app.hub.stop();
       try {
         const report = await app.http.post<ErasureReport>("/api/v1/privacy/erasure", { password: password.value });
         const kept = report.modules.flatMap((m) => m.retained);
@@ -189,6 +192,7 @@ function erasureCard(app: App): HTMLElement {
         status.append(h("a", { href: "#/login", "data-testid": "erasure-done" }, "Ir para a página inicial"));
       } catch (e) {
         status.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível excluir a conta."));
+        if (app.user) void app.hub.start();
       }
     },
   }, field("Confirme com sua senha", password), h("button", { type: "submit", class: "danger", "data-testid": "erase-account" }, "Excluir minha conta"));
