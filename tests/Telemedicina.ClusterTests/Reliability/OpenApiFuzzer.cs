@@ -575,6 +575,17 @@ internal sealed class OpenApiFuzzer(JsonObject document, FuzzIds ids)
     /// What Kestrel itself answers before any middleware runs (no problem body is possible there): a request
     /// line or headers too long, and a request target whose path decodes to a NUL character (an empty 400).
     /// </summary>
+    /// <summary>
+    /// A path parameter left empty takes the request off its operation's route (<c>/blocked-dates/</c> for
+    /// <c>/blocked-dates/{date}</c>): what answers is a sibling route (a 405 from the collection) or none (404). Such an
+    /// answer is judged like any other, but it is not the operation's own, for the OpenAPI document's list.
+    /// </summary>
+    public static bool LeavesItsRoute(FuzzRequest request)
+    {
+        var path = request.PathAndQuery.Split('?')[0];
+        return request.Operation.Path.Contains('{', StringComparison.Ordinal) && (path.EndsWith('/') || path.Contains("//", StringComparison.Ordinal));
+    }
+
     public static bool IsServerLevelRejection(HttpStatusCode status, FuzzRequest request, string? media, string body) =>
         status is HttpStatusCode.RequestUriTooLong or HttpStatusCode.RequestHeaderFieldsTooLarge
         || (status == HttpStatusCode.BadRequest && media is null && body.Length == 0 && request.PathAndQuery.Split('?')[0].Contains("%00", StringComparison.Ordinal));
