@@ -358,11 +358,11 @@ function auditItem(entry: AuditEntry): HTMLElement {
   return h("li", { class: "admin-user", "data-testid": "audit-entry", "data-action": entry.action, "data-resource": entry.resourceType, "data-outcome": entry.outcome },
     h("div", {}, h("strong", {}, formatDateTime(entry.occurredAt)), " · ",
       h("span", { "data-testid": "audit-entry-actor" }, who), entry.actorRole && entry.actorName ? h("span", { class: "muted" }, ` (${roleNames[entry.actorRole] ?? entry.actorRole})`) : null),
-    h("div", {}, describeAccess(entry.action, entry.resourceType), " ", h("code", { class: "muted" }, entry.resourceType),
+    h("div", {}, describeAccess(entry.action, entry.resourceType, "admin"), " ", h("code", { class: "muted" }, entry.resourceType),
       entry.outcome === "success" ? null : h("strong", { class: "warning" }, ` · ${outcomeNames[entry.outcome] ?? entry.outcome}`)),
     h("div", { class: "muted" },
       whose ? `Titular: ${whose} · ` : "",
-      `Finalidade: ${describePurpose(entry.purpose)}`,
+      `Finalidade: ${describePurpose(entry.purpose, "admin")}`,
       entry.ipAddress ? ` · IP ${entry.ipAddress}` : ""));
 }
 

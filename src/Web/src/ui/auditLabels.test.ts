@@ -14,4 +14,12 @@ describe("access report labels", () => {
     expect(describeAccess("archive", "LabResult")).toBe("Acessou dados da sua conta");
     expect(describePurpose("research")).toBe("Outro motivo registrado");
   });
+
+  it("speaks to an admin about the subject, not to the subject", () => {
+    expect(describePurpose("self-service")).toBe("Você mesmo(a)");
+    expect(describePurpose("self-service", "admin")).toBe("Pelo próprio titular");
+    expect(describePurpose("data-subject-request", "admin")).toBe("Pedido do titular (LGPD)");
+    expect(describePurpose("care", "admin")).toBe("Atendimento");
+    expect(describeAccess("archive", "LabResult", "admin")).toBe("Acessou dados da conta");
+  });
 });

@@ -60,13 +60,26 @@ const purposes: Record<string, string> = {
   "self-service": "Você mesmo(a)",
 };
 
+/**
+ * Who reads the labels: the person the data is about (their access report: "Você mesmo(a)") or an admin reading
+ * the trail about someone else ("Pelo próprio titular").
+ */
+export type Reader = "subject" | "admin";
+
+/** The purposes worded for an admin, where the subject's wording speaks to the wrong person. */
+const adminPurposes: Record<string, string> = {
+  "data-subject-request": "Pedido do titular (LGPD)",
+  "self-service": "Pelo próprio titular",
+};
+
 /** "Consultou · os dados de contato" for ("read", "UserContact"). */
-export function describeAccess(action: string, resourceType: string): string {
+export function describeAccess(action: string, resourceType: string, reader: Reader = "subject"): string {
   const verb = actions[action] ?? "Acessou";
-  const what = resources[resourceType] ?? "dados da sua conta";
+  const what = resources[resourceType] ?? (reader === "admin" ? "dados da conta" : "dados da sua conta");
   return action === "login" || action === "logout" ? verb : `${verb} ${what}`;
 }
 
-export function describePurpose(purpose: string | null): string {
-  return purpose ? purposes[purpose] ?? "Outro motivo registrado" : "—";
+export function describePurpose(purpose: string | null, reader: Reader = "subject"): string {
+  if (!purpose) return "—";
+  return (reader === "admin" ? adminPurposes[purpose] : undefined) ?? purposes[purpose] ?? "Outro motivo registrado";
 }
