@@ -149,7 +149,12 @@ public interface IAppointmentCallsGrain : IGrainWithGuidKey
 /// Methods that only read or set memory, without awaiting anything, are interleaved: <c>Connect</c> and
 /// <c>Disconnect</c> await the database (who to tell) and must not hold up a room's join, the room's view or
 /// an event while they do. The grain still runs one turn at a time, so these see a consistent state.
+/// <para>Version 1 added <see cref="ClaimCall"/> and <see cref="LeaveCall"/> and changed nothing else, so it is
+/// backward compatible: during a rolling deployment a caller of version 1 that reaches a presence activated on a silo
+/// of version 0 has it moved to a silo of version 1 (its connections are registered again on the way, as on any
+/// deactivation).</para>
 /// </remarks>
+[Orleans.CodeGeneration.Version(1)]
 [Alias("Telemedicina.IUserPresenceGrain")]
 public interface IUserPresenceGrain : IGrainWithGuidKey
 {
@@ -179,6 +184,27 @@ public interface IUserPresenceGrain : IGrainWithGuidKey
     [OneWay]
     [Alias("SetInCall")]
     Task SetInCall(Guid? roomId);
+
+    /// <summary>
+    /// Takes the user for the call of <paramref name="roomId"/> when nothing else holds them: answers null when the
+    /// user is now in that call (they were free, already in it, or in <paramref name="replacing"/>, a room the caller
+    /// found no longer running), else the room that holds them, unchanged. One turn without an await, so two rooms
+    /// accepting at the same instant (a doctor's two devices) cannot both be answered null. Interleaved, so a room
+    /// never waits behind what the presence itself awaits (its waiting-list rebuild asks rooms, which may be awaiting
+    /// this); rooms still await it only within a bound (see <see cref="SetInCall"/>).
+    /// </summary>
+    [AlwaysInterleave]
+    [Alias("ClaimCall")]
+    Task<Guid?> ClaimCall(Guid roomId, Guid? replacing);
+
+    /// <summary>
+    /// The user is no longer in the call of <paramref name="roomId"/>: clears the flag if that room still holds it,
+    /// so a call that ends late never frees a user another call has taken since. One-way (see <see cref="SetInCall"/>).
+    /// </summary>
+    [AlwaysInterleave]
+    [OneWay]
+    [Alias("LeaveCall")]
+    Task LeaveCall(Guid roomId);
 
     /// <summary>A patient entered the lobby of one of this doctor's calls. One-way (see <see cref="SetInCall"/>).</summary>
     [OneWay]

@@ -345,13 +345,12 @@ internal sealed partial class ConsultationRoomGrain(
         }
 
         EnsureStatus(CallStatus.Ringing);
-        await EnsureNotInAnotherCallAsync(userId);
+        // The doctor is taken from the accept on, not only once the room page joins: a second accept in that second
+        // (another tab, a double tap on the next patient, another device at the same instant) is refused. If the doctor
+        // never comes, the call ends as abandoned after AbandonAfter and the presence is cleared with it.
+        await ClaimDoctorAsync(userId);
         S.Status = CallStatus.Accepted;
         S.AcceptedAt = clock.GetUtcNow();
-        // The doctor is taken from the accept on, not only once the room page joins: a second accept in that second
-        // (another tab, a double tap on the next patient) is refused too. If the doctor never comes, the call ends as
-        // abandoned after AbandonAfter and the presence is cleared with it.
-        await Presence(userId).SetInCall(RoomId);
         return await TransitionAsync(userId, "accepted", null);
     }
 
@@ -359,32 +358,54 @@ internal sealed partial class ConsultationRoomGrain(
     /// A doctor taking part in another accepted call (joined, or lost within the ghost timeout) answers this one only
     /// after ending that one: the incoming-call panel shows on every page, the room's too, and one tap on "Aceitar"
     /// left the patient of the call under way talking to nobody while a second patient waited for a doctor who was busy.
-    /// The presence says which room the doctor is in; that room says whether its call still runs, so a presence left
-    /// stale by a lost one-way call refuses nothing, nor does one that does not answer in time.
+    /// The doctor's presence is claimed for this room in one step, so two accepts at the same instant (two devices, two
+    /// silos) cannot both pass a check made before either is recorded. When another room holds the claim, that room
+    /// says whether its call still runs: a claim left stale by a lost one-way call is taken over, not obeyed. A presence
+    /// or a room that does not answer in time refuses nothing: a presence grain that stalls while the cluster recovers
+    /// must not keep a doctor from answering (the flag is then set one-way, as before the claim existed).
     /// </summary>
-    private async Task EnsureNotInAnotherCallAsync(Guid doctorId)
+    private async Task ClaimDoctorAsync(Guid doctorId)
     {
-        // Bounded like the room's other presence reads, and open when they do not answer: a presence grain that stalls
-        // while the cluster recovers must not keep a doctor from answering.
-        CallView current;
-        try
+        Guid? replacing = null;
+        for (var attempt = 0; attempt < 3; attempt++)
         {
-            if ((await Presence(doctorId).GetPresence().Within(PresenceReadTimeout)).InCallRoomId is not { } other || other == RoomId)
+            Guid? holder;
+            try
+            {
+                holder = await Presence(doctorId).ClaimCall(RoomId, replacing).Within(PresenceReadTimeout);
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException)
+            {
+                await Presence(doctorId).SetInCall(RoomId);
+                return;
+            }
+
+            if (holder is not { } other)
             {
                 return;
             }
 
-            current = await GrainFactory.GetGrain<IConsultationRoomGrain>(other).GetCall(doctorId).Within(PresenceReadTimeout);
-        }
-        catch (Exception e) when (e is CallRuleException or OrleansException or TimeoutException)
-        {
-            return;
+            CallView current;
+            try
+            {
+                current = await GrainFactory.GetGrain<IConsultationRoomGrain>(other).GetCall(doctorId).Within(PresenceReadTimeout);
+            }
+            catch (Exception e) when (e is CallRuleException or OrleansException or TimeoutException)
+            {
+                replacing = other;
+                continue;
+            }
+
+            if (current.Status == CallStatus.Accepted)
+            {
+                throw new CallRuleException(CallError.Conflict, "Você está em outra consulta. Encerre-a antes de aceitar esta chamada.");
+            }
+
+            replacing = other;
         }
 
-        if (current.Status == CallStatus.Accepted)
-        {
-            throw new CallRuleException(CallError.Conflict, "Você está em outra consulta. Encerre-a antes de aceitar esta chamada.");
-        }
+        // Three rooms in a row took the doctor between a read and a claim: other accepts are under way.
+        throw new CallRuleException(CallError.Conflict, "Você está em outra consulta. Encerre-a antes de aceitar esta chamada.");
     }
 
     public async Task<CallView> Reject(Guid userId)
@@ -816,7 +837,7 @@ internal sealed partial class ConsultationRoomGrain(
                 S.Log.Add(new CallLogEntry(now, userId, "left", "timeout"));
                 _chatDirty = true;
                 SendTo(Counterpart(userId), new PeerLeftEvent(RoomId, userId, "timeout"));
-                await Presence(userId).SetInCall(null);
+                await Presence(userId).LeaveCall(RoomId);
                 await SafeSchedulingAsync(() => appointments.AppendHistoryAsync(S.AppointmentId, userId, "call.left", "timeout", now, CancellationToken.None));
             }
         }
@@ -859,7 +880,7 @@ internal sealed partial class ConsultationRoomGrain(
         {
             // An explicit leave: no ghost to wait for.
             _goneSince.Remove(userId);
-            await Presence(userId).SetInCall(null);
+            await Presence(userId).LeaveCall(RoomId);
         }
         else
         {
@@ -878,7 +899,7 @@ internal sealed partial class ConsultationRoomGrain(
         _goneSince.Clear();
         foreach (var party in new[] { S.Patient!.UserId, S.Doctor!.UserId })
         {
-            await Presence(party).SetInCall(null);
+            await Presence(party).LeaveCall(RoomId);
         }
     }
 

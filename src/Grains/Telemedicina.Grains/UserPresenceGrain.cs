@@ -100,6 +100,27 @@ internal sealed partial class UserPresenceGrain(
         return Task.CompletedTask;
     }
 
+    public Task<Guid?> ClaimCall(Guid roomId, Guid? replacing)
+    {
+        if (_inCallRoomId is { } holder && holder != roomId && holder != replacing)
+        {
+            return Task.FromResult<Guid?>(holder);
+        }
+
+        _inCallRoomId = roomId;
+        return Task.FromResult<Guid?>(null);
+    }
+
+    public Task LeaveCall(Guid roomId)
+    {
+        if (_inCallRoomId == roomId)
+        {
+            _inCallRoomId = null;
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task AddWaiting(WaitingCall waiting)
     {
         _waiting[waiting.RoomId] = waiting;

@@ -74,6 +74,89 @@ public sealed class CallLifecycleTests(ClusterFixture fixture)
         Assert.Equal("accepted", (await silo2.CallActionAsync(doctor, nextRoom, "accept")).Status);
     }
 
+    /// <summary>
+    /// A doctor's two devices accepting two patients' calls at the same instant, one on each silo: one accept wins, the
+    /// other is a 409 that says why, and its call keeps ringing. Each accept used to read the doctor's presence before
+    /// either had recorded the doctor as taken, so both passed. A few rounds, each with a doctor of its own.
+    /// </summary>
+    [Fact]
+    public async Task TwoAcceptsOfOneDoctorAtTheSameInstant_OnlyOneWins()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        TelemedicinaApi[] silos = [silo1, silo2];
+        for (var round = 0; round < 5; round++)
+        {
+            var doctor = await Scenario.VerifiedDoctorAsync(silo1, fixture.Admin);
+            var rooms = new Guid[2];
+            for (var i = 0; i < 2; i++)
+            {
+                var patient = await Scenario.ConsentingPatientAsync(silos[i]);
+                var booked = await Scenario.BookNextSlotAsync(silos[i], patient, doctor);
+                rooms[i] = (await silos[i].RequestCallAsync(patient, booked.AppointmentId)).RoomId;
+            }
+
+            var answers = await Task.WhenAll(
+                silo1.SendAsync(HttpMethod.Post, $"/api/v1/calls/{rooms[0]}/accept", null, doctor.AccessToken),
+                silo2.SendAsync(HttpMethod.Post, $"/api/v1/calls/{rooms[1]}/accept", null, doctor.AccessToken));
+            try
+            {
+                var statuses = answers.Select(a => a.StatusCode).ToArray();
+                Assert.True(statuses.Count(s => s == HttpStatusCode.OK) == 1 && statuses.Count(s => s == HttpStatusCode.Conflict) == 1,
+                    $"round {round}: the two accepts answered {string.Join(" and ", statuses)}");
+                var lost = Array.IndexOf(statuses, HttpStatusCode.Conflict);
+                Assert.Equal("application/problem+json", answers[lost].Content.Headers.ContentType?.MediaType);
+                var detail = JsonDocument.Parse(await answers[lost].Content.ReadAsStringAsync(ct)).RootElement.GetProperty("detail").GetString();
+                Assert.Contains("outra consulta", detail, StringComparison.Ordinal);
+                Assert.Equal("ringing", (await silos[lost].GetCallAsync(doctor, rooms[lost])).Status);
+                Assert.Equal("accepted", (await silos[1 - lost].GetCallAsync(doctor, rooms[1 - lost])).Status);
+            }
+            finally
+            {
+                foreach (var answer in answers)
+                {
+                    answer.Dispose();
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A call that ends after its doctor has moved on does not free the doctor from the call they moved to: the doctor
+    /// leaves call A (its patient stays), accepts B, then A's patient ends A. A third patient's call is still refused
+    /// while B runs. The end of A used to clear the doctor's flag whichever call held it.
+    /// </summary>
+    [Fact]
+    public async Task ACallThatEndsAfterTheDoctorMovedOn_DoesNotFreeTheDoctorFromTheNextCall()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        var (patientA, doctor, roomA, _) = await AcceptedCallAsync(silo1, silo2);
+        await using (var doctorHub = await HubClient.ConnectAsync(silo2.BaseUrl, () => doctor.AccessToken))
+        {
+            await doctorHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", roomA.ToString(), ct);
+            await doctorHub.Connection.InvokeAsync("LeaveRoom", roomA.ToString(), ct);
+        }
+
+        var patientB = await Scenario.ConsentingPatientAsync(silo1);
+        var roomB = (await silo1.RequestCallAsync(patientB, (await Scenario.BookNextSlotAsync(silo1, patientB, doctor)).AppointmentId)).RoomId;
+        Assert.Equal("accepted", (await silo2.CallActionAsync(doctor, roomB, "accept")).Status);
+        Assert.Equal("ended", (await silo1.CallActionAsync(patientA, roomA, "end")).Status);
+
+        var patientC = await Scenario.ConsentingPatientAsync(silo2);
+        var roomC = (await silo2.RequestCallAsync(patientC, (await Scenario.BookNextSlotAsync(silo2, patientC, doctor)).AppointmentId)).RoomId;
+        await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
+        using (var refused = await silo1.SendAsync(HttpMethod.Post, $"/api/v1/calls/{roomC}/accept", null, doctor.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        }
+
+        await silo2.CallActionAsync(doctor, roomB, "end");
+        Assert.Equal("accepted", (await silo1.CallActionAsync(doctor, roomC, "accept")).Status);
+    }
+
     private static async Task<bool> DoctorSeenAsync(TelemedicinaApi api, TestUser viewer, Guid roomId, Guid doctorId, bool busy, CancellationToken ct)
     {
         for (var deadline = Deadline.InSeconds(10); !deadline.Passed; await Task.Delay(100, ct))

@@ -42,7 +42,7 @@ internal static class FaultInjection
     /// <summary>The presence calls of rooms and appointments: the hub's own (Connect, Disconnect) are not stalled.</summary>
     internal static readonly HashSet<string> RoomToPresenceCalls = new(StringComparer.Ordinal)
     {
-        nameof(IUserPresenceGrain.SetInCall), nameof(IUserPresenceGrain.AddWaiting), nameof(IUserPresenceGrain.RemoveWaiting),
+        nameof(IUserPresenceGrain.SetInCall), nameof(IUserPresenceGrain.ClaimCall), nameof(IUserPresenceGrain.LeaveCall), nameof(IUserPresenceGrain.AddWaiting), nameof(IUserPresenceGrain.RemoveWaiting),
         nameof(IUserPresenceGrain.GetConnectionSilos), nameof(IUserPresenceGrain.GetHomeSilo),
     };
 
