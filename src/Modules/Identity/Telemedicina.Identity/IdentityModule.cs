@@ -84,6 +84,7 @@ public static class IdentityModule
 
         services.AddSingleton<SigningKeyStore>();
         services.AddHostedService(sp => sp.GetRequiredService<SigningKeyStore>());
+        services.AddSingleton<TokenSigner>();
         services.AddSingleton<TokenService>();
         services.AddSingleton<HubTickets>();
         services.AddSingleton<IRetentionTask, HubTicketsRetention>();

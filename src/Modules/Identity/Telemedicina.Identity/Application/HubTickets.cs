@@ -2,11 +2,9 @@ using System.Security.Claims;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 using Npgsql;
 using Telemedicina.Audit.Contracts;
 using Telemedicina.BuildingBlocks.Http;
-using Telemedicina.Identity.Infrastructure;
 
 namespace Telemedicina.Identity.Application;
 
@@ -26,10 +24,8 @@ internal sealed record HubTicket(string Ticket, DateTimeOffset ExpiresAt);
 /// may still pass the access token itself, as the contract says.
 /// </para>
 /// </summary>
-internal sealed class HubTickets(SigningKeyStore keys, NpgsqlDataSource db, IOptions<IdentitySettings> settings, TimeProvider clock)
+internal sealed class HubTickets(TokenSigner signer, NpgsqlDataSource db, IOptions<IdentitySettings> settings, TimeProvider clock)
 {
-    private readonly JsonWebTokenHandler _handler = new();
-
     /// <summary>The audience of hub tickets: the API's, marked as the hub's.</summary>
     public static string AudienceOf(IdentitySettings settings) => settings.Audience + ":hub";
 
@@ -40,25 +36,9 @@ internal sealed class HubTickets(SigningKeyStore keys, NpgsqlDataSource db, IOpt
     {
         var now = clock.GetUtcNow();
         var expires = now + settings.Value.HubTicketLifetime;
-        var descriptor = new SecurityTokenDescriptor
-        {
-            Issuer = settings.Value.Issuer,
-            Audience = Audience,
-            IssuedAt = now.UtcDateTime,
-            NotBefore = now.UtcDateTime,
-            Expires = expires.UtcDateTime,
-            SigningCredentials = new SigningCredentials(keys.CurrentSigningKey, SecurityAlgorithms.EcdsaSha256),
-            Subject = new ClaimsIdentity(
-            [
-                new Claim(JwtRegisteredClaimNames.Sub, caller.GetId().ToString()),
-                new Claim(JwtRegisteredClaimNames.Jti, Guid.NewGuid().ToString("N")),
-                new Claim("role", caller.FindFirstValue(CurrentUser.RoleClaim) ?? ""),
-                new Claim("name", caller.FindFirstValue("name") ?? ""),
-                new Claim(TokenService.SessionClaim, caller.FindFirstValue(TokenService.SessionClaim) ?? ""),
-                new Claim(TokenService.IssuedAtMillisecondsClaim, now.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture), ClaimValueTypes.Integer64),
-            ]),
-        };
-        return new HubTicket(_handler.CreateToken(descriptor), expires);
+        var subject = new AccessTokenSubject(caller.GetId(), caller.FindFirstValue(CurrentUser.RoleClaim) ?? "", caller.FindFirstValue("name") ?? "",
+            caller.FindFirstValue(TokenService.SessionClaim) ?? "");
+        return new HubTicket(signer.Sign(Audience, now, expires, subject), expires);
     }
 
     /// <summary>Records the ticket's one use; false when it was used before (on any silo) or names no ticket id.</summary>

@@ -2,12 +2,10 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using Dapper;
 using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Npgsql;
 using Telemedicina.Identity.Contracts;
 using Telemedicina.Identity.Domain;
-using Telemedicina.Identity.Infrastructure;
 
 namespace Telemedicina.Identity.Application;
 
@@ -28,10 +26,8 @@ internal enum RefreshOutcome
 /// Issues short-lived JWT access tokens (ES256, shared keys) and rotating refresh tokens. A refresh
 /// token is single-use: presenting a used one revokes its whole family (stolen-token detection).
 /// </summary>
-internal sealed class TokenService(SigningKeyStore keys, NpgsqlDataSource db, IOptions<IdentitySettings> settings, TimeProvider clock, AccessRevocations revocations)
+internal sealed class TokenService(TokenSigner signer, NpgsqlDataSource db, IOptions<IdentitySettings> settings, TimeProvider clock, AccessRevocations revocations)
 {
-    private readonly JsonWebTokenHandler _handler = new();
-
     /// <summary>Claim naming how the session authenticated: <c>mfa</c> (password + second factor) or <c>pwd</c>.</summary>
     public const string AuthenticationMethodClaim = "amr";
 
@@ -59,26 +55,8 @@ internal sealed class TokenService(SigningKeyStore keys, NpgsqlDataSource db, IO
     {
         var now = clock.GetUtcNow();
         var expires = now + settings.Value.AccessTokenLifetime;
-        var descriptor = new SecurityTokenDescriptor
-        {
-            Issuer = settings.Value.Issuer,
-            Audience = settings.Value.Audience,
-            IssuedAt = now.UtcDateTime,
-            NotBefore = now.UtcDateTime,
-            Expires = expires.UtcDateTime,
-            SigningCredentials = new SigningCredentials(keys.CurrentSigningKey, SecurityAlgorithms.EcdsaSha256),
-            Subject = new ClaimsIdentity(
-            [
-                new Claim(JwtRegisteredClaimNames.Sub, user.Id.ToString()),
-                new Claim(JwtRegisteredClaimNames.Jti, Guid.NewGuid().ToString("N")),
-                new Claim("role", user.Role),
-                new Claim("name", user.FullName),
-                new Claim(AuthenticationMethodClaim, mfa ? "mfa" : "pwd"),
-                new Claim(SessionClaim, familyId.ToString("N")),
-                new Claim(IssuedAtMillisecondsClaim, now.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture), ClaimValueTypes.Integer64),
-            ]),
-        };
-        var accessToken = _handler.CreateToken(descriptor);
+        var accessToken = signer.Sign(settings.Value.Audience, now, expires, new AccessTokenSubject(user.Id, user.Role, user.FullName, familyId.ToString("N")),
+            new Claim(AuthenticationMethodClaim, mfa ? "mfa" : "pwd"));
         return new LoginResponse(accessToken, expires, refreshToken, new LoginUser(user.Id, user.Role, user.FullName));
     }
 
