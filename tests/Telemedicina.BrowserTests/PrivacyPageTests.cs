@@ -99,8 +99,17 @@ public sealed class PrivacyPageTests(ClusterFixture fixture)
         await page.Locator("[data-testid='consent-telemedicine'][data-granted='false']").WaitForAsync(new() { Timeout = 10_000 });
         dialogs.Clear();
 
+        // A double click asks once and erases once (it asked twice and sent two erasures).
+        var erasures = 0;
+        page.Request += (_, request) =>
+        {
+            if (request.Method == "POST" && request.Url.EndsWith("/api/v1/privacy/erasure", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref erasures);
+            }
+        };
         await page.GetByTestId("erasure-password").FillAsync(patient.Password);
-        await page.GetByTestId("erase-account").ClickAsync();
+        await page.GetByTestId("erase-account").DblClickAsync();
         await page.GetByTestId("erasure-kept").WaitForAsync(new() { Timeout = 30_000 });
         var kept = await page.GetByTestId("erasure-kept").InnerTextAsync();
         Assert.Contains("20 anos", kept, StringComparison.Ordinal);
@@ -110,6 +119,10 @@ public sealed class PrivacyPageTests(ClusterFixture fixture)
         await page.GetByTestId("erasure-done").WaitForAsync(new() { Timeout = 10_000 });
         Assert.Equal(0, await page.GetByTestId("logout").CountAsync());
         Assert.DoesNotContain(patient.FullName, await page.Locator("#nav").InnerTextAsync(), StringComparison.Ordinal);
+
+        Assert.Single(dialogs);
+        Assert.Equal(1, erasures);
+        Assert.True(await page.GetByTestId("erase-account").IsDisabledAsync());
 
         using var login = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/login", new { email = patient.Email, password = patient.Password });
         Assert.Equal(HttpStatusCode.Unauthorized, login.StatusCode);

@@ -18,9 +18,9 @@ type Page = (app: App, params: URLSearchParams, arg: string) => Cleanup | Promis
 
 const app = new App();
 /** A page, whether it needs a signed-in user, and which roles it is for (any when absent). */
-const routes: Record<string, { page: Page; auth: boolean; roles?: string[] }> = {
-  login: { page: renderLogin, auth: false },
-  cadastro: { page: renderRegister, auth: false },
+const routes: Record<string, { page: Page; auth: boolean; roles?: string[]; guestOnly?: boolean }> = {
+  login: { page: renderLogin, auth: false, guestOnly: true },
+  cadastro: { page: renderRegister, auth: false, guestOnly: true },
   "confirmar-email": { page: renderConfirmEmail, auth: false },
   "esqueci-senha": { page: renderForgotPassword, auth: false },
   "redefinir-senha": { page: renderResetPassword, auth: false },
@@ -46,6 +46,13 @@ async function route(): Promise<void> {
 
   if (target.auth && !app.user) {
     app.go("#/login");
+    return;
+  }
+
+  // Back from the home page right after signing in, or a bookmark: the login form would sit under the signed-in
+  // user's name. Replaced, not pushed, so Back is not a loop between the two.
+  if (target.guestOnly && app.user) {
+    location.replace(app.home());
     return;
   }
 

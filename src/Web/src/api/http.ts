@@ -91,12 +91,18 @@ export class Http {
     return response.blob();
   }
 
+  /** Sends a file as the request's body, typed by its own content type (the API's uploads take the bytes as they are). */
+  upload<T>(path: string, file: Blob): Promise<T> {
+    return this.send<T>("POST", path, file);
+  }
+
   private async authorized(method: string, path: string, body?: unknown, retry = true): Promise<Response> {
     const headers: Record<string, string> = { Accept: "application/json" };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const raw = body instanceof Blob;
+    if (body !== undefined) headers["Content-Type"] = raw ? (body.type || "application/octet-stream") : "application/json";
     const token = this.tokens.get()?.accessToken;
     if (token) headers["Authorization"] = `Bearer ${token}`;
-    const response = await this.fetcher(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const response = await this.fetcher(path, { method, headers, body: body === undefined ? undefined : raw ? body : JSON.stringify(body) });
     if (response.status === 401 && retry && token && !path.includes("/identity/login") && (await this.refresh())) {
       return this.authorized(method, path, body, false);
     }

@@ -144,3 +144,12 @@ export interface ChatMessage {
   text: string;
   at: string;
 }
+
+/** A credential document a doctor sent for verification (CRM, an ID with photo). */
+export interface CredentialDocument {
+  id: string;
+  fileName: string;
+  contentType: string;
+  sizeBytes: number;
+  uploadedAt: string;
+}

@@ -1,5 +1,6 @@
 import type { App } from "../app";
 import { ApiError } from "../api/http";
+import type { CredentialDocument } from "../api/types";
 import { field, h, message, mount, showFieldErrors } from "../ui/dom";
 import { formatDateTime } from "../ui/format";
 import { latestOnly } from "../ui/latest";
@@ -25,14 +26,6 @@ interface AdminUserPage {
   page: number;
   pageSize: number;
   total: number;
-}
-
-interface DocumentView {
-  id: string;
-  fileName: string;
-  contentType: string;
-  sizeBytes: number;
-  uploadedAt: string;
 }
 
 interface Incident {
@@ -197,7 +190,7 @@ function userItem(app: App, user: AdminUser, reload: () => Promise<void>, trailO
 async function showDocuments(app: App, user: AdminUser, target: HTMLElement): Promise<void> {
   target.replaceChildren(h("p", { class: "muted" }, "Carregando..."));
   try {
-    const docs = await app.http.get<DocumentView[]>(`/api/v1/admin/doctors/${user.userId}/documents`);
+    const docs = await app.http.get<CredentialDocument[]>(`/api/v1/admin/doctors/${user.userId}/documents`);
     if (docs.length === 0) {
       target.replaceChildren(message("info", "Nenhum documento enviado. Peça o CRM e um documento com foto antes de aprovar."));
       return;

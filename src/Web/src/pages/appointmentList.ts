@@ -2,7 +2,7 @@ import type { App } from "../app";
 import { ApiError } from "../api/http";
 import type { Appointment, CallState } from "../api/types";
 import { h, message } from "../ui/dom";
-import { formatDateTime, formatTime, statusLabels } from "../ui/format";
+import { formatDateTime, formatTime, localizeInstants, statusLabels } from "../ui/format";
 
 export interface AppointmentWithWindow extends Appointment {
   joinOpensAt: string;
@@ -47,7 +47,7 @@ export function appointmentItem(app: App, a: AppointmentWithWindow, role: "patie
     h("div", { class: "who" }, other ?? ""),
     h("div", { class: "badge" }, statusLabels[a.status] ?? a.status),
     a.reason ? h("div", { class: "muted" }, a.reason) : null,
-    a.status === "cancelled" && a.cancelReason ? h("div", { class: "muted", "data-testid": "cancel-reason" }, `Motivo do cancelamento: ${a.cancelReason}`) : null,
+    a.status === "cancelled" && a.cancelReason ? h("div", { class: "muted", "data-testid": "cancel-reason" }, `Motivo do cancelamento: ${localizeInstants(a.cancelReason)}`) : null,
     actions,
     status);
 }

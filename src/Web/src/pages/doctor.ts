@@ -5,6 +5,7 @@ import { field, h, message, mount, showFieldErrors } from "../ui/dom";
 import { browserTimeZone, describeMinutes, localDate } from "../ui/format";
 import { appointmentItem, type AppointmentWithWindow } from "./appointmentList";
 import { latestOnly } from "../ui/latest";
+import { documentsCard } from "./doctorDocuments";
 
 const days: [string, string][] = [
   ["monday", "Segunda"], ["tuesday", "Terça"], ["wednesday", "Quarta"], ["thursday", "Quinta"], ["friday", "Sexta"], ["saturday", "Sábado"], ["sunday", "Domingo"],
@@ -155,14 +156,16 @@ export async function renderDoctor(app: App): Promise<() => void> {
   view.addEventListener("change", () => void loadAgenda());
 
   const verification = h("div", { "data-testid": "verification-status" });
+  const documents = documentsCard(app);
   mount("medico", h("div", { class: "columns" },
     h("div", {}, h("div", { class: "card" }, h("h1", {}, "Agenda"), verification, view, agendaStatus, agenda), blockForm),
-    form));
+    h("div", {}, form, documents.card)));
 
   // A doctor still being verified can set up the agenda, but no patient sees it yet: say so where the agenda is.
   void app.http.get<{ doctor?: { verified: boolean } }>("/api/v1/identity/me").then((me) => {
     if (me.doctor && !me.doctor.verified) {
-      verification.replaceChildren(message("info", "Seu cadastro está em verificação pela equipe: os pacientes verão seus horários quando o CRM for confirmado."));
+      verification.replaceChildren(message("info", "Seu cadastro está em verificação pela equipe: os pacientes verão seus horários quando o CRM for confirmado. " +
+        "Envie seus documentos em \u201cDocumentos para verificação\u201d."));
     }
   }).catch(() => {});
 
@@ -180,7 +183,7 @@ export async function renderDoctor(app: App): Promise<() => void> {
     days.slice(0, 5).forEach(([dayOfWeek]) => addRow({ dayOfWeek, start: "08:00", end: "12:00" }));
   }
 
-  await Promise.all([loadAgenda(), loadBlocked()]);
+  await Promise.all([loadAgenda(), loadBlocked(), documents.load()]);
   const refresh = setInterval(() => void loadAgenda(), 30_000);
   return () => clearInterval(refresh);
 }

@@ -27,7 +27,11 @@ export async function renderPatient(app: App): Promise<() => void> {
       const list = await app.http.get<AppointmentWithWindow[]>("/api/v1/scheduling/appointments?role=patient");
       if (!current()) return;
       mine.replaceChildren(...(list.length === 0 ? [h("li", { class: "muted" }, "Nenhuma consulta ainda.")] :
-        upcomingFirst(list, Date.now()).map((a) => appointmentItem(app, a, "patient", () => void loadAppointments(), (chosen) => {
+        upcomingFirst(list, Date.now()).map((a) => appointmentItem(app, a, "patient", () => {
+          // A cancellation: the last booking's or rescheduling's message no longer describes this appointment.
+          status.replaceChildren(message("success", "Consulta cancelada.", "cancel-done"));
+          void loadAppointments();
+        }, (chosen) => {
           rescheduling = chosen;
           void showSlots({ doctorId: chosen.doctorId, fullName: chosen.doctorName ?? "", specialty: "", timeZone: "" });
         }))));
@@ -69,10 +73,14 @@ export async function renderPatient(app: App): Promise<() => void> {
         h("p", {}, `${rescheduling ? "Remarcar para" : "Consulta com"} ${rescheduling ? "" : `${doctor.fullName} em `}${formatDateTime(slot.startsAt)}?`),
         confirm,
         h("button", { type: "button", "data-testid": "book-other", onclick: () => choice.replaceChildren() }, "Escolher outro horário"));
+      // The confirmation sits above the list of days: focus goes there (and the page with it), or a keyboard user
+      // would tab back through every earlier slot to reach it.
+      confirm.focus();
       choice.scrollIntoView({ block: "nearest" });
     };
+    const heading = h("h2", { tabindex: -1, "data-testid": "booking-heading" }, rescheduling ? `Remarcar com ${doctor.fullName}` : `Horários de ${doctor.fullName}`);
     booking.replaceChildren(...[
-      h("h2", {}, rescheduling ? `Remarcar com ${doctor.fullName}` : `Horários de ${doctor.fullName}`),
+      heading,
       h("p", { class: "muted" }, `Horários no seu fuso (${zone}).`),
       rescheduling ? null : field("Motivo da consulta (opcional)", reason),
       choice,
@@ -82,6 +90,11 @@ export async function renderPatient(app: App): Promise<() => void> {
           type: "button", class: "slot", "data-testid": "slot-item", "data-starts-at": slot.startsAt,
           onclick: () => choose(slot),
         }, formatTime(slot.startsAt, zone))))))].filter((n) => n !== null));
+    // "Remarcar" is tapped in the list of appointments, far below the slots on a phone: take the patient to them.
+    if (rescheduling) {
+      heading.focus({ preventScroll: true });
+      booking.scrollIntoView({ block: "start" });
+    }
   };
 
   const book = async (doctor: Doctor, slot: Slot, reason: string, choice: HTMLElement) => {

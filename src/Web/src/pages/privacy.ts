@@ -174,28 +174,42 @@ async function download(app: App, exportId: string, status: HTMLElement): Promis
 function erasureCard(app: App): HTMLElement {
   const password = h("input", { type: "password", name: "password", autocomplete: "current-password", "data-testid": "erasure-password" });
   const status = h("div", { role: "status", "aria-live": "polite", "data-testid": "erasure-status" });
+  const erase = h("button", { type: "submit", class: "danger", "data-testid": "erase-account" }, "Excluir minha conta");
+  // One erasure at a time: a double click asked twice and erased twice (two requests, two entries in the trail).
+  // Once done, the button stays off: there is no account left to erase.
+  let busy = false;
+  const eraseAccount = async (): Promise<boolean> => {
+    if (!window.confirm("Excluir sua conta? Seus dados de cadastro serão anonimizados e você não poderá mais entrar.")) return false;
+    // The hub first: the erasure ends the account's sessions and closes their connections, and a reconnect, refused,
+    // would take the page to the login before it shows what was kept. Back on if the erasure is refused.
+    await app.hub.stop();
+    try {
+      const report = await app.http.post<ErasureReport>("/api/v1/privacy/erasure", { password: password.value });
+      const kept = report.modules.flatMap((m) => m.retained);
+      status.replaceChildren(message("success", "Seus dados pessoais foram anonimizados."),
+        h("p", {}, "Guardamos, sem identificar você diretamente, o que a lei exige:"),
+        h("ul", { "data-testid": "erasure-kept" }, ...kept.map((k) => h("li", {}, `${k.data} — ${k.reason} (${k.retention})`))));
+      // The account is gone: its session ends here, and the answer stays on screen to be read.
+      await app.endSessionHere();
+      status.append(h("a", { href: "#/login", "data-testid": "erasure-done" }, "Ir para a página inicial"));
+      return true;
+    } catch (e) {
+      status.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível excluir a conta."));
+      if (app.user) void app.hub.start();
+      return false;
+    }
+  };
   const form = h("form", {
     onsubmit: async (event: Event) => {
       event.preventDefault();
-      if (!window.confirm("Excluir sua conta? Seus dados de cadastro serão anonimizados e você não poderá mais entrar.")) return;
-      // The hub first: the erasure ends the account's sessions and closes their connections, and a reconnect, refused,
-      // would take the page to the login before it shows what was kept. Back on if the erasure is refused.
-      await app.hub.stop();
-      try {
-        const report = await app.http.post<ErasureReport>("/api/v1/privacy/erasure", { password: password.value });
-        const kept = report.modules.flatMap((m) => m.retained);
-        status.replaceChildren(message("success", "Seus dados pessoais foram anonimizados."),
-          h("p", {}, "Guardamos, sem identificar você diretamente, o que a lei exige:"),
-          h("ul", { "data-testid": "erasure-kept" }, ...kept.map((k) => h("li", {}, `${k.data} — ${k.reason} (${k.retention})`))));
-        // The account is gone: its session ends here, and the answer stays on screen to be read.
-        await app.endSessionHere();
-        status.append(h("a", { href: "#/login", "data-testid": "erasure-done" }, "Ir para a página inicial"));
-      } catch (e) {
-        status.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível excluir a conta."));
-        if (app.user) void app.hub.start();
-      }
+      if (busy) return;
+      busy = true;
+      erase.disabled = true;
+      const done = await eraseAccount().catch(() => false);
+      busy = done;
+      erase.disabled = done;
     },
-  }, field("Confirme com sua senha", password), h("button", { type: "submit", class: "danger", "data-testid": "erase-account" }, "Excluir minha conta"));
+  }, field("Confirme com sua senha", password), erase);
   return h("div", { class: "card" }, h("h2", {}, "Excluir minha conta"),
     h("p", {}, "Apagamos ou anonimizamos seus dados pessoais. Prontuário, registros de consultas e a trilha de auditoria são mantidos pelo prazo legal, sem seus dados de contato."),
     form, status);

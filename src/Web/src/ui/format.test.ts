@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeMinutes, groupSlotsByDay, localDate } from "./format";
+import { describeMinutes, groupSlotsByDay, localDate, localizeInstants } from "./format";
 
 describe("groupSlotsByDay", () => {
   const slots = [
@@ -41,5 +41,18 @@ describe("describeMinutes", () => {
     [1440 + 61, "1 dia e 1 h 1 min"],
   ])("%i minutes read as %s", (minutes, expected) => {
     expect(describeMinutes(minutes)).toBe(expected);
+  });
+});
+
+describe("localizeInstants", () => {
+  it("writes each instant of a server text in the reader's zone", () => {
+    expect(localizeInstants("remarcada para 2026-12-06T13:30:00Z", "America/Sao_Paulo"))
+      .toBe("remarcada para domingo, 6 de dezembro de 2026 às 10:30");
+    expect(localizeInstants("de 2026-12-06T13:30Z a 2026-12-07T09:00:00-03:00", "America/Sao_Paulo"))
+      .toBe("de domingo, 6 de dezembro de 2026 às 10:30 a segunda-feira, 7 de dezembro de 2026 às 09:00");
+  });
+
+  it("leaves a text without instants as it is", () => {
+    expect(localizeInstants("Paciente pediu, 2026 é o ano", "America/Sao_Paulo")).toBe("Paciente pediu, 2026 é o ano");
   });
 });

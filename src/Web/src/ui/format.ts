@@ -75,3 +75,13 @@ export function describeMinutes(minutes: number): string {
   if (days > 0 && parts.length > 1) return `${parts[0]} e ${parts.slice(1).join(" ")}`;
   return parts.join(" ");
 }
+
+const isoInstant = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g;
+
+/**
+ * A text from the server with instants in it (a rescheduled appointment's reason says "remarcada para
+ * 2026-12-06T13:30:00Z"), each instant written as the reader's local date and time.
+ */
+export function localizeInstants(text: string, timeZone = browserTimeZone()): string {
+  return text.replace(isoInstant, (iso) => formatDateTime(iso, timeZone));
+}

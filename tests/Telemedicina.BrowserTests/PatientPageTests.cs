@@ -1,0 +1,94 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using Telemedicina.Testing;
+
+namespace Telemedicina.BrowserTests;
+
+/// <summary>
+/// The patient's page as people use it: with the keyboard only, and on a phone. Found by an outside probe of the
+/// product's UI (each of these failed before its fix).
+/// </summary>
+public sealed class PatientPageTests(ClusterFixture fixture)
+{
+    /// <summary>
+    /// A keyboard user books with Tab and Enter: Enter on a slot far down the week puts the focus on "Confirmar
+    /// agendamento" (above the list; it stayed on the slot, 120 Shift+Tabs away), and Enter there books it. Back from
+    /// the home page right after signing in stays on the home page instead of showing the login form to a signed-in user.
+    /// </summary>
+    [Fact]
+    public async Task AKeyboardUser_ConfirmsTheChosenSlotWithEnter_AndBackAfterSigningInStaysHome()
+    {
+        var baseUrl = fixture.Cluster.Silos[0].BaseUrl;
+        using var api = fixture.Cluster.Api(0);
+        var doctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
+        var patient = await Scenario.ConsentingPatientAsync(api);
+
+        await using var browser = await BrowserSession.StartAsync();
+        var page = await browser.NewPageAsync();
+        await CallPage.LoginAsync(page, baseUrl, patient.Email, patient.Password, "paciente");
+        await page.GoBackAsync();
+        await page.WaitForURLAsync(new Regex("#/paciente$"));
+        await page.Locator("[data-page='paciente']").WaitForAsync();
+        Assert.Equal(0, await page.GetByTestId("login-submit").CountAsync());
+
+        await page.GetByTestId("doctor-search").FillAsync(doctor.FullName);
+        await page.Locator($"[data-testid='doctor-item'][data-doctor-id='{doctor.Id}']").FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        var slot = page.GetByTestId("slot-item").Nth(40);
+        var startsAt = await slot.GetAttributeAsync("data-starts-at");
+        await slot.FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(page.GetByTestId("book-confirm")).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await page.GetByTestId("book-done").WaitForAsync(new() { Timeout = 15_000 });
+        var booked = Assert.Single(await api.SendAsync<Appointment[]>(HttpMethod.Get, "/api/v1/scheduling/appointments?role=patient", null, patient.AccessToken));
+        Assert.Equal(DateTimeOffset.Parse(startsAt!, System.Globalization.CultureInfo.InvariantCulture), booked.StartsAt);
+    }
+
+    /// <summary>
+    /// On a phone, "Remarcar" in the list of appointments takes the patient up to the slots (they opened 1,200 px
+    /// above the screen and nothing seemed to happen); the old appointment then says when it was moved to in the
+    /// patient's own time, not as a UTC timestamp; and cancelling says so instead of leaving "Consulta remarcada" up.
+    /// </summary>
+    [Fact]
+    public async Task OnAPhone_RescheduleShowsTheSlots_TheMoveReadsInLocalTime_AndACancelSaysSo()
+    {
+        var baseUrl = fixture.Cluster.Silos[0].BaseUrl;
+        using var api = fixture.Cluster.Api(0);
+        var doctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
+        var patient = await Scenario.ConsentingPatientAsync(api);
+        var now = DateTimeOffset.UtcNow;
+        var slots = await api.SlotsAsync(patient, doctor.Id, now.AddDays(2), now.AddDays(3));
+        await api.BookAsync(patient, doctor.Id, slots[0].StartsAt);
+
+        await using var browser = await BrowserSession.StartAsync();
+        var page = await browser.NewPageAsync();
+        await page.SetViewportSizeAsync(390, 844);
+        await CallPage.LoginAsync(page, baseUrl, patient.Email, patient.Password, "paciente");
+        var reschedule = page.GetByTestId("reschedule");
+        await reschedule.ScrollIntoViewIfNeededAsync();
+        await reschedule.ClickAsync();
+
+        var heading = page.GetByTestId("booking-heading");
+        await Assertions.Expect(heading).ToContainTextAsync("Remarcar com");
+        await Assertions.Expect(heading).ToBeInViewportAsync();
+        await Assertions.Expect(heading).ToBeFocusedAsync();
+
+        await page.GetByTestId("slot-item").Nth(60).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("book-confirm")).ToBeInViewportAsync();
+        await page.GetByTestId("book-confirm").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("book-done")).ToContainTextAsync("remarcada");
+
+        var moved = page.Locator("[data-testid='appointment-item'][data-status='cancelled'] [data-testid='cancel-reason']");
+        await moved.WaitForAsync(new() { Timeout = 15_000 });
+        var reason = await moved.InnerTextAsync();
+        Assert.Contains("remarcada para", reason, StringComparison.Ordinal);
+        Assert.DoesNotMatch(new Regex(@"\d{4}-\d{2}-\d{2}T"), reason);
+        Assert.Matches(new Regex(@"\d{1,2} de \w+ de \d{4} às \d{2}:\d{2}"), reason);
+
+        page.Dialog += (_, dialog) => _ = dialog.AcceptAsync();
+        await page.Locator("[data-testid='appointment-item'][data-status='scheduled'] [data-testid='cancel-appointment']").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("cancel-done")).ToHaveTextAsync("Consulta cancelada.");
+        Assert.Equal(0, await page.GetByTestId("book-done").CountAsync());
+    }
+}
