@@ -128,6 +128,52 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
         Assert.Equal(expected, answers[unknown]);
     }
 
+    /// <summary>
+    /// An account locked while its hub connection is being set up (its token already checked, the connection not yet
+    /// listed on the silo; <c>Faults:DelayHubConnect</c> holds it there 3 s) has that connection closed as soon as it is
+    /// listed. The lock closed only the connections listed at the time, so this one stayed open for the token's lifetime.
+    /// </summary>
+    [Fact]
+    public async Task AnAccountLockedWhileItsHubConnectionIsBeingSetUp_HasThatConnectionClosed()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var cluster = await TestCluster.StartAsync(silos: 1, new Dictionary<string, string> { ["Faults__DelayHubConnect"] = "00:00:03" });
+        using var api = cluster.Api(0);
+        var admin = await api.LoginDemoAdminAsync();
+        var patient = await api.RegisterPatientAsync();
+        var connecting = HubClient.ConnectAsync(cluster.Silos[0].BaseUrl, () => patient.AccessToken);
+        await Task.Delay(TimeSpan.FromSeconds(1), ct);
+        using (var locked = await api.SendAsync(HttpMethod.Post, $"/api/v1/admin/users/{patient.Id}/lock", null, admin.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, locked.StatusCode);
+        }
+
+        // The connect may complete before the close reaches the client, or fail when the close comes first.
+        HubClient? hub = null;
+        try
+        {
+            hub = await connecting;
+        }
+        catch (Exception e) when (e is HttpRequestException or InvalidOperationException or IOException or OperationCanceledException)
+        {
+            return;
+        }
+
+        await using (hub)
+        {
+            var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            hub.Connection.Closed += _ =>
+            {
+                closed.TrySetResult();
+                return Task.CompletedTask;
+            };
+            if (hub.Connection.State != HubConnectionState.Disconnected)
+            {
+                await closed.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
+            }
+        }
+    }
+
     [Fact]
     public async Task AdminLock_EndsTheAccountsTokensAndHubConnections_OnEverySilo_WithinSeconds()
     {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.AspNetCore.SignalR;
 using Telemedicina.Grains.Abstractions;
 
 namespace Telemedicina.Host.Composition;
@@ -27,6 +28,8 @@ namespace Telemedicina.Host.Composition;
 /// <item><c>Faults:HoldShutdown</c>: a graceful stop waits this long after the silo has told the cluster it is
 /// shutting down and deactivated its grains, before it leaves (declared dead), as when it has many rooms to hand
 /// over: the window in which the other silos must already do without it.</item>
+/// <item><c>Faults:DelayHubConnect</c>: every hub connection waits this long after its authentication and handshake
+/// before the hub's <c>OnConnectedAsync</c> runs, as on a busy silo: the window in which a session can end unseen.</item>
 /// </list>
 /// </summary>
 internal static class FaultInjection
@@ -38,6 +41,7 @@ internal static class FaultInjection
     public const string RefuseRestoresKey = "Faults:RefuseRestores";
     public const string StallPresenceKey = "Faults:StallPresence";
     public const string StallRoomReadsKey = "Faults:StallRoomReads";
+    public const string DelayHubConnectKey = "Faults:DelayHubConnect";
 
     /// <summary>The presence calls of rooms and appointments: the hub's own (Connect, Disconnect) are not stalled.</summary>
     internal static readonly HashSet<string> RoomToPresenceCalls = new(StringComparer.Ordinal)
@@ -61,8 +65,9 @@ internal static class FaultInjection
         var refuseRestores = configuration.GetValue<int?>(RefuseRestoresKey);
         var presenceStall = configuration.GetValue<TimeSpan?>(StallPresenceKey);
         var roomReadsStall = configuration.GetValue<TimeSpan?>(StallRoomReadsKey);
+        var hubConnectDelay = configuration.GetValue<TimeSpan?>(DelayHubConnectKey);
         if (string.IsNullOrEmpty(marker) && string.IsNullOrEmpty(deliveryMarker) && presenceDelay is null && hold is null && refuseRestores is null
-            && presenceStall is null && roomReadsStall is null)
+            && presenceStall is null && roomReadsStall is null && hubConnectDelay is null)
         {
             return;
         }
@@ -70,7 +75,13 @@ internal static class FaultInjection
         if (environment.IsProduction())
         {
             throw new InvalidOperationException(
-                $"{LoseRoomAnswersKey}, {LoseDeliveriesKey}, {DelayPresenceReadsKey}, {StallPresenceKey}, {StallRoomReadsKey}, {HoldShutdownKey} and {RefuseRestoresKey} inject faults; they are refused in Production.");
+                $"{LoseRoomAnswersKey}, {LoseDeliveriesKey}, {DelayPresenceReadsKey}, {StallPresenceKey}, {StallRoomReadsKey}, {DelayHubConnectKey}, {HoldShutdownKey} and {RefuseRestoresKey} inject faults; they are refused in Production.");
+        }
+
+        if (hubConnectDelay is { } connectDelay)
+        {
+            // Between a hub connection's authentication and its registration on the silo (a slow handshake).
+            silo.Services.Configure<HubOptions>(options => options.AddFilter(new DelayConnect(connectDelay)));
         }
 
         if (refuseRestores is { } toRefuse)
@@ -147,6 +158,15 @@ internal static class FaultInjection
 
             await context.Invoke();
         });
+
+    private sealed class DelayConnect(TimeSpan delay) : IHubFilter
+    {
+        public async Task OnConnectedAsync(HubLifetimeContext context, Func<HubLifetimeContext, Task> next)
+        {
+            await Task.Delay(delay);
+            await next(context);
+        }
+    }
 
     // Drops in the sender (DeliveryRouter), so deliveries to the room's own silo, which never become a message, are lost too.
     private sealed class LoseDeliveries(string marker) : IDeliveryFault

@@ -10,6 +10,9 @@ public interface IAccessRevocations
     /// <summary>Whether a token of <paramref name="userId"/> issued at <paramref name="issuedAt"/> was revoked since.</summary>
     bool IsRevoked(Guid userId, DateTimeOffset issuedAt);
 
+    /// <summary>Whether the session <paramref name="sessionId"/> (<see cref="AccessTokenClaims.Session"/>) was ended.</summary>
+    bool IsSessionRevoked(Guid sessionId);
+
     /// <summary>Raised with the accounts whose sessions were ended since the last time (on this silo or another).</summary>
     event Action<IReadOnlyCollection<Guid>>? Revoked;
 
@@ -19,6 +22,13 @@ public interface IAccessRevocations
     /// </summary>
     event Action<IReadOnlyCollection<Guid>>? SessionsRevoked;
 }
+
+/// <summary>
+/// When the token that opened a hub connection was issued. Authentication sets it on hub requests, whose principal is
+/// kept lean for the connection's lifetime (no issue time), so that the hub can tell whether the session ended while the
+/// connection was being set up.
+/// </summary>
+public sealed record AccessTokenIssued(DateTimeOffset At);
 
 /// <summary>Claims of an access token that other modules read.</summary>
 public static class AccessTokenClaims

@@ -186,6 +186,7 @@ public static class IdentityModule
                         if (hub && context.Principal is { } principal)
                         {
                             context.Principal = LeanPrincipal(principal);
+                            context.HttpContext.Features.Set(new AccessTokenIssued(IssuedAt(jwt)));
                         }
                     },
                 };

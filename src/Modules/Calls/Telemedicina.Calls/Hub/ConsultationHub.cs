@@ -44,6 +44,7 @@ public sealed class ConsultationHub(
     IceServers iceServers,
     IAppointmentBook appointments,
     IConsentRegistry consents,
+    IAccessRevocations revocations,
     IOptions<TurnSettings> turn,
     IOptions<CallsSettings> settings) : Microsoft.AspNetCore.SignalR.Hub
 {
@@ -58,9 +59,22 @@ public sealed class ConsultationHub(
         var userId = Context.User!.GetId();
         var state = new ConnectionState(settings.Value, local.Add(Context.ConnectionId, userId, Context)) { UserId = userId };
         Context.Features.Set(state);
+        if (EndedWhileConnecting(userId))
+        {
+            Context.Abort();
+            return;
+        }
+
         await recovery.RegisterPresenceAsync(Me(), Context.ConnectionId);
         await base.OnConnectedAsync();
     }
+
+    // Sessions ended later close the listed connections (EndedSessions). One ended after this connection's token was
+    // checked and before the connection was listed above (the handshake, a busy silo) found nothing to close: the
+    // connection would have stayed open, receiving calls, until the page's next request. Checked again once listed.
+    private bool EndedWhileConnecting(Guid userId) =>
+        (Context.GetHttpContext()?.Features.Get<AccessTokenIssued>() is { } issued && revocations.IsRevoked(userId, issued.At))
+        || (AccessTokenClaims.FindSession(Context.User) is { } session && revocations.IsSessionRevoked(session));
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
