@@ -149,4 +149,61 @@ public sealed class OpsEndpointsTests(ClusterFixture fixture)
         var body = await bad.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         Assert.DoesNotContain("   at ", body, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task APageAddressWithoutTheHash_TakesTheBrowserToThatPage_AndEveryOtherMissKeepsItsProblem()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = fixture.Cluster.Silos[0].BaseUrl };
+        const string Browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+        async Task<HttpResponseMessage> GetAsync(string path, string accept, HttpMethod? method = null)
+        {
+            using var request = new HttpRequestMessage(method ?? HttpMethod.Get, path);
+            request.Headers.TryAddWithoutValidation("Accept", accept);
+            return await http.SendAsync(request, ct);
+        }
+
+        // What a person types or a message links to: the same page, after the hash, on this origin.
+        foreach (var (path, target) in new[]
+        {
+            ("/login", "/#/login"),
+            ("/paciente/", "/#/paciente/"),
+            ("/consulta/8d1c4d52-5ad4-4d7c-9a55-6b0d0c3d6a10?x=1", "/#/consulta/8d1c4d52-5ad4-4d7c-9a55-6b0d0c3d6a10?x=1"),
+            ("/redefinir-senha/ação", "/#/redefinir-senha/a%C3%A7%C3%A3o"),
+        })
+        {
+            using var page = await GetAsync(path, Browser);
+            Assert.Equal(HttpStatusCode.Redirect, page.StatusCode);
+            Assert.Equal(target, page.Headers.Location?.OriginalString);
+        }
+
+        using (var head = await GetAsync("/medico", Browser, HttpMethod.Head))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, head.StatusCode);
+        }
+
+        // Not a page: an API client, the server's own paths, a missing file, another method. Each keeps its 404 problem.
+        foreach (var (path, accept, method) in new[]
+        {
+            ("/login", "application/json", HttpMethod.Get),
+            ("/login", "text/html;q=0, application/json", HttpMethod.Get),
+            ("/api/v1/nothing-here", Browser, HttpMethod.Get),
+            ("/hubs/nothing-here", Browser, HttpMethod.Get),
+            ("/health/nothing-here", Browser, HttpMethod.Get),
+            ("/assets/nothing-here", Browser, HttpMethod.Get),
+            ("/favicon-missing.png", Browser, HttpMethod.Get),
+            ("/login", Browser, HttpMethod.Post),
+        })
+        {
+            using var miss = await GetAsync(path, accept, method);
+            Assert.True(HttpStatusCode.NotFound == miss.StatusCode, $"{method} {path} ({accept}): {(int)miss.StatusCode}");
+            Assert.Equal("application/problem+json", miss.Content.Headers.ContentType?.MediaType);
+        }
+
+        // The web app itself is still served where it was.
+        using var index = await GetAsync("/", Browser);
+        Assert.Equal(HttpStatusCode.OK, index.StatusCode);
+        Assert.Equal("text/html", index.Content.Headers.ContentType?.MediaType);
+    }
 }

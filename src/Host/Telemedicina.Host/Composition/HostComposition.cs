@@ -253,6 +253,7 @@ internal static class HostComposition
                     : "no-cache";
             },
         });
+        app.UsePageAddresses();
         app.UseKnownCharsets();
         app.UseNoNulCharacters();
         app.UseAuthentication();
