@@ -62,15 +62,21 @@ public sealed class PrivacyRightsTests(ClusterFixture fixture)
         Assert.Equal(11, profile.GetProperty("cpf").GetString()?.Length);
         Assert.StartsWith("+55", profile.GetProperty("phone").GetString(), StringComparison.Ordinal);
         Assert.Equal("1980-05-17", profile.GetProperty("birthDate").GetString());
+        Assert.Equal("active", profile.GetProperty("status").GetString()); // the API's spelling, not .NET's "Active"
         var appointment = Assert.Single(sections.GetProperty("appointments").GetProperty("appointments").EnumerateArray());
         Assert.Equal(pair.Booked.AppointmentId, appointment.GetProperty("id").GetGuid());
-        Assert.NotEmpty(appointment.GetProperty("history").EnumerateArray());
+        // People are named, not only numbered: the doctor of the appointment, and the patient where they acted.
+        Assert.Equal(pair.Doctor.FullName, appointment.GetProperty("doctorName").GetString());
+        var booked = appointment.GetProperty("history").EnumerateArray().First();
+        Assert.Equal(pair.Patient.Id, booked.GetProperty("byUserId").GetGuid());
+        Assert.Equal(pair.Patient.FullName, booked.GetProperty("byName").GetString());
         var callRecord = Assert.Single(sections.GetProperty("calls").EnumerateArray());
         Assert.Equal(call.RoomId, callRecord.GetProperty("roomId").GetGuid());
         var privacy = sections.GetProperty("privacy");
         Assert.Contains(privacy.GetProperty("consents").EnumerateArray(), c => c.GetProperty("type").GetString() == "telemedicine");
         var trail = privacy.GetProperty("auditTrail").EnumerateArray().ToList();
-        Assert.Contains(trail, e => e.GetProperty("actorId").GetString() == pair.Doctor.Id.ToString() && e.GetProperty("resourceType").GetString() == "Appointment");
+        Assert.Contains(trail, e => e.GetProperty("actorId").GetString() == pair.Doctor.Id.ToString() && e.GetProperty("resourceType").GetString() == "Appointment"
+            && e.GetProperty("actorName").GetString() == pair.Doctor.FullName);
         Assert.Contains(trail, e => e.GetProperty("actorRole").GetString() == "admin");
         // Other people's IP addresses are not the patient's data.
         Assert.All(trail.Where(e => e.GetProperty("actorId").GetString() != pair.Patient.Id.ToString()),
@@ -80,6 +86,17 @@ public sealed class PrivacyRightsTests(ClusterFixture fixture)
         foreach (var foreign in new[] { other.Id.ToString(), other.Email, other.FullName, otherBooking.AppointmentId.ToString(), pair.Doctor.Email })
         {
             Assert.DoesNotContain(foreign, text, StringComparison.OrdinalIgnoreCase);
+        }
+
+        // The doctor's export names the doctor, never a patient (their ids stay: the records are the doctor's too).
+        var doctorExport = await silo2.SendAsync<ExportAccepted>(HttpMethod.Post, "/api/v1/privacy/export", null, pair.Doctor.AccessToken, HttpStatusCode.Accepted);
+        var doctorReady = await WaitReadyAsync(silo1, pair.Doctor, doctorExport.ExportId);
+        using var doctorDownload = await silo1.SendAsync(HttpMethod.Get, doctorReady.DownloadUrl!, token: pair.Doctor.AccessToken);
+        var doctorText = await doctorDownload.Content.ReadAsStringAsync();
+        Assert.Contains(pair.Doctor.FullName, doctorText, StringComparison.Ordinal);
+        foreach (var patientName in new[] { pair.Patient.FullName, other.FullName })
+        {
+            Assert.DoesNotContain(patientName, doctorText, StringComparison.OrdinalIgnoreCase);
         }
 
         // Only the owner sees or downloads it; asking it was audited.

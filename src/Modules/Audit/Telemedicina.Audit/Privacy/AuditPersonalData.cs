@@ -1,14 +1,16 @@
 using Dapper;
 using Npgsql;
 using Telemedicina.Audit.Contracts;
+using Telemedicina.Identity.Contracts;
 
 namespace Telemedicina.Audit.Privacy;
 
 /// <summary>
 /// Consents and the audit entries about the person. Other people's IP addresses (a doctor who read
-/// the record, say) are left out of the export; the entries themselves are kept on erasure.
+/// the record, say) are left out of the export; the entries themselves are kept on erasure. Who acted is named, as the
+/// access report names them.
 /// </summary>
-internal sealed class AuditPersonalData(NpgsqlDataSource db) : IPersonalDataHolder
+internal sealed class AuditPersonalData(NpgsqlDataSource db, IUserDirectory directory) : IPersonalDataHolder
 {
     public string Category => "privacy";
 
@@ -28,7 +30,13 @@ internal sealed class AuditPersonalData(NpgsqlDataSource db) : IPersonalDataHold
             new { userId });
         var exports = await connection.QueryAsync<ExportHistory>(
             "SELECT id, status, requested_at, completed_at, expires_at FROM audit.exports WHERE user_id = @userId ORDER BY requested_at", new { userId });
-        return new { Consents = consents, AuditTrail = accesses, Exports = exports };
+        var names = await directory.GetNamesAsync([.. accesses.Select(a => a.ActorId).OfType<Guid>().Distinct()], cancellationToken);
+        var trail = accesses.Select(a => new
+        {
+            a.Id, a.OccurredAt, a.ActorId, ActorName = a.ActorId is { } actor ? names.GetValueOrDefault(actor) : null, a.ActorRole, a.Action,
+            a.ResourceType, a.ResourceId, a.Outcome, a.Purpose, a.IpAddress,
+        });
+        return new { Consents = consents, AuditTrail = trail, Exports = exports };
     }
 
     public Task<ErasureOutcome> EraseAsync(Guid userId, CancellationToken cancellationToken) =>

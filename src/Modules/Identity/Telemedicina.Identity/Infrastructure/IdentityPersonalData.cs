@@ -48,7 +48,8 @@ internal sealed class IdentityPersonalData(
             user.Email,
             user.EmailConfirmed,
             user.Role,
-            Status = user.Status.ToString(),
+            // The API's spelling ("active", "pendingVerification"): the bundle's serializer writes enums in camelCase.
+            user.Status,
             user.TimeZone,
             Phone = personalData.Unprotect(user.PhoneProtected),
             BirthDate = personalData.Unprotect(user.BirthDateProtected),

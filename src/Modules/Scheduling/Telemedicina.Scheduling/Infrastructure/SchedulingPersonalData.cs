@@ -1,6 +1,7 @@
 using Dapper;
 using Npgsql;
 using Telemedicina.Audit.Contracts;
+using Telemedicina.Identity.Contracts;
 using Telemedicina.Scheduling.Contracts;
 
 namespace Telemedicina.Scheduling.Infrastructure;
@@ -8,9 +9,11 @@ namespace Telemedicina.Scheduling.Infrastructure;
 /// <summary>
 /// Appointments, their history and notifications. Exported in full for the patient; a doctor's export
 /// leaves out what patients wrote (the reason). Erasure cancels future appointments (the other party is
-/// notified) and keeps the records themselves: they are medical records.
+/// notified) and keeps the records themselves: they are medical records. People are named where the person would
+/// name them: the doctor of each appointment and the person themselves; a doctor's export names no patient.
 /// </summary>
-internal sealed class SchedulingPersonalData(NpgsqlDataSource db, AppointmentStore appointments, Notifications notifications, TimeProvider clock)
+internal sealed class SchedulingPersonalData(
+    NpgsqlDataSource db, AppointmentStore appointments, Notifications notifications, IUserDirectory directory, TimeProvider clock)
     : IPersonalDataHolder
 {
     public const string ErasureCancelReason = "Cancelada porque o titular pediu a eliminação dos seus dados (LGPD).";
@@ -44,6 +47,9 @@ internal sealed class SchedulingPersonalData(NpgsqlDataSource db, AppointmentSto
             return null;
         }
 
+        var names = await directory.GetNamesAsync([.. rows.Select(r => r.DoctorId).Append(userId).Distinct()], cancellationToken);
+        string? NameOf(Guid? id) => id is { } known ? names.GetValueOrDefault(known) : null;
+
         return new
         {
             Appointments = rows.Select(r => new
@@ -51,6 +57,7 @@ internal sealed class SchedulingPersonalData(NpgsqlDataSource db, AppointmentSto
                 r.Id,
                 Role = r.PatientId == userId ? "patient" : "doctor",
                 r.DoctorId,
+                DoctorName = NameOf(r.DoctorId),
                 r.PatientId,
                 r.StartsAt,
                 r.EndsAt,
@@ -64,7 +71,7 @@ internal sealed class SchedulingPersonalData(NpgsqlDataSource db, AppointmentSto
                 r.CancelReason,
                 r.NoShowParty,
                 r.RescheduledFrom,
-                History = history[r.Id].Select(h => new { h.At, h.ByUserId, h.What, h.FromStatus, h.ToStatus, h.Why }),
+                History = history[r.Id].Select(h => new { h.At, h.ByUserId, ByName = NameOf(h.ByUserId), h.What, h.FromStatus, h.ToStatus, h.Why }),
             }),
             NotificationsSent = sent,
             Availability = availability,
