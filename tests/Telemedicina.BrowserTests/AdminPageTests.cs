@@ -104,6 +104,9 @@ public sealed class AdminPageTests(ClusterFixture fixture)
         Assert.Equal(1, await lockEntry.CountAsync());
         Assert.Equal(fixture.Admin.FullName, await lockEntry.GetByTestId("audit-entry-actor").InnerTextAsync());
         Assert.Contains("o bloqueio da conta", await lockEntry.InnerTextAsync(), StringComparison.Ordinal);
+        // The sentence is Portuguese; the trail's code is kept out of it ("Bloqueou o bloqueio da conta AccountLock"), on hover.
+        Assert.DoesNotContain("AccountLock", await lockEntry.InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal("AccountLock", await lockEntry.GetByTestId("audit-entry-what").GetAttributeAsync("title"));
         Assert.Contains($"Titular: {patient.FullName}", await lockEntry.InnerTextAsync(), StringComparison.Ordinal);
 
         var downloading = page.WaitForDownloadAsync(new() { Timeout = 15_000 });

@@ -351,7 +351,8 @@ function auditItem(entry: AuditEntry): HTMLElement {
   return h("li", { class: "admin-user", "data-testid": "audit-entry", "data-action": entry.action, "data-resource": entry.resourceType, "data-outcome": entry.outcome },
     h("div", {}, h("strong", {}, formatDateTime(entry.occurredAt)), " · ",
       h("span", { "data-testid": "audit-entry-actor" }, who), entry.actorRole && entry.actorName ? h("span", { class: "muted" }, ` (${roleNames[entry.actorRole] ?? entry.actorRole})`) : null),
-    h("div", {}, describeAccess(entry.action, entry.resourceType, "admin"), " ", h("code", { class: "muted" }, entry.resourceType),
+    // The trail's own code is there for whoever needs it (hover, or a screen reader's description), not in the sentence.
+    h("div", {}, h("span", { title: entry.resourceType, "data-testid": "audit-entry-what" }, describeAccess(entry.action, entry.resourceType, "admin")),
       entry.outcome === "success" ? null : h("strong", { class: "warning" }, ` · ${outcomeNames[entry.outcome] ?? entry.outcome}`)),
     h("div", { class: "muted" },
       whose ? `Titular: ${whose} · ` : "",

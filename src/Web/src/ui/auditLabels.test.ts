@@ -21,5 +21,8 @@ describe("access report labels", () => {
     expect(describePurpose("data-subject-request", "admin")).toBe("Pedido do titular (LGPD)");
     expect(describePurpose("care", "admin")).toBe("Atendimento");
     expect(describeAccess("archive", "LabResult", "admin")).toBe("Acessou dados da conta");
+    expect(describePurpose("erasure")).toBe("Eliminação dos seus dados, a seu pedido (LGPD)");
+    expect(describePurpose("erasure", "admin")).toBe("Eliminação dos dados a pedido do titular (LGPD)");
+    expect(describePurpose("retention", "admin")).toBe("Fim do prazo de guarda");
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The access report in words a patient reads: the audit trail's codes (action, resource type, purpose) in pt-BR. A code
- * without a label (one added later) still reads as Portuguese, in general terms.
+ * without a label (one added later) still reads as Portuguese, in general terms; an architecture test
+ * (AuditLabelsTests) fails when the server records a code this file does not label.
  */
 const actions: Record<string, string> = {
   create: "Criou",
@@ -20,6 +21,8 @@ const resources: Record<string, string> = {
   Appointment: "uma consulta",
   AppointmentHistory: "o histórico de uma consulta",
   AppointmentList: "a lista de consultas",
+  AuditCheckpoint: "um ponto de verificação da trilha de auditoria",
+  AuditTrail: "a trilha de auditoria",
   Availability: "a agenda de disponibilidade",
   Avatar: "a foto do perfil",
   BlockedDate: "um dia bloqueado da agenda",
@@ -38,6 +41,7 @@ const resources: Record<string, string> = {
   PersonalData: "os dados pessoais",
   RefreshToken: "uma sessão",
   Session: "uma sessão",
+  Specialty: "uma especialidade médica",
   TwoFactor: "a verificação em duas etapas",
   TwoFactorReset: "a verificação em duas etapas (redefinição)",
   User: "o cadastro",
@@ -53,9 +57,11 @@ const purposes: Record<string, string> = {
   care: "Atendimento",
   "credential-verification": "Verificação do credenciamento médico",
   "data-subject-request": "Pedido seu (LGPD)",
+  erasure: "Eliminação dos seus dados, a seu pedido (LGPD)",
   "incident-response": "Resposta a incidente de segurança",
   notification: "Envio de avisos",
   operations: "Operação técnica do serviço",
+  retention: "Fim do prazo de guarda",
   "scheduling-job": "Rotina automática da agenda",
   "self-service": "Você mesmo(a)",
 };
@@ -69,6 +75,7 @@ export type Reader = "subject" | "admin";
 /** The purposes worded for an admin, where the subject's wording speaks to the wrong person. */
 const adminPurposes: Record<string, string> = {
   "data-subject-request": "Pedido do titular (LGPD)",
+  erasure: "Eliminação dos dados a pedido do titular (LGPD)",
   "self-service": "Pelo próprio titular",
 };
 
