@@ -91,4 +91,29 @@ public sealed class PatientPageTests(ClusterFixture fixture)
         await Assertions.Expect(page.GetByTestId("cancel-done")).ToHaveTextAsync("Consulta cancelada.");
         Assert.Equal(0, await page.GetByTestId("book-done").CountAsync());
     }
+
+    [Fact]
+    public async Task OnAPhone_ALongNameTakesOneLineOfTheTopBar_AndIsWholeOnHover()
+    {
+        using var api = fixture.Cluster.Api(0);
+        var name = string.Join(' ', Enumerable.Repeat("Maria Aparecida dos Santos", 8)).Trim()[..200];
+        var patient = await api.RegisterPatientAsync(name);
+
+        await using var browser = await BrowserSession.StartAsync();
+        var page = await browser.NewPageAsync();
+        await page.SetViewportSizeAsync(390, 844);
+        await CallPage.LoginAsync(page, fixture.Cluster.Silos[0].BaseUrl, patient.Email, patient.Password, "paciente");
+
+        var who = page.GetByTestId("nav-who");
+        Assert.Equal(name, await who.GetAttributeAsync("title"));
+        var box = await who.BoundingBoxAsync();
+        var lineHeight = await who.EvaluateAsync<double>("e => parseFloat(getComputedStyle(e).lineHeight) || parseFloat(getComputedStyle(e).fontSize) * 1.45");
+        Assert.True(box is not null && box.Height < lineHeight * 1.5, $"the name takes {box?.Height} px of the bar (one line is {lineHeight} px)");
+        Assert.True(box!.X + box.Width <= 390, $"the name runs off the screen: {box.X} + {box.Width} px");
+        var wide = await page.EvaluateAsync<string>("""
+            () => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+              .map(e => `${e.tagName}.${e.className}[${e.getAttribute('data-testid') ?? ''}] ${Math.round(e.getBoundingClientRect().right)}`).join(', ')
+            """);
+        Assert.True(wide.Length == 0, $"the page scrolls sideways: {wide}");
+    }
 }

@@ -91,7 +91,8 @@ function renderNav(): void {
     h("a", { href: "#/privacidade" }, "Privacidade"),
     h("button", { type: "button", class: "link", "data-testid": "logout", onclick: () => void app.signOut() }, "Sair"),
   ];
-  nav.replaceChildren(h("span", { class: "who" }, user.fullName), ...links.filter((l) => l !== null));
+  // A long name is cut to one line of the bar (a phone gave a 200-character name four lines); the whole of it on hover.
+  nav.replaceChildren(h("span", { class: "who", title: user.fullName, "data-testid": "nav-who" }, user.fullName), ...links.filter((l) => l !== null));
 }
 
 // Debug and test handle (used by the browser tests in tests/Telemedicina.BrowserTests): the active call session and the hub state.
