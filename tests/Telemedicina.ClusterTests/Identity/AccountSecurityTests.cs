@@ -175,6 +175,39 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AHubTicketFromASiloThatHasNotHeardOfALock_OpensNothingOnASiloThatHas()
+    {
+        // The silos read each other's revocations every 2 minutes here (5 s by default): the window stays open for the test.
+        await using var cluster = await TestCluster.StartAsync(silos: 2, new Dictionary<string, string> { ["Identity__RevocationRefresh"] = "00:02:00" });
+        using var silo1 = cluster.Api(0);
+        using var silo2 = cluster.Api(1);
+        var admin = await silo1.LoginDemoAdminAsync();
+        var patient = await silo1.RegisterPatientAsync();
+        var bystander = await silo1.RegisterPatientAsync();
+        using (var locked = await silo1.SendAsync(HttpMethod.Post, $"/api/v1/admin/users/{patient.Id}/lock", null, admin.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, locked.StatusCode);
+        }
+
+        // Silo 2 has not heard of the lock yet and still issues a ticket for the account's token (as the web page asks
+        // for one when the silo it was on closes its connection: the load balancer sends the request to the other).
+        var ticket = await silo2.SendAsync<HubTicketAnswer>(HttpMethod.Post, "/api/v1/identity/hub-ticket", null, patient.AccessToken);
+        var control = await silo2.SendAsync<HubTicketAnswer>(HttpMethod.Post, "/api/v1/identity/hub-ticket", null, bystander.AccessToken);
+
+        // Silo 1 has: the ticket counts from the token it was issued for, older than the lock. Before, the ticket's own
+        // issue time, after the lock, let it open a connection that nothing closed later.
+        var refused = await Record.ExceptionAsync(async () =>
+        {
+            await using var hub = await HubClient.ConnectAsync(silo1.BaseUrl, () => ticket.Ticket);
+        });
+        Assert.NotNull(refused);
+        await using var other = await HubClient.ConnectAsync(silo1.BaseUrl, () => control.Ticket);
+        Assert.Equal(HubConnectionState.Connected, other.Connection.State);
+    }
+
+    private sealed record HubTicketAnswer(string Ticket, DateTimeOffset ExpiresAt);
+
+    [Fact]
     public async Task AdminLock_EndsTheAccountsTokensAndHubConnections_OnEverySilo_WithinSeconds()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using Dapper;
 using Microsoft.Extensions.Options;
@@ -19,7 +20,8 @@ internal sealed record HubTicket(string Ticket, DateTimeOffset ExpiresAt);
 /// <para>
 /// A ticket is a JWT signed like the access tokens with the hub's own audience (<see cref="Audience"/>), which the API
 /// refuses, carrying the caller's user, role, name and session: the hub sees the same claims, and a logout or an admin
-/// lock ends the connection it opened as it ends any other. Its use is recorded in PostgreSQL, so it opens one
+/// lock ends the connection it opened as it ends any other. Revocations are checked against the issue time of the
+/// access token it was issued for, not its own: a lock is not undone by a ticket from a silo that has not heard of it. Its use is recorded in PostgreSQL, so it opens one
 /// connection whichever silo the load balancer picks. Clients with a header (the .NET client, outside test clients)
 /// may still pass the access token itself, as the contract says.
 /// </para>
@@ -37,9 +39,17 @@ internal sealed class HubTickets(TokenSigner signer, NpgsqlDataSource db, IOptio
         var now = clock.GetUtcNow();
         var expires = now + settings.Value.HubTicketLifetime;
         var subject = new AccessTokenSubject(caller.GetId(), caller.FindFirstValue(CurrentUser.RoleClaim) ?? "", caller.FindFirstValue("name") ?? "",
-            caller.FindFirstValue(TokenService.SessionClaim) ?? "");
+            caller.FindFirstValue(TokenService.SessionClaim) ?? "", CredentialIssuedAt(caller) ?? now);
         return new HubTicket(signer.Sign(Audience, now, expires, subject), expires);
     }
+
+    // The access token's issue time (milliseconds; else its iat, rounded down, so never later than it was).
+    private static DateTimeOffset? CredentialIssuedAt(ClaimsPrincipal caller) =>
+        long.TryParse(caller.FindFirstValue(TokenService.IssuedAtMillisecondsClaim), NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms)
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : long.TryParse(caller.FindFirstValue(JwtRegisteredClaimNames.Iat), NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds)
+                ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+                : null;
 
     /// <summary>Records the ticket's one use; false when it was used before (on any silo) or names no ticket id.</summary>
     public async Task<bool> TryUseAsync(JsonWebToken ticket, CancellationToken cancellationToken)
