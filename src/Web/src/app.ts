@@ -12,7 +12,14 @@ export class App {
     // The server ended the session (an admin locked the account, the password was reset elsewhere, the refresh token
     // was revoked): the login page says so, instead of a "reconnecting" banner and no reason.
     this.http = new Http(undefined, sessionTokenStore, () => this.afterLogout("Sua sessão foi encerrada. Entre novamente."));
-    this.hub = new Hub(() => this.http.hubTicket());
+    // After the server closed the hub connection, the session is checked with a refresh first: refresh tokens live in
+    // the database, so every silo agrees at once that a locked account's session is over, where a ticket could still
+    // come from a silo that has not heard of the lock yet (it reads them every 5 s) and the page would say
+    // "reconectando" until it did.
+    this.hub = new Hub(async (afterServerClose) => {
+      if (afterServerClose && !(await this.http.refresh())) throw new Error("Sessão encerrada.");
+      return this.http.hubTicket();
+    });
   }
 
   get user(): LoginUser | null {

@@ -15,12 +15,14 @@ export class Hub {
   private readonly statusListeners = new Set<(status: HubStatus) => void>();
   private readonly reconnectedListeners = new Set<() => void>();
   private status: HubStatus = "disconnected";
+  private serverClosed = false;
 
   /**
    * @param credential what to open the WebSocket with, asked for again before each connect and reconnect: a single-use
-   * hub ticket, so that the URL (which load balancers log) carries no access token.
+   * hub ticket, so that the URL (which load balancers log) carries no access token. `afterServerClose` is true for the
+   * first one asked for after the server closed the connection without a reconnect.
    */
-  constructor(private readonly credential: () => Promise<string>) {}
+  constructor(private readonly credential: (afterServerClose: boolean) => Promise<string>) {}
 
   get connectionState(): string {
     return this.connection?.state ?? HubConnectionState.Disconnected;
@@ -32,11 +34,22 @@ export class Hub {
 
   async start(): Promise<void> {
     if (this.connection) return;
+    const connection = this.build();
+    this.connection = connection;
+    this.setStatus("connecting");
+    await this.startWithRetry(connection);
+  }
+
+  private build(): HubConnection {
     const connection = new HubConnectionBuilder()
       .withUrl("/hubs/consultation", {
         skipNegotiation: true,
         transport: HttpTransportType.WebSockets,
-        accessTokenFactory: () => this.credential(),
+        accessTokenFactory: () => {
+          const afterServerClose = this.serverClosed;
+          this.serverClosed = false;
+          return this.credential(afterServerClose);
+        },
       })
       .withAutomaticReconnect(new ForeverRetryPolicy())
       .configureLogging(LogLevel.Warning)
@@ -58,17 +71,21 @@ export class Hub {
         return;
       }
 
-      // Closed by the server without an automatic reconnect (a silo that stops tells its clients to
-      // reconnect, but an older server or a proxy may not): start again; the load balancer picks a
-      // live silo, and the pages resume as after any reconnect.
+      // Closed by the server without an automatic reconnect: it ended the session (an admin lock, a logout elsewhere)
+      // or dropped an abusive client; a silo that stops tells its clients to reconnect, but an older server or a proxy
+      // may not. Start again on a new connection object: restarting this one from its own close handler raced the
+      // client library's cleanup, which cleared the new WebSocket's transport, so the handshake was never sent and the
+      // page said "reconectando" until the server's 15 s handshake timeout. The first credential asked for says it
+      // follows a server close (the app then checks the session where every silo agrees, before asking for a ticket).
+      const next = this.build();
+      this.connection = next;
+      this.serverClosed = true;
       this.setStatus("reconnecting");
-      void this.startWithRetry(connection).then(() => {
-        if (this.connection === connection) this.reconnectedListeners.forEach((listener) => listener());
+      void this.startWithRetry(next).then(() => {
+        if (this.connection === next) this.reconnectedListeners.forEach((listener) => listener());
       });
     });
-    this.connection = connection;
-    this.setStatus("connecting");
-    await this.startWithRetry(connection);
+    return connection;
   }
 
   async stop(): Promise<void> {
