@@ -393,6 +393,58 @@ public sealed class VideoCallTests(ClusterFixture fixture)
     }
 
     /// <summary>
+    /// A chat message on its way when the patient's connection drops (a phone in a tunnel). The page showed the SignalR
+    /// client's own English error ("WebSocket closed with status code: 1006 (no reason given).") under the call, and kept
+    /// it after the connection was back (an outside probe with a throttled, then cut, network). It now says in Portuguese
+    /// that the connection dropped, keeps the text to send again, and clears the note once the connection is back.
+    /// </summary>
+    [Fact]
+    public async Task AChatMessageCaughtByADroppedConnection_IsToldInPortuguese_AndTheNoteGoesWhenTheConnectionIsBack()
+    {
+        await using var parties = await Parties.StartAsync(fixture);
+        var (_, _, _, _, _, doctorPage, patientPage) = parties;
+        var held = new TaskCompletionSource<(IWebSocketRoute Page, IWebSocketRoute Server)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await patientPage.RouteWebSocketAsync(new Regex("/hubs/consultation"), page =>
+        {
+            var server = page.ConnectToServer();
+            page.OnMessage(frame =>
+            {
+                // The chat invocation is held, not sent: the connection drops while it is on its way.
+                if (frame.Text is { } text && text.Contains("\"target\":\"Chat\"", StringComparison.Ordinal))
+                {
+                    held.TrySetResult((page, server));
+                    return;
+                }
+
+                if (frame.Text is { } passed)
+                {
+                    server.Send(passed);
+                }
+                else
+                {
+                    server.Send(frame.Binary!);
+                }
+            });
+        });
+        await EnterCallAsync(parties, page => CallPage.PassDeviceCheckAsync(page));
+        await patientPage.Locator("[data-testid='call-status']").GetByText("Em consulta").WaitForAsync(new() { Timeout = 30_000 });
+
+        await patientPage.GetByTestId("chat-input").FillAsync("Minha internet caiu?");
+        await patientPage.GetByTestId("chat-send").ClickAsync();
+        var (pageSide, serverSide) = await held.Task.WaitAsync(TimeSpan.FromSeconds(15), TestContext.Current.CancellationToken);
+        await serverSide.CloseAsync(new() { Code = 1001, Reason = "rede caiu" });
+        await pageSide.CloseAsync(new() { Code = 4000, Reason = "rede caiu" });
+
+        var note = patientPage.Locator(".room > .status .message-error");
+        await Assertions.Expect(note).ToHaveTextAsync("A conexão caiu antes da resposta do servidor. Tentando reconectar...", new() { Timeout = 15_000 });
+        Assert.Equal("Minha internet caiu?", await patientPage.GetByTestId("chat-input").InputValueAsync());
+
+        // Back: the page reconnects by itself, the note goes, and the message is sent again by hand.
+        await CallPage.WaitForAsync(async () => await patientPage.EvaluateAsync<string>("() => window.telemedicina.hubState()") == "Connected", TimeSpan.FromSeconds(30), () => "the patient's hub reconnected");
+        await Assertions.Expect(note).ToHaveCountAsync(0, new() { Timeout = 10_000 });
+    }
+
+    /// <summary>
     /// The patient enters the waiting room on silo 1 (and passes the device check with <paramref name="patientDeviceCheck"/>)
     /// before the doctor is online; the doctor logs in on silo 2, sees the waiting patient, accepts and passes the check.
     /// </summary>

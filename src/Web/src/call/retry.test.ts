@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { Hub } from "../realtime/hub";
 import { sendWithRetry } from "./retry";
 
 describe("sendWithRetry", () => {
@@ -14,6 +15,15 @@ describe("sendWithRetry", () => {
     );
     expect(calls).toBe(4);
     expect(waits).toEqual([250, 500, 1000]);
+  });
+
+  it("retries a signal whose connection dropped under it, as the hub words it", async () => {
+    let calls = 0;
+    await sendWithRetry(async () => {
+      calls++;
+      if (calls < 2) throw new Error(Hub.connectionLost);
+    }, async () => {});
+    expect(calls).toBe(2);
   });
 
   it("does not retry a refusal", async () => {

@@ -10,7 +10,8 @@ export async function withRetry<T>(call: () => Promise<T>, sleep = (ms: number) 
       return await call();
     } catch (e) {
       const message = e instanceof Error ? e.message : "";
-      const transient = /tente novamente|recuperando|not in the 'Connected' State|connection/i.test(message);
+      // "Tentando reconectar": the hub's own words when the connection is down or dropped under the call.
+      const transient = /tente novamente|recuperando|reconectar|not in the 'Connected' State|connection/i.test(message);
       if (!transient || Date.now() + delay > deadline) throw e;
       await sleep(delay);
     }

@@ -291,6 +291,8 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
     if (status !== "connected") gate.close();
   }));
   cleanups.push(app.hub.onReconnected(() => {
+    // What failed while the connection was down ("A conexão caiu...") is over once it is back.
+    clearError();
     if (joined && !ended) void join().catch(showError);
   }));
   const tick = setInterval(() => {
@@ -319,8 +321,15 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
     }).catch(showError);
   });
 
+  let shownError: HTMLElement | null = null;
   function showError(e: unknown): void {
-    notes.replaceChildren(message("error", e instanceof Error ? e.message : "Erro inesperado."));
+    shownError = message("error", e instanceof Error ? e.message : "Erro inesperado.");
+    notes.replaceChildren(shownError);
+  }
+
+  function clearError(): void {
+    shownError?.remove();
+    shownError = null;
   }
 
   const callArea = h("div", { class: "call-area", hidden: true },

@@ -118,13 +118,25 @@ export class Hub {
     return () => this.reconnectedListeners.delete(listener);
   }
 
-  invoke<T>(method: string, ...args: unknown[]): Promise<T> {
-    if (!this.connection || this.connection.state !== HubConnectionState.Connected) {
-      return Promise.reject(new Error("Sem conexão com o servidor. Tentando reconectar..."));
+  async invoke<T>(method: string, ...args: unknown[]): Promise<T> {
+    const connection = this.connection;
+    if (!connection || connection.state !== HubConnectionState.Connected) {
+      throw new Error(Hub.notConnected);
     }
 
-    return this.connection.invoke<T>(method, ...args);
+    try {
+      return await connection.invoke<T>(method, ...args);
+    } catch (e) {
+      // The server's refusals are sentences for the user, in Portuguese (plain hub errors). When the connection drops
+      // under an invocation, the client library's own error was shown instead, in English ("WebSocket closed with
+      // status code: 1006 (no reason given).", "Server timeout elapsed without receiving a message from the server.").
+      if (this.connection !== connection || connection.state !== HubConnectionState.Connected) throw new Error(Hub.connectionLost);
+      throw e;
+    }
   }
+
+  static readonly notConnected = "Sem conexão com o servidor. Tentando reconectar...";
+  static readonly connectionLost = "A conexão caiu antes da resposta do servidor. Tentando reconectar...";
 
   private setStatus(status: HubStatus): void {
     this.status = status;
