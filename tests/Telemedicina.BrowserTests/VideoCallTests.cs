@@ -393,6 +393,59 @@ public sealed class VideoCallTests(ClusterFixture fixture)
     }
 
     /// <summary>
+    /// A patient on a phone. On its side (844×390) the call fills the screen: before, the buttons and half the video were
+    /// below it, and the chat under them. Upright with the keyboard open (390×500), the field being typed in stays on
+    /// the screen as messages come (the log grew above it and pushed it off), and the log shows the newest line.
+    /// </summary>
+    [Fact]
+    public async Task OnAPhone_TheCallFitsTheScreenOnItsSide_AndTheChatFieldStaysInViewAsMessagesCome()
+    {
+        await using var parties = await Parties.StartAsync(fixture);
+        var (_, _, _, _, _, doctorPage, patientPage) = parties;
+        await patientPage.SetViewportSizeAsync(844, 390);
+        await EnterCallAsync(parties, page => CallPage.PassDeviceCheckAsync(page));
+        await CallPage.WaitForMediaAsync(patientPage, TimeSpan.FromSeconds(45));
+
+        async Task<string> OffScreenAsync(IPage page, params string[] testIds) => await page.EvaluateAsync<string>("""
+            ids => ids.filter(id => {
+              const r = document.querySelector(`[data-testid='${id}']`).getBoundingClientRect();
+              return r.top < -1 || r.left < -1 || r.bottom > innerHeight + 1 || r.right > innerWidth + 1 || r.height === 0;
+            }).join(', ')
+            """, testIds);
+
+        // Wait for a settled layout (the call area scrolls into place as it shows).
+        var onItsSide = new[] { "call-status", "remote-video", "local-video", "toggle-mic", "toggle-camera", "chat-input", "chat-send" };
+        await CallPage.WaitForAsync(async () => await OffScreenAsync(patientPage, onItsSide) == "", TimeSpan.FromSeconds(5),
+            () => $"on its side, off the screen: {OffScreenAsync(patientPage, onItsSide).Result}; " + patientPage.EvaluateAsync<string>("""
+                () => JSON.stringify({ y: scrollY, h: innerHeight, w: innerWidth, sh: document.documentElement.scrollHeight, els: [...document.querySelectorAll('main, .page-consulta, .room, .room > *, .call-area > *')].map(e => [e.className || e.dataset.testid, Math.round(e.getBoundingClientRect().top), Math.round(e.getBoundingClientRect().height), Math.round(e.getBoundingClientRect().left), Math.round(e.getBoundingClientRect().width)]) })
+                """).Result);
+        var remote = (await patientPage.GetByTestId("remote-video").BoundingBoxAsync())!;
+        Assert.True(remote.Height >= 200, $"the remote video is {remote.Height} px high on a 390 px screen");
+
+        await patientPage.SetViewportSizeAsync(390, 500);
+        var input = patientPage.GetByTestId("chat-input");
+        for (var i = 1; i <= 8; i++)
+        {
+            await input.FillAsync($"Mensagem {i} do paciente");
+            await input.PressAsync("Enter");
+            await Assertions.Expect(input).ToHaveValueAsync("");
+        }
+
+        Assert.Equal("", await OffScreenAsync(patientPage, "chat-input", "chat-send"));
+        var newestInView = await patientPage.EvaluateAsync<bool>("""
+            () => {
+              const log = document.querySelector("[data-testid='chat-log']").getBoundingClientRect();
+              const last = document.querySelector("[data-testid='chat-log'] li:last-child").getBoundingClientRect();
+              return last.bottom <= log.bottom + 1 && last.top >= log.top - 1;
+            }
+            """);
+        Assert.True(newestInView, "the newest chat line is scrolled out of the log");
+        await Assertions.Expect(patientPage.Locator("[data-testid='chat-log'] li").Last).ToContainTextAsync("Mensagem 8 do paciente");
+        await doctorPage.GetByTestId("end-call").ClickAsync();
+        await patientPage.GetByTestId("call-summary").WaitForAsync(new() { Timeout = 15_000 });
+    }
+
+    /// <summary>
     /// A chat message on its way when the patient's connection drops (a phone in a tunnel). The page showed the SignalR
     /// client's own English error ("WebSocket closed with status code: 1006 (no reason given).") under the call, and kept
     /// it after the connection was back (an outside probe with a throttled, then cut, network). It now says in Portuguese

@@ -274,7 +274,7 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
     if (peer.roomId === roomId) setStatus("accepted", "O outro participante saiu ou perdeu a conexão. Aguardando...");
   }));
   cleanups.push(app.hub.on<ChatMessage>("Chat", (chat) => {
-    if (chat.roomId === roomId && chatHistory.add(chat) === "appended") chatLog.append(chatLine(chat));
+    if (chat.roomId === roomId && chatHistory.add(chat) === "appended") appendChat(chatLine(chat));
   }));
   cleanups.push(app.hub.on<CallStatusChanged>("CallStatusChanged", (change) => {
     if (change.roomId !== roomId) return;
@@ -316,10 +316,18 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
     void app.hub.invoke("Chat", roomId, text).then(() => {
       const line = { at: new Date().toISOString(), fromUserId: me.id, text };
       chatHistory.addLocal(line);
-      chatLog.append(chatLine(line));
+      appendChat(chatLine(line));
       chatInput.value = "";
     }).catch(showError);
   });
+
+  // The newest line in view (the log scrolls past 180 px), and on a phone with its keyboard open the field being typed
+  // in too: the log grew above it and pushed it off the screen after each message.
+  function appendChat(line: HTMLElement): void {
+    chatLog.append(line);
+    chatLog.scrollTop = chatLog.scrollHeight;
+    if (document.activeElement === chatInput) chatInput.scrollIntoView({ block: "nearest" });
+  }
 
   let shownError: HTMLElement | null = null;
   function showError(e: unknown): void {
