@@ -393,6 +393,101 @@ public sealed class VideoCallTests(ClusterFixture fixture)
     }
 
     /// <summary>
+    /// The doctor accepts and is in the room while the patient is still on the device check. When the patient enters,
+    /// the doctor's page makes its offer as soon as it hears the patient joined, and that offer can reach the patient's
+    /// page before the answer to its own <c>JoinRoom</c> (the room's join also writes to the database). The page dropped
+    /// a signal that came before it had a peer connection; the doctor, the impolite side, then ignored the patient's own
+    /// offer while waiting for an answer to its lost one, and no media ever flowed (an outside probe: "no media", and
+    /// "addIceCandidate … remote description was null" for the candidates that followed the lost offer). Here the
+    /// patient's socket holds the <c>JoinRoom</c> answer until the doctor's first signal has passed to the page.
+    /// </summary>
+    [Fact]
+    public async Task TheDoctorInTheRoomFirst_ASignalThatComesBeforeThePatientsJoinAnswer_IsKept_AndTheCallConnects()
+    {
+        await using var parties = await Parties.StartAsync(fixture);
+        var (patientApi, doctorApi, doctor, patient, booked, doctorPage, patientPage) = parties;
+        var signalFirst = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await patientPage.RouteWebSocketAsync(new Regex("/hubs/consultation"), page =>
+        {
+            var server = page.ConnectToServer();
+            string? joinId = null;
+            string? heldAnswer = null;
+            page.OnMessage(frame =>
+            {
+                if (frame.Text is not { } text)
+                {
+                    server.Send(frame.Binary!);
+                    return;
+                }
+
+                foreach (var record in text.Split('\u001e', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    using var json = JsonDocument.Parse(record);
+                    if (json.RootElement.TryGetProperty("target", out var target) && target.GetString() == "JoinRoom")
+                    {
+                        joinId = json.RootElement.GetProperty("invocationId").GetString();
+                    }
+                }
+
+                server.Send(text);
+            });
+            server.OnMessage(frame =>
+            {
+                if (frame.Text is null)
+                {
+                    page.Send(frame.Binary!);
+                    return;
+                }
+
+                // A frame holds one or more records of the SignalR JSON protocol, each ended by 0x1E. The join's answer
+                // waits for the first signal, then goes right after it.
+                var passed = new StringBuilder();
+                foreach (var record in frame.Text.Split('\u001e', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    using var json = JsonDocument.Parse(record);
+                    // The handshake's answer ("{}") has no type.
+                    var type = json.RootElement.TryGetProperty("type", out var typed) ? typed.GetInt32() : 0;
+                    if (joinId is not null && type == 3 && json.RootElement.TryGetProperty("invocationId", out var id) && id.GetString() == joinId
+                        && !signalFirst.Task.IsCompleted)
+                    {
+                        heldAnswer = record + '\u001e';
+                        continue;
+                    }
+
+                    passed.Append(record).Append('\u001e');
+                    if (type == 1 && json.RootElement.GetProperty("target").GetString() == "Signal" && heldAnswer is not null && signalFirst.TrySetResult(true))
+                    {
+                        passed.Append(heldAnswer);
+                        heldAnswer = null;
+                    }
+                }
+
+                if (passed.Length > 0)
+                {
+                    page.Send(passed.ToString());
+                }
+            });
+        });
+
+        // The patient asks to enter and stays on the device check; the doctor accepts and enters the room alone.
+        await CallPage.LoginAsync(patientPage, patientApi.BaseUrl, patient.Email, patient.Password, "paciente");
+        await patientPage.Locator($"[data-testid='appointment-item'][data-appointment-id='{booked.AppointmentId}']").GetByTestId("enter-call").ClickAsync();
+        await patientPage.Locator("[data-page='consulta']").WaitForAsync();
+        await CallPage.LoginAsync(doctorPage, doctorApi.BaseUrl, doctor.Email, doctor.Password, "medico");
+        await doctorPage.GetByTestId("accept-call").ClickAsync(new() { Timeout = 20_000 });
+        await doctorPage.Locator("[data-page='consulta']").WaitForAsync();
+        await CallPage.PassDeviceCheckAsync(doctorPage);
+        await doctorPage.Locator("[data-testid='call-status']").GetByText("Aguardando o outro participante entrar...").WaitForAsync(new() { Timeout = 20_000 });
+
+        await CallPage.PassDeviceCheckAsync(patientPage);
+        Assert.True(await signalFirst.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+        await CallPage.WaitForMediaAsync(patientPage, TimeSpan.FromSeconds(30));
+        await CallPage.WaitForMediaAsync(doctorPage, TimeSpan.FromSeconds(30));
+        await patientPage.Locator("[data-testid='call-status']").GetByText("Em consulta").WaitForAsync(new() { Timeout = 10_000 });
+        await doctorPage.Locator("[data-testid='call-status']").GetByText("Em consulta").WaitForAsync(new() { Timeout = 10_000 });
+    }
+
+    /// <summary>
     /// A patient on a phone. On its side (844×390) the call fills the screen: before, the buttons and half the video were
     /// below it, and the chat under them. Upright with the keyboard open (390×500), the field being typed in stays on
     /// the screen as messages come (the log grew above it and pushed it off), and the log shows the newest line.

@@ -14,6 +14,8 @@ import { chatWithin } from "../ui/text";
 
 /** The hub's chat limit (Calls:MaxChatLength), in characters as a reader counts them. */
 const maxChatCharacters = 2000;
+/** Signals kept for a peer connection not made yet (the room replays at most 128 to a party). */
+const earlySignalsKept = 128;
 
 /**
  * The consultation room. Starts with the device check (preview, device choice, microphone level);
@@ -63,6 +65,9 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
   const gate = new RoomGate();
   let attached = false;
   let peerJoined = false;
+  // Signals that come before this page has its peer connection: the other party offers as soon as it hears this page
+  // joined, which can be before the answer to this page's own JoinRoom. Handed to the session when it is made.
+  let early: SignalMessage[] = [];
   let startedAt: number | null = null;
   let ended = false;
   // The page was left (its cleanup ran): a join or a device check finishing after that must not start a call.
@@ -249,6 +254,8 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
         },
       });
       window.telemedicina.session = session;
+      for (const signal of early.sort((a, b) => a.seq - b.seq)) void session.handleSignal(signal);
+      early = [];
     } else {
       session.recoverAfterReconnect();
     }
@@ -261,7 +268,10 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
   };
 
   cleanups.push(app.hub.on<SignalMessage>("Signal", (signal) => {
-    if (signal.roomId === roomId) void session?.handleSignal(signal);
+    if (signal.roomId !== roomId) return;
+    if (session) void session.handleSignal(signal);
+    // Bounded as the room bounds what it replays; an offer and its candidates are a few dozen.
+    else if (!disposed && early.length < earlySignalsKept) early.push(signal);
   }));
   cleanups.push(app.hub.on<{ roomId: string; userId: string }>("PeerJoined", (peer) => {
     if (peer.roomId !== roomId || peer.userId === me.id) return;
