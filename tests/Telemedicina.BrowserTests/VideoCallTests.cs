@@ -488,17 +488,43 @@ public sealed class VideoCallTests(ClusterFixture fixture)
     }
 
     /// <summary>
-    /// A patient on a phone. On its side (844×390) the call fills the screen: before, the buttons and half the video were
-    /// below it, and the chat under them. Upright with the keyboard open (390×500), the field being typed in stays on
-    /// the screen as messages come (the log grew above it and pushed it off), and the log shows the newest line.
+    /// A patient on a phone. Upright (390×844, and a small 375×667), the device check's "Entrar na sala" is on the screen
+    /// without scrolling (it was 16–60 px below a 390×844 screen). On its side (844×390) the call fills the screen:
+    /// before, the buttons and half the video were below it, and the chat under them. Upright with the keyboard open
+    /// (390×500), the field being typed in stays on the screen as messages come (the log grew above it and pushed it
+    /// off), and the log shows the newest line.
     /// </summary>
     [Fact]
-    public async Task OnAPhone_TheCallFitsTheScreenOnItsSide_AndTheChatFieldStaysInViewAsMessagesCome()
+    public async Task OnAPhone_EnteringAndTheCallFitTheScreen_AndTheChatFieldStaysInViewAsMessagesCome()
     {
         await using var parties = await Parties.StartAsync(fixture);
         var (_, _, _, _, _, doctorPage, patientPage) = parties;
-        await patientPage.SetViewportSizeAsync(844, 390);
-        await EnterCallAsync(parties, page => CallPage.PassDeviceCheckAsync(page));
+        await patientPage.SetViewportSizeAsync(390, 844);
+        await EnterCallAsync(parties, async page =>
+        {
+            await page.WaitForFunctionAsync("() => document.querySelector(\"[data-testid='device-preview']\")?.videoWidth > 0", null, new() { Timeout = 20_000 });
+            await page.Locator("[data-testid='counterpart-presence']:not([data-presence=''])").WaitForAsync(new() { Timeout = 20_000 });
+            foreach (var (width, height) in new[] { (390, 844), (375, 667) })
+            {
+                await page.SetViewportSizeAsync(width, height);
+                var layout = await page.EvaluateAsync<string>("""
+                    () => {
+                      scrollTo(0, 0);
+                      const box = e => { const r = e.getBoundingClientRect(); return `${e.dataset.testid || e.className || e.tagName}@${Math.round(r.top)}+${Math.round(r.height)}`; };
+                      const button = document.querySelector("[data-testid='join-room']");
+                      const join = button.getBoundingClientRect();
+                      // On the screen and not covered: what is at its centre is the button.
+                      const shown = join.bottom <= innerHeight && document.elementFromPoint(join.left + join.width / 2, join.top + join.height / 2) === button;
+                      return `${shown} ${[...document.querySelectorAll('header, .room > *, .device-check > h2, .device-check-body > *, .device-check-controls > *')].map(box).join(' ')}`;
+                    }
+                    """);
+                Assert.True(layout.StartsWith("true ", StringComparison.Ordinal), $"at {width}x{height} 'Entrar na sala' is not on the screen: {layout}");
+                Figures.Report($"device check at {width}x{height}: {layout[5..]}");
+            }
+
+            await page.SetViewportSizeAsync(844, 390);
+            await CallPage.PassDeviceCheckAsync(page);
+        });
         await CallPage.WaitForMediaAsync(patientPage, TimeSpan.FromSeconds(45));
 
         async Task<string> OffScreenAsync(IPage page, params string[] testIds) => await page.EvaluateAsync<string>("""
