@@ -177,8 +177,13 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
     [Fact]
     public async Task AHubTicketFromASiloThatHasNotHeardOfALock_OpensNothingOnASiloThatHas()
     {
-        // The silos read each other's revocations every 2 minutes here (5 s by default): the window stays open for the test.
-        await using var cluster = await TestCluster.StartAsync(silos: 2, new Dictionary<string, string> { ["Identity__RevocationRefresh"] = "00:02:00" });
+        // The silos are not told of each other's revocations and read them every 2 minutes here (as a silo whose listening
+        // connection is down, 5 s by default): the window stays open for the test.
+        await using var cluster = await TestCluster.StartAsync(silos: 2, new Dictionary<string, string>
+        {
+            ["Identity__RevocationRefresh"] = "00:02:00",
+            ["Identity__RevocationNotifications"] = "false",
+        });
         using var silo1 = cluster.Api(0);
         using var silo2 = cluster.Api(1);
         var admin = await silo1.LoginDemoAdminAsync();
@@ -206,6 +211,93 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
     }
 
     private sealed record HubTicketAnswer(string Ticket, DateTimeOffset ExpiresAt);
+
+    /// <summary>
+    /// A lock or a logout served by one silo reaches the other at once: the revocation is announced (PostgreSQL NOTIFY)
+    /// when it commits. Before, the other silo accepted the account's token and kept its hub connection until its next
+    /// read of the revocations (5 s by default, 2 minutes here, so what arrives sooner came by the announcement). When a
+    /// silo's listening connection is cut, it listens again and the next announcement arrives as fast.
+    /// </summary>
+    [Fact]
+    public async Task ALockOrALogoutOnOneSilo_ReachesTheOtherAtOnce_AlsoAfterItsListeningConnectionWasCut()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var cluster = await TestCluster.StartAsync(silos: 2, new Dictionary<string, string> { ["Identity__RevocationRefresh"] = "00:02:00" });
+        using var silo1 = cluster.Api(0);
+        using var silo2 = cluster.Api(1);
+        var admin = await silo1.LoginDemoAdminAsync();
+
+        async Task<HttpStatusCode> MeAsync(string bearer)
+        {
+            using var response = await silo2.SendAsync(HttpMethod.Get, "/api/v1/identity/me", null, bearer);
+            return response.StatusCode;
+        }
+
+        // The time until silo 2 refuses the token after the revocation answered on silo 1; fails past 5 s.
+        async Task<TimeSpan> RefusedOnSilo2Async(string bearer)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (await MeAsync(bearer) != HttpStatusCode.Unauthorized)
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "silo 2 still accepts the token 5 s after the revocation");
+                await Task.Delay(20, ct);
+            }
+
+            return clock.Elapsed;
+        }
+
+        async Task LockAsync(TestUser user)
+        {
+            using var locked = await silo1.SendAsync(HttpMethod.Post, $"/api/v1/admin/users/{user.Id}/lock", null, admin.AccessToken);
+            Assert.Equal(HttpStatusCode.OK, locked.StatusCode);
+        }
+
+        // A lock: the token refused on silo 2 and the hub connection it opened there closed, at once.
+        var patient = await silo2.RegisterPatientAsync();
+        await using var hub = await HubClient.ConnectAsync(silo2.BaseUrl, () => patient.AccessToken);
+        await hub.Connection.InvokeAsync("Ping", ct);
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        hub.Connection.Closed += _ =>
+        {
+            closed.TrySetResult();
+            return Task.CompletedTask;
+        };
+        Assert.Equal(HttpStatusCode.OK, await MeAsync(patient.AccessToken));
+        await LockAsync(patient);
+        var lockRefused = await RefusedOnSilo2Async(patient.AccessToken);
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(5), ct);
+
+        // A logout ends its session on silo 2 at once.
+        var other = await silo2.RegisterPatientAsync();
+        Assert.Equal(HttpStatusCode.OK, await MeAsync(other.AccessToken));
+        using (var logout = await silo1.SendAsync(HttpMethod.Post, "/api/v1/identity/logout", new { refreshToken = other.RefreshToken }, other.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, logout.StatusCode);
+        }
+
+        var logoutRefused = await RefusedOnSilo2Async(other.AccessToken);
+
+        // Both silos' listening connections are cut (as a database restart or a network blip would); each listens again.
+        const string Listeners = "FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN identity_revocations'";
+        await using (var db = new Npgsql.NpgsqlConnection(cluster.ConnectionString))
+        {
+            await db.OpenAsync(ct);
+            await using var cut = new Npgsql.NpgsqlCommand($"SELECT count(pg_terminate_backend(pid)) {Listeners}", db);
+            Assert.Equal(2L, await cut.ExecuteScalarAsync(ct));
+            await using var count = new Npgsql.NpgsqlCommand($"SELECT count(*) {Listeners}", db);
+            for (var deadline = Deadline.InSeconds(20); (long)(await count.ExecuteScalarAsync(ct))! < 2; await Task.Delay(100, ct))
+            {
+                Assert.False(deadline.Passed, "the silos did not listen again within 20 s");
+            }
+        }
+
+        var third = await silo2.RegisterPatientAsync();
+        Assert.Equal(HttpStatusCode.OK, await MeAsync(third.AccessToken));
+        await LockAsync(third);
+        var afterCut = await RefusedOnSilo2Async(third.AccessToken);
+        Figures.Report($"Revocation announced: refused on the other silo {lockRefused.TotalMilliseconds:0} ms after a lock, " +
+            $"{logoutRefused.TotalMilliseconds:0} ms after a logout, {afterCut.TotalMilliseconds:0} ms after a lock once its listening connection had been cut");
+    }
 
     [Fact]
     public async Task AdminLock_EndsTheAccountsTokensAndHubConnections_OnEverySilo_WithinSeconds()

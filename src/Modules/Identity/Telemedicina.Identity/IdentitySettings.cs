@@ -34,6 +34,15 @@ public sealed class IdentitySettings
 
     public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);
 
-    /// <summary>How often each silo reads the sessions ended on the others (an admin lock, an erasure, a reset).</summary>
+    /// <summary>
+    /// How often each silo reads the sessions ended on the others (an admin lock, an erasure, a reset) besides being told
+    /// of each at once: the longest delay while its listening connection is down.
+    /// </summary>
     public TimeSpan RevocationRefresh { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Whether each silo listens for the sessions ended on the others (PostgreSQL <c>LISTEN</c>) and reads them at once.
+    /// Off, they are read every <see cref="RevocationRefresh"/> only (tests use it to model a silo that missed one).
+    /// </summary>
+    public bool RevocationNotifications { get; set; } = true;
 }

@@ -12,14 +12,19 @@ namespace Telemedicina.Identity.Application;
 /// <summary>
 /// Ends an account's sessions at once on every silo. Access tokens are stateless and lived their 15 minutes after an
 /// admin locked the account (a locked patient still booked). Revoking writes the time to PostgreSQL and this silo's
-/// set; each silo reads the revocations of the last token lifetime every <see cref="IdentitySettings.RevocationRefresh"/>,
-/// so a request is checked against memory, never the database. Tokens carry their issue time in milliseconds
-/// (<see cref="TokenService.IssuedAtMillisecondsClaim"/>), so a login in the same second as a revocation is kept.
+/// set, and notifies the other silos (PostgreSQL <c>NOTIFY</c>, sent when the revocation commits), which read the
+/// revocations of the last token lifetime at once; a request is checked against memory, never the database. Each silo
+/// also reads them every <see cref="IdentitySettings.RevocationRefresh"/>, which bounds the delay when its listening
+/// connection is down. Tokens carry their issue time in milliseconds (<see cref="TokenService.IssuedAtMillisecondsClaim"/>),
+/// so a login in the same second as a revocation is kept.
 /// </summary>
 internal sealed partial class AccessRevocations(
     NpgsqlDataSource db, IOptions<IdentitySettings> settings, TimeProvider clock, ILogger<AccessRevocations> logger)
     : BackgroundService, IAccessRevocations
 {
+    /// <summary>The PostgreSQL notification channel a revocation is announced on.</summary>
+    internal const string Channel = "identity_revocations";
+
     private readonly Lock _gate = new();
     private FrozenDictionary<Guid, DateTimeOffset> _revoked = FrozenDictionary<Guid, DateTimeOffset>.Empty;
     private FrozenDictionary<Guid, DateTimeOffset> _sessions = FrozenDictionary<Guid, DateTimeOffset>.Empty;
@@ -42,7 +47,7 @@ internal sealed partial class AccessRevocations(
     {
         var now = clock.GetUtcNow();
         await connection.ExecuteAsync(
-            "INSERT INTO identity.session_revocations (family_id, revoked_at) VALUES (@sessionId, @now) ON CONFLICT (family_id) DO NOTHING",
+            $"INSERT INTO identity.session_revocations (family_id, revoked_at) VALUES (@sessionId, @now) ON CONFLICT (family_id) DO NOTHING; NOTIFY {Channel}",
             new { sessionId, now });
         MergeSessions([(sessionId, now)]);
     }
@@ -52,9 +57,10 @@ internal sealed partial class AccessRevocations(
     {
         var now = clock.GetUtcNow();
         await connection.ExecuteAsync(
-            """
+            $"""
             INSERT INTO identity.access_revocations (user_id, revoked_at) VALUES (@userId, @now)
-            ON CONFLICT (user_id) DO UPDATE SET revoked_at = greatest(identity.access_revocations.revoked_at, excluded.revoked_at)
+            ON CONFLICT (user_id) DO UPDATE SET revoked_at = greatest(identity.access_revocations.revoked_at, excluded.revoked_at);
+            NOTIFY {Channel}
             """,
             new { userId, now }, transaction);
         Merge(new Dictionary<Guid, DateTimeOffset> { [userId] = now });
@@ -121,36 +127,96 @@ internal sealed partial class AccessRevocations(
         }
     }
 
+    // Reads the revocations, then waits for the next notification or the poll interval, whichever comes first. The
+    // listening connection is kept out of the pool (it is held for the silo's lifetime); when it breaks, the poll goes
+    // on and the connection is opened again at the next round.
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        NpgsqlConnection? listening = null;
+        try
         {
-            var delay = settings.Value.RevocationRefresh;
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
-                await RefreshAsync(stoppingToken);
-            }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
-            {
-                // The first silo of a new database starts this before its migrations have run: soon again, quietly.
-                delay = TimeSpan.FromSeconds(1);
-            }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
-            {
-                // The database is away: the next round (the requests fail meanwhile anyway).
-                LogRefreshFailed(logger, e.GetType().Name + ": " + e.Message);
-            }
+                var delay = settings.Value.RevocationRefresh;
+                try
+                {
+                    if (listening is null && settings.Value.RevocationNotifications)
+                    {
+                        listening = await ListenAsync(stoppingToken);
+                    }
 
-            try
-            {
-                await Task.Delay(delay, clock, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
+                    await RefreshAsync(stoppingToken);
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+                {
+                    // The first silo of a new database starts this before its migrations have run: soon again, quietly.
+                    delay = TimeSpan.FromSeconds(1);
+                }
+                catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+                {
+                    // The database is away: the next round (the requests fail meanwhile anyway).
+                    LogRefreshFailed(logger, e.GetType().Name + ": " + e.Message);
+                    listening = await DropAsync(listening);
+                }
+
+                try
+                {
+                    if (listening is not null)
+                    {
+                        // True on a notification (possibly this silo's own), false when the interval passed.
+                        await listening.WaitAsync(delay, stoppingToken);
+                    }
+                    else
+                    {
+                        await Task.Delay(delay, clock, stoppingToken);
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+                {
+                    LogListenFailed(logger, e.GetType().Name + ": " + e.Message);
+                    listening = await DropAsync(listening);
+                }
             }
         }
+        finally
+        {
+            await DropAsync(listening);
+        }
     }
+
+    private async Task<NpgsqlConnection> ListenAsync(CancellationToken cancellationToken)
+    {
+        await using var template = db.CreateConnection();
+        var connection = template.CloneWith(new NpgsqlConnectionStringBuilder(template.ConnectionString) { Pooling = false, KeepAlive = 30 }.ConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await connection.ExecuteAsync(new CommandDefinition($"LISTEN {Channel}", cancellationToken: cancellationToken));
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task<NpgsqlConnection?> DropAsync(NpgsqlConnection? connection)
+    {
+        if (connection is not null)
+        {
+            await connection.DisposeAsync();
+        }
+
+        return null;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the connection that hears of revocations; reading them every interval until it is back: {Reason}")]
+    private static partial void LogListenFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read the access revocations: {Reason}")]
     private static partial void LogRefreshFailed(ILogger logger, string reason);
