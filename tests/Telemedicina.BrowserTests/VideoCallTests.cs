@@ -316,59 +316,7 @@ public sealed class VideoCallTests(ClusterFixture fixture)
     {
         await using var parties = await Parties.StartAsync(fixture);
         var (patientApi, doctorApi, doctor, patient, booked, doctorPage, patientPage) = parties;
-        var heldAnswer = new TaskCompletionSource<(IWebSocketRoute Page, string Record)>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await patientPage.RouteWebSocketAsync(new Regex("/hubs/consultation"), page =>
-        {
-            var server = page.ConnectToServer();
-            string? joinId = null;
-            page.OnMessage(frame =>
-            {
-                if (frame.Text is not { } text)
-                {
-                    server.Send(frame.Binary!);
-                    return;
-                }
-
-                foreach (var record in text.Split('\u001e', StringSplitOptions.RemoveEmptyEntries))
-                {
-                    using var json = JsonDocument.Parse(record);
-                    if (json.RootElement.TryGetProperty("target", out var target) && target.GetString() == "JoinRoom")
-                    {
-                        joinId = json.RootElement.GetProperty("invocationId").GetString();
-                    }
-                }
-
-                server.Send(text);
-            });
-            server.OnMessage(frame =>
-            {
-                if (frame.Text is null)
-                {
-                    page.Send(frame.Binary!);
-                    return;
-                }
-
-                // A frame holds one or more records of the SignalR JSON protocol, each ended by 0x1E.
-                var passed = new StringBuilder();
-                foreach (var record in frame.Text.Split('\u001e', StringSplitOptions.RemoveEmptyEntries))
-                {
-                    using var json = JsonDocument.Parse(record);
-                    var isJoinAnswer = joinId is not null && json.RootElement.GetProperty("type").GetInt32() == 3
-                        && json.RootElement.TryGetProperty("invocationId", out var id) && id.GetString() == joinId;
-                    if (isJoinAnswer && heldAnswer.TrySetResult((page, record + '\u001e')))
-                    {
-                        continue;
-                    }
-
-                    passed.Append(record).Append('\u001e');
-                }
-
-                if (passed.Length > 0)
-                {
-                    page.Send(passed.ToString());
-                }
-            });
-        });
+        var join = await HeldJoinAnswer.RouteAsync(patientPage);
 
         await CallPage.LoginAsync(patientPage, patientApi.BaseUrl, patient.Email, patient.Password, "paciente");
         await patientPage.Locator($"[data-testid='appointment-item'][data-appointment-id='{booked.AppointmentId}']").GetByTestId("enter-call").ClickAsync();
@@ -379,10 +327,10 @@ public sealed class VideoCallTests(ClusterFixture fixture)
         await doctorPage.GetByTestId("accept-call").ClickAsync(new() { Timeout = 20_000 });
 
         // The patient's page joins as soon as the doctor accepts; the answer is held. The patient goes back to the list.
-        var (route, answer) = await heldAnswer.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        await join.Held.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         await patientPage.EvaluateAsync("() => { location.hash = '#/paciente'; }");
         await patientPage.Locator("[data-page='paciente']").WaitForAsync();
-        route.Send(answer);
+        join.Release();
 
         // The room takes the patient out again (the page says so when the answer comes), and no call starts.
         await CallPage.WaitForAsync(
@@ -406,68 +354,9 @@ public sealed class VideoCallTests(ClusterFixture fixture)
     {
         await using var parties = await Parties.StartAsync(fixture);
         var (patientApi, doctorApi, doctor, patient, booked, doctorPage, patientPage) = parties;
-        var signalFirst = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await patientPage.RouteWebSocketAsync(new Regex("/hubs/consultation"), page =>
-        {
-            var server = page.ConnectToServer();
-            string? joinId = null;
-            string? heldAnswer = null;
-            page.OnMessage(frame =>
-            {
-                if (frame.Text is not { } text)
-                {
-                    server.Send(frame.Binary!);
-                    return;
-                }
-
-                foreach (var record in text.Split('\u001e', StringSplitOptions.RemoveEmptyEntries))
-                {
-                    using var json = JsonDocument.Parse(record);
-                    if (json.RootElement.TryGetProperty("target", out var target) && target.GetString() == "JoinRoom")
-                    {
-                        joinId = json.RootElement.GetProperty("invocationId").GetString();
-                    }
-                }
-
-                server.Send(text);
-            });
-            server.OnMessage(frame =>
-            {
-                if (frame.Text is null)
-                {
-                    page.Send(frame.Binary!);
-                    return;
-                }
-
-                // A frame holds one or more records of the SignalR JSON protocol, each ended by 0x1E. The join's answer
-                // waits for the first signal, then goes right after it.
-                var passed = new StringBuilder();
-                foreach (var record in frame.Text.Split('\u001e', StringSplitOptions.RemoveEmptyEntries))
-                {
-                    using var json = JsonDocument.Parse(record);
-                    // The handshake's answer ("{}") has no type.
-                    var type = json.RootElement.TryGetProperty("type", out var typed) ? typed.GetInt32() : 0;
-                    if (joinId is not null && type == 3 && json.RootElement.TryGetProperty("invocationId", out var id) && id.GetString() == joinId
-                        && !signalFirst.Task.IsCompleted)
-                    {
-                        heldAnswer = record + '\u001e';
-                        continue;
-                    }
-
-                    passed.Append(record).Append('\u001e');
-                    if (type == 1 && json.RootElement.GetProperty("target").GetString() == "Signal" && heldAnswer is not null && signalFirst.TrySetResult(true))
-                    {
-                        passed.Append(heldAnswer);
-                        heldAnswer = null;
-                    }
-                }
-
-                if (passed.Length > 0)
-                {
-                    page.Send(passed.ToString());
-                }
-            });
-        });
+        // The join's answer waits for the first signal, then goes right after it.
+        var join = await HeldJoinAnswer.RouteAsync(patientPage, releaseAfter: record =>
+            record.GetProperty("type").GetInt32() == 1 && record.GetProperty("target").GetString() == "Signal");
 
         // The patient asks to enter and stays on the device check; the doctor accepts and enters the room alone.
         await CallPage.LoginAsync(patientPage, patientApi.BaseUrl, patient.Email, patient.Password, "paciente");
@@ -480,7 +369,7 @@ public sealed class VideoCallTests(ClusterFixture fixture)
         await doctorPage.Locator("[data-testid='call-status']").GetByText("Aguardando o outro participante entrar...").WaitForAsync(new() { Timeout = 20_000 });
 
         await CallPage.PassDeviceCheckAsync(patientPage);
-        Assert.True(await signalFirst.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+        await join.Released.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         await CallPage.WaitForMediaAsync(patientPage, TimeSpan.FromSeconds(30));
         await CallPage.WaitForMediaAsync(doctorPage, TimeSpan.FromSeconds(30));
         await patientPage.Locator("[data-testid='call-status']").GetByText("Em consulta").WaitForAsync(new() { Timeout = 10_000 });
@@ -786,6 +675,138 @@ public sealed class VideoCallTests(ClusterFixture fixture)
         }
 
         throw new TimeoutException($"No remote frames with aspect {aspect:0.00} within {timeout}; last stats: {last}");
+    }
+
+    /// <summary>
+    /// Holds the hub's answer to a page's <c>JoinRoom</c> on its WebSocket (everything else passes): until
+    /// <see cref="Release"/>, or right after the first server record <c>releaseAfter</c> picks has passed to the page.
+    /// </summary>
+    private sealed class HeldJoinAnswer
+    {
+        private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly Lock _gate = new();
+        private IWebSocketRoute? _page;
+        private string? _answer;
+
+        /// <summary>Completes when the answer has been caught.</summary>
+        public Task Held => _held.Task;
+
+        /// <summary>Completes when the answer has gone on to the page.</summary>
+        public Task Released => _released.Task;
+
+        public static async Task<HeldJoinAnswer> RouteAsync(IPage page, Func<JsonElement, bool>? releaseAfter = null)
+        {
+            var hold = new HeldJoinAnswer();
+            await page.RouteWebSocketAsync(new Regex("/hubs/consultation"), route =>
+            {
+                var server = route.ConnectToServer();
+                string? joinId = null;
+                route.OnMessage(frame =>
+                {
+                    if (frame.Text is not { } text)
+                    {
+                        server.Send(frame.Binary!);
+                        return;
+                    }
+
+                    foreach (var record in Records(text))
+                    {
+                        using var json = JsonDocument.Parse(record);
+                        if (json.RootElement.TryGetProperty("target", out var target) && target.GetString() == "JoinRoom")
+                        {
+                            joinId = json.RootElement.GetProperty("invocationId").GetString();
+                        }
+                    }
+
+                    server.Send(text);
+                });
+                server.OnMessage(frame =>
+                {
+                    if (frame.Text is null)
+                    {
+                        route.Send(frame.Binary!);
+                        return;
+                    }
+
+                    var passed = new StringBuilder();
+                    foreach (var record in Records(frame.Text))
+                    {
+                        using var json = JsonDocument.Parse(record);
+                        // The handshake's answer ("{}") has no type.
+                        var type = json.RootElement.TryGetProperty("type", out var typed) ? typed.GetInt32() : 0;
+                        if (joinId is not null && type == 3 && json.RootElement.TryGetProperty("invocationId", out var id) && id.GetString() == joinId
+                            && hold.Catch(route, record + '\u001e'))
+                        {
+                            continue;
+                        }
+
+                        passed.Append(record).Append('\u001e');
+                        if (type != 0 && releaseAfter?.Invoke(json.RootElement) == true && hold.Take() is { } answer)
+                        {
+                            passed.Append(answer);
+                        }
+                    }
+
+                    if (passed.Length > 0)
+                    {
+                        route.Send(passed.ToString());
+                    }
+                });
+            });
+            return hold;
+        }
+
+        /// <summary>Sends the held answer on to the page.</summary>
+        public void Release()
+        {
+            IWebSocketRoute? page;
+            lock (_gate)
+            {
+                page = _page;
+            }
+
+            if (Take() is { } answer)
+            {
+                page!.Send(answer);
+            }
+        }
+
+        // A frame holds one or more records of the SignalR JSON protocol, each ended by 0x1E.
+        private static string[] Records(string text) => text.Split('\u001e', StringSplitOptions.RemoveEmptyEntries);
+
+        // Keeps the first answer only; a later join (after a release) passes.
+        private bool Catch(IWebSocketRoute page, string answer)
+        {
+            lock (_gate)
+            {
+                if (_held.Task.IsCompleted)
+                {
+                    return false;
+                }
+
+                (_page, _answer) = (page, answer);
+            }
+
+            _held.TrySetResult();
+            return true;
+        }
+
+        private string? Take()
+        {
+            string? answer;
+            lock (_gate)
+            {
+                (answer, _answer) = (_answer, null);
+            }
+
+            if (answer is not null)
+            {
+                _released.TrySetResult();
+            }
+
+            return answer;
+        }
     }
 
     /// <summary>
