@@ -10,6 +10,13 @@ describe("access report labels", () => {
     expect(describePurpose(null)).toBe("—");
   });
 
+  it("says the pairs that verb and object would say badly", () => {
+    expect(describeAccess("security", "EmailConfirmation")).toBe("Segurança da conta: a confirmação do e-mail");
+    expect(describeAccess("update", "AccountLock", "admin")).toBe("Bloqueou a conta");
+    expect(describeAccess("update", "AccountUnlock", "admin")).toBe("Desbloqueou a conta");
+    expect(describeAccess("read", "Appointment")).toBe("Consultou os dados de uma consulta");
+  });
+
   it("never shows a code it does not know", () => {
     expect(describeAccess("archive", "LabResult")).toBe("Acessou dados da sua conta");
     expect(describePurpose("research")).toBe("Outro motivo registrado");

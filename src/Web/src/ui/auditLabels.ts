@@ -79,11 +79,22 @@ const adminPurposes: Record<string, string> = {
   "self-service": "Pelo próprio titular",
 };
 
-/** "Consultou · os dados de contato" for ("read", "UserContact"). */
+/** Pairs that verb and object do not say well put together ("Alterou o bloqueio da conta", "Consultou uma consulta"). */
+const phrases: Record<string, string> = {
+  "update:AccountLock": "Bloqueou a conta",
+  "update:AccountUnlock": "Desbloqueou a conta",
+  "read:Appointment": "Consultou os dados de uma consulta",
+};
+
+/** "Consultou os dados de contato" for ("read", "UserContact"). */
 export function describeAccess(action: string, resourceType: string, reader: Reader = "subject"): string {
+  const phrase = phrases[`${action}:${resourceType}`];
+  if (phrase) return phrase;
   const verb = actions[action] ?? "Acessou";
   const what = resources[resourceType] ?? (reader === "admin" ? "dados da conta" : "dados da sua conta");
-  return action === "login" || action === "logout" ? verb : `${verb} ${what}`;
+  if (action === "login" || action === "logout") return verb;
+  // "Segurança da conta" names a kind of event, not a verb: what it was about follows a colon.
+  return action === "security" ? `${verb}: ${what}` : `${verb} ${what}`;
 }
 
 export function describePurpose(purpose: string | null, reader: Reader = "subject"): string {
