@@ -377,6 +377,45 @@ public sealed class VideoCallTests(ClusterFixture fixture)
     }
 
     /// <summary>
+    /// A doctor's working day (an outside probe): while in a call, a second patient asks to enter; "Aceitar" is refused
+    /// ("Você está em outra consulta...") and that note went on saying so after the call had ended. When the call ends,
+    /// the summary was below the black videos and dead controls, off the screen, and the keyboard focus fell to the page;
+    /// now the videos go, and the summary is on the screen and focused. The status line is a live region.
+    /// </summary>
+    [Fact]
+    public async Task WhenTheCallEnds_TheSummaryIsShownAndFocused_AndARefusedAcceptForTheNextPatientNoLongerSaysBusy()
+    {
+        await using var parties = await Parties.StartAsync(fixture);
+        var (silo1, _, doctor, _, _, doctorPage, patientPage) = parties;
+        await EnterCallAsync(parties, page => CallPage.PassDeviceCheckAsync(page));
+        await CallPage.WaitForMediaAsync(doctorPage, TimeSpan.FromSeconds(45));
+
+        var next = await Scenario.ConsentingPatientAsync(silo1);
+        var booked = await Scenario.BookNextSlotAsync(silo1, next, doctor);
+        var asked = await silo1.RequestCallAsync(next, booked.AppointmentId);
+        var waiting = doctorPage.Locator($"[data-testid='incoming-call'][data-room-id='{asked.RoomId}']");
+        await waiting.GetByTestId("accept-call").ClickAsync(new() { Timeout = 20_000 });
+        var note = waiting.Locator(".status");
+        await Assertions.Expect(note).ToContainTextAsync("outra consulta", new() { Timeout = 10_000 });
+
+        await doctorPage.GetByTestId("end-call").ClickAsync();
+        await patientPage.GetByTestId("call-summary").WaitForAsync(new() { Timeout = 15_000 });
+
+        // The next patient still waits, and the note no longer says the doctor is busy.
+        await Assertions.Expect(note).ToHaveTextAsync("", new() { Timeout = 10_000 });
+        await Assertions.Expect(waiting).ToBeVisibleAsync();
+
+        foreach (var page in new[] { doctorPage, patientPage })
+        {
+            var summary = page.GetByTestId("call-summary");
+            await Assertions.Expect(summary).ToBeFocusedAsync(new() { Timeout = 10_000 });
+            await Assertions.Expect(summary).ToBeInViewportAsync();
+            await Assertions.Expect(page.GetByTestId("remote-video")).ToBeHiddenAsync();
+            Assert.Equal("status", await page.GetByTestId("call-status").GetAttributeAsync("role"));
+        }
+    }
+
+    /// <summary>
     /// A patient on a phone. Upright (390×844, and a small 375×667), the device check's "Entrar na sala" is on the screen
     /// without scrolling (it was 16–60 px below a 390×844 screen). On its side (844×390) the call fills the screen:
     /// before, the buttons and half the video were below it, and the chat under them. Upright with the keyboard open

@@ -20,8 +20,9 @@ export function installIncomingCalls(app: App): void {
 
   const show = (call: CallRequested) => {
     if (app.user?.role !== "doctor" || items.has(call.roomId)) return;
-    const status = h("div", { class: "status" });
+    const status = h("div", { class: "status", "data-testid": "incoming-call-note" });
     const act = async (action: "accept" | "reject") => {
+      status.textContent = "";
       try {
         await app.http.post(`/api/v1/calls/${call.roomId}/${action}`);
         remove(call.roomId);
@@ -52,5 +53,9 @@ export function installIncomingCalls(app: App): void {
 
   app.hub.on<CallStatusChanged>("CallStatusChanged", (change) => {
     if (change.status !== "ringing") remove(change.roomId);
+    // The doctor's own call is over: a refusal that said so ("Você está em outra consulta...") no longer holds.
+    if (["ended", "cancelled", "missed", "rejected"].includes(change.status)) {
+      for (const item of items.values()) item.querySelector<HTMLElement>("[data-testid='incoming-call-note']")!.textContent = "";
+    }
   });
 }

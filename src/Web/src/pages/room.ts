@@ -27,7 +27,8 @@ const earlySignalsKept = 128;
 export async function renderRoom(app: App, _params: URLSearchParams, roomId: string): Promise<() => void> {
   const relayOnly = new URLSearchParams(location.search).get("relay") === "1";
   const me = app.user!;
-  const statusLine = h("p", { class: "call-status", "data-testid": "call-status", "data-status": "" });
+  // A live region: "Em consulta", "O outro participante saiu..." are heard, not only seen.
+  const statusLine = h("p", { class: "call-status", role: "status", "data-testid": "call-status", "data-status": "" });
   const localVideo = h("video", { autoplay: true, playsinline: true, muted: true, class: "local", "data-testid": "local-video" });
   const remoteVideo = h("video", { autoplay: true, playsinline: true, class: "remote", "data-testid": "remote-video" });
   const timer = h("span", { class: "timer", "data-testid": "call-timer" }, "00:00");
@@ -105,7 +106,9 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
 
   const setStatus = (status: string, text?: string) => {
     statusLine.dataset["status"] = status;
-    statusLine.textContent = text ?? statusLabels[status] ?? status;
+    // The same words again are not news (a screen reader would read them again).
+    const words = text ?? statusLabels[status] ?? status;
+    if (statusLine.textContent !== words) statusLine.textContent = words;
   };
 
   const toggle = (kind: "audio" | "video", button: HTMLButtonElement) => {
@@ -131,6 +134,7 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
     endButton.hidden = false;
   };
   const shareStatus = h("p", { class: "share-status", role: "status", "data-testid": "share-status", "data-state": "" });
+  const videos = h("div", { class: "videos" }, remoteVideo, localVideo, shareStatus);
   const showShare = (state: "on" | "off" | "cancelled" | "error", text = "") => {
     shareStatus.dataset["state"] = state;
     shareStatus.textContent = text;
@@ -156,8 +160,14 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
     // Nothing in the call area works any more: its controls say so instead of failing when pressed.
     for (const control of [muteButton, cameraButton, shareButton, endButton, chatInput, chatSend]) control.disabled = true;
     quality.textContent = "";
-    notes.replaceChildren(message("info", text, "call-summary"),
-      h("a", { href: app.home(), class: "button" }, "Voltar"));
+    // The videos are black from here; what is left to see is the summary, brought into view and focused (the
+    // controls under the pointer went dead and the focus fell to the page), then "Voltar".
+    videos.hidden = true;
+    const summary = message("info", text, "call-summary");
+    summary.tabIndex = -1;
+    notes.replaceChildren(summary, h("a", { href: app.home(), class: "button", "data-testid": "room-home" }, "Voltar"));
+    summary.scrollIntoView({ block: "center" });
+    summary.focus({ preventScroll: true });
   };
 
   /** The call ended: the duration the server recorded (the appointment's) is the one shown, on the timer and the summary. */
@@ -351,7 +361,7 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
   }
 
   const callArea = h("div", { class: "call-area", hidden: true },
-    h("div", { class: "videos" }, remoteVideo, localVideo, shareStatus),
+    videos,
     warning,
     h("div", { class: "controls" }, timer, quality, muteButton, cameraButton, shareButton, endButton),
     chatForm);
