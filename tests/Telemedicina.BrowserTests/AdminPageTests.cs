@@ -103,8 +103,8 @@ public sealed class AdminPageTests(ClusterFixture fixture)
         await lockEntry.First.WaitForAsync(new() { Timeout = 10_000 });
         Assert.Equal(1, await lockEntry.CountAsync());
         Assert.Equal(fixture.Admin.FullName, await lockEntry.GetByTestId("audit-entry-actor").InnerTextAsync());
-        Assert.Contains("o bloqueio da conta", await lockEntry.InnerTextAsync(), StringComparison.Ordinal);
-        // The sentence is Portuguese; the trail's code is kept out of it ("Bloqueou o bloqueio da conta AccountLock"), on hover.
+        Assert.Contains("Bloqueou a conta", await lockEntry.InnerTextAsync(), StringComparison.Ordinal);
+        // The sentence is Portuguese ("Alterou o bloqueio da conta" before); the trail's code is kept out of it, on hover.
         Assert.DoesNotContain("AccountLock", await lockEntry.InnerTextAsync(), StringComparison.Ordinal);
         Assert.Equal("AccountLock", await lockEntry.GetByTestId("audit-entry-what").GetAttributeAsync("title"));
         Assert.Contains($"Titular: {patient.FullName}", await lockEntry.InnerTextAsync(), StringComparison.Ordinal);
