@@ -295,8 +295,36 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
         Assert.Equal(HttpStatusCode.OK, await MeAsync(third.AccessToken));
         await LockAsync(third);
         var afterCut = await RefusedOnSilo2Async(third.AccessToken);
+
+        // A database or a proxy that keeps cutting the listening connection: each silo listens again at once the first
+        // time, then after a growing pause (1 s, 2 s, ...), not in a tight loop. Every listener is cut as soon as it
+        // appears, for 4 s; then the silos listen again by themselves.
+        var opened = new HashSet<int>();
+        await using (var db = new Npgsql.NpgsqlConnection(cluster.ConnectionString))
+        {
+            await db.OpenAsync(ct);
+            for (var until = Deadline.InSeconds(4); !until.Passed; await Task.Delay(10, ct))
+            {
+                await using var cut = new Npgsql.NpgsqlCommand($"SELECT pid, pg_terminate_backend(pid) {Listeners}", db);
+                await using var reader = await cut.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    opened.Add(reader.GetInt32(0));
+                }
+            }
+
+            await using var count = new Npgsql.NpgsqlCommand($"SELECT count(*) {Listeners}", db);
+            for (var deadline = Deadline.InSeconds(20); (long)(await count.ExecuteScalarAsync(ct))! < 2; await Task.Delay(100, ct))
+            {
+                Assert.False(deadline.Passed, "the silos did not listen again within 20 s of the last cut");
+            }
+        }
+
+        // Per silo in 4 s: the connection that was listening, one at once, then after 1 s and 2 s (3 s and 4 s if slow).
+        Assert.InRange(opened.Count, 2, 10);
         Figures.Report($"Revocation announced: refused on the other silo {lockRefused.TotalMilliseconds:0} ms after a lock, " +
-            $"{logoutRefused.TotalMilliseconds:0} ms after a logout, {afterCut.TotalMilliseconds:0} ms after a lock once its listening connection had been cut");
+            $"{logoutRefused.TotalMilliseconds:0} ms after a logout, {afterCut.TotalMilliseconds:0} ms after a lock once its listening connection had been cut; " +
+            $"{opened.Count} listening connections opened by the two silos while every one was cut for 4 s");
     }
 
     [Fact]

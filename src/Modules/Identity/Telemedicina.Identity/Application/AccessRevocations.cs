@@ -129,10 +129,14 @@ internal sealed partial class AccessRevocations(
 
     // Reads the revocations, then waits for the next notification or the poll interval, whichever comes first. The
     // listening connection is kept out of the pool (it is held for the silo's lifetime); when it breaks, the poll goes
-    // on and the connection is opened again at the next round.
+    // on and the connection is opened again at the next round: at once the first time, after a growing pause (1 s,
+    // 2 s, ... up to the interval) when each new one breaks soon after it opened, so a database or a proxy that keeps
+    // cutting it is not hammered with connection attempts.
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         NpgsqlConnection? listening = null;
+        var listeningSince = DateTimeOffset.MinValue;
+        var quickBreaks = 0;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -143,6 +147,7 @@ internal sealed partial class AccessRevocations(
                     if (listening is null && settings.Value.RevocationNotifications)
                     {
                         listening = await ListenAsync(stoppingToken);
+                        listeningSince = clock.GetUtcNow();
                     }
 
                     await RefreshAsync(stoppingToken);
@@ -179,12 +184,49 @@ internal sealed partial class AccessRevocations(
                 {
                     LogListenFailed(logger, e.GetType().Name + ": " + e.Message);
                     listening = await DropAsync(listening);
+                    quickBreaks = clock.GetUtcNow() - listeningSince < QuickBreak ? quickBreaks + 1 : 0;
+                    if (ListenPause(quickBreaks, delay) is { } pause && !await PauseAsync(pause, stoppingToken))
+                    {
+                        return;
+                    }
                 }
             }
         }
         finally
         {
             await DropAsync(listening);
+        }
+    }
+
+    /// <summary>A listening connection that breaks sooner than this after it opened counts towards a pause before the next.</summary>
+    internal static readonly TimeSpan QuickBreak = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The pause before listening again after the <paramref name="quickBreaks"/>-th listening connection in a row broke
+    /// soon after it opened: none for the first, then 1 s, 2 s, 4 s ... never longer than the poll
+    /// <paramref name="interval"/>, which reads the revocations meanwhile anyway.
+    /// </summary>
+    internal static TimeSpan? ListenPause(int quickBreaks, TimeSpan interval)
+    {
+        if (quickBreaks <= 1)
+        {
+            return null;
+        }
+
+        var pause = TimeSpan.FromSeconds(Math.Pow(2, Math.Min(quickBreaks - 2, 16)));
+        return pause < interval ? pause : interval;
+    }
+
+    private async Task<bool> PauseAsync(TimeSpan pause, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(pause, clock, cancellationToken);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 
