@@ -79,6 +79,9 @@ export interface Availability {
 
 export type CallStatus = "ringing" | "accepted" | "rejected" | "cancelled" | "missed" | "ended";
 
+/** Whether a call in this status is over (nothing follows it). */
+export const isCallOver = (status: CallStatus): boolean => status !== "ringing" && status !== "accepted";
+
 export interface Participant {
   busy?: boolean;
   userId: string;

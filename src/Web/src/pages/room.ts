@@ -3,7 +3,7 @@ import { ApiError } from "../api/http";
 import { sendWithRetry, withRetry } from "../call/retry";
 import { QualityReports } from "../call/qualityReports";
 import { RoomGate } from "../call/roomGate";
-import type { Appointment, CallState, CallStatusChanged, ChatMessage, JoinRoomResult, SignalMessage } from "../api/types";
+import { isCallOver, type Appointment, type CallState, type CallStatusChanged, type ChatMessage, type JoinRoomResult, type SignalMessage } from "../api/types";
 import { CallSession } from "../call/callSession";
 import { ChatHistory, type ChatLine } from "../call/chatHistory";
 import { ScreenShare } from "../call/screenShare";
@@ -305,7 +305,7 @@ export async function renderRoom(app: App, _params: URLSearchParams, roomId: str
       joinWhenReady();
     }
     if (change.status === "ended") void showRecordedDuration();
-    else if (["rejected", "cancelled", "missed"].includes(change.status)) finish(`Chamada ${statusLabels[change.status]?.toLowerCase()}.`);
+    else if (isCallOver(change.status)) finish(`Chamada ${statusLabels[change.status]?.toLowerCase()}.`);
   }));
   cleanups.push(app.hub.onStatus((status) => {
     if (status !== "connected") gate.close();
