@@ -5,7 +5,7 @@ namespace Telemedicina.BrowserTests;
 /// <summary>
 /// A new doctor sends the credential documents from the page (there was no way to but the API, and the admin's
 /// "Ver documentos" said none were sent): a file of another kind is refused before it is sent, a PDF goes through,
-/// is listed on the doctor's page and is what the team sees.
+/// is listed on the doctor's page and is what the team sees. Once verified, the page no longer asks for the CRM.
 /// </summary>
 public sealed class DoctorDocumentsPageTests(ClusterFixture fixture)
 {
@@ -47,6 +47,16 @@ public sealed class DoctorDocumentsPageTests(ClusterFixture fixture)
         Assert.Equal(("CRM São Paulo.pdf", "application/pdf", (long)pdf.Length), (seen.FileName, seen.ContentType, seen.SizeBytes));
         using var file = await api.SendAsync(HttpMethod.Get, $"/api/v1/admin/doctors/{doctor.Id}/documents/{seen.Id}", null, fixture.Admin.AccessToken);
         Assert.Equal(pdf, await file.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken));
+        Assert.Contains("Envie a carteira do CRM", await page.GetByTestId("documents-intro").InnerTextAsync());
+
+        // Once the team has verified the CRM, the doctor is no longer asked to send it (it used to say so forever).
+        await api.VerifyDoctorAsync(fixture.Admin, doctor.Id);
+
+        await page.ReloadAsync();
+        await Assertions.Expect(page.GetByTestId("documents-intro")).ToContainTextAsync("Seu CRM foi confirmado");
+        await Assertions.Expect(page.GetByTestId("documents-intro")).Not.ToContainTextAsync("Envie a carteira");
+        await Assertions.Expect(page.GetByTestId("verification-status")).ToBeEmptyAsync();
+        await Assertions.Expect(page.GetByTestId("my-document")).ToContainTextAsync("CRM São Paulo.pdf");
     }
 
     private sealed record DocumentSeen(Guid Id, string FileName, string ContentType, long SizeBytes);

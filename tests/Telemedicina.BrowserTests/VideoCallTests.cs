@@ -381,9 +381,10 @@ public sealed class VideoCallTests(ClusterFixture fixture)
     /// ("Você está em outra consulta...") and that note went on saying so after the call had ended. When the call ends,
     /// the summary was below the black videos and dead controls, off the screen, and the keyboard focus fell to the page;
     /// now the videos go, and the summary is on the screen and focused. The status line is a live region.
+    /// Back to the agenda ("Voltar"), it starts at its top and keeps the period chosen.
     /// </summary>
     [Fact]
-    public async Task WhenTheCallEnds_TheSummaryIsShownAndFocused_AndARefusedAcceptForTheNextPatientNoLongerSaysBusy()
+    public async Task WhenTheCallEnds_TheSummaryIsShownAndFocused_AndARefusedAcceptForTheNextPatientNoLongerSaysBusy_AndTheAgendaComesBackAtItsTop()
     {
         await using var parties = await Parties.StartAsync(fixture);
         var (silo1, _, doctor, _, _, doctorPage, patientPage) = parties;
@@ -413,6 +414,25 @@ public sealed class VideoCallTests(ClusterFixture fixture)
             await Assertions.Expect(page.GetByTestId("remote-video")).ToBeHiddenAsync();
             Assert.Equal("status", await page.GetByTestId("call-status").GetAttributeAsync("role"));
         }
+
+        // Back to the agenda, it starts at its top (it kept the room's scroll, its heading off the screen), and the
+        // period chosen ("Hoje") is kept when the doctor comes back to it (it went back to "Semana").
+        // On a phone, where the ended room is taller than the screen.
+        await doctorPage.SetViewportSizeAsync(390, 400);
+        var home = doctorPage.GetByTestId("room-home");
+        await home.ScrollIntoViewIfNeededAsync();
+        var roomScroll = await doctorPage.EvaluateAsync<string>("() => `${scrollY} of ${document.documentElement.scrollHeight}`");
+        Assert.False(roomScroll.StartsWith("0 ", StringComparison.Ordinal), $"the room page was not scrolled ({roomScroll}), so the test shows nothing");
+        await home.ClickAsync();
+        await doctorPage.Locator("[data-page='medico']").WaitForAsync();
+        Assert.Equal(0, await doctorPage.EvaluateAsync<double>("() => scrollY"));
+        await Assertions.Expect(doctorPage.GetByRole(AriaRole.Heading, new() { Name = "Agenda" })).ToBeInViewportAsync();
+        await doctorPage.GetByTestId("agenda-period").SelectOptionAsync("day");
+        await doctorPage.Locator("#nav a[href='#/perfil']").ClickAsync();
+        await doctorPage.Locator("[data-page='perfil']").WaitForAsync();
+        await doctorPage.Locator("#nav a[href='#/medico']").ClickAsync();
+        await doctorPage.Locator("[data-page='medico']").WaitForAsync();
+        await Assertions.Expect(doctorPage.GetByTestId("agenda-period")).ToHaveValueAsync("day");
     }
 
     /// <summary>

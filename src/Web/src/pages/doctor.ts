@@ -7,6 +7,9 @@ import { appointmentItem, type AppointmentWithWindow } from "./appointmentList";
 import { latestOnly } from "../ui/latest";
 import { documentsCard } from "./doctorDocuments";
 
+/** Where the agenda's period ("Semana" or "Hoje") is kept for the tab's session. */
+const agendaViewKey = "telemedicina.agenda-period";
+
 const days: [string, string][] = [
   ["monday", "Segunda"], ["tuesday", "Terça"], ["wednesday", "Quarta"], ["thursday", "Quinta"], ["friday", "Sexta"], ["saturday", "Sábado"], ["sunday", "Domingo"],
 ];
@@ -125,7 +128,7 @@ export async function renderDoctor(app: App): Promise<() => void> {
   const blockForm = h("div", { class: "card" }, h("h2", {}, "Dias bloqueados"), field("Data", blockDate), field("Motivo", blockReason),
     h("button", { type: "button", onclick: () => void block(false) }, "Bloquear dia"), blockStatus, blockedList);
 
-  const view = h("select", { "aria-label": "Período" }, h("option", { value: "week" }, "Semana"), h("option", { value: "day" }, "Hoje"));
+  const view = h("select", { "aria-label": "Período", "data-testid": "agenda-period" }, h("option", { value: "week" }, "Semana"), h("option", { value: "day" }, "Hoje"));
   const agenda = h("ul", { class: "appointments" });
   // A refresh that fails (the network gone for a moment) keeps the agenda on screen and says it may be out of date;
   // the next refresh clears the notice. It used to fail silently, every 30 s, with the agenda frozen.
@@ -153,7 +156,12 @@ export async function renderDoctor(app: App): Promise<() => void> {
     agenda.replaceChildren(...(shown.length === 0 ? [h("li", { class: "muted" }, "Nenhuma consulta no período.")] :
       shown.sort((a, b) => a.startsAt.localeCompare(b.startsAt)).map((a) => appointmentItem(app, a, "doctor", () => void loadAgenda()))));
   };
-  view.addEventListener("change", () => void loadAgenda());
+  // The period chosen is kept for the tab's session: back from a call, "Hoje" is still "Hoje".
+  view.value = sessionStorage.getItem(agendaViewKey) === "day" ? "day" : "week";
+  view.addEventListener("change", () => {
+    sessionStorage.setItem(agendaViewKey, view.value);
+    void loadAgenda();
+  });
 
   const verification = h("div", { "data-testid": "verification-status" });
   const documents = documentsCard(app);
@@ -163,6 +171,7 @@ export async function renderDoctor(app: App): Promise<() => void> {
 
   // A doctor still being verified can set up the agenda, but no patient sees it yet: say so where the agenda is.
   void app.http.get<{ doctor?: { verified: boolean } }>("/api/v1/identity/me").then((me) => {
+    documents.verified(me.doctor?.verified === true);
     if (me.doctor && !me.doctor.verified) {
       verification.replaceChildren(message("info", "Seu cadastro está em verificação pela equipe: os pacientes verão seus horários quando o CRM for confirmado. " +
         "Envie seus documentos em \u201cDocumentos para verificação\u201d."));

@@ -9,7 +9,7 @@ import { documentFileProblem, documentTypes, formatSize } from "../ui/documentFi
  * The doctor's credential documents (CRM, an ID with photo): what the team checks before patients can book. Sent
  * from here, one file at a time, and listed as the team sees them.
  */
-export function documentsCard(app: App): { card: HTMLElement; load: () => Promise<void> } {
+export function documentsCard(app: App): { card: HTMLElement; load: () => Promise<void>; verified: (verified: boolean) => void } {
   const list = h("ul", { class: "documents", "data-testid": "my-documents", "aria-busy": "true" });
   const status = h("div", { role: "status", "aria-live": "polite", "data-testid": "document-status" });
   const input = h("input", { type: "file", name: "document", accept: documentTypes.join(","), "data-testid": "document-file" });
@@ -60,9 +60,17 @@ export function documentsCard(app: App): { card: HTMLElement; load: () => Promis
     },
   }, field("Arquivo (PDF, PNG ou JPEG, até 10 MB)", input), send);
 
-  const card = h("div", { class: "card", "data-testid": "documents-card" },
-    h("h2", {}, "Documentos para verificação"),
-    h("p", { class: "muted" }, "Envie a carteira do CRM e um documento com foto. A equipe confere antes de liberar sua agenda aos pacientes."),
-    list, form, status);
-  return { card, load };
+  const title = h("h2", {}, "Documentos para verificação");
+  const intro = h("p", { class: "muted", "data-testid": "documents-intro" },
+    "Envie a carteira do CRM e um documento com foto. A equipe confere antes de liberar sua agenda aos pacientes.");
+  const card = h("div", { class: "card", "data-testid": "documents-card" }, title, intro, list, form, status);
+
+  /** A verified doctor is not asked to send what the team already checked; the card stays for a renewed document. */
+  const verified = (isVerified: boolean) => {
+    if (!isVerified) return;
+    title.textContent = "Documentos";
+    intro.textContent = "Seu CRM foi confirmado pela equipe e sua agenda está visível aos pacientes. " +
+      "Se um documento mudar (uma carteira renovada, por exemplo), envie a nova versão aqui.";
+  };
+  return { card, load, verified };
 }

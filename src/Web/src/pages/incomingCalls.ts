@@ -1,6 +1,6 @@
 import type { App } from "../app";
 import { ApiError } from "../api/http";
-import type { CallRequested, CallStatusChanged } from "../api/types";
+import { isCallOver, type CallRequested, type CallStatusChanged } from "../api/types";
 import { h } from "../ui/dom";
 import { formatTime } from "../ui/format";
 
@@ -11,24 +11,32 @@ import { formatTime } from "../ui/format";
 export function installIncomingCalls(app: App): void {
   const panel = h("aside", { class: "incoming-calls", "aria-live": "assertive", "aria-label": "Chamadas recebidas" });
   document.body.append(panel);
-  const items = new Map<string, HTMLElement>();
+  // The panel covers the page's bottom right corner (all its width on a phone): the page keeps that much room at its
+  // end (styles.css), or what lies there ("Voltar" after a call, the chat's field) could not be reached while a
+  // patient waits.
+  new ResizeObserver(() => {
+    const space = panel.childElementCount === 0 ? 0 : Math.ceil(panel.getBoundingClientRect().height) + 24;
+    document.documentElement.style.setProperty("--incoming-calls-space", `${space}px`);
+  }).observe(panel);
+  /** Each waiting patient's entry, and the line under it that says why an answer failed. */
+  const items = new Map<string, { item: HTMLElement; note: HTMLElement }>();
 
   const remove = (roomId: string) => {
-    items.get(roomId)?.remove();
+    items.get(roomId)?.item.remove();
     items.delete(roomId);
   };
 
   const show = (call: CallRequested) => {
     if (app.user?.role !== "doctor" || items.has(call.roomId)) return;
-    const status = h("div", { class: "status", "data-testid": "incoming-call-note" });
+    const note = h("div", { class: "status", "data-testid": "incoming-call-note" });
     const act = async (action: "accept" | "reject") => {
-      status.textContent = "";
+      note.textContent = "";
       try {
         await app.http.post(`/api/v1/calls/${call.roomId}/${action}`);
         remove(call.roomId);
         if (action === "accept") app.go(`#/consulta/${call.roomId}`);
       } catch (e) {
-        status.textContent = e instanceof ApiError ? e.message : "Não foi possível responder.";
+        note.textContent = e instanceof ApiError ? e.message : "Não foi possível responder.";
       }
     };
     const item = h("div", { class: "incoming-call", "data-testid": "incoming-call", "data-room-id": call.roomId },
@@ -37,8 +45,8 @@ export function installIncomingCalls(app: App): void {
       h("div", { class: "actions" },
         h("button", { type: "button", class: "primary", "data-testid": "accept-call", onclick: () => void act("accept") }, "Aceitar"),
         h("button", { type: "button", class: "danger", "data-testid": "reject-call", onclick: () => void act("reject") }, "Recusar")),
-      status);
-    items.set(call.roomId, item);
+      note);
+    items.set(call.roomId, { item, note });
     panel.append(item);
   };
 
@@ -54,8 +62,8 @@ export function installIncomingCalls(app: App): void {
   app.hub.on<CallStatusChanged>("CallStatusChanged", (change) => {
     if (change.status !== "ringing") remove(change.roomId);
     // The doctor's own call is over: a refusal that said so ("Você está em outra consulta...") no longer holds.
-    if (["ended", "cancelled", "missed", "rejected"].includes(change.status)) {
-      for (const item of items.values()) item.querySelector<HTMLElement>("[data-testid='incoming-call-note']")!.textContent = "";
+    if (isCallOver(change.status)) {
+      for (const { note } of items.values()) note.textContent = "";
     }
   });
 }

@@ -24,6 +24,8 @@ export function mount(page: string, ...children: Child[]): HTMLElement {
   const app = document.getElementById("app")!;
   const root = h("section", { "data-page": page, class: `page page-${page}` }, ...children);
   app.replaceChildren(root);
+  // A new page starts at its top: the agenda after a call kept the room's scroll, its heading off the screen.
+  window.scrollTo(0, 0);
   app.focus({ preventScroll: true });
   return root;
 }
