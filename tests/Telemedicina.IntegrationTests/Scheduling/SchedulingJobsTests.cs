@@ -70,12 +70,16 @@ public sealed class SchedulingJobsTests() : ThrowawayDatabaseTest("jobs")
         Assert.Equal(new JobRunSummary(0, 0, 2, 2), await TickAsync());
         Assert.Equal(new JobRunSummary(0, 0, 0, 0), await TickAsync());
 
-        // 14 min after the start nobody joined: still within the grace period.
-        clock.SetUtcNow(t0.AddHours(25).AddMinutes(14));
-        Assert.Equal(new JobRunSummary(0, 0, 0, 0), await TickAsync());
+        // 16 and 59 min after the start nobody joined: the room still lets them in (its join window closes 30 min
+        // after the 30 min slot's end), so it is not a no-show yet. It was marked at 15 min, the room still open.
+        foreach (var late in new[] { 16, 59 })
+        {
+            clock.SetUtcNow(t0.AddHours(25).AddMinutes(late));
+            Assert.Equal(new JobRunSummary(0, 0, 0, 0), await TickAsync());
+        }
 
-        // 16 min after: a no-show of both parties, once.
-        clock.SetUtcNow(t0.AddHours(25).AddMinutes(16));
+        // 61 min after, the window closed: a no-show of both parties, once.
+        clock.SetUtcNow(t0.AddHours(25).AddMinutes(61));
         Assert.Equal(new JobRunSummary(1, 0, 0, 0), await TickAsync());
         Assert.Equal(new JobRunSummary(0, 0, 0, 0), await TickAsync());
         Assert.Equal("noShow", await StatusAsync(upcoming));
@@ -99,7 +103,9 @@ public sealed class SchedulingJobsTests() : ThrowawayDatabaseTest("jobs")
         var demo = await MigrateAndSeedAsync(silo, ct);
         var id = await InsertAsync(demo.PatientId, demo.DoctorId, t0, "scheduled", createdAt: t0.AddHours(-2));
         await silo.GetRequiredService<IAppointmentBook>().AppendHistoryAsync(id, demo.DoctorId, "call.joined", null, t0.AddMinutes(1), ct);
-        clock.SetUtcNow(t0.AddMinutes(20));
+        clock.SetUtcNow(t0.AddMinutes(59));
+        Assert.Equal(0, (await silo.GetRequiredService<ISchedulingJobs>().RunDueAsync(ct)).NoShows);
+        clock.SetUtcNow(t0.AddMinutes(61));
         Assert.Equal(1, (await silo.GetRequiredService<ISchedulingJobs>().RunDueAsync(ct)).NoShows);
         await using var db = new NpgsqlConnection(ConnectionString);
         Assert.Equal("patient", await db.ExecuteScalarAsync<string>("SELECT no_show_party FROM scheduling.appointments WHERE id = @id", new { id }));

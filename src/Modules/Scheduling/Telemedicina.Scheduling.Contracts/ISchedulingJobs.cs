@@ -4,7 +4,7 @@ namespace Telemedicina.Scheduling.Contracts;
 public sealed record JobRunSummary(int NoShows, int AutoCompleted, int RemindersQueued, int NotificationsSent);
 
 /// <summary>
-/// The scheduling module's periodic work: no-shows after the grace period, auto-completion of
+/// The scheduling module's periodic work: no-shows once the join window has closed, auto-completion of
 /// consultations past the maximum duration, 24 h and 1 h reminders, and the notification outbox.
 /// Every effect is idempotent in the database, so running it twice (or on two silos) changes nothing more.
 /// The cluster runs it from one durable Orleans reminder.

@@ -11,14 +11,14 @@ public sealed class SchedulingSettings
     /// <summary>How long before the start the room opens.</summary>
     public TimeSpan JoinWindowBefore { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>How long after the scheduled end a late consultation can still start.</summary>
+    /// <summary>
+    /// How long after the scheduled end a late consultation can still start (a doctor running late, a patient with a
+    /// bad connection). When it has passed without both parties in the call, the appointment is a no-show.
+    /// </summary>
     public TimeSpan JoinWindowAfter { get; set; } = TimeSpan.FromMinutes(30);
 
     /// <summary>Patients cancel at least this long before the start.</summary>
     public TimeSpan CancelBefore { get; set; } = TimeSpan.FromHours(2);
-
-    /// <summary>After this long past the start without both parties in the call, the appointment is a no-show.</summary>
-    public TimeSpan NoShowGrace { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>An in-progress consultation is completed automatically this long after it started.</summary>
     public TimeSpan MaxConsultationDuration { get; set; } = TimeSpan.FromMinutes(90);

@@ -37,7 +37,9 @@ internal sealed partial class SchedulingJobs(
 
     private async Task<int> MarkNoShowsAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        // Who entered the call comes from the calls module, recorded in the appointment history.
+        // Who entered the call comes from the calls module, recorded in the appointment history. An appointment is a
+        // no-show only once its join window has closed (IAppointmentBook.GetJoinWindow): the patient was told "Não
+        // compareceu", with no button, 15 min after the start while the room still let them in for another 45.
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         var due = (await connection.QueryAsync<NoShowCandidate>(
             """
@@ -47,10 +49,10 @@ internal sealed partial class SchedulingJobs(
                    EXISTS (SELECT 1 FROM scheduling.appointment_history h
                            WHERE h.appointment_id = a.id AND h.by_user_id = a.doctor_id AND h.what IN ('call.joined', 'call.rejoined')) AS doctor_joined
             FROM scheduling.appointments a
-            WHERE a.status = 'scheduled' AND a.starts_at <= @cutoff
+            WHERE a.status = 'scheduled' AND a.ends_at <= @closedBy
             ORDER BY a.starts_at LIMIT 500
             """,
-            new { cutoff = now - settings.Value.NoShowGrace })).ToList();
+            new { closedBy = now - settings.Value.JoinWindowAfter })).ToList();
 
         var count = 0;
         foreach (var candidate in due)
@@ -68,7 +70,7 @@ internal sealed partial class SchedulingJobs(
             }
 
             if (await appointments.TransitionAsync(candidate.Id, AppointmentStatus.NoShow,
-                    new Transition(null, "no-show", $"nobody from '{party}' joined within the grace period", now, NoShowParty: party), cancellationToken) is not null)
+                    new Transition(null, "no-show", $"nobody from '{party}' joined before the join window closed", now, NoShowParty: party), cancellationToken) is not null)
             {
                 count++;
                 await audit.RecordAsync(new AuditEvent(AuditActions.Execute, "Appointment", candidate.Id.ToString(), null, "system", candidate.PatientId,
