@@ -122,7 +122,13 @@ public sealed class PrivacyPageTests(ClusterFixture fixture)
 
         Assert.Single(dialogs);
         Assert.Equal(1, erasures);
-        Assert.True(await page.GetByTestId("erase-account").IsDisabledAsync());
+
+        // The page keeps only the answer: the erased person's consents, exports and access report stayed on it.
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Conta excluída" })).ToBeFocusedAsync();
+        foreach (var gone in new[] { "erase-account", "access-report", "request-export", "consent-telemedicine" })
+        {
+            Assert.Equal(0, await page.GetByTestId(gone).CountAsync());
+        }
 
         using var login = await api.SendAsync(HttpMethod.Post, "/api/v1/identity/login", new { email = patient.Email, password = patient.Password });
         Assert.Equal(HttpStatusCode.Unauthorized, login.StatusCode);

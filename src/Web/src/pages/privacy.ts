@@ -70,7 +70,7 @@ export async function renderPrivacy(app: App): Promise<void> {
   });
   const root = mount("privacidade",
     h("div", { class: "card" }, h("h1", {}, "Privacidade"), h("h2", {}, "Consentimentos"), h("div", { class: "consents" }, ...blocks.map((b) => b.block))),
-    exportCard(app), erasureCard(app), accessReportCard(app));
+    exportCard(app), erasureCard(app, showErased), accessReportCard(app));
   const load = async () => {
     const current = await app.http.get<Consent[]>("/api/v1/privacy/consents");
     for (const { type, block, state, toggle } of blocks) {
@@ -171,7 +171,17 @@ async function download(app: App, exportId: string, status: HTMLElement): Promis
   }
 }
 
-function erasureCard(app: App): HTMLElement {
+/**
+ * The account is gone: the page keeps only the answer (what was anonymised, what the law keeps). The consents, the
+ * exports and the access report of the erased person stayed on the screen until the page was left.
+ */
+function showErased(answer: HTMLElement): void {
+  const heading = h("h1", { tabindex: "-1" }, "Conta excluída");
+  mount("privacidade", h("div", { class: "card", "data-testid": "erasure-result" }, heading, answer));
+  heading.focus();
+}
+
+function erasureCard(app: App, onErased: (answer: HTMLElement) => void): HTMLElement {
   const password = h("input", { type: "password", name: "password", autocomplete: "current-password", "data-testid": "erasure-password" });
   const status = h("div", { role: "status", "aria-live": "polite", "data-testid": "erasure-status" });
   const erase = h("button", { type: "submit", class: "danger", "data-testid": "erase-account" }, "Excluir minha conta");
@@ -192,6 +202,7 @@ function erasureCard(app: App): HTMLElement {
       // The account is gone: its session ends here, and the answer stays on screen to be read.
       await app.endSessionHere();
       status.append(h("a", { href: "#/login", "data-testid": "erasure-done" }, "Ir para a página inicial"));
+      onErased(status);
       return true;
     } catch (e) {
       status.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível excluir a conta."));
