@@ -381,7 +381,8 @@ public sealed class VideoCallTests(ClusterFixture fixture)
     /// ("Você está em outra consulta...") and that note went on saying so after the call had ended. When the call ends,
     /// the summary was below the black videos and dead controls, off the screen, and the keyboard focus fell to the page;
     /// now the videos go, and the summary is on the screen and focused. The status line is a live region.
-    /// Back to the agenda ("Voltar"), it starts at its top and keeps the period chosen.
+    /// The top bar says a patient waits and takes the keyboard to their "Aceitar". Back to the agenda ("Voltar"), it
+    /// starts at its top and keeps the period chosen.
     /// </summary>
     [Fact]
     public async Task WhenTheCallEnds_TheSummaryIsShownAndFocused_AndARefusedAcceptForTheNextPatientNoLongerSaysBusy_AndTheAgendaComesBackAtItsTop()
@@ -414,6 +415,18 @@ public sealed class VideoCallTests(ClusterFixture fixture)
             await Assertions.Expect(page.GetByTestId("remote-video")).ToBeHiddenAsync();
             Assert.Equal("status", await page.GetByTestId("call-status").GetAttributeAsync("role"));
         }
+
+        // The entry says which consultation the patient waits for (it said only since when).
+        var startsAt = await doctorPage.EvaluateAsync<string>(
+            "iso => new Intl.DateTimeFormat('pt-BR', { hour: '2-digit', minute: '2-digit' }).format(new Date(iso))", booked.StartsAt.ToString("O"));
+        await Assertions.Expect(waiting.GetByTestId("incoming-call-when")).ToContainTextAsync($"Consulta das {startsAt} · na sala desde");
+
+        // The top bar says a patient waits, and takes the keyboard to their "Aceitar": the panel comes last in the page.
+        var jump = doctorPage.GetByTestId("incoming-calls-jump");
+        await Assertions.Expect(jump).ToHaveTextAsync("1 paciente aguardando");
+        await jump.FocusAsync();
+        await doctorPage.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(waiting.GetByTestId("accept-call")).ToBeFocusedAsync();
 
         // Back to the agenda, it starts at its top (it kept the room's scroll, its heading off the screen), and the
         // period chosen ("Hoje") is kept when the doctor comes back to it (it went back to "Semana").

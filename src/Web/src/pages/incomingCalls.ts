@@ -1,6 +1,6 @@
 import type { App } from "../app";
 import { ApiError } from "../api/http";
-import { isCallOver, type CallRequested, type CallStatusChanged } from "../api/types";
+import { isCallOver, type Appointment, type CallRequested, type CallStatusChanged } from "../api/types";
 import { h } from "../ui/dom";
 import { formatTime } from "../ui/format";
 
@@ -18,12 +18,25 @@ export function installIncomingCalls(app: App): void {
     const space = panel.childElementCount === 0 ? 0 : Math.ceil(panel.getBoundingClientRect().height) + 24;
     document.documentElement.style.setProperty("--incoming-calls-space", `${space}px`);
   }).observe(panel);
-  /** Each waiting patient's entry, and the line under it that says why an answer failed. */
-  const items = new Map<string, { item: HTMLElement; note: HTMLElement }>();
+  /** Each waiting patient's entry, its "Aceitar", and the line under it that says why an answer failed. */
+  const items = new Map<string, { item: HTMLElement; accept: HTMLButtonElement; note: HTMLElement }>();
+
+  // The panel comes last in the page, after every link of an agenda (91 Tab presses with 7 appointments): the top bar
+  // says who waits and takes the keyboard to the first patient's "Aceitar".
+  const jump = h("button", {
+    type: "button", class: "link waiting-jump", "data-testid": "incoming-calls-jump", hidden: true,
+    onclick: () => items.values().next().value?.accept.focus(),
+  });
+  document.querySelector(".topbar .brand")?.after(jump);
+  const count = () => {
+    jump.hidden = items.size === 0;
+    jump.textContent = items.size === 1 ? "1 paciente aguardando" : `${items.size} pacientes aguardando`;
+  };
 
   const remove = (roomId: string) => {
     items.get(roomId)?.item.remove();
     items.delete(roomId);
+    count();
   };
 
   const show = (call: CallRequested) => {
@@ -39,15 +52,24 @@ export function installIncomingCalls(app: App): void {
         note.textContent = e instanceof ApiError ? e.message : "Não foi possível responder.";
       }
     };
+    // Which of the day's consultations: the call says who and since when; the appointment says for what time.
+    const when = h("span", { class: "muted", "data-testid": "incoming-call-when" }, `na sala desde ${formatTime(call.requestedAt)}`);
+    app.http.get<Appointment>(`/api/v1/scheduling/appointments/${call.appointmentId}`)
+      .then((a) => {
+        when.textContent = `Consulta das ${formatTime(a.startsAt)} · na sala desde ${formatTime(call.requestedAt)}`;
+      })
+      .catch(() => {});
+    const accept = h("button", { type: "button", class: "primary", "data-testid": "accept-call", onclick: () => void act("accept") }, "Aceitar");
     const item = h("div", { class: "incoming-call", "data-testid": "incoming-call", "data-room-id": call.roomId },
       h("strong", {}, `${call.from.fullName} está na sala de espera`),
-      h("span", { class: "muted" }, `desde ${formatTime(call.requestedAt)}`),
+      when,
       h("div", { class: "actions" },
-        h("button", { type: "button", class: "primary", "data-testid": "accept-call", onclick: () => void act("accept") }, "Aceitar"),
+        accept,
         h("button", { type: "button", class: "danger", "data-testid": "reject-call", onclick: () => void act("reject") }, "Recusar")),
       note);
-    items.set(call.roomId, { item, note });
+    items.set(call.roomId, { item, accept, note });
     panel.append(item);
+    count();
   };
 
   app.hub.on<CallRequested>("CallRequested", show);
