@@ -141,6 +141,15 @@ public sealed class AuditTrailTests(ClusterFixture fixture)
         var system = await silo1.SendAsync<AuditPage>(HttpMethod.Get, $"/api/v1/admin/audit?subject={patient.Id}&action=create", null, fixture.Admin.AccessToken);
         Assert.Contains(system.Items, e => e.SubjectName == patient.FullName);
         Assert.All(system.Items.Where(e => e.ActorId is null), e => Assert.Null(e.ActorName));
+        // An action the trail never records is refused with the ones it does (it answered an empty page, as if no one had).
+        foreach (var unknown in new[] { "xyz", "READ", "reads" })
+        {
+            using var badAction = await silo1.SendAsync(HttpMethod.Get, $"/api/v1/admin/audit?subject={patient.Id}&action={unknown}", token: fixture.Admin.AccessToken);
+            Assert.Equal(HttpStatusCode.BadRequest, badAction.StatusCode);
+            Assert.Equal("application/problem+json", badAction.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("Use uma destas: create, read, update", await badAction.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        }
+
         using var notAdmin = await silo1.SendAsync(HttpMethod.Get, $"/api/v1/admin/audit?subject={patient.Id}", token: doctor.AccessToken);
         Assert.Equal(HttpStatusCode.Forbidden, notAdmin.StatusCode);
     }

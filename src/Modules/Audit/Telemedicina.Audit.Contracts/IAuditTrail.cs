@@ -11,6 +11,9 @@ public static class AuditActions
     public const string Login = "login";
     public const string Logout = "logout";
     public const string Security = "security";
+
+    /// <summary>Every action the trail records: what an audit search may filter on.</summary>
+    public static readonly IReadOnlyList<string> All = [Create, Read, Update, Delete, Execute, Login, Logout, Security];
 }
 
 /// <summary>Outcome of the audited action.</summary>

@@ -194,7 +194,8 @@ internal static class AuditEndpoints
             var validation = new Validation()
                 .OptionalGuid(actor, "actor", out var actorId)
                 .OptionalGuid(subject, "subject", out var subjectId)
-                .Require(action is null || action.Length <= 64, "action", "Ação inválida.")
+                // An action the trail never records found nothing, as if no one had done it: say so instead.
+                .Require(action is null || AuditActions.All.Contains(action), "action", $"Ação desconhecida. Use uma destas: {string.Join(", ", AuditActions.All)}.")
                 .OptionalInstant(from, "from", out var fromAt)
                 .OptionalInstant(to, "to", out var toAt);
             validation.Require(fromAt is null || toAt is null || fromAt <= toAt, "from", "O início deve ser anterior ao fim.");
