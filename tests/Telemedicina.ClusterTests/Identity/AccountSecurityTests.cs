@@ -622,6 +622,18 @@ public sealed class AccountSecurityTests(ClusterFixture fixture)
         var login = await api.SendAsync<LoginResult>(HttpMethod.Post, "/api/v1/identity/login", new { email = patient.Email, password = patient.Password }, null);
         Assert.False(login.TwoFactorRequired);
 
+        // Again, now that it is off: nothing to reset, and it says so. It answered 200 and ended the person's sessions.
+        using (var again = await api.SendAsync(HttpMethod.Post, $"/api/v1/admin/users/{patient.Id}/reset-2fa", token: fixture.Admin.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+            Assert.Contains("não usa verificação em duas etapas", await again.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        }
+
+        using (var stillIn = await api.SendAsync(HttpMethod.Get, "/api/v1/identity/me", token: login.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, stillIn.StatusCode);
+        }
+
         var page = await api.SendAsync<JsonElement>(HttpMethod.Get, $"/api/v1/admin/users?role=patient&q={Uri.EscapeDataString(patient.Email)}", null, fixture.Admin.AccessToken);
         Assert.Equal(1, page.GetProperty("total").GetInt32());
 

@@ -72,6 +72,16 @@ public sealed class FilesTests(ClusterFixture fixture)
         Assert.Single(await api.SendAsync<JsonElement[]>(HttpMethod.Get, "/api/v1/identity/doctors/me/documents", null, doctor.AccessToken));
         Assert.Empty(await api.SendAsync<JsonElement[]>(HttpMethod.Get, "/api/v1/identity/doctors/me/documents", null, otherDoctor.AccessToken));
 
+        // A doctor who sent nothing has an empty list; an id that is no doctor's (a patient's, a mistyped one) is a 404.
+        // It answered [] for both, so a typo read as "sent nothing".
+        Assert.Empty(await api.SendAsync<JsonElement[]>(HttpMethod.Get, $"/api/v1/admin/doctors/{otherDoctor.Id}/documents", null, fixture.Admin.AccessToken));
+        foreach (var notADoctor in new[] { patient.Id, Guid.NewGuid() })
+        {
+            using var unknown = await api.SendAsync(HttpMethod.Get, $"/api/v1/admin/doctors/{notADoctor}/documents", token: fixture.Admin.AccessToken);
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+            Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
+        }
+
         foreach (var caller in new[] { doctor, otherDoctor, patient })
         {
             using var refused = await api.SendAsync(HttpMethod.Get, $"/api/v1/admin/doctors/{doctor.Id}/documents/{id}", token: caller.AccessToken);

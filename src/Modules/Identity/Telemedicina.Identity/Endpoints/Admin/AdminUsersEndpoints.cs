@@ -181,6 +181,12 @@ internal static class AdminUsersEndpoints
             return Problems.Unprocessable("Você não pode redefinir a verificação em duas etapas da própria conta. Use Perfil > Verificação em duas etapas, que pede a sua senha, ou peça a outro administrador.");
         }
 
+        // Nothing to reset: it answered 200 and ended all of the person's sessions for nothing.
+        if (!user.TwoFactorEnabled)
+        {
+            return Problems.Conflict("Esta conta não usa verificação em duas etapas: não há o que redefinir.");
+        }
+
         // For a user who lost the phone: 2FA off, old key and recovery codes void, sessions ended.
         await users.SetTwoFactorEnabledAsync(user, false);
         await users.ResetAuthenticatorKeyAsync(user);

@@ -123,9 +123,20 @@ internal static class FilesEndpoints
         return TypedResults.Ok(documents);
     }
 
-    private static async Task<Ok<DocumentView[]>> DoctorDocumentsAsync(Guid doctorId, ClaimsPrincipal user, NpgsqlDataSource db, IAuditTrail audit, CancellationToken ct)
+    private static async Task<Results<Ok<DocumentView[]>, ProblemHttpResult>> DoctorDocumentsAsync(
+        Guid doctorId, ClaimsPrincipal user, NpgsqlDataSource db, IAuditTrail audit, CancellationToken ct)
     {
         var documents = await ListAsync(db, doctorId, ct);
+        if (documents.Length == 0)
+        {
+            // No documents of a doctor who exists, or no such doctor (a patient's or a mistyped id): it answered [] for both.
+            await using var connection = await db.OpenConnectionAsync(ct);
+            if (!await connection.ExecuteScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM identity.doctor_profiles WHERE user_id = @doctorId)", new { doctorId }))
+            {
+                return Problems.NotFound("Não há médico com este id.");
+            }
+        }
+
         await audit.RecordAsync(new AuditEvent(AuditActions.Read, "DoctorDocumentList", null, user.GetId(), Roles.Admin, doctorId, Purpose: "credential-verification"), ct);
         return TypedResults.Ok(documents);
     }
