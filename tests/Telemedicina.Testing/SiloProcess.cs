@@ -112,6 +112,9 @@ public sealed class SiloProcess : IAsyncDisposable
             ["ASPNETCORE_WEBROOT"] = Path.Combine(RepoPaths.Root, "src", "Host", "Telemedicina.Host", "wwwroot"),
             ["Logging__LogLevel__Default"] = "Information",
             ["Logging__LogLevel__Orleans"] = "Warning",
+            // A few lines per membership change, and what a stall after a silo's death needs read (stop 47's crash-test
+            // stall): which activations the directory deactivated because the dead silo held their entries.
+            ["Logging__LogLevel__Orleans.Runtime.GrainDirectory"] = "Information",
             ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
         };
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
