@@ -440,6 +440,19 @@ public sealed class VideoCallTests(ClusterFixture fixture)
         await doctorPage.Locator("[data-page='medico']").WaitForAsync();
         Assert.Equal(0, await doctorPage.EvaluateAsync<double>("() => scrollY"));
         await Assertions.Expect(doctorPage.GetByRole(AriaRole.Heading, new() { Name = "Agenda" })).ToBeInViewportAsync();
+
+        // The agenda marks the patient who waits (it showed nothing until its next 30 s refresh), and unmarks them as
+        // soon as they give up.
+        // (Asked again: the same room while it still rings, a new one if a slow run let the first ring out.)
+        var stillAsking = await silo1.RequestCallAsync(next, booked.AppointmentId);
+        var nextOnAgenda = doctorPage.Locator($"[data-testid='appointment-item'][data-appointment-id='{booked.AppointmentId}']");
+        await Assertions.Expect(nextOnAgenda.GetByTestId("agenda-waiting")).ToHaveTextAsync("Na sala de espera");
+        using (var cancelled = await silo1.SendAsync(HttpMethod.Post, $"/api/v1/calls/{stillAsking.RoomId}/cancel", null, next.AccessToken))
+        {
+            Assert.True(cancelled.IsSuccessStatusCode, $"cancel answered {(int)cancelled.StatusCode}");
+        }
+
+        await Assertions.Expect(nextOnAgenda.GetByTestId("agenda-waiting")).ToHaveCountAsync(0, new() { Timeout = 10_000 });
         await doctorPage.GetByTestId("agenda-period").SelectOptionAsync("day");
         await doctorPage.Locator("#nav a[href='#/perfil']").ClickAsync();
         await doctorPage.Locator("[data-page='perfil']").WaitForAsync();

@@ -13,7 +13,10 @@ export interface AppointmentWithWindow extends Appointment {
 }
 
 /** One appointment row with the actions its viewer may take. */
-export function appointmentItem(app: App, a: AppointmentWithWindow, role: "patient" | "doctor", onChanged: () => void, onReschedule?: (a: AppointmentWithWindow) => void): HTMLElement {
+export function appointmentItem(
+  app: App, a: AppointmentWithWindow, role: "patient" | "doctor", onChanged: () => void, onReschedule?: (a: AppointmentWithWindow) => void,
+  waiting = false,
+): HTMLElement {
   const other = role === "patient" ? a.doctorName : a.patientName;
   const status = h("div", { class: "status" });
   const actions = h("div", { class: "actions" });
@@ -46,6 +49,8 @@ export function appointmentItem(app: App, a: AppointmentWithWindow, role: "patie
     h("div", { class: "when" }, formatDateTime(a.startsAt)),
     h("div", { class: "who" }, other ?? ""),
     h("div", { class: "badge" }, statusLabels[a.status] ?? a.status),
+    // The doctor's agenda: the patient has asked to enter and waits (the incoming-call panel has "Aceitar").
+    waiting ? h("div", { class: "waiting-mark", "data-testid": "agenda-waiting" }, "Na sala de espera") : null,
     a.reason ? h("div", { class: "muted" }, a.reason) : null,
     a.status === "cancelled" && a.cancelReason ? h("div", { class: "muted", "data-testid": "cancel-reason" }, `Motivo do cancelamento: ${localizeInstants(a.cancelReason)}`) : null,
     actions,

@@ -1,6 +1,6 @@
 import type { App } from "../app";
 import { ApiError } from "../api/http";
-import type { Availability, WeeklyInterval } from "../api/types";
+import type { Availability, CallRequested, CallStatusChanged, WeeklyInterval } from "../api/types";
 import { field, h, message, mount, showFieldErrors } from "../ui/dom";
 import { browserTimeZone, describeMinutes, localDate } from "../ui/format";
 import { appointmentItem, type AppointmentWithWindow } from "./appointmentList";
@@ -134,6 +134,15 @@ export async function renderDoctor(app: App): Promise<() => void> {
   // the next refresh clears the notice. It used to fail silently, every 30 s, with the agenda frozen.
   const agendaStatus = h("div", { role: "status", "aria-live": "polite", "data-testid": "agenda-status" });
   const agendaTurn = latestOnly();
+  // Who waits now (room → appointment), from the hub: the agenda marks them at once, and any change of a call (accepted,
+  // ended, given up) reloads the agenda at once. It showed neither until its next 30 s refresh.
+  const waitingRooms = new Map<string, string>();
+  let shownList: AppointmentWithWindow[] = [];
+  const renderAgenda = () => {
+    const waiting = new Set(waitingRooms.values());
+    agenda.replaceChildren(...(shownList.length === 0 ? [h("li", { class: "muted" }, "Nenhuma consulta no período.")] :
+      shownList.map((a) => appointmentItem(app, a, "doctor", () => void loadAgenda(), undefined, waiting.has(a.appointmentId)))));
+  };
   const loadAgenda = async () => {
     const current = agendaTurn();
     const from = new Date(Date.now() - 12 * 3600 * 1000);
@@ -153,9 +162,22 @@ export async function renderDoctor(app: App): Promise<() => void> {
     agendaStatus.replaceChildren();
     const today = localDate(new Date().toISOString(), browserTimeZone());
     const shown = view.value === "day" ? list.filter((a) => localDate(a.startsAt, browserTimeZone()) === today) : list;
-    agenda.replaceChildren(...(shown.length === 0 ? [h("li", { class: "muted" }, "Nenhuma consulta no período.")] :
-      shown.sort((a, b) => a.startsAt.localeCompare(b.startsAt)).map((a) => appointmentItem(app, a, "doctor", () => void loadAgenda()))));
+    shownList = shown.sort((a, b) => a.startsAt.localeCompare(b.startsAt));
+    renderAgenda();
   };
+  const hubCleanups = [
+    app.hub.on<CallRequested>("CallRequested", (call) => {
+      if (!agenda.isConnected) return;
+      waitingRooms.set(call.roomId, call.appointmentId);
+      renderAgenda();
+    }),
+    app.hub.on<CallStatusChanged>("CallStatusChanged", (change) => {
+      if (change.status === "ringing" || !agenda.isConnected) return;
+      waitingRooms.delete(change.roomId);
+      renderAgenda();
+      void loadAgenda();
+    }),
+  ];
   // The period chosen is kept for the tab's session: back from a call, "Hoje" is still "Hoje".
   view.value = sessionStorage.getItem(agendaViewKey) === "day" ? "day" : "week";
   view.addEventListener("change", () => {
@@ -192,7 +214,14 @@ export async function renderDoctor(app: App): Promise<() => void> {
     days.slice(0, 5).forEach(([dayOfWeek]) => addRow({ dayOfWeek, start: "08:00", end: "12:00" }));
   }
 
-  await Promise.all([loadAgenda(), loadBlocked(), documents.load()]);
+  const loadWaiting = app.http.get<CallRequested[]>("/api/v1/calls/waiting").then((calls) => {
+    calls.forEach((call) => waitingRooms.set(call.roomId, call.appointmentId));
+  }).catch(() => {});
+  await Promise.all([loadAgenda(), loadBlocked(), documents.load(), loadWaiting]);
+  renderAgenda();
   const refresh = setInterval(() => void loadAgenda(), 30_000);
-  return () => clearInterval(refresh);
+  return () => {
+    clearInterval(refresh);
+    hubCleanups.forEach((off) => off());
+  };
 }
