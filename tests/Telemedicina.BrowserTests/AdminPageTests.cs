@@ -75,10 +75,16 @@ public sealed class AdminPageTests(ClusterFixture fixture)
         await doctorRow.WaitForAsync(new() { State = Microsoft.Playwright.WaitForSelectorState.Detached, Timeout = 10_000 });
         Assert.Equal("active", await StatusAsync(api, doctor));
 
+        // The same name in the queue now finds nothing: the page says which filters hide it, and searches without them.
+        var searchAll = page.GetByTestId("admin-search-all");
+        await searchAll.WaitForAsync(new() { Timeout = 10_000 });
+        Assert.Contains("(Médicos(as), Aguardando verificação)", await page.GetByTestId("admin-summary").InnerTextAsync(), StringComparison.Ordinal);
+        await searchAll.ClickAsync();
+        await page.Locator("[data-testid='admin-users'][aria-busy='false']").WaitForAsync(new() { State = Microsoft.Playwright.WaitForSelectorState.Attached, Timeout = 15_000 });
+        Assert.Equal(("", ""), (await page.GetByTestId("admin-role").InputValueAsync(), await page.GetByTestId("admin-status").InputValueAsync()));
+        Assert.Equal(2, await page.GetByTestId("admin-user").CountAsync());
+
         // Any account, by name: a lock ends the patient's sessions and an unlock gives the account back.
-        await page.GetByTestId("admin-role").SelectOptionAsync("patient");
-        await page.GetByTestId("admin-status").SelectOptionAsync("");
-        await SearchAsync(page);
         var patientRow = page.Locator($"[data-testid='admin-user'][data-user-id='{patient.Id}']");
         await patientRow.GetByTestId("admin-lock").ClickAsync();
         await patientRow.GetByTestId("admin-unlock").WaitForAsync(new() { Timeout = 10_000 });

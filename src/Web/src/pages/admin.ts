@@ -112,6 +112,21 @@ export function renderAdmin(app: App): void {
       summary.textContent = result.total === 0
         ? "Nenhuma conta com esses filtros."
         : `${result.total} ${result.total === 1 ? "conta" : "contas"} · página ${result.page} de ${pages}`;
+      // The page opens on the verification queue (doctors, awaiting verification): a patient's name searched there
+      // found nothing, and the answer did not say why. It names the filters and offers the search without them.
+      const narrowed = [role, status].filter((s) => s.value).map((s) => s.selectedOptions[0]?.textContent ?? s.value);
+      if (result.total === 0 && narrowed.length > 0) {
+        summary.textContent = `Nenhuma conta com esses filtros (${narrowed.join(", ")}). `;
+        summary.append(h("button", {
+          type: "button", class: "link", "data-testid": "admin-search-all",
+          onclick: () => {
+            role.value = "";
+            status.value = "";
+            page = 1;
+            void load();
+          },
+        }, "Buscar em todas as contas"));
+      }
       list.replaceChildren(...result.items.map((user) => userItem(app, user, load, audit.trailOf)));
       pager.replaceChildren(...[
         page > 1 ? h("button", { type: "button", onclick: () => { page--; void load(); } }, "Anterior") : null,
