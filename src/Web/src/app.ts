@@ -2,11 +2,14 @@ import { Http } from "./api/http";
 import { currentUser, homeFor, sessionTokenStore } from "./api/session";
 import type { LoginUser, Tokens } from "./api/types";
 import { Hub } from "./realtime/hub";
+import { noWaitingCalls, type WaitingCalls } from "./pages/incomingCalls";
 
 /** What every page gets: the API client, the tab's hub connection and navigation. */
 export class App {
   readonly http: Http;
   readonly hub: Hub;
+  /** The patients waiting for the signed-in doctor (the incoming-call panel's, set by main). */
+  waitingCalls: WaitingCalls = noWaitingCalls;
 
   constructor() {
     // The server ended the session (an admin locked the account, the password was reset elsewhere, the refresh token

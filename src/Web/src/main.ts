@@ -103,7 +103,7 @@ app.hub.onStatus((status) => {
   else app.banner(null);
 });
 app.onSessionChange = renderNav;
-installIncomingCalls(app);
+app.waitingCalls = installIncomingCalls(app);
 // The hub tells a patient or doctor when the other party of an appointment of the day comes and goes; only the room
 // shows it. Elsewhere the event needs a handler all the same, or the SignalR client logs one error per event.
 app.hub.on("PresenceChanged", () => {});

@@ -1,6 +1,6 @@
 import type { App } from "../app";
 import { ApiError } from "../api/http";
-import type { Availability, CallRequested, CallStatusChanged, WeeklyInterval } from "../api/types";
+import type { Availability, CallStatusChanged, WeeklyInterval } from "../api/types";
 import { field, h, message, mount, showFieldErrors } from "../ui/dom";
 import { browserTimeZone, describeMinutes, localDate } from "../ui/format";
 import { appointmentItem, type AppointmentWithWindow } from "./appointmentList";
@@ -134,12 +134,11 @@ export async function renderDoctor(app: App): Promise<() => void> {
   // the next refresh clears the notice. It used to fail silently, every 30 s, with the agenda frozen.
   const agendaStatus = h("div", { role: "status", "aria-live": "polite", "data-testid": "agenda-status" });
   const agendaTurn = latestOnly();
-  // Who waits now (room → appointment), from the hub: the agenda marks them at once, and any change of a call (accepted,
-  // ended, given up) reloads the agenda at once. It showed neither until its next 30 s refresh.
-  const waitingRooms = new Map<string, string>();
+  // Who waits now (the incoming-call panel's list): the agenda marks them as soon as they ask, and any change of a call
+  // (accepted, ended, given up) reloads the agenda at once. It showed neither until its next 30 s refresh.
   let shownList: AppointmentWithWindow[] = [];
   const renderAgenda = () => {
-    const waiting = new Set(waitingRooms.values());
+    const waiting = app.waitingCalls.appointmentIds();
     agenda.replaceChildren(...(shownList.length === 0 ? [h("li", { class: "muted" }, "Nenhuma consulta no período.")] :
       shownList.map((a) => appointmentItem(app, a, "doctor", () => void loadAgenda(), undefined, waiting.has(a.appointmentId)))));
   };
@@ -165,17 +164,12 @@ export async function renderDoctor(app: App): Promise<() => void> {
     shownList = shown.sort((a, b) => a.startsAt.localeCompare(b.startsAt));
     renderAgenda();
   };
-  const hubCleanups = [
-    app.hub.on<CallRequested>("CallRequested", (call) => {
-      if (!agenda.isConnected) return;
-      waitingRooms.set(call.roomId, call.appointmentId);
-      renderAgenda();
+  const cleanups = [
+    app.waitingCalls.onChange(() => {
+      if (agenda.isConnected) renderAgenda();
     }),
     app.hub.on<CallStatusChanged>("CallStatusChanged", (change) => {
-      if (change.status === "ringing" || !agenda.isConnected) return;
-      waitingRooms.delete(change.roomId);
-      renderAgenda();
-      void loadAgenda();
+      if (change.status !== "ringing" && agenda.isConnected) void loadAgenda();
     }),
   ];
   // The period chosen is kept for the tab's session: back from a call, "Hoje" is still "Hoje".
@@ -214,14 +208,10 @@ export async function renderDoctor(app: App): Promise<() => void> {
     days.slice(0, 5).forEach(([dayOfWeek]) => addRow({ dayOfWeek, start: "08:00", end: "12:00" }));
   }
 
-  const loadWaiting = app.http.get<CallRequested[]>("/api/v1/calls/waiting").then((calls) => {
-    calls.forEach((call) => waitingRooms.set(call.roomId, call.appointmentId));
-  }).catch(() => {});
-  await Promise.all([loadAgenda(), loadBlocked(), documents.load(), loadWaiting]);
-  renderAgenda();
+  await Promise.all([loadAgenda(), loadBlocked(), documents.load()]);
   const refresh = setInterval(() => void loadAgenda(), 30_000);
   return () => {
     clearInterval(refresh);
-    hubCleanups.forEach((off) => off());
+    cleanups.forEach((off) => off());
   };
 }

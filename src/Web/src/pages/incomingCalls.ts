@@ -8,7 +8,16 @@ import { formatTime } from "../ui/format";
  * The doctor's incoming-call panel, on every page: a patient asking to enter appears at once
  * (whatever silo either of them is connected to) and disappears when the call is no longer ringing.
  */
-export function installIncomingCalls(app: App): void {
+/** The patients waiting for this doctor now, as the panel holds them: by appointment, with news of each change. */
+export interface WaitingCalls {
+  appointmentIds(): ReadonlySet<string>;
+  onChange(listener: () => void): () => void;
+}
+
+/** Before the panel is installed (and for anyone but a doctor, whose panel stays empty): nobody waits. */
+export const noWaitingCalls: WaitingCalls = { appointmentIds: () => new Set(), onChange: () => () => {} };
+
+export function installIncomingCalls(app: App): WaitingCalls {
   const panel = h("aside", { class: "incoming-calls", "aria-live": "assertive", "aria-label": "Chamadas recebidas" });
   document.body.append(panel);
   // The panel covers the page's bottom right corner (all its width on a phone): the page keeps that much room at its
@@ -19,7 +28,8 @@ export function installIncomingCalls(app: App): void {
     document.documentElement.style.setProperty("--incoming-calls-space", `${space}px`);
   }).observe(panel);
   /** Each waiting patient's entry, its "Aceitar", and the line under it that says why an answer failed. */
-  const items = new Map<string, { item: HTMLElement; accept: HTMLButtonElement; note: HTMLElement }>();
+  const items = new Map<string, { appointmentId: string; item: HTMLElement; accept: HTMLButtonElement; note: HTMLElement }>();
+  const listeners = new Set<() => void>();
 
   // The panel comes last in the page, after every link of an agenda (91 Tab presses with 7 appointments): the top bar
   // says who waits and takes the keyboard to the first patient's "Aceitar".
@@ -28,15 +38,18 @@ export function installIncomingCalls(app: App): void {
     onclick: () => items.values().next().value?.accept.focus(),
   });
   document.querySelector(".topbar .brand")?.after(jump);
-  const count = () => {
+  const changed = () => {
     jump.hidden = items.size === 0;
     jump.textContent = items.size === 1 ? "1 paciente aguardando" : `${items.size} pacientes aguardando`;
+    listeners.forEach((listener) => listener());
   };
 
   const remove = (roomId: string) => {
-    items.get(roomId)?.item.remove();
+    const entry = items.get(roomId);
+    if (!entry) return;
+    entry.item.remove();
     items.delete(roomId);
-    count();
+    changed();
   };
 
   const show = (call: CallRequested) => {
@@ -67,9 +80,9 @@ export function installIncomingCalls(app: App): void {
         accept,
         h("button", { type: "button", class: "danger", "data-testid": "reject-call", onclick: () => void act("reject") }, "Recusar")),
       note);
-    items.set(call.roomId, { item, accept, note });
+    items.set(call.roomId, { appointmentId: call.appointmentId, item, accept, note });
     panel.append(item);
-    count();
+    changed();
   };
 
   app.hub.on<CallRequested>("CallRequested", show);
@@ -88,4 +101,12 @@ export function installIncomingCalls(app: App): void {
       for (const { note } of items.values()) note.textContent = "";
     }
   });
+
+  return {
+    appointmentIds: () => new Set([...items.values()].map((entry) => entry.appointmentId)),
+    onChange: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
 }
