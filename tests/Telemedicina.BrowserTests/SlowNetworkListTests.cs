@@ -80,6 +80,50 @@ public sealed class SlowNetworkListTests(ClusterFixture fixture)
         Assert.Empty(uncaught);
     }
 
+    [Fact]
+    public async Task ADoctorsAgendaThatHasNotChanged_IsNotRedrawnByItsRefresh_AndAChangeIsShownAtTheNext()
+    {
+        var baseUrl = fixture.Cluster.Silos[0].BaseUrl;
+        using var api = fixture.Cluster.Api(0);
+        var (doctor, _, first) = await Scenario.BookedPairAsync(api, api, fixture.Admin);
+        var second = await Scenario.BookNextSlotAsync(api, await Scenario.ConsentingPatientAsync(api), doctor);
+
+        await using var browser = await BrowserSession.StartAsync();
+        var page = await browser.NewPageAsync();
+        var uncaught = new List<string>();
+        page.PageError += (_, error) => uncaught.Add(error);
+        // The page's clock runs on, and the test jumps it past the agenda's 30 s refresh instead of waiting for it.
+        await page.Clock.InstallAsync();
+        await CallPage.LoginAsync(page, baseUrl, doctor.Email, doctor.Password, "medico");
+        var firstItem = page.Locator($"[data-testid='appointment-item'][data-appointment-id='{first.AppointmentId}']");
+        var secondItem = page.Locator($"[data-testid='appointment-item'][data-appointment-id='{second.AppointmentId}']");
+        await secondItem.WaitForAsync(new() { Timeout = 15_000 });
+
+        // A keyboard user is on the first appointment's "Cancelar"; the item is marked to tell whether it is the same
+        // element after the refresh.
+        await firstItem.GetByTestId("cancel-appointment").FocusAsync();
+        await firstItem.EvaluateAsync("item => item.dataset.probe = 'drawn-once'");
+        var unchanged = page.WaitForResponseAsync(r => r.Url.Contains("/api/v1/scheduling/appointments?role=doctor", StringComparison.Ordinal), new() { Timeout = 15_000 });
+        await page.Clock.FastForwardAsync("00:31");
+        Assert.Equal(304, (await unchanged).Status);
+        await page.WaitForTimeoutAsync(300);
+        Assert.Equal("drawn-once", await firstItem.GetAttributeAsync("data-probe"));
+        Assert.Equal("cancel-appointment", await page.EvaluateAsync<string?>("() => document.activeElement?.dataset.testid ?? null"));
+
+        // The second appointment is cancelled elsewhere (the doctor's phone): the next refresh gets the new list (200) and
+        // draws it.
+        using (var cancelled = await api.SendAsync(HttpMethod.Post, $"/api/v1/scheduling/appointments/{second.AppointmentId}/cancel", new { reason = "Imprevisto" }, doctor.AccessToken))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, cancelled.StatusCode);
+        }
+
+        var changed = page.WaitForResponseAsync(r => r.Url.Contains("/api/v1/scheduling/appointments?role=doctor", StringComparison.Ordinal), new() { Timeout = 15_000 });
+        await page.Clock.FastForwardAsync("00:31");
+        Assert.Equal(200, (await changed).Status);
+        await Assertions.Expect(secondItem).ToHaveAttributeAsync("data-status", "cancelled", new() { Timeout = 10_000 });
+        Assert.Empty(uncaught);
+    }
+
     private async Task<TestUser> VerifiedDoctorAsync(TelemedicinaApi api, string name)
     {
         var doctor = await api.RegisterDoctorAsync(name);

@@ -154,6 +154,79 @@ public sealed class AuditTrailTests(ClusterFixture fixture)
         Assert.Equal(HttpStatusCode.Forbidden, notAdmin.StatusCode);
     }
 
+    [Fact]
+    public async Task AnAgendaThatAsksAgainWithTheTagOfWhatItShows_Gets304AndRecordsNoRead_UntilTheListChanges()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        var (doctor, patient, booked) = await Scenario.BookedPairAsync(silo2, silo1, fixture.Admin);
+        const string agenda = "/api/v1/scheduling/appointments?role=doctor";
+        await using var db = new NpgsqlConnection(fixture.Cluster.ConnectionString);
+        await db.OpenAsync(ct);
+        Task<long> ReadsAsync(Guid actor, Guid subject) => db.ExecuteScalarAsync<long>(
+            "SELECT count(*) FROM audit.entries WHERE actor_id = @actor AND subject_id = @subject AND resource_type = 'AppointmentList'",
+            new { actor, subject });
+        async Task<HttpResponseMessage> ListAsync(TelemedicinaApi api, TestUser user, string path, string? ifNoneMatch)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Authorization = new("Bearer", user.AccessToken);
+            if (ifNoneMatch is not null)
+            {
+                request.Headers.TryAddWithoutValidation("If-None-Match", ifNoneMatch);
+            }
+
+            return await api.Http.SendAsync(request, ct);
+        }
+
+        // The first list: 200 with its tag, kept out of any cache, and one read of the patient's data recorded.
+        using var first = await ListAsync(silo1, doctor, agenda, null);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var tag = first.Headers.ETag?.Tag;
+        Assert.False(string.IsNullOrEmpty(tag));
+        Assert.Equal("no-store", first.Headers.CacheControl?.ToString());
+        Assert.Contains(booked.AppointmentId.ToString(), await first.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        var readsOfThePatient = await ReadsAsync(doctor.Id, patient.Id);
+        var ownReads = await ReadsAsync(doctor.Id, doctor.Id);
+        Assert.Equal(1, readsOfThePatient);
+
+        // Asked again with that tag, on either silo and as a weak tag or in a list: 304, no body, nothing recorded.
+        foreach (var (api, header) in new[] { (silo1, tag!), (silo2, tag!), (silo2, $"W/{tag}"), (silo1, $"\"other\", {tag}") })
+        {
+            using var again = await ListAsync(api, doctor, agenda, header);
+            Assert.Equal(HttpStatusCode.NotModified, again.StatusCode);
+            Assert.Empty(await again.Content.ReadAsByteArrayAsync(ct));
+            Assert.Equal(tag, again.Headers.ETag?.Tag);
+        }
+
+        Assert.Equal(readsOfThePatient, await ReadsAsync(doctor.Id, patient.Id));
+        Assert.Equal(ownReads, await ReadsAsync(doctor.Id, doctor.Id));
+        var report = await silo2.SendAsync<AccessReport>(HttpMethod.Get, "/api/v1/privacy/access-report", null, patient.AccessToken);
+        Assert.Single(report.Accesses, a => a.ActorId == doctor.Id && a.ResourceType == "AppointmentList");
+
+        // A tag that is not the list's, or none (a client that does not use them), gets the list and records the read.
+        using (var stale = await ListAsync(silo2, doctor, agenda, "\"0123\""))
+        {
+            Assert.Equal(HttpStatusCode.OK, stale.StatusCode);
+        }
+
+        Assert.Equal(readsOfThePatient + 1, await ReadsAsync(doctor.Id, patient.Id));
+
+        // The doctor cancels (from another device): the old tag no longer matches, the new list comes with a new tag.
+        await silo1.SendAsync<object>(HttpMethod.Post, $"/api/v1/scheduling/appointments/{booked.AppointmentId}/cancel", new { reason = "Imprevisto" }, doctor.AccessToken);
+        using var changed = await ListAsync(silo1, doctor, agenda, tag);
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        Assert.NotEqual(tag, changed.Headers.ETag?.Tag);
+        Assert.Contains("cancelled", await changed.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        Assert.Equal(readsOfThePatient + 2, await ReadsAsync(doctor.Id, patient.Id));
+
+        // The patient's own list works the same way.
+        const string mine = "/api/v1/scheduling/appointments?role=patient";
+        using var patientsList = await ListAsync(silo2, patient, mine, null);
+        using var patientsAgain = await ListAsync(silo2, patient, mine, patientsList.Headers.ETag?.Tag);
+        Assert.Equal(HttpStatusCode.NotModified, patientsAgain.StatusCode);
+    }
+
     private static async Task AsSuperuserAsync(NpgsqlConnection db, string sql, object? parameters)
     {
         await using var tx = await db.BeginTransactionAsync();

@@ -57,6 +57,39 @@ describe("Http", () => {
     expect(seen).toEqual(["POST /api/v1/identity/hub-ticket Bearer old", "POST /api/v1/identity/refresh ", "POST /api/v1/identity/hub-ticket Bearer new"]);
   });
 
+  it("sends back the tag of what the page has, keeps it on 304 and takes the new list and tag on 200, across a token refresh", async () => {
+    const store = memoryStore(tokens("old", "r1"));
+    const sent: string[] = [];
+    let current = { tag: '"v1"', body: [{ id: 1 }] };
+    const http = new Http(async (url, init) => {
+      const headers = init?.headers as Record<string, string>;
+      if (url === "/api/v1/identity/refresh") return json(200, tokens("new", "r2"));
+      sent.push(`${headers["Authorization"]} ${headers["If-None-Match"] ?? "-"}`);
+      if (headers["Authorization"] !== `Bearer ${store.value?.accessToken}` || headers["Authorization"] === "Bearer expired") return json(401, {});
+      if (headers["If-None-Match"] === current.tag) return new Response(null, { status: 304, headers: { ETag: current.tag } });
+      return new Response(JSON.stringify(current.body), { status: 200, headers: { "Content-Type": "application/json", ETag: current.tag } });
+    }, store);
+
+    const first = await http.getIfChanged<{ id: number }[]>("/api/v1/scheduling/appointments");
+    expect(first).toEqual({ data: [{ id: 1 }], etag: '"v1"', changed: true });
+
+    const same = await http.getIfChanged("/api/v1/scheduling/appointments", first);
+    expect(same).toEqual({ data: [{ id: 1 }], etag: '"v1"', changed: false });
+    expect(same.data).toBe(first.data);
+
+    // The token expires: the retry after the refresh still names the tag.
+    store.value = tokens("expired", "r1");
+    current = { tag: '"v2"', body: [{ id: 1 }, { id: 2 }] };
+    const next = await http.getIfChanged("/api/v1/scheduling/appointments", same);
+    expect(next).toEqual({ data: [{ id: 1 }, { id: 2 }], etag: '"v2"', changed: true });
+    expect(sent).toEqual(['Bearer old -', 'Bearer old "v1"', 'Bearer expired "v1"', 'Bearer new "v1"']);
+  });
+
+  it("treats a 304 it did not ask for as an error instead of an empty list", async () => {
+    const http = new Http(async () => new Response(null, { status: 304 }), memoryStore(tokens("a", "r")));
+    await expect(http.getIfChanged("/api/v1/scheduling/appointments")).rejects.toBeInstanceOf(ApiError);
+  });
+
   it("logs out when the refresh is refused", async () => {
     let loggedOut = false;
     const store = memoryStore(tokens("old", "r1"));

@@ -25,6 +25,13 @@ export class ApiError extends Error {
 
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
 
+/** What a conditional GET gave: the data, its entity tag, and whether it differs from what the page already had. */
+export interface Fetched<T> {
+  readonly data: T;
+  readonly etag: string | null;
+  readonly changed: boolean;
+}
+
 /**
  * JSON over fetch with the bearer token, one transparent refresh on 401 (rotating refresh
  * tokens: the new pair replaces the old), and logout when the refresh fails.
@@ -40,6 +47,17 @@ export class Http {
 
   get<T>(path: string): Promise<T> {
     return this.send<T>("GET", path);
+  }
+
+  /**
+   * A GET for what a page polls: it sends back the entity tag of what the page shows, and the server answers 304, with
+   * no body, while that is still current (the previous data is kept, `changed` is false). The server records no read
+   * of personal data for a 304: nothing new was shown.
+   */
+  async getIfChanged<T>(path: string, previous?: Fetched<T>): Promise<Fetched<T>> {
+    const response = await this.authorized("GET", path, undefined, true, previous?.etag ? { "If-None-Match": previous.etag } : {});
+    if (response.status === 304 && previous) return { data: previous.data, etag: previous.etag, changed: false };
+    return { data: await this.parse<T>(response), etag: response.headers.get("ETag"), changed: true };
   }
 
   post<T>(path: string, body?: unknown): Promise<T> {
@@ -64,7 +82,10 @@ export class Http {
   }
 
   async send<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await this.authorized(method, path, body);
+    return this.parse<T>(await this.authorized(method, path, body));
+  }
+
+  private async parse<T>(response: Response): Promise<T> {
     const text = await response.text();
     const data = text ? (JSON.parse(text) as unknown) : undefined;
     if (!response.ok) {
@@ -96,15 +117,15 @@ export class Http {
     return this.send<T>("POST", path, file);
   }
 
-  private async authorized(method: string, path: string, body?: unknown, retry = true): Promise<Response> {
-    const headers: Record<string, string> = { Accept: "application/json" };
+  private async authorized(method: string, path: string, body?: unknown, retry = true, extra: Record<string, string> = {}): Promise<Response> {
+    const headers: Record<string, string> = { ...extra, Accept: "application/json" };
     const raw = body instanceof Blob;
     if (body !== undefined) headers["Content-Type"] = raw ? (body.type || "application/octet-stream") : "application/json";
     const token = this.tokens.get()?.accessToken;
     if (token) headers["Authorization"] = `Bearer ${token}`;
     const response = await this.fetcher(path, { method, headers, body: body === undefined ? undefined : raw ? body : JSON.stringify(body) });
     if (response.status === 401 && retry && token && !path.includes("/identity/login") && (await this.refresh())) {
-      return this.authorized(method, path, body, false);
+      return this.authorized(method, path, body, false, extra);
     }
 
     return response;

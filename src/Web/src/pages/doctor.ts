@@ -1,5 +1,5 @@
 import type { App } from "../app";
-import { ApiError } from "../api/http";
+import { ApiError, type Fetched } from "../api/http";
 import type { Availability, CallStatusChanged, WeeklyInterval } from "../api/types";
 import { field, h, message, mount, showFieldErrors } from "../ui/dom";
 import { browserTimeZone, describeMinutes, localDate } from "../ui/format";
@@ -137,6 +137,8 @@ export async function renderDoctor(app: App): Promise<() => void> {
   // Who waits now (the incoming-call panel's list): the agenda marks them as soon as they ask, and any change of a call
   // (accepted, ended, given up) reloads the agenda at once. It showed neither until its next 30 s refresh.
   let shownList: AppointmentWithWindow[] = [];
+  // What the last refresh got, with its entity tag: the next refresh sends it back and gets 304 while nothing changed.
+  let lastFetched: Fetched<AppointmentWithWindow[]> | undefined;
   const renderAgenda = () => {
     const waiting = app.waitingCalls.appointmentIds();
     agenda.replaceChildren(...(shownList.length === 0 ? [h("li", { class: "muted" }, "Nenhuma consulta no período.")] :
@@ -146,9 +148,10 @@ export async function renderDoctor(app: App): Promise<() => void> {
     const current = agendaTurn();
     const from = new Date(Date.now() - 12 * 3600 * 1000);
     const to = new Date(Date.now() + (view.value === "day" ? 1 : 7) * 24 * 3600 * 1000);
-    let list: AppointmentWithWindow[];
+    let fetched: Fetched<AppointmentWithWindow[]>;
     try {
-      list = await app.http.get<AppointmentWithWindow[]>(`/api/v1/scheduling/appointments?role=doctor&from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`);
+      fetched = await app.http.getIfChanged<AppointmentWithWindow[]>(
+        `/api/v1/scheduling/appointments?role=doctor&from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`, lastFetched);
     } catch (e) {
       if (current()) {
         agendaStatus.replaceChildren(message("error",
@@ -158,10 +161,16 @@ export async function renderDoctor(app: App): Promise<() => void> {
     }
 
     if (!current()) return;
+    lastFetched = fetched;
     agendaStatus.replaceChildren();
     const today = localDate(new Date().toISOString(), browserTimeZone());
-    const shown = view.value === "day" ? list.filter((a) => localDate(a.startsAt, browserTimeZone()) === today) : list;
-    shownList = shown.sort((a, b) => a.startsAt.localeCompare(b.startsAt));
+    const list = fetched.data;
+    const shown = (view.value === "day" ? list.filter((a) => localDate(a.startsAt, browserTimeZone()) === today) : [...list])
+      .sort((a, b) => a.startsAt.localeCompare(b.startsAt));
+    // Nothing changed (the server said 304 and the day is the same): the agenda is not redrawn, so the doctor's focus
+    // and scroll stay where they were. It was redrawn every 30 s.
+    if (!fetched.changed && JSON.stringify(shown) === JSON.stringify(shownList)) return;
+    shownList = shown;
     renderAgenda();
   };
   const cleanups = [

@@ -1,5 +1,5 @@
 import type { App } from "../app";
-import { ApiError } from "../api/http";
+import { ApiError, type Fetched } from "../api/http";
 import type { Doctor, Slot } from "../api/types";
 import { field, h, message, mount } from "../ui/dom";
 import { browserTimeZone, formatDateTime, formatTime, groupSlotsByDay } from "../ui/format";
@@ -21,11 +21,16 @@ export async function renderPatient(app: App): Promise<() => void> {
   const slotsTurn = latestOnly();
   const doctorsTurn = latestOnly();
 
+  let lastFetched: Fetched<AppointmentWithWindow[]> | undefined;
   const loadAppointments = async () => {
     const current = appointmentsTurn();
     try {
-      const list = await app.http.get<AppointmentWithWindow[]>("/api/v1/scheduling/appointments?role=patient");
+      // A conditional GET: while nothing changed the server answers 304 and the list is redrawn from what the page
+      // has (it is redrawn every time: the room's "Entrar" and the deadline for changes follow the clock).
+      const fetched = await app.http.getIfChanged<AppointmentWithWindow[]>("/api/v1/scheduling/appointments?role=patient", lastFetched);
       if (!current()) return;
+      lastFetched = fetched;
+      const list = fetched.data;
       mine.replaceChildren(...(list.length === 0 ? [h("li", { class: "muted" }, "Nenhuma consulta ainda.")] :
         upcomingFirst(list, Date.now()).map((a) => appointmentItem(app, a, "patient", () => {
           // A cancellation: the last booking's or rescheduling's message no longer describes this appointment.

@@ -155,9 +155,9 @@ internal static class AppointmentsEndpoints
         }
     }
 
-    private static async Task<Results<Ok<AppointmentView[]>, ValidationProblem, ProblemHttpResult>> ListAsync(
-        string? role, string? from, string? to, ClaimsPrincipal user, AppointmentStore store, AppointmentViews views, IAuditTrail audit,
-        TimeProvider clock, CancellationToken ct)
+    private static async Task<Results<Ok<AppointmentView[]>, StatusCodeHttpResult, ValidationProblem, ProblemHttpResult>> ListAsync(
+        string? role, string? from, string? to, HttpContext http, ClaimsPrincipal user, AppointmentStore store, AppointmentViews views,
+        IAuditTrail audit, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var start = now.AddDays(-30);
@@ -196,6 +196,13 @@ internal static class AppointmentsEndpoints
                 $"Há mais de {AppointmentStore.ListLimit} consultas neste período. Consulte um período menor (use 'from' e 'to').");
         }
 
+        var list = await views.ToViewsAsync(rows, ct);
+        if (ConditionalGet.IsUnchanged(http, list))
+        {
+            // The page already shows exactly this list (it sent back its entity tag): nothing is disclosed, so nothing
+            // is recorded. A page that polls records a read only when what it shows changes.
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
 
         await audit.RecordAsync(new AuditEvent(AuditActions.Read, "AppointmentList", null, me, callerRole, me, Purpose: "self-service"), ct);
         if (asRole == Roles.Doctor)
@@ -206,7 +213,7 @@ internal static class AppointmentsEndpoints
                 audit.RecordAsync(new AuditEvent(AuditActions.Read, "AppointmentList", null, me, Roles.Doctor, patientId, Purpose: "care"), ct)));
         }
 
-        return TypedResults.Ok(await views.ToViewsAsync(rows, ct));
+        return TypedResults.Ok(list);
     }
 
     private static async Task<Results<Ok<AppointmentView>, ProblemHttpResult>> GetAsync(
