@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Playwright;
 using Telemedicina.Testing;
 
 namespace Telemedicina.BrowserTests;
@@ -144,6 +145,55 @@ public sealed class AdminPageTests(ClusterFixture fixture)
 
         await page.GetByTestId("audit-verify").ClickAsync();
         await page.GetByTestId("audit-verify-result").GetByText("Trilha íntegra").WaitForAsync(new() { Timeout = 30_000 });
+        Assert.Empty(uncaught);
+    }
+
+    [Fact]
+    public async Task TheAuditTrail_FindsThePersonByEMailOrName_OffersAChoiceForANameSharedByTwo_AndSaysWhenNoOneMatches()
+    {
+        var baseUrl = fixture.Cluster.Silos[0].BaseUrl;
+        using var api = fixture.Cluster.Api(0);
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var single = await api.RegisterPatientAsync($"Titular Única {tag}");
+        var first = await api.RegisterPatientAsync($"Homônima {tag}");
+        var second = await api.RegisterPatientAsync($"Homônima {tag}");
+
+        await using var browser = await BrowserSession.StartAsync();
+        var page = await browser.NewPageAsync();
+        var uncaught = new List<string>();
+        page.PageError += (_, error) => uncaught.Add(error);
+        await CallPage.LoginDemoAdminAsync(page, baseUrl, api, fixture.Admin);
+        var subject = page.GetByTestId("audit-subject");
+        var chosen = page.GetByTestId("audit-chosen");
+        var summary = page.GetByTestId("audit-summary");
+
+        // An LGPD request comes with the requester's e-mail: it is enough.
+        await subject.FillAsync(single.Email);
+        await page.GetByTestId("audit-search").ClickAsync();
+        await Assertions.Expect(subject).ToHaveValueAsync(single.Id.ToString(), new() { Timeout = 15_000 });
+        await Assertions.Expect(chosen).ToHaveTextAsync($"Acessos aos dados de {single.FullName} ({single.Email}).");
+        await page.Locator("[data-testid='audit-entries'][aria-busy='false']").WaitForAsync(new() { State = Microsoft.Playwright.WaitForSelectorState.Attached, Timeout = 15_000 });
+        // The lookup itself is a read of the person's data by the admin, and the trail shows it.
+        await Assertions.Expect(page.Locator("[data-testid='audit-entry'][data-resource='User']").First).ToBeVisibleAsync(new() { Timeout = 10_000 });
+
+        // A name two accounts share: the page lists both and searches the one chosen.
+        await subject.FillAsync($"Homônima {tag}");
+        await page.GetByTestId("audit-search").ClickAsync();
+        var picks = page.GetByTestId("audit-pick");
+        await Assertions.Expect(picks).ToHaveCountAsync(2, new() { Timeout = 15_000 });
+        Assert.Contains("2 contas para", await summary.InnerTextAsync(), StringComparison.Ordinal);
+        await picks.Filter(new() { HasText = second.Email }).ClickAsync();
+        await Assertions.Expect(subject).ToHaveValueAsync(second.Id.ToString(), new() { Timeout = 15_000 });
+        await Assertions.Expect(chosen).ToHaveTextAsync($"Acessos aos dados de {second.FullName} ({second.Email}).");
+        await Assertions.Expect(summary).ToContainTextAsync("registro", new() { Timeout = 15_000 });
+        Assert.DoesNotContain(first.Email, await summary.InnerTextAsync(), StringComparison.Ordinal);
+
+        // No account: said, and nothing is searched.
+        await subject.FillAsync($"ninguem-{tag}@teste.local");
+        await page.GetByTestId("audit-search").ClickAsync();
+        await Assertions.Expect(summary).ToContainTextAsync($"Nenhuma conta para \u201cninguem-{tag}@teste.local\u201d (Titular dos dados)", new() { Timeout = 15_000 });
+        await Assertions.Expect(page.GetByTestId("audit-entry")).ToHaveCountAsync(0);
+        Assert.Equal(string.Empty, await chosen.InnerTextAsync());
         Assert.Empty(uncaught);
     }
 

@@ -4,7 +4,7 @@ import type { CredentialDocument } from "../api/types";
 import { field, h, message, mount, showFieldErrors } from "../ui/dom";
 import { formatDateTime } from "../ui/format";
 import { latestOnly } from "../ui/latest";
-import { auditQuery } from "../ui/auditQuery";
+import { auditQuery, isUserId } from "../ui/auditQuery";
 import { describeAccess, describePurpose } from "../ui/auditLabels";
 
 interface AdminUser {
@@ -249,8 +249,10 @@ type TrailOf = (user: AdminUser, as: "subject" | "actor") => void;
  * an incident. Each account of the list opens its own trail. The integrity check is one button.
  */
 function auditCard(app: App): { card: HTMLElement; trailOf: TrailOf } {
-  const subject = h("input", { name: "subject", maxlength: 36, placeholder: "id da pessoa", "data-testid": "audit-subject" });
-  const actor = h("input", { name: "actor", maxlength: 36, placeholder: "id de quem acessou", "data-testid": "audit-actor" });
+  // A person is found by e-mail, name or account id: the admin answering an LGPD request has the requester's e-mail,
+  // not their id (the fields took only an id, which only the account list's buttons filled).
+  const subject = h("input", { name: "subject", maxlength: 254, placeholder: "e-mail, nome ou id", "data-testid": "audit-subject" });
+  const actor = h("input", { name: "actor", maxlength: 254, placeholder: "e-mail, nome ou id", "data-testid": "audit-actor" });
   const action = h("select", { name: "action", "data-testid": "audit-action" },
     h("option", { value: "" }, "Todas"), ...auditActions.map(([value, label]) => h("option", { value }, label)));
   const fromDate = h("input", { type: "date", name: "from", "data-testid": "audit-from" });
@@ -317,12 +319,72 @@ function auditCard(app: App): { card: HTMLElement; trailOf: TrailOf } {
     },
   }, "Exportar (NDJSON)");
 
+  // Each person field that holds an e-mail or a name becomes that account's id: one match is taken (and named), several
+  // are offered to choose from, none is said. Only then is the trail searched.
+  const people: [HTMLInputElement, "subject" | "actor", string][] = [[subject, "subject", "Titular dos dados"], [actor, "actor", "Quem acessou"]];
+  const known = new Map<string, AdminUser>();
+  const describe = (user: AdminUser, as: "subject" | "actor") =>
+    as === "subject" ? `Acessos aos dados de ${user.fullName} (${user.email}).` : `Ações de ${user.fullName} (${user.email}).`;
+  const resolvePeople = async (): Promise<boolean> => {
+    const named: string[] = [];
+    for (const [input, as, label] of people) {
+      const text = input.value.trim();
+      if (!text) continue;
+      if (isUserId(text)) {
+        const user = known.get(text.toLowerCase());
+        if (user) named.push(describe(user, as));
+        continue;
+      }
+
+      let found: AdminUserPage;
+      try {
+        found = await app.http.get<AdminUserPage>(`/api/v1/admin/users?${new URLSearchParams({ q: text }).toString()}`);
+      } catch (e) {
+        summary.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível buscar a conta."));
+        return false;
+      }
+
+      list.replaceChildren();
+      pager.replaceChildren();
+      if (found.total === 0) {
+        summary.replaceChildren(message("error", `Nenhuma conta para \u201c${text}\u201d (${label}). Busque pelo e-mail, pelo nome ou pelo id da conta; ` +
+          "uma conta excluída, só pelo id (está no relatório da exclusão)."));
+        return false;
+      }
+
+      if (found.total > 1) {
+        summary.replaceChildren(h("span", {}, `${found.total} contas para \u201c${text}\u201d (${label}). Escolha uma:`),
+          h("span", { class: "actions" }, ...found.items.map((user) => h("button", {
+            type: "button", class: "link", "data-testid": "audit-pick",
+            onclick: () => {
+              known.set(user.userId.toLowerCase(), user);
+              input.value = user.userId;
+              void submit();
+            },
+          }, `${user.fullName} · ${user.email}`))),
+          ...(found.total > found.items.length ? [h("span", { class: "muted" }, " Use o e-mail para achar as demais.")] : []));
+        return false;
+      }
+
+      const user = found.items[0]!;
+      known.set(user.userId.toLowerCase(), user);
+      input.value = user.userId;
+      named.push(describe(user, as));
+    }
+
+    chosen.textContent = named.join(" ");
+    return true;
+  };
+  const submit = async () => {
+    chosen.textContent = "";
+    if (await resolvePeople()) search();
+  };
+
   const form = h("form", {
     class: "filters",
     onsubmit: (event: Event) => {
       event.preventDefault();
-      chosen.textContent = "";
-      search();
+      void submit();
     },
   }, field("Titular dos dados", subject), field("Quem acessou", actor), field("Ação", action), field("De", fromDate), field("Até", toDate),
   h("button", { type: "submit", class: "primary", "data-testid": "audit-search" }, "Buscar"));

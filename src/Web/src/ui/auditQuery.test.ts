@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { auditQuery, dayStart } from "./auditQuery";
+import { auditQuery, dayStart, isUserId } from "./auditQuery";
 
 const none = { subject: "", actor: "", action: "", fromDate: "", toDate: "" };
 
@@ -28,5 +28,16 @@ describe("auditQuery", () => {
   it("crosses month and year ends", () => {
     const next = dayStart("2026-12-31", 1);
     expect([next.getFullYear(), next.getMonth(), next.getDate()]).toEqual([2027, 0, 1]);
+  });
+});
+
+describe("isUserId", () => {
+  it("takes an account id, in either case and with spaces around it, and nothing else", () => {
+    expect(isUserId("0199aa00-0000-7000-8000-000000000001")).toBe(true);
+    expect(isUserId(" 0199AA00-0000-7000-8000-00000000000F ")).toBe(true);
+    expect(isUserId("ana@example.com")).toBe(false);
+    expect(isUserId("Ana Souza")).toBe(false);
+    expect(isUserId("0199aa00-0000-7000-8000-00000000001")).toBe(false);
+    expect(isUserId("")).toBe(false);
   });
 });

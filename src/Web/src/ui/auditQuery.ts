@@ -32,3 +32,10 @@ export function auditQuery(filters: AuditFilters, page = 1): URLSearchParams {
   if (page > 1) query.set("page", String(page));
   return query;
 }
+
+const userIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether what the admin typed in a person field is an account's id (else it is an e-mail or a name to look up). */
+export function isUserId(value: string): boolean {
+  return userIdPattern.test(value.trim());
+}
