@@ -115,5 +115,32 @@ public sealed class PatientPageTests(ClusterFixture fixture)
               .map(e => `${e.tagName}.${e.className}[${e.getAttribute('data-testid') ?? ''}] ${Math.round(e.getBoundingClientRect().right)}`).join(', ')
             """);
         Assert.True(wide.Length == 0, $"the page scrolls sideways: {wide}");
+
+        // The bar is two rows on a phone (brand and name, then the links; it was three, 114 px), and every link is a
+        // 44 px target (they were 23 px of text, under WCAG 2.5.8's 24 px minimum).
+        const string measure = """
+            () => ({ bar: document.querySelector('.topbar').getBoundingClientRect().height,
+                     targets: [...document.querySelectorAll('#nav a, #nav button')].map(e => { const r = e.getBoundingClientRect(); return `${e.textContent}:${Math.round(r.width)}x${Math.round(r.height)}`; }) })
+            """;
+        var phone = await page.EvaluateAsync<BarSize>(measure);
+        Assert.True(phone.Bar <= 96, $"the top bar is {phone.Bar} px high on a phone ({string.Join(", ", phone.Targets)})");
+        Assert.Equal(4, phone.Targets.Length);
+        Assert.All(phone.Targets, t => Assert.True(Height(t) >= 44 && Width(t) >= 24, $"a link of the bar is {t} px"));
+
+        // On a wide screen it is one row.
+        await page.SetViewportSizeAsync(1280, 800);
+        var wideBar = await page.EvaluateAsync<BarSize>(measure);
+        Assert.True(wideBar.Bar <= 56, $"the top bar is {wideBar.Bar} px high on a wide screen");
     }
+
+    private sealed class BarSize
+    {
+        public double Bar { get; set; }
+
+        public string[] Targets { get; set; } = [];
+    }
+
+    private static int Height(string target) => int.Parse(target[(target.LastIndexOf('x') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+
+    private static int Width(string target) => int.Parse(target[(target.LastIndexOf(':') + 1)..target.LastIndexOf('x')], System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -118,7 +118,7 @@ public sealed class PrivacyPageTests(ClusterFixture fixture)
         // The session ends on this tab at once, and the answer stays to be read: no name or "Sair" in the navigation.
         await page.GetByTestId("erasure-done").WaitForAsync(new() { Timeout = 10_000 });
         Assert.Equal(0, await page.GetByTestId("logout").CountAsync());
-        Assert.DoesNotContain(patient.FullName, await page.Locator("#nav").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain(patient.FullName, await page.Locator(".topbar").InnerTextAsync(), StringComparison.Ordinal);
 
         Assert.Single(dialogs);
         Assert.Equal(1, erasures);

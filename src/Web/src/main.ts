@@ -77,7 +77,13 @@ async function route(): Promise<void> {
 
 function renderNav(): void {
   const nav = document.getElementById("nav")!;
+  // Who is signed in: beside the brand, outside the navigation landmark (it is no link). A long name is cut to one line
+  // of the bar (a phone gave a 200-character name four lines); the whole of it on hover.
+  const who = document.getElementById("who")!;
   const user = app.user;
+  who.hidden = !user;
+  who.textContent = user?.fullName ?? "";
+  who.title = user?.fullName ?? "";
   if (!user) {
     nav.replaceChildren(h("a", { href: "#/login" }, "Entrar"), h("a", { href: "#/cadastro" }, "Criar conta"));
     return;
@@ -91,8 +97,7 @@ function renderNav(): void {
     h("a", { href: "#/privacidade" }, "Privacidade"),
     h("button", { type: "button", class: "link", "data-testid": "logout", onclick: () => void app.signOut() }, "Sair"),
   ];
-  // A long name is cut to one line of the bar (a phone gave a 200-character name four lines); the whole of it on hover.
-  nav.replaceChildren(h("span", { class: "who", title: user.fullName, "data-testid": "nav-who" }, user.fullName), ...links.filter((l) => l !== null));
+  nav.replaceChildren(...links.filter((l) => l !== null));
 }
 
 // Debug and test handle (used by the browser tests in tests/Telemedicina.BrowserTests): the active call session and the hub state.
