@@ -93,6 +93,60 @@ public sealed class PatientPageTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ThePatientsList_IsNotRedrawnByARefreshThatChangesNothing_ButIsWhenTheClockChangesARow()
+    {
+        var baseUrl = fixture.Cluster.Silos[0].BaseUrl;
+        using var api = fixture.Cluster.Api(0);
+        var doctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
+        var patient = await Scenario.ConsentingPatientAsync(api);
+        // Three hours ahead: the patient may still cancel (until 2 h before) and the room is not open yet (1 h before,
+        // the test clusters' window).
+        var now = DateTimeOffset.UtcNow;
+        var slot = (await api.SlotsAsync(patient, doctor.Id, now.AddHours(3), now.AddDays(1)))[0];
+        var booked = await api.BookAsync(patient, doctor.Id, slot.StartsAt);
+
+        await using var browser = await BrowserSession.StartAsync();
+        var page = await browser.NewPageAsync();
+        var uncaught = new List<string>();
+        page.PageError += (_, error) => uncaught.Add(error);
+        await page.Clock.InstallAsync();
+        await CallPage.LoginAsync(page, baseUrl, patient.Email, patient.Password, "paciente");
+        var row = page.Locator($"[data-testid='appointment-item'][data-appointment-id='{booked.AppointmentId}']");
+        await row.GetByTestId("room-opens").WaitForAsync(new() { Timeout = 15_000 });
+
+        // A keyboard user on "Cancelar"; the row is marked to tell whether it is the same element after the refresh.
+        await row.GetByTestId("cancel-appointment").FocusAsync();
+        await row.EvaluateAsync("item => item.dataset.probe = 'drawn-once'");
+        Task<IResponse> NextRefresh() => page.WaitForResponseAsync(r => r.Url.Contains("/api/v1/scheduling/appointments?role=patient", StringComparison.Ordinal), new() { Timeout = 15_000 });
+        var unchanged = NextRefresh();
+        await page.Clock.FastForwardAsync("00:31");
+        Assert.Equal(304, (await unchanged).Status);
+        await page.WaitForTimeoutAsync(300);
+        Assert.Equal("drawn-once", await row.GetAttributeAsync("data-probe"));
+        Assert.Equal("cancel-appointment", await page.EvaluateAsync<string?>("() => document.activeElement?.dataset.testid ?? null"));
+
+        // Past the deadline for changes (nothing changed on the server: 304 again), the row says whom to ask instead.
+        async Task JumpToAsync(DateTimeOffset instant)
+        {
+            var pageNow = await page.EvaluateAsync<long>("() => Date.now()");
+            var refreshed = NextRefresh();
+            await page.Clock.FastForwardAsync(instant.ToUnixTimeMilliseconds() - pageNow);
+            Assert.Equal(304, (await refreshed).Status);
+        }
+
+        await JumpToAsync(booked.StartsAt.AddHours(-2).AddMinutes(1));
+        await Assertions.Expect(row.GetByTestId("changes-closed")).ToBeVisibleAsync(new() { Timeout = 10_000 });
+        Assert.Equal(0, await row.GetByTestId("cancel-appointment").CountAsync());
+        Assert.Equal(1, await row.GetByTestId("room-opens").CountAsync());
+
+        // And once the room opens, "A sala abre às" goes; "Entrar na consulta" stays.
+        await JumpToAsync(booked.StartsAt.AddHours(-1).AddMinutes(1));
+        await Assertions.Expect(row.GetByTestId("room-opens")).ToHaveCountAsync(0, new() { Timeout = 10_000 });
+        await Assertions.Expect(row.GetByTestId("enter-call")).ToBeVisibleAsync();
+        Assert.Empty(uncaught);
+    }
+
+    [Fact]
     public async Task OnAPhone_ALongNameTakesOneLineOfTheTopBar_AndIsWholeOnHover()
     {
         using var api = fixture.Cluster.Api(0);

@@ -3,6 +3,7 @@ import { ApiError } from "../api/http";
 import type { Appointment, CallState } from "../api/types";
 import { h, message } from "../ui/dom";
 import { formatDateTime, formatTime, localizeInstants, statusLabels } from "../ui/format";
+import { rowClock } from "../ui/appointmentOrder";
 
 export interface AppointmentWithWindow extends Appointment {
   joinOpensAt: string;
@@ -21,19 +22,19 @@ export function appointmentItem(
   const status = h("div", { class: "status" });
   const actions = h("div", { class: "actions" });
   const live = a.status === "scheduled" || a.status === "inProgress";
-  const now = Date.now();
+  // What of the row follows the clock, from the same rule that tells a refresh whether to redraw the list.
+  const { beforeRoom, roomAhead, patientMayChange } = rowClock(a, Date.now());
   if (role === "patient" && live) {
-    if (now < Date.parse(a.joinOpensAt)) {
+    if (beforeRoom) {
       actions.append(h("span", { class: "room-opens", "data-testid": "room-opens" }, `A sala abre às ${formatTime(a.joinOpensAt)}`));
     }
 
-    if (now <= Date.parse(a.joinClosesAt)) {
+    if (roomAhead) {
       actions.append(h("button", { type: "button", class: "primary", "data-testid": "enter-call", onclick: () => void enterCall(app, a, status) }, "Entrar na consulta"));
     }
   }
 
   // Past the patient's deadline the buttons would only end in a refusal: the patient is told whom to ask instead.
-  const patientMayChange = !a.patientChangesUntil || now <= Date.parse(a.patientChangesUntil);
   if (a.status === "scheduled" && role === "patient" && !patientMayChange) {
     actions.append(h("span", { class: "muted", "data-testid": "changes-closed" }, "Cancelamento e remarcação só até " +
       `${formatTime(a.patientChangesUntil!)}; agora, fale com o médico.`));

@@ -4,7 +4,7 @@ import type { Doctor, Slot } from "../api/types";
 import { field, h, message, mount } from "../ui/dom";
 import { browserTimeZone, formatDateTime, formatTime, groupSlotsByDay } from "../ui/format";
 import { appointmentItem, type AppointmentWithWindow } from "./appointmentList";
-import { upcomingFirst } from "../ui/appointmentOrder";
+import { listKey, upcomingFirst } from "../ui/appointmentOrder";
 import { latestOnly } from "../ui/latest";
 
 /** Patient home: find a doctor, pick a slot in your own time zone, and your appointments. */
@@ -22,17 +22,23 @@ export async function renderPatient(app: App): Promise<() => void> {
   const doctorsTurn = latestOnly();
 
   let lastFetched: Fetched<AppointmentWithWindow[]> | undefined;
+  let drawnKey = "";
   const loadAppointments = async () => {
     const current = appointmentsTurn();
     try {
-      // A conditional GET: while nothing changed the server answers 304 and the list is redrawn from what the page
-      // has (it is redrawn every time: the room's "Entrar" and the deadline for changes follow the clock).
+      // A conditional GET: while nothing changed the server answers 304 and the page keeps what it has.
       const fetched = await app.http.getIfChanged<AppointmentWithWindow[]>("/api/v1/scheduling/appointments?role=patient", lastFetched);
       if (!current()) return;
       lastFetched = fetched;
-      const list = fetched.data;
-      mine.replaceChildren(...(list.length === 0 ? [h("li", { class: "muted" }, "Nenhuma consulta ainda.")] :
-        upcomingFirst(list, Date.now()).map((a) => appointmentItem(app, a, "patient", () => {
+      const now = Date.now();
+      const ordered = upcomingFirst(fetched.data, now);
+      // The list is redrawn only when a row would change: its data, its order, or what follows the clock (the room
+      // opens, the deadline for changes passes). It was redrawn every 30 s, and a keyboard user's focus went with it.
+      const key = listKey(ordered, now);
+      if (key === drawnKey) return;
+      drawnKey = key;
+      mine.replaceChildren(...(ordered.length === 0 ? [h("li", { class: "muted" }, "Nenhuma consulta ainda.")] :
+        ordered.map((a) => appointmentItem(app, a, "patient", () => {
           // A cancellation: the last booking's or rescheduling's message no longer describes this appointment.
           status.replaceChildren(message("success", "Consulta cancelada.", "cancel-done"));
           void loadAppointments();
@@ -42,6 +48,7 @@ export async function renderPatient(app: App): Promise<() => void> {
         }))));
     } catch (e) {
       if (!current()) return;
+      drawnKey = "";
       mine.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível carregar suas consultas."));
     }
   };

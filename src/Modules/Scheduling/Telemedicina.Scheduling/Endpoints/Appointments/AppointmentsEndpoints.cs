@@ -50,7 +50,7 @@ internal static class AppointmentsEndpoints
         group.MapPost("/appointments", BookAsync).RequireAuthorization(Policies.Patient)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         group.MapGet("/appointments", ListAsync).RequireAuthorization(Policies.Authenticated)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .Produces(StatusCodes.Status304NotModified).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         group.MapGet("/appointments/{id:guid}", GetAsync).RequireAuthorization(Policies.Authenticated);
         group.MapGet("/appointments/{id:guid}/history", HistoryAsync).RequireAuthorization(Policies.Authenticated);
         group.MapPost("/appointments/{id:guid}/cancel", CancelAsync).RequireAuthorization(Policies.Authenticated)
