@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
+using Telemedicina.Testing;
 
 namespace Telemedicina.BrowserTests;
 
@@ -10,6 +11,39 @@ namespace Telemedicina.BrowserTests;
 /// </summary>
 public sealed class PrivacyPageTests(ClusterFixture fixture)
 {
+    [Fact]
+    public async Task TheAccessReport_ShowsTheSameReadRepeatedInARow_AsOneLineWithHowManyAndSinceWhen()
+    {
+        var baseUrl = fixture.Cluster.Silos[0].BaseUrl;
+        using var api = fixture.Cluster.Api(0);
+        var (doctor, patient, booked) = await Scenario.BookedPairAsync(api, api, fixture.Admin);
+        // Newest first the trail will read: the doctor once, the admin once, the doctor three times.
+        for (var i = 0; i < 3; i++)
+        {
+            await api.GetAppointmentAsync(doctor, booked.AppointmentId);
+        }
+
+        await api.SendAsync<object>(HttpMethod.Get, $"/api/v1/admin/appointments/{booked.AppointmentId}", null, fixture.Admin.AccessToken);
+        await api.GetAppointmentAsync(doctor, booked.AppointmentId);
+
+        await using var session = await BrowserSession.StartAsync();
+        var page = await session.NewPageAsync();
+        await CallPage.LoginAsync(page, baseUrl, patient.Email, patient.Password, "paciente");
+        await page.GotoAsync(new Uri(baseUrl, "/#/privacidade").ToString());
+        var reads = page.Locator("[data-testid='access-report'] tbody tr").Filter(new() { HasText = "Consultou os dados de uma consulta" });
+        await reads.First.WaitForAsync(new() { Timeout = 15_000 });
+
+        var lines = new List<(string Who, string Count)>();
+        foreach (var row in await reads.AllAsync())
+        {
+            lines.Add(((await row.Locator("td").Nth(1).InnerTextAsync()).Trim(), (await row.GetAttributeAsync("data-count"))!));
+        }
+
+        Assert.Equal([(doctor.FullName, "1"), (fixture.Admin.FullName, "1"), (doctor.FullName, "3")], lines);
+        var repeated = reads.Nth(2).GetByTestId("access-repeated");
+        Assert.Matches(new Regex(@"^\s*· 3 vezes desde \d{2}:\d{2}$"), await repeated.InnerTextAsync());
+    }
+
     [Fact]
     public async Task Patient_DownloadsTheirExport_ThenErasesTheAccount_AndSeesWhatWasKept()
     {

@@ -2,7 +2,8 @@ import type { App } from "../app";
 import { ApiError } from "../api/http";
 import { field, h, message, mount } from "../ui/dom";
 import { describeAccess, describePurpose } from "../ui/auditLabels";
-import { formatDateTime } from "../ui/format";
+import { browserTimeZone, formatDateTime, formatTime } from "../ui/format";
+import { groupAccesses } from "../ui/accessGroups";
 import { poller } from "../ui/poll";
 
 interface Consent {
@@ -30,6 +31,7 @@ const revokeWarnings: Record<string, string> = {
 
 interface AccessItem {
   at: string;
+  actorId: string | null;
   actorName: string | null;
   actorRole: string | null;
   action: string;
@@ -110,8 +112,8 @@ function accessReportCard(app: App): HTMLElement {
   void app.http.get<{ accesses: AccessItem[] }>("/api/v1/privacy/access-report").then((report) => {
     rows.replaceChildren(...(report.accesses.length === 0
       ? [h("tr", {}, h("td", { colspan: "4", class: "muted" }, "Ninguém além de você acessou seus dados no último ano."))]
-      : report.accesses.map((a) => h("tr", {},
-        h("td", {}, formatDateTime(a.at)),
+      : groupAccesses(report.accesses, browserTimeZone()).map(({ latest: a, firstAt, count }) => h("tr", { "data-count": String(count) },
+        h("td", {}, formatDateTime(a.at), count > 1 ? h("span", { class: "muted", "data-testid": "access-repeated" }, ` · ${count} vezes desde ${formatTime(firstAt)}`) : null),
         h("td", {}, a.actorName ?? roleNames[a.actorRole ?? ""] ?? "—"),
         h("td", {}, describeAccess(a.action, a.resourceType)),
         h("td", {}, describePurpose(a.purpose))))));
