@@ -114,22 +114,15 @@ public sealed class PatientPageTests(ClusterFixture fixture)
         var row = page.Locator($"[data-testid='appointment-item'][data-appointment-id='{booked.AppointmentId}']");
         await row.GetByTestId("room-opens").WaitForAsync(new() { Timeout = 15_000 });
 
-        // A keyboard user on "Cancelar"; the row is marked to tell whether it is the same element after the refresh.
-        await row.GetByTestId("cancel-appointment").FocusAsync();
-        await row.EvaluateAsync("item => item.dataset.probe = 'drawn-once'");
-        Task<IResponse> NextRefresh() => page.WaitForResponseAsync(r => r.Url.Contains("/api/v1/scheduling/appointments?role=patient", StringComparison.Ordinal), new() { Timeout = 15_000 });
-        var unchanged = NextRefresh();
-        await page.Clock.FastForwardAsync("00:31");
-        Assert.Equal(304, (await unchanged).Status);
-        await page.WaitForTimeoutAsync(300);
-        Assert.Equal("drawn-once", await row.GetAttributeAsync("data-probe"));
-        Assert.Equal("cancel-appointment", await page.EvaluateAsync<string?>("() => document.activeElement?.dataset.testid ?? null"));
+        // A keyboard user on "Cancelar": a refresh that finds nothing new leaves it there.
+        const string list = "/api/v1/scheduling/appointments?role=patient";
+        await ListRefresh.AssertAnUnchangedRefreshKeepsAsync(page, row, "cancel-appointment", list);
 
         // Past the deadline for changes (nothing changed on the server: 304 again), the row says whom to ask instead.
         async Task JumpToAsync(DateTimeOffset instant)
         {
             var pageNow = await page.EvaluateAsync<long>("() => Date.now()");
-            var refreshed = NextRefresh();
+            var refreshed = ListRefresh.NextAsync(page, list);
             await page.Clock.FastForwardAsync(instant.ToUnixTimeMilliseconds() - pageNow);
             Assert.Equal(304, (await refreshed).Status);
         }
