@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Dapper;
 using Npgsql;
 using Telemedicina.Testing;
@@ -207,68 +205,6 @@ public sealed class NetworkPartitionTests
             if (process.ExitCode != 0 && !ignoreErrors)
             {
                 throw new InvalidOperationException($"ip {string.Join(' ', args)} failed ({process.ExitCode}): {error} (network namespaces need root and iproute2)");
-            }
-        }
-    }
-
-    /// <summary>A TCP forwarder on the host: lets the namespaced silo reach PostgreSQL, which listens on loopback only.</summary>
-    private sealed class TcpForwarder : IAsyncDisposable
-    {
-        private readonly TcpListener _listener;
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _accepting;
-
-        private TcpForwarder(TcpListener listener, int targetPort)
-        {
-            _listener = listener;
-            _accepting = AcceptAsync(targetPort);
-        }
-
-        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
-
-        public static TcpForwarder Start(string address, int targetPort)
-        {
-            var listener = new TcpListener(IPAddress.Parse(address), 0);
-            listener.Start();
-            return new TcpForwarder(listener, targetPort);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            _listener.Stop();
-            try
-            {
-                await _accepting;
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-            }
-
-            _stop.Dispose();
-        }
-
-        private async Task AcceptAsync(int targetPort)
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                var client = await _listener.AcceptTcpClientAsync(_stop.Token);
-                _ = Task.Run(async () =>
-                {
-                    using var inbound = client;
-                    using var outbound = new TcpClient();
-                    try
-                    {
-                        await outbound.ConnectAsync(IPAddress.Loopback, targetPort, _stop.Token);
-                        var a = inbound.GetStream();
-                        var b = outbound.GetStream();
-                        await Task.WhenAny(a.CopyToAsync(b, _stop.Token), b.CopyToAsync(a, _stop.Token));
-                    }
-                    catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
-                    {
-                        // One side closed: both go.
-                    }
-                });
             }
         }
     }

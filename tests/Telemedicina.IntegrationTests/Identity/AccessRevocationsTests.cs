@@ -2,7 +2,9 @@ using Dapper;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Npgsql;
 using Telemedicina.Identity.Application;
+using Telemedicina.Testing;
 
 namespace Telemedicina.IntegrationTests.Identity;
 
@@ -60,5 +62,53 @@ public sealed class AccessRevocationsTests() : ModulesTest("revocations")
         clock.Advance(TimeSpan.FromDays(1));
         var retention = silo1.GetServices<Telemedicina.Audit.Contracts.IRetentionTask>().OfType<AccessRevocationsRetention>().Single();
         Assert.Equal(1, await retention.ApplyAsync(clock.GetUtcNow(), ct));
+    }
+
+    // A silo whose listening connection fails to open (the database cut it while LISTEN ran, or refused it) opens one
+    // again at once instead of reading revocations only at the next poll. The clock never moves here, so the poll
+    // (2 min) never comes: only a listening connection brings the revocation.
+    [Fact]
+    public async Task ASiloWhoseListeningConnectionFailedToOpen_ListensAgainAtOnce_AndHearsTheNextRevocationWithoutThePoll()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 6, 1, 12, 0, 0, TimeSpan.Zero));
+        var (one, _) = await TwoSilosAsync(clock, ct);
+        var direct = new NpgsqlConnectionStringBuilder(ConnectionString);
+        await using var forwarder = TcpForwarder.Start("127.0.0.1", direct.Port);
+        // Npgsql's default "prefer" encryption modes open a second connection when the first closes during the
+        // negotiation: off, so one refused connection is one failed open.
+        var forwarded = new NpgsqlConnectionStringBuilder(ConnectionString) { Host = "127.0.0.1", Port = forwarder.Port, GssEncryptionMode = GssEncryptionMode.Disable, SslMode = SslMode.Disable }.ConnectionString;
+        await using var silo = Build(
+            clock,
+            new Dictionary<string, string?> { ["Identity:RevocationRefresh"] = "00:02:00" },
+            services => services.AddSingleton(_ => NpgsqlDataSource.Create(forwarded)));
+        var revocations = silo.GetRequiredService<AccessRevocations>();
+
+        // Its first connection is the listening one: refused.
+        forwarder.RefuseNext(1);
+        await revocations.StartAsync(ct);
+        await using (var connection = await Db.OpenConnectionAsync(ct))
+        {
+            for (var deadline = Deadline.InSeconds(10);
+                 await connection.QueryFirstAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE query = 'LISTEN identity_revocations'") < 1;
+                 await Task.Delay(50, ct))
+            {
+                Assert.False(deadline.Passed, "no listening connection 10 s after the first was refused");
+            }
+        }
+
+        Assert.Equal(1, forwarder.Refused);
+        var user = Guid.NewGuid();
+        await using (var connection = await Db.OpenConnectionAsync(ct))
+        {
+            await one.GetRequiredService<AccessRevocations>().RevokeAsync(user, connection);
+        }
+
+        for (var deadline = Deadline.InSeconds(5); !revocations.IsRevoked(user, clock.GetUtcNow().AddMinutes(-1)); await Task.Delay(20, ct))
+        {
+            Assert.False(deadline.Passed, "the revocation was not heard within 5 s");
+        }
+
+        await revocations.StopAsync(ct);
     }
 }

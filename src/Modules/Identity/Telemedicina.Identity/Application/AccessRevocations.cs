@@ -128,34 +128,54 @@ internal sealed partial class AccessRevocations(
     }
 
     // Reads the revocations, then waits for the next notification or the poll interval, whichever comes first. The
-    // listening connection is kept out of the pool (it is held for the silo's lifetime); when it breaks, the poll goes
-    // on and the connection is opened again at the next round: at once the first time, after a growing pause (1 s,
-    // 2 s, ... up to the interval) when each new one breaks soon after it opened, so a database or a proxy that keeps
-    // cutting it is not hammered with connection attempts.
+    // listening connection is kept out of the pool (it is held for the silo's lifetime). When it breaks, or opening it
+    // fails (the database can cut it while LISTEN runs), the poll goes on and it is opened again: at once the first
+    // time, then after a growing pause (1 s, 2 s, ... up to the interval) while each new one fails or breaks soon after
+    // it opened, so a database or a proxy that keeps cutting it is not hammered with connection attempts.
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         NpgsqlConnection? listening = null;
         var listeningSince = DateTimeOffset.MinValue;
         var quickBreaks = 0;
+        TimeSpan? listenAgainIn = null;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
                 var delay = settings.Value.RevocationRefresh;
-                try
+                if (listening is null && settings.Value.RevocationNotifications)
                 {
-                    if (listening is null && settings.Value.RevocationNotifications)
+                    try
                     {
                         listening = await ListenAsync(stoppingToken);
                         listeningSince = clock.GetUtcNow();
+                        listenAgainIn = null;
                     }
+                    catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                    {
+                        return;
+                    }
+                    catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+                    {
+                        // Counts as a connection that broke at once.
+                        LogListenFailed(logger, e.GetType().Name + ": " + e.Message);
+                        quickBreaks++;
+                        listenAgainIn = ListenPause(quickBreaks, delay) ?? TimeSpan.Zero;
+                    }
+                }
 
+                try
+                {
                     await RefreshAsync(stoppingToken);
                 }
                 catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
                 {
                     // The first silo of a new database starts this before its migrations have run: soon again, quietly.
                     delay = TimeSpan.FromSeconds(1);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
                 }
                 catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
                 {
@@ -173,7 +193,7 @@ internal sealed partial class AccessRevocations(
                     }
                     else
                     {
-                        await Task.Delay(delay, clock, stoppingToken);
+                        await Task.Delay(listenAgainIn < delay ? listenAgainIn.Value : delay, clock, stoppingToken);
                     }
                 }
                 catch (OperationCanceledException)
