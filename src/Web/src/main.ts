@@ -90,7 +90,7 @@ function renderNav(): void {
   }
 
   const links = [
-    user.role === "patient" ? h("a", { href: "#/paciente" }, "Minhas consultas") : null,
+    user.role === "patient" ? h("a", { href: "#/paciente" }, "Consultas") : null,
     user.role === "doctor" ? h("a", { href: "#/medico" }, "Agenda") : null,
     user.role === "admin" ? h("a", { href: "#/admin" }, "Administração") : null,
     h("a", { href: "#/perfil" }, "Perfil"),
