@@ -24,6 +24,8 @@ public sealed class AuditGroupCommitTests() : ThrowawayDatabaseTest("audit")
 {
     private const int PerInstance = 300;
 
+    private const int Sequential = 200;
+
     private readonly string _files = Directory.CreateTempSubdirectory("audit-files-").FullName;
 
     public override async ValueTask InitializeAsync()
@@ -67,9 +69,19 @@ public sealed class AuditGroupCommitTests() : ThrowawayDatabaseTest("audit")
             $"{watch.Elapsed.TotalMilliseconds:0} ms ({2 * PerInstance / watch.Elapsed.TotalSeconds:0} entries/s)");
         Assert.True(transactions <= PerInstance / 2, $"{transactions} transactions for {2 * PerInstance} entries: not grouped");
 
-        // Alone, an entry is written at once (a batch of one) and the chain goes on from the batches.
-        await trails[1].RecordAsync(new AuditEvent(AuditActions.Read, "Test", "last", null, null, subject), ct);
+        // Alone, an entry is written at once (a batch of one) and the chain goes on from the batches; one after the
+        // other, each waits for its own transaction (what an audited request adds to its answer when the trail is idle).
+        var before = trails[1].Transactions;
+        var alone = Stopwatch.StartNew();
+        for (var i = 0; i < Sequential; i++)
+        {
+            await trails[1].RecordAsync(new AuditEvent(AuditActions.Read, "Test", $"alone-{i}", null, null, subject), ct);
+        }
+
+        alone.Stop();
+        Assert.Equal(Sequential, trails[1].Transactions - before);
         Assert.True((await silo2.GetRequiredService<AuditVerifier>().VerifyAsync(ct)).Valid);
+        Figures.Report($"audit entry alone: {alone.Elapsed.TotalMilliseconds / Sequential:0.00} ms each ({Sequential} one after the other, one transaction each)");
     }
 
     private ServiceProvider Build()
