@@ -27,7 +27,10 @@ public sealed class PatientPageTests(ClusterFixture fixture)
         var page = await browser.NewPageAsync();
         await CallPage.LoginAsync(page, baseUrl, patient.Email, patient.Password, "paciente");
         await page.GoBackAsync();
-        await page.WaitForURLAsync(new Regex("#/paciente$"));
+        // Polled, not awaited as a navigation: the page replaces #/login with #/paciente within the same document, and
+        // whether Playwright sees that replacement as a navigation depends on timing (a change of style sheet was enough
+        // to make WaitForURL wait for a "load" that never came).
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("#/paciente$"));
         await page.Locator("[data-page='paciente']").WaitForAsync();
         Assert.Equal(0, await page.GetByTestId("login-submit").CountAsync());
 
