@@ -106,17 +106,19 @@ export async function renderPrivacy(app: App): Promise<void> {
 }
 
 function accessReportCard(app: App): HTMLElement {
-  const rows = h("tbody", {});
+  const rows = h("tbody", { role: "rowgroup" });
   const card = h("div", { class: "card" }, h("h2", {}, "Quem acessou meus dados"),
-    h("table", { "data-testid": "access-report" }, h("thead", {}, h("tr", {}, h("th", {}, "Quando"), h("th", {}, "Quem"), h("th", {}, "O quê"), h("th", {}, "Por quê"))), rows));
+    h("table", { class: "stacked", role: "table", "data-testid": "access-report" },
+      h("thead", { role: "rowgroup" }, h("tr", { role: "row" }, ...["Quando", "Quem", "O quê", "Por quê"].map((name) => h("th", { role: "columnheader" }, name)))),
+      rows));
   void app.http.get<{ accesses: AccessItem[] }>("/api/v1/privacy/access-report").then((report) => {
     rows.replaceChildren(...(report.accesses.length === 0
-      ? [h("tr", {}, h("td", { colspan: "4", class: "muted" }, "Ninguém além de você acessou seus dados no último ano."))]
-      : groupAccesses(report.accesses, browserTimeZone()).map(({ latest: a, firstAt, count }) => h("tr", { "data-count": String(count) },
-        h("td", {}, formatDateTime(a.at), count > 1 ? h("span", { class: "muted", "data-testid": "access-repeated" }, ` · ${count} vezes desde ${formatTime(firstAt)}`) : null),
-        h("td", {}, a.actorName ?? roleNames[a.actorRole ?? ""] ?? "—"),
-        h("td", {}, describeAccess(a.action, a.resourceType)),
-        h("td", {}, describePurpose(a.purpose))))));
+      ? [h("tr", { role: "row" }, h("td", { role: "cell", colspan: "4", class: "muted" }, "Ninguém além de você acessou seus dados no último ano."))]
+      : groupAccesses(report.accesses, browserTimeZone()).map(({ latest: a, firstAt, count }) => h("tr", { role: "row", "data-count": String(count) },
+        h("td", { role: "cell" }, formatDateTime(a.at), count > 1 ? h("span", { class: "muted", "data-testid": "access-repeated" }, ` · ${count} vezes desde ${formatTime(firstAt)}`) : null),
+        h("td", { role: "cell", "data-label": "Quem" }, a.actorName ?? roleNames[a.actorRole ?? ""] ?? "—"),
+        h("td", { role: "cell", "data-label": "O quê" }, describeAccess(a.action, a.resourceType)),
+        h("td", { role: "cell", "data-label": "Por quê" }, describePurpose(a.purpose))))));
   }).catch((e: unknown) => card.append(message("error", e instanceof ApiError ? e.message : "Não foi possível carregar o relatório.")));
   return card;
 }
