@@ -223,7 +223,7 @@ internal sealed partial class AccessRevocations(
 
     /// <summary>
     /// The pause before listening again after the <paramref name="quickBreaks"/>-th listening connection in a row broke
-    /// soon after it opened: none for the first, then 1 s, 2 s, 4 s ... never longer than the poll
+    /// soon after it opened or failed to open: none for the first, then 1 s, 2 s, 4 s ... never longer than the poll
     /// <paramref name="interval"/>, which reads the revocations meanwhile anyway.
     /// </summary>
     internal static TimeSpan? ListenPause(int quickBreaks, TimeSpan interval)
