@@ -203,7 +203,7 @@ internal static class BookingScenario
         }
     }
 
-    /// <summary>Overlapping live appointments per doctor (pairs) and the number of live appointments of these doctors.</summary>
+    /// <summary>Live appointments overlapping an earlier one of their doctor and the number of live appointments of these doctors.</summary>
     internal static async Task<(long DoubleBookings, long Rows)> CheckDatabaseAsync(string connectionString, Guid[] doctors, CancellationToken ct)
     {
         await using var connection = new NpgsqlConnection(connectionString);
@@ -223,16 +223,20 @@ internal static class BookingScenario
 internal static class BookingPlan
 {
     /// <summary>
-    /// Pairs of live appointments of one doctor whose booked times overlap. Deliberately independent of the
-    /// table's exclusion constraint (it checks what the constraint is meant to guarantee): plain time ranges, no buffers.
+    /// Live appointments that overlap an earlier live appointment of the same doctor (0 when no doctor is booked twice at
+    /// any instant). Deliberately independent of the table's exclusion constraint (it checks what the constraint is meant
+    /// to guarantee): plain time ranges, no buffers. One pass per doctor in start order, each appointment compared with the
+    /// latest end before it, so a minute of S4 (tens of thousands of rows) is checked in well under a second; the pairwise
+    /// self-join it replaces outran the command timeout after 90 s of load (about 5,000 appointments per doctor).
     /// </summary>
     public const string DoubleBookingSql = """
-        SELECT count(*) FROM scheduling.appointments a
-        JOIN scheduling.appointments b
-          ON a.doctor_id = b.doctor_id AND a.id < b.id
-         AND tstzrange(a.starts_at, a.ends_at, '[)') && tstzrange(b.starts_at, b.ends_at, '[)')
-        WHERE a.doctor_id = ANY(@doctors)
-          AND a.status IN ('scheduled', 'inProgress') AND b.status IN ('scheduled', 'inProgress')
+        SELECT count(*) FROM (
+          SELECT starts_at,
+                 max(ends_at) OVER (PARTITION BY doctor_id ORDER BY starts_at, id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier_end
+            FROM scheduling.appointments
+           WHERE doctor_id = ANY(@doctors) AND status IN ('scheduled', 'inProgress')
+        ) live
+        WHERE earlier_end > starts_at
         """;
 
     /// <summary>Slots in play at a time: half the clients' count (about two contenders per slot), at least one time's worth of doctors.</summary>
