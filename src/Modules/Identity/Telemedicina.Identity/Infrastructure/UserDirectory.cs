@@ -14,9 +14,10 @@ internal sealed class UserDirectory(IServiceScopeFactory scopes, NpgsqlDataSourc
 {
     /// <summary>
     /// The directory's lookups by id (every booking asks for both parties, every slot listing for the doctor): the
-    /// columns a summary needs and no more, read with Dapper. Through EF they loaded the whole account (password hash,
-    /// security stamp, protected personal data) and paid EF's query-cache lookup, materializer and pooled context; in a
-    /// profile of S4 that lookup was the booking's most expensive read.
+    /// columns a summary needs and no more, read with Dapper, as are the names of <see cref="GetNamesAsync"/>. Through
+    /// EF they loaded the whole account (password hash, security stamp, protected personal data) and paid EF's
+    /// query-cache lookup, materializer and pooled context; in a profile of S4 that lookup was the booking's most
+    /// expensive read.
     /// </summary>
     private const string SummarySql = """
         SELECT u.id AS Id, u.full_name AS FullName, u.role AS Role, u.status AS Status, u.email_confirmed AS EmailConfirmed,
@@ -121,10 +122,13 @@ internal sealed class UserDirectory(IServiceScopeFactory scopes, NpgsqlDataSourc
 
     public async Task<UserContact?> FindContactAsync(Guid userId, CancellationToken cancellationToken)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<IdentityDb>();
-        var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId && u.Status != AccountStatus.Erased, cancellationToken);
-        return user?.Email is null ? null : new UserContact(user.Id, user.Email, user.FullName, user.TimeZone);
+        // Each mail the notification outbox sends (two per booking) asks for its recipient: four columns, not the account.
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        // No row reads as the default tuple, whose e-mail is null: no contact either way.
+        var user = await connection.QuerySingleOrDefaultAsync<(Guid Id, string? Email, string FullName, string? TimeZone)>(new CommandDefinition(
+            "SELECT id, email, full_name, time_zone FROM identity.users WHERE id = @userId AND status <> @erased",
+            new { userId, erased = nameof(AccountStatus.Erased) }, cancellationToken: cancellationToken));
+        return user.Email is null ? null : new UserContact(user.Id, user.Email, user.FullName, user.TimeZone);
     }
 
     public async Task<IReadOnlyDictionary<Guid, string>> GetNamesAsync(IReadOnlyCollection<Guid> userIds, CancellationToken cancellationToken)
@@ -134,10 +138,11 @@ internal sealed class UserDirectory(IServiceScopeFactory scopes, NpgsqlDataSourc
             return new Dictionary<Guid, string>();
         }
 
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<IdentityDb>();
-        var ids = userIds.Distinct().ToList();
-        return await db.Users.AsNoTracking().Where(u => ids.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.FullName, cancellationToken);
+        // Every appointment list, the call request and the audit views ask: the two columns, not whole accounts.
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(Guid Id, string FullName)>(new CommandDefinition(
+            "SELECT id, full_name FROM identity.users WHERE id = ANY(@ids)", new { ids = userIds.Distinct().ToArray() }, cancellationToken: cancellationToken));
+        return rows.ToDictionary(r => r.Id, r => r.FullName);
     }
 
     private UserSummary ToUser(SummaryRow user) => new(user.Id, user.FullName, user.Role, user.Status, Confirmed(user.EmailConfirmed), user.TimeZone);
