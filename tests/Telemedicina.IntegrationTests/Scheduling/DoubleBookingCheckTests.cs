@@ -21,8 +21,8 @@ public sealed class DoubleBookingCheckTests() : SchedulingDatabaseTest("double_b
             ALTER TABLE scheduling.appointments DROP CONSTRAINT appointments_no_patient_overlap
             """, ct);
 
-        var (doctor, other, unchecked_) = (Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7());
-        var nine = new DateTimeOffset(2031, 5, 6, 12, 0, 0, TimeSpan.Zero);
+        var (doctor, other, notAsked) = (Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7());
+        var noon = new DateTimeOffset(2031, 5, 6, 12, 0, 0, TimeSpan.Zero);
         var expected = 0;
         async Task Add(Guid doctorId, int fromMinute, int minutes, string status = "scheduled", bool overlaps = false)
         {
@@ -33,8 +33,8 @@ public sealed class DoubleBookingCheckTests() : SchedulingDatabaseTest("double_b
             insert.Parameters.AddWithValue("id", Guid.CreateVersion7());
             insert.Parameters.AddWithValue("doctor", doctorId);
             insert.Parameters.AddWithValue("patient", Guid.CreateVersion7());
-            insert.Parameters.AddWithValue("from", nine.AddMinutes(fromMinute));
-            insert.Parameters.AddWithValue("until", nine.AddMinutes(fromMinute + minutes));
+            insert.Parameters.AddWithValue("from", noon.AddMinutes(fromMinute));
+            insert.Parameters.AddWithValue("until", noon.AddMinutes(fromMinute + minutes));
             insert.Parameters.AddWithValue("status", status);
             await insert.ExecuteNonQueryAsync(ct);
             expected += overlaps ? 1 : 0;
@@ -57,8 +57,8 @@ public sealed class DoubleBookingCheckTests() : SchedulingDatabaseTest("double_b
         await Add(other, 0, 15);
         await Add(other, 100, 15);
         // A doctor the check is not asked about, booked twice.
-        await Add(unchecked_, 0, 15);
-        await Add(unchecked_, 5, 15);
+        await Add(notAsked, 0, 15);
+        await Add(notAsked, 5, 15);
 
         await using var check = new NpgsqlCommand(BookingPlan.DoubleBookingSql, connection);
         check.Parameters.AddWithValue("doctors", new[] { doctor, other });
