@@ -23,6 +23,7 @@ public static class SchedulingModule
         builder.Services.Configure<SchedulingSettings>(builder.Configuration.GetSection(SchedulingSettings.Section));
         builder.Services.AddSingleton<AvailabilityStore>();
         builder.Services.AddSingleton<AppointmentStore>();
+        builder.Services.AddSingleton<BookingCalendar>();
         builder.Services.AddSingleton<Booking>();
         builder.Services.AddSingleton<IAppointmentBook, AppointmentBook>();
         builder.Services.AddSingleton<Notifications>();

@@ -30,6 +30,7 @@ internal abstract record BookingResult
 internal sealed class Booking(
     AvailabilityStore availability,
     AppointmentStore appointments,
+    BookingCalendar calendar,
     IUserDirectory directory,
     IConsentRegistry consents,
     Notifications notifications,
@@ -48,7 +49,51 @@ internal sealed class Booking(
         return await ComputeAsync(rules, from, to, withBusy: true, cancellationToken);
     }
 
+    /// <remarks>
+    /// A slot that the doctor's calendar knows to be taken — another booking of it is in progress on some silo, or
+    /// was made in the last minute — is answered 409 at once, with alternatives from one read of the schedule: the
+    /// lost races of a contended load, most of its requests, then cost neither the patient's checks nor an insert
+    /// (S4 in docs/benchmarks.md). So a patient who may not book yet (e-mail, consent) is told such a slot is taken
+    /// before being told why they cannot book; a free slot gets the checks in the order below.
+    /// </remarks>
     public async Task<BookingResult> BookAsync(Guid patientId, Guid doctorId, DateTimeOffset startsAt, string? reason, CancellationToken cancellationToken)
+    {
+        var hold = await calendar.TryHoldAsync(doctorId, startsAt);
+        if (hold.Taken)
+        {
+            return await KnownTakenAsync(doctorId, startsAt, cancellationToken);
+        }
+
+        var booked = false;
+        try
+        {
+            var result = await DecideAsync(patientId, doctorId, startsAt, reason, cancellationToken);
+            booked = result is BookingResult.Booked;
+            return result;
+        }
+        finally
+        {
+            hold.Settle(booked);
+        }
+    }
+
+    // The slot starting at startsAt is being booked or was just booked: its alternatives, from one read of the schedule
+    // (which may not show that booking yet, so its slot is added to the busy spans).
+    private async Task<BookingResult> KnownTakenAsync(Guid doctorId, DateTimeOffset startsAt, CancellationToken cancellationToken)
+    {
+        var schedule = await availability.AroundAsync(doctorId, startsAt, cancellationToken);
+        if (schedule is null)
+        {
+            return new BookingResult.Unprocessable("Este médico não está disponível para agendamento.");
+        }
+
+        var rules = schedule.Rules;
+        var taken = new BusySpan(startsAt.AddMinutes(-rules.BufferBeforeMinutes), startsAt.AddMinutes(rules.SlotMinutes + rules.BufferAfterMinutes));
+        var alternatives = await AlternativesAsync(rules, startsAt, schedule with { Busy = [.. schedule.Busy, taken] }, cancellationToken);
+        return new BookingResult.Taken("Este horário acabou de ser reservado.", alternatives);
+    }
+
+    private async Task<BookingResult> DecideAsync(Guid patientId, Guid doctorId, DateTimeOffset startsAt, string? reason, CancellationToken cancellationToken)
     {
         // Three independent reads, at once and one round trip each: both parties (Identity), the consent (Audit) and
         // the doctor's schedule around the slot (rules, days off, busy spans). The rules are checked in this order.
@@ -154,6 +199,9 @@ internal sealed class Booking(
             return new BookingResult.WrongState("Só consultas agendadas podem ser canceladas.");
         }
 
+        // Answered once the doctor's calendar has let go of the slot: it can be booked again at once, on any silo.
+        await calendar.ForgetAsync(row.DoctorId, row.StartsAt);
+
         foreach (var party in new[] { row.PatientId, row.DoctorId }.Where(p => p != byUserId))
         {
             await notifications.EnqueueAsync(appointmentId, NotificationKinds.Cancelled, party, cancellationToken);
@@ -217,6 +265,7 @@ internal sealed class Booking(
             slot.StartsAt.AddMinutes(-rules.BufferBeforeMinutes), slot.EndsAt.AddMinutes(rules.BufferAfterMinutes), patientId, now, cancellationToken);
         if (moved)
         {
+            await calendar.ForgetAsync(row.DoctorId, row.StartsAt);
             // The doctor learns of the new time, and the patient has it in writing.
             await notifications.EnqueueAsync(replacement.Id, NotificationKinds.Rescheduled, row.DoctorId, cancellationToken);
             await notifications.EnqueueAsync(replacement.Id, NotificationKinds.Rescheduled, patientId, cancellationToken);

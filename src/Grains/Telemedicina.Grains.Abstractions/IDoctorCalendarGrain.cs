@@ -1,0 +1,40 @@
+using Orleans.Concurrency;
+
+namespace Telemedicina.Grains.Abstractions;
+
+/// <summary>
+/// What one doctor's calendar knows in memory about bookings of the last minute (key: doctor id): the slot starts
+/// being booked right now (holds) and those booked moments ago. It answers a lost race — a second patient asking for
+/// a slot another one is booking or has just booked — without the database, on any silo.
+/// </summary>
+/// <remarks>
+/// The database stays the only judge of a booking (its exclusion constraints): the calendar never says yes, it
+/// only says "taken" for what it knows to be taken, and "don't know" for everything else, which is then decided as
+/// before. What it knows is short-lived and dropped on every cancellation (<see cref="Forget"/>), so it can be wrong
+/// only for the instant between a cancellation's commit and its <see cref="Forget"/>, when a request would have lost
+/// the same way a moment earlier. An activation that goes (idle collection, its silo's death) takes its knowledge
+/// with it: requests are then decided by the database until it has learned again. Nothing here is persisted and no
+/// method awaits anything: every call is one short turn.
+/// </remarks>
+[Alias("Telemedicina.IDoctorCalendarGrain")]
+public interface IDoctorCalendarGrain : IGrainWithGuidKey
+{
+    /// <summary>
+    /// False when a booking of the slot starting at <paramref name="startsAt"/> is known (in progress or done);
+    /// otherwise holds that start for <paramref name="holdId"/> until <see cref="Settle"/> (or its expiry) and answers true.
+    /// </summary>
+    [Alias("TryHold")]
+    Task<bool> TryHold(DateTimeOffset startsAt, Guid holdId);
+
+    /// <summary>Ends a hold: kept as a recent booking when <paramref name="booked"/>, dropped otherwise.</summary>
+    [OneWay]
+    [Alias("Settle")]
+    Task Settle(Guid holdId, bool booked);
+
+    /// <summary>
+    /// The appointment that started at <paramref name="startsAt"/> was cancelled or moved: its slot is free again.
+    /// Awaited (not one-way), so that the cancellation is answered only once the slot can be booked again, on any silo.
+    /// </summary>
+    [Alias("Forget")]
+    Task Forget(DateTimeOffset startsAt);
+}

@@ -1,0 +1,68 @@
+using Microsoft.Extensions.Logging;
+using Telemedicina.Grains.Abstractions;
+
+namespace Telemedicina.Scheduling.Infrastructure;
+
+/// <summary>
+/// The doctors' calendars (<see cref="IDoctorCalendarGrain"/>) as bookings use them: a lost race is answered from memory,
+/// and nothing else depends on them. A calendar that does not answer within <see cref="Patience"/> or fails is
+/// treated as knowing nothing, and the request goes to the database as it would without it.
+/// </summary>
+internal sealed partial class BookingCalendar(IGrainFactory grains, ILogger<BookingCalendar> logger)
+{
+    /// <summary>How long a booking or a cancellation waits for a calendar (a call takes well under a millisecond).</summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// <see cref="CalendarHold.Taken"/> when a booking of that slot is known to be in progress or done; otherwise a
+    /// hold to <see cref="CalendarHold.Settle"/> once the booking is decided (or no hold, when the calendar failed).
+    /// </summary>
+    public async Task<CalendarHold> TryHoldAsync(Guid doctorId, DateTimeOffset startsAt)
+    {
+        var calendar = grains.GetGrain<IDoctorCalendarGrain>(doctorId);
+        var holdId = Guid.NewGuid();
+        try
+        {
+            return await calendar.TryHold(startsAt, holdId).WaitAsync(Patience) ? new CalendarHold(calendar, holdId, Taken: false) : CalendarHold.KnownTaken;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogUnavailable(logger, e, doctorId);
+            return CalendarHold.None;
+        }
+    }
+
+    /// <summary>Tells the doctor's calendar that the appointment starting at <paramref name="startsAt"/> no longer holds its slot.</summary>
+    public async Task ForgetAsync(Guid doctorId, DateTimeOffset startsAt)
+    {
+        try
+        {
+            await grains.GetGrain<IDoctorCalendarGrain>(doctorId).Forget(startsAt).WaitAsync(Patience);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The calendar keeps a booked start for a minute at most: the slot may be refused that long.
+            LogUnavailable(logger, e, doctorId);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The calendar of doctor {DoctorId} did not answer; the database decides alone")]
+    private static partial void LogUnavailable(ILogger logger, Exception exception, Guid doctorId);
+}
+
+/// <summary>What a doctor's calendar answered to a booking: taken, or a hold (none when it did not answer).</summary>
+internal readonly record struct CalendarHold(IDoctorCalendarGrain? Calendar, Guid HoldId, bool Taken)
+{
+    public static CalendarHold KnownTaken => new(null, Guid.Empty, Taken: true);
+
+    public static CalendarHold None => new(null, Guid.Empty, Taken: false);
+
+    /// <summary>Ends the hold (one-way): remembered as booked, or released.</summary>
+    public void Settle(bool booked)
+    {
+        if (Calendar is not null)
+        {
+            _ = Calendar.Settle(HoldId, booked);
+        }
+    }
+}
