@@ -14,6 +14,7 @@ public sealed class FaultInjectionRefusalTests(ClusterFixture fixture)
     [InlineData("Faults__DelayPresenceReads", "00:00:05")]
     [InlineData("Faults__StallPresence", "00:00:05")]
     [InlineData("Faults__StallRoomReads", "00:00:05")]
+    [InlineData("Faults__StallCalendars", "00:00:05")]
     [InlineData("Faults__HoldShutdown", "00:00:05")]
     [InlineData("Faults__RefuseRestores", "1")]
     public async Task AProductionHost_WithAFaultConfigured_RefusesToStart(string key, string value)

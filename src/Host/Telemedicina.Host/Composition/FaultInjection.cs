@@ -28,6 +28,9 @@ namespace Telemedicina.Host.Composition;
 /// <item><c>Faults:HoldShutdown</c>: a graceful stop waits this long after the silo has told the cluster it is
 /// shutting down and deactivated its grains, before it leaves (declared dead), as when it has many rooms to hand
 /// over: the window in which the other silos must already do without it.</item>
+/// <item><c>Faults:StallCalendars</c>: every call to a doctor's calendar (<see cref="IDoctorCalendarGrain"/>) waits this
+/// long inside the grain before it runs, as an activation whose silo is dying may not answer: bookings and
+/// cancellations must go on without it.</item>
 /// <item><c>Faults:DelayHubConnect</c>: every hub connection waits this long after its authentication and handshake
 /// before the hub's <c>OnConnectedAsync</c> runs, as on a busy silo: the window in which a session can end unseen.</item>
 /// </list>
@@ -42,6 +45,7 @@ internal static class FaultInjection
     public const string StallPresenceKey = "Faults:StallPresence";
     public const string StallRoomReadsKey = "Faults:StallRoomReads";
     public const string DelayHubConnectKey = "Faults:DelayHubConnect";
+    public const string StallCalendarsKey = "Faults:StallCalendars";
 
     /// <summary>The presence calls of rooms and appointments: the hub's own (Connect, Disconnect) are not stalled.</summary>
     internal static readonly HashSet<string> RoomToPresenceCalls = new(StringComparer.Ordinal)
@@ -66,8 +70,9 @@ internal static class FaultInjection
         var presenceStall = configuration.GetValue<TimeSpan?>(StallPresenceKey);
         var roomReadsStall = configuration.GetValue<TimeSpan?>(StallRoomReadsKey);
         var hubConnectDelay = configuration.GetValue<TimeSpan?>(DelayHubConnectKey);
+        var calendarStall = configuration.GetValue<TimeSpan?>(StallCalendarsKey);
         if (string.IsNullOrEmpty(marker) && string.IsNullOrEmpty(deliveryMarker) && presenceDelay is null && hold is null && refuseRestores is null
-            && presenceStall is null && roomReadsStall is null && hubConnectDelay is null)
+            && presenceStall is null && roomReadsStall is null && hubConnectDelay is null && calendarStall is null)
         {
             return;
         }
@@ -75,7 +80,7 @@ internal static class FaultInjection
         if (environment.IsProduction())
         {
             throw new InvalidOperationException(
-                $"{LoseRoomAnswersKey}, {LoseDeliveriesKey}, {DelayPresenceReadsKey}, {StallPresenceKey}, {StallRoomReadsKey}, {DelayHubConnectKey}, {HoldShutdownKey} and {RefuseRestoresKey} inject faults; they are refused in Production.");
+                $"{LoseRoomAnswersKey}, {LoseDeliveriesKey}, {DelayPresenceReadsKey}, {StallPresenceKey}, {StallRoomReadsKey}, {DelayHubConnectKey}, {StallCalendarsKey}, {HoldShutdownKey} and {RefuseRestoresKey} inject faults; they are refused in Production.");
         }
 
         if (hubConnectDelay is { } connectDelay)
@@ -125,6 +130,12 @@ internal static class FaultInjection
         if (presenceStall is { } stall)
         {
             silo.StallIncoming(stall, [nameof(IUserPresenceGrain)], RoomToPresenceCalls);
+        }
+
+        if (calendarStall is { } stalled)
+        {
+            silo.StallIncoming(stalled, [nameof(IDoctorCalendarGrain)],
+                new(StringComparer.Ordinal) { nameof(IDoctorCalendarGrain.TryHold), nameof(IDoctorCalendarGrain.Settle), nameof(IDoctorCalendarGrain.Forget) });
         }
 
         if (roomReadsStall is { } roomStall)

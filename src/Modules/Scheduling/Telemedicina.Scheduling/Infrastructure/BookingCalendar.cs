@@ -15,7 +15,7 @@ internal sealed partial class BookingCalendar(IGrainFactory grains, ILogger<Book
 
     /// <summary>
     /// <see cref="CalendarHold.Taken"/> when a booking of that slot is known to be in progress or done; otherwise a
-    /// hold to <see cref="CalendarHold.Settle"/> once the booking is decided (or no hold, when the calendar failed).
+    /// hold to <see cref="CalendarHold.Settle"/> once the booking is decided (also when the calendar failed to answer).
     /// </summary>
     public async Task<CalendarHold> TryHoldAsync(Guid doctorId, DateTimeOffset startsAt)
     {
@@ -27,8 +27,10 @@ internal sealed partial class BookingCalendar(IGrainFactory grains, ILogger<Book
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            // Settled all the same: a hold that was taken late (the calendar answered after the wait) is released
+            // with the booking instead of lasting until its expiry.
             LogUnavailable(logger, e, doctorId);
-            return CalendarHold.None;
+            return new CalendarHold(calendar, holdId, Taken: false);
         }
     }
 
@@ -50,12 +52,10 @@ internal sealed partial class BookingCalendar(IGrainFactory grains, ILogger<Book
     private static partial void LogUnavailable(ILogger logger, Exception exception, Guid doctorId);
 }
 
-/// <summary>What a doctor's calendar answered to a booking: taken, or a hold (none when it did not answer).</summary>
+/// <summary>What a doctor's calendar answered to a booking: taken, or a hold to settle.</summary>
 internal readonly record struct CalendarHold(IDoctorCalendarGrain? Calendar, Guid HoldId, bool Taken)
 {
     public static CalendarHold KnownTaken => new(null, Guid.Empty, Taken: true);
-
-    public static CalendarHold None => new(null, Guid.Empty, Taken: false);
 
     /// <summary>Ends the hold (one-way): remembered as booked, or released.</summary>
     public void Settle(bool booked)
