@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Orleans.Concurrency;
 
 namespace Telemedicina.Grains.Abstractions;
@@ -20,11 +21,13 @@ namespace Telemedicina.Grains.Abstractions;
 public interface IDoctorCalendarGrain : IGrainWithGuidKey
 {
     /// <summary>
-    /// False when a booking of the slot starting at <paramref name="startsAt"/> is known (in progress or done);
-    /// otherwise holds that start for <paramref name="holdId"/> until <see cref="Settle"/> (or its expiry) and answers true.
+    /// Refused (<see cref="HoldAnswer.Held"/> false) when a booking of the slot starting at <paramref name="startsAt"/>
+    /// is known (in progress or done), with every start the calendar knows to be taken, so that the refusal's
+    /// alternatives leave them out; otherwise holds that start for <paramref name="holdId"/> until <see cref="Settle"/>
+    /// (or its expiry).
     /// </summary>
     [Alias("TryHold")]
-    Task<bool> TryHold(DateTimeOffset startsAt, Guid holdId);
+    Task<HoldAnswer> TryHold(DateTimeOffset startsAt, Guid holdId);
 
     /// <summary>Ends a hold: kept as a recent booking when <paramref name="booked"/>, dropped otherwise.</summary>
     [OneWay]
@@ -38,3 +41,9 @@ public interface IDoctorCalendarGrain : IGrainWithGuidKey
     [Alias("Forget")]
     Task Forget(DateTimeOffset startsAt);
 }
+
+/// <summary>A calendar's answer to <see cref="IDoctorCalendarGrain.TryHold"/>.</summary>
+[GenerateSerializer, Immutable, Alias("Telemedicina.HoldAnswer")]
+public sealed record HoldAnswer(
+    [property: Id(0)] bool Held,
+    [property: Id(1)] ImmutableArray<DateTimeOffset> Taken);

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Telemedicina.Grains.Abstractions;
 
 namespace Telemedicina.Grains;
@@ -7,7 +8,13 @@ internal sealed class DoctorCalendarGrain(TimeProvider clock) : Grain, IDoctorCa
 {
     private readonly RecentBookings _recent = new();
 
-    public Task<bool> TryHold(DateTimeOffset startsAt, Guid holdId) => Task.FromResult(_recent.TryHold(startsAt, holdId, clock.GetUtcNow()));
+    public Task<HoldAnswer> TryHold(DateTimeOffset startsAt, Guid holdId)
+    {
+        var now = clock.GetUtcNow();
+        return Task.FromResult(_recent.TryHold(startsAt, holdId, now)
+            ? new HoldAnswer(Held: true, [])
+            : new HoldAnswer(Held: false, _recent.TakenBetween(startsAt, startsAt + RecentBookings.TakenReach, now)));
+    }
 
     public Task Settle(Guid holdId, bool booked)
     {
@@ -37,10 +44,17 @@ internal sealed class RecentBookings
     /// <summary>How long a booked start is remembered: long enough for the patients who saw the slot free to try it.</summary>
     public static readonly TimeSpan KeepBookedFor = TimeSpan.FromMinutes(1);
 
-    private const int SweepAbove = 512;
+    /// <summary>How far after a refused start the known-taken starts go: the refusal's alternatives are looked for that day first.</summary>
+    public static readonly TimeSpan TakenReach = TimeSpan.FromDays(1);
+
+    private const int FirstSweepAt = 512;
 
     private readonly Dictionary<DateTimeOffset, Entry> _byStart = [];
     private readonly Dictionary<Guid, DateTimeOffset> _holds = [];
+
+    // A sweep reads every entry: it runs when their number has doubled since the last one, so its cost per hold stays
+    // constant when a busy doctor's minute of bookings keeps thousands of entries alive.
+    private int _sweepAt = FirstSweepAt;
 
     /// <summary>Entries kept, expired ones included until a sweep.</summary>
     public int Count => _byStart.Count;
@@ -57,14 +71,30 @@ internal sealed class RecentBookings
             Remove(startsAt, known);
         }
 
-        if (_byStart.Count >= SweepAbove)
+        if (_byStart.Count >= _sweepAt)
         {
             Sweep(now);
+            _sweepAt = Math.Max(FirstSweepAt, 2 * _byStart.Count);
         }
 
         _byStart[startsAt] = new Entry(holdId, now + HoldFor);
         _holds[holdId] = startsAt;
         return true;
+    }
+
+    /// <summary>The starts from <paramref name="from"/> (included) to <paramref name="until"/> held or booked now.</summary>
+    public ImmutableArray<DateTimeOffset> TakenBetween(DateTimeOffset from, DateTimeOffset until, DateTimeOffset now)
+    {
+        var taken = ImmutableArray.CreateBuilder<DateTimeOffset>();
+        foreach (var (startsAt, entry) in _byStart)
+        {
+            if (entry.Until > now && startsAt >= from && startsAt < until)
+            {
+                taken.Add(startsAt);
+            }
+        }
+
+        return taken.ToImmutable();
     }
 
     public void Settle(Guid holdId, bool booked, DateTimeOffset now)

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Dapper;
+using Microsoft.AspNetCore.SignalR.Client;
 using Npgsql;
 using Telemedicina.Testing;
 
@@ -110,6 +111,28 @@ public sealed class BookingTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ARefusalsAlternatives_LeaveOutWhatWasJustBookedOnTheOtherSilo()
+    {
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        var doctor = await Scenario.VerifiedDoctorAsync(silo1, fixture.Admin);
+        var patients = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Scenario.ConsentingPatientAsync(silo1)));
+        var slots = await silo1.SlotsAsync(patients[0], doctor.Id, DateTimeOffset.UtcNow.AddHours(5), DateTimeOffset.UtcNow.AddHours(9));
+
+        // Silo 1 reads the schedule around the first slot to book it; silo 2 books the next one; a third patient asks
+        // silo 1 for the first slot, which answers from the doctor's calendar with its recent read of that schedule:
+        // the read does not show the booking made on silo 2, the calendar does.
+        await silo1.BookAsync(patients[0], doctor.Id, slots[0].StartsAt);
+        await silo2.BookAsync(patients[1], doctor.Id, slots[1].StartsAt);
+        using var taken = await silo1.SendAsync(HttpMethod.Post, "/api/v1/scheduling/appointments",
+            new { doctorId = doctor.Id, startsAt = TelemedicinaApi.Iso(slots[0].StartsAt) }, patients[2].AccessToken);
+        Assert.Equal(HttpStatusCode.Conflict, taken.StatusCode);
+        var body = JsonDocument.Parse(await taken.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
+        var alternatives = body.GetProperty("alternatives").EnumerateArray().Select(a => a.GetProperty("startsAt").GetDateTimeOffset()).ToList();
+        Assert.Equal(slots.Skip(2).Take(5).Select(s => s.StartsAt), alternatives);
+    }
+
+    [Fact]
     public async Task ASlotIsBookableAgainAtOnce_OnTheOtherSilo_AfterARefusedBooking_AMoveOrAnErasure()
     {
         using var silo1 = fixture.Cluster.Api(0);
@@ -140,6 +163,34 @@ public sealed class BookingTests(ClusterFixture fixture)
         var third = await Scenario.ConsentingPatientAsync(silo2);
         var rebooked = await silo2.BookAsync(third, doctor.Id, slots[0].StartsAt);
         Assert.Equal(slots[0].StartsAt, rebooked.StartsAt);
+    }
+
+    [Fact]
+    public async Task ASlotIsBookableAgainAtOnce_OnTheOtherSilo_AfterItsConsultationEnded()
+    {
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        var doctor = await Scenario.VerifiedDoctorAsync(silo1, fixture.Admin);
+        var patient = await Scenario.ConsentingPatientAsync(silo1);
+        // Inside the join window (an hour before the start in the test cluster), with the slot still ahead.
+        var slot = (await silo1.SlotsAsync(patient, doctor.Id, DateTimeOffset.UtcNow.AddMinutes(20), DateTimeOffset.UtcNow.AddMinutes(50)))[0];
+        var booked = await silo1.BookAsync(patient, doctor.Id, slot.StartsAt);
+
+        var call = await silo1.RequestCallAsync(patient, booked.AppointmentId);
+        await silo1.CallActionAsync(doctor, call.RoomId, "accept");
+        await using (var doctorHub = await HubClient.ConnectAsync(fixture.Cluster.Silos[0].BaseUrl, () => doctor.AccessToken))
+        await using (var patientHub = await HubClient.ConnectAsync(fixture.Cluster.Silos[0].BaseUrl, () => patient.AccessToken))
+        {
+            await patientHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", call.RoomId.ToString(), TestContext.Current.CancellationToken);
+            await doctorHub.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", call.RoomId.ToString(), TestContext.Current.CancellationToken);
+            Assert.Equal("ended", (await silo1.CallActionAsync(doctor, call.RoomId, "end")).Status);
+        }
+
+        // Completed early: the rest of the slot is free, and bookable on the other silo at once.
+        Assert.Equal("completed", (await silo1.GetAppointmentAsync(patient, booked.AppointmentId)).Status);
+        var next = await Scenario.ConsentingPatientAsync(silo2);
+        var rebooked = await silo2.BookAsync(next, doctor.Id, slot.StartsAt);
+        Assert.Equal(slot.StartsAt, rebooked.StartsAt);
     }
 
     [Fact]

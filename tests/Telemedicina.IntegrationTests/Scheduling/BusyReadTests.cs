@@ -1,4 +1,5 @@
 using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
 using Telemedicina.Scheduling.Infrastructure;
 
 namespace Telemedicina.IntegrationTests.Scheduling;
@@ -39,7 +40,7 @@ public sealed class BusyReadTests() : SchedulingDatabaseTest("busy_read")
         Assert.Matches(@"Index Cond: \(\(doctor_id = .*&&", plan);
 
         // 72 hourly starts fall in the window plus the one whose span reaches into it; the live half of them.
-        var store = new AppointmentStore(Db);
+        var store = new AppointmentStore(Db, new BookingCalendar(null, NullLogger<BookingCalendar>.Instance));
         var busy = await store.BusyAsync(doctorId, from, to, ct);
         var expected = Enumerable.Range(0, 8760)
             .Where(i => i % 2 == 0)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Telemedicina.Scheduling.Infrastructure;
 
@@ -17,7 +18,7 @@ public sealed class ConcurrentInsertTests() : SchedulingDatabaseTest("booking_ra
     public async Task SimultaneousInsertsOfOneSlot_EachRound_OneWinsAndTheOthersConflict_NoDeadlockEscapes()
     {
         var ct = TestContext.Current.CancellationToken;
-        var store = new AppointmentStore(Db);
+        var store = new AppointmentStore(Db, new BookingCalendar(null, NullLogger<BookingCalendar>.Instance));
         var doctorId = Guid.CreateVersion7();
         var patients = Enumerable.Range(0, 4).Select(_ => Guid.CreateVersion7()).ToArray();
         var day = new DateTimeOffset(2031, 5, 6, 12, 0, 0, TimeSpan.Zero);
@@ -90,7 +91,7 @@ public sealed class ConcurrentInsertTests() : SchedulingDatabaseTest("booking_ra
     public async Task ARefusedInsert_SaysWhetherTheDoctorOrThePatientIsBusy_AndLeavesNothing()
     {
         var ct = TestContext.Current.CancellationToken;
-        var store = new AppointmentStore(Db);
+        var store = new AppointmentStore(Db, new BookingCalendar(null, NullLogger<BookingCalendar>.Instance));
         Guid doctorA = Guid.CreateVersion7(), doctorB = Guid.CreateVersion7(), patient = Guid.CreateVersion7(), other = Guid.CreateVersion7();
         var at = new DateTimeOffset(2031, 6, 2, 13, 0, 0, TimeSpan.Zero);
 

@@ -1,4 +1,5 @@
 using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Telemedicina.Scheduling.Infrastructure;
 
@@ -52,7 +53,7 @@ public sealed class ListReadTests() : SchedulingDatabaseTest("list_read")
             .Where(a => a.StartsAt < to && a.StartsAt.AddMinutes(30) > from)
             .ToList();
         Assert.Equal(73, expected.Count); // 72 hourly starts in the window and the one that runs into it
-        var store = new AppointmentStore(Db);
+        var store = new AppointmentStore(Db, new BookingCalendar(null, NullLogger<BookingCalendar>.Instance));
         foreach (var (asDoctor, personId) in new[] { (true, doctorId), (false, patientId) })
         {
             var rows = await store.ListAsync(asDoctor, personId, from, to, ct);

@@ -62,7 +62,7 @@ public sealed class RecentBookingsTests
     }
 
     [Fact]
-    public void ExpiredEntries_AreSweptOnceThereAreMany_LiveOnesStay()
+    public void ExpiredEntries_AreSweptWhenTheirNumberHasDoubled_LiveOnesStay()
     {
         var recent = new RecentBookings();
         for (var i = 0; i < 600; i++)
@@ -72,14 +72,40 @@ public sealed class RecentBookingsTests
             recent.Settle(hold, booked: true, Now);
         }
 
-        var live = Now.AddSeconds(45);
-        Assert.True(recent.TryHold(Slot.AddYears(1), Guid.NewGuid(), live));
+        // The sweep at 512 entries found nothing expired: the next one waits for 1,024.
+        Assert.True(recent.TryHold(Slot.AddYears(1), Guid.NewGuid(), Now.AddSeconds(45)));
         Assert.Equal(601, recent.Count);
 
-        // A minute later the 600 booked starts have expired: the next hold sweeps them, and the live hold stays.
+        // A minute later the 600 booked starts have expired; they stay counted until the entries number 1,024.
         var later = Now + RecentBookings.KeepBookedFor;
-        Assert.True(recent.TryHold(Slot.AddYears(2), Guid.NewGuid(), later));
-        Assert.Equal(2, recent.Count);
+        for (var i = 0; i < 423; i++)
+        {
+            Assert.True(recent.TryHold(Slot.AddYears(2).AddMinutes(15 * i), Guid.NewGuid(), later));
+        }
+
+        Assert.Equal(1024, recent.Count);
+        Assert.True(recent.TryHold(Slot.AddYears(3), Guid.NewGuid(), later));
+        Assert.Equal(425, recent.Count);
         Assert.False(recent.TryHold(Slot.AddYears(1), Guid.NewGuid(), later));
+    }
+
+    [Fact]
+    public void TheStartsKnownTaken_AreTheLiveOnesInTheRange()
+    {
+        var recent = new RecentBookings();
+        var booked = Guid.NewGuid();
+        recent.TryHold(Slot, booked, Now);
+        recent.Settle(booked, booked: true, Now);
+        recent.TryHold(Slot.AddMinutes(30), Guid.NewGuid(), Now);
+        recent.TryHold(Slot.AddHours(-1), Guid.NewGuid(), Now);
+        recent.TryHold(Slot.AddDays(1), Guid.NewGuid(), Now);
+        var released = Guid.NewGuid();
+        recent.TryHold(Slot.AddMinutes(45), released, Now);
+        recent.Settle(released, booked: false, Now);
+
+        Assert.Equal([Slot, Slot.AddMinutes(30)], recent.TakenBetween(Slot, Slot.AddDays(1), Now).Order());
+        // Past the holds' expiry only the booked start is left; past its own, nothing.
+        Assert.Equal([Slot], recent.TakenBetween(Slot, Slot.AddDays(1), Now + RecentBookings.HoldFor));
+        Assert.Empty(recent.TakenBetween(Slot, Slot.AddDays(1), Now + RecentBookings.KeepBookedFor));
     }
 }

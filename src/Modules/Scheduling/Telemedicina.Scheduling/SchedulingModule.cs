@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Telemedicina.BuildingBlocks.Database;
 using Telemedicina.Scheduling.Contracts;
 using Telemedicina.Scheduling.Domain;
@@ -23,7 +24,8 @@ public static class SchedulingModule
         builder.Services.Configure<SchedulingSettings>(builder.Configuration.GetSection(SchedulingSettings.Section));
         builder.Services.AddSingleton<AvailabilityStore>();
         builder.Services.AddSingleton<AppointmentStore>();
-        builder.Services.AddSingleton<BookingCalendar>();
+        builder.Services.AddSingleton(sp => new BookingCalendar(sp.GetService<IGrainFactory>(), sp.GetRequiredService<ILogger<BookingCalendar>>()));
+        builder.Services.AddSingleton<RecentSchedules>();
         builder.Services.AddSingleton<Booking>();
         builder.Services.AddSingleton<IAppointmentBook, AppointmentBook>();
         builder.Services.AddSingleton<Notifications>();

@@ -72,7 +72,7 @@ internal enum BookingConflict
 }
 
 /// <summary>Appointments and their history. Every status change writes history in the same transaction.</summary>
-internal sealed class AppointmentStore(NpgsqlDataSource db)
+internal sealed class AppointmentStore(NpgsqlDataSource db, BookingCalendar calendar)
 {
     /// <summary>The advisory lock class of <see cref="LockBookersAsync"/>: arbitrary, stable, the same in every silo.</summary>
     private const int BookerLockClass = 0x5C4ED;
@@ -228,12 +228,20 @@ internal sealed class AppointmentStore(NpgsqlDataSource db)
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         var previous = await TransitionAsync(connection, tx, id, to, change);
-        if (previous is not null)
+        if (previous is null)
         {
-            await tx.CommitAsync(cancellationToken);
+            return null;
         }
 
-        return previous;
+        await tx.CommitAsync(cancellationToken);
+        if (to is not (AppointmentStatus.Scheduled or AppointmentStatus.InProgress))
+        {
+            // The slot is free again (BusySql counts live appointments only): answered once the doctor's calendar has
+            // let go of it too, so that it can be booked again at once, on any silo.
+            await calendar.ForgetAsync(previous.Value.DoctorId, previous.Value.StartsAt);
+        }
+
+        return previous.Value.Status;
     }
 
     /// <summary>
@@ -265,6 +273,7 @@ internal sealed class AppointmentStore(NpgsqlDataSource db)
                 tx);
             await InsertHistoryAsync(connection, tx, replacement.Id, at, byUserId, "booked", null, "scheduled", "remarcada a partir de " + oldId);
             await tx.CommitAsync(cancellationToken);
+            await calendar.ForgetAsync(previous.Value.DoctorId, previous.Value.StartsAt);
             return (BookingConflict.None, true);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ExclusionViolation)
@@ -274,14 +283,18 @@ internal sealed class AppointmentStore(NpgsqlDataSource db)
         }
     }
 
-    private static async Task<AppointmentStatus?> TransitionAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid id, AppointmentStatus to, Transition change)
+    // The previous status on success, with the doctor and start of the slot.
+    private static async Task<(AppointmentStatus Status, Guid DoctorId, DateTimeOffset StartsAt)?> TransitionAsync(
+        NpgsqlConnection connection, NpgsqlTransaction tx, Guid id, AppointmentStatus to, Transition change)
     {
-        var previousName = await connection.QuerySingleOrDefaultAsync<string>(
-            "SELECT status FROM scheduling.appointments WHERE id = @id FOR UPDATE", new { id }, tx);
-        if (previousName is null || !AppointmentLifecycle.CanMove(AppointmentStatusNames.Parse(previousName), to))
+        var current = await connection.QuerySingleOrDefaultAsync<CurrentRow>(
+            "SELECT status, doctor_id, starts_at FROM scheduling.appointments WHERE id = @id FOR UPDATE", new { id }, tx);
+        if (current is null || !AppointmentLifecycle.CanMove(AppointmentStatusNames.Parse(current.Status), to))
         {
             return null;
         }
+
+        var previousName = current.Status;
 
         var toName = AppointmentStatusNames.ToName(to);
         await connection.ExecuteAsync(
@@ -299,7 +312,7 @@ internal sealed class AppointmentStore(NpgsqlDataSource db)
             new { id, toName, change.At, change.ByUserId, change.Why, change.DurationSeconds, change.NoShowParty },
             tx);
         await InsertHistoryAsync(connection, tx, id, change.At, change.ByUserId, change.What, previousName, toName, change.Why);
-        return AppointmentStatusNames.Parse(previousName);
+        return (AppointmentStatusNames.Parse(previousName), current.DoctorId, current.StartsAt);
     }
 
     public async Task AppendHistoryAsync(Guid id, DateTimeOffset at, Guid? byUserId, string what, string? why, CancellationToken cancellationToken)
@@ -330,6 +343,8 @@ internal sealed class AppointmentStore(NpgsqlDataSource db)
             """,
             new { appointmentId, at, byUserId, what, fromStatus, toStatus, why },
             tx);
+
+    private sealed record CurrentRow(string Status, Guid DoctorId, DateTimeOffset StartsAt);
 
     internal sealed class BusyRow
     {

@@ -31,6 +31,7 @@ internal sealed class Booking(
     AvailabilityStore availability,
     AppointmentStore appointments,
     BookingCalendar calendar,
+    RecentSchedules schedules,
     IUserDirectory directory,
     IConsentRegistry consents,
     Notifications notifications,
@@ -61,7 +62,7 @@ internal sealed class Booking(
         var hold = await calendar.TryHoldAsync(doctorId, startsAt);
         if (hold.Taken)
         {
-            return await KnownTakenAsync(doctorId, startsAt, cancellationToken);
+            return await KnownTakenAsync(doctorId, startsAt, hold.KnownTaken, cancellationToken);
         }
 
         var booked = false;
@@ -77,19 +78,29 @@ internal sealed class Booking(
         }
     }
 
-    // The slot starting at startsAt is being booked or was just booked: its alternatives, from one read of the schedule
-    // (which may not show that booking yet, so its slot is added to the busy spans).
-    private async Task<BookingResult> KnownTakenAsync(Guid doctorId, DateTimeOffset startsAt, CancellationToken cancellationToken)
+    // The slot starting at startsAt is being booked or was just booked: its alternatives, from a read of the schedule
+    // around it made on this silo in the last two seconds (RecentSchedules), else from a read of its own. The read may
+    // not show that booking yet, nor the others the calendar knows of: their slots are added to the busy spans.
+    private async Task<BookingResult> KnownTakenAsync(
+        Guid doctorId, DateTimeOffset startsAt, IReadOnlyList<DateTimeOffset> knownTaken, CancellationToken cancellationToken)
     {
-        var schedule = await availability.AroundAsync(doctorId, startsAt, cancellationToken);
+        var schedule = schedules.Find(doctorId, startsAt);
         if (schedule is null)
         {
-            return new BookingResult.Unprocessable("Este médico não está disponível para agendamento.");
+            var began = clock.GetUtcNow();
+            schedule = await availability.AroundAsync(doctorId, startsAt, cancellationToken);
+            if (schedule is null)
+            {
+                return new BookingResult.Unprocessable("Este médico não está disponível para agendamento.");
+            }
+
+            schedules.Keep(doctorId, startsAt, schedule, began);
         }
 
         var rules = schedule.Rules;
-        var taken = new BusySpan(startsAt.AddMinutes(-rules.BufferBeforeMinutes), startsAt.AddMinutes(rules.SlotMinutes + rules.BufferAfterMinutes));
-        var alternatives = await AlternativesAsync(rules, startsAt, schedule with { Busy = [.. schedule.Busy, taken] }, cancellationToken);
+        BusySpan SlotAt(DateTimeOffset start) => new(start.AddMinutes(-rules.BufferBeforeMinutes), start.AddMinutes(rules.SlotMinutes + rules.BufferAfterMinutes));
+        var busy = schedule.Busy.Append(SlotAt(startsAt)).Concat(knownTaken.Select(SlotAt)).ToList();
+        var alternatives = await AlternativesAsync(rules, startsAt, schedule with { Busy = busy }, cancellationToken);
         return new BookingResult.Taken("Este horário acabou de ser reservado.", alternatives);
     }
 
@@ -97,6 +108,7 @@ internal sealed class Booking(
     {
         // Three independent reads, at once and one round trip each: both parties (Identity), the consent (Audit) and
         // the doctor's schedule around the slot (rules, days off, busy spans). The rules are checked in this order.
+        var began = clock.GetUtcNow();
         var partiesLookup = directory.FindUserAndDoctorAsync(patientId, doctorId, cancellationToken);
         var consentLookup = consents.HasConsentAsync(patientId, ConsentTypes.Telemedicine, cancellationToken);
         var scheduleLookup = availability.AroundAsync(doctorId, startsAt, cancellationToken);
@@ -117,6 +129,9 @@ internal sealed class Booking(
         {
             return new BookingResult.Unprocessable("Este médico não está disponível para agendamento.");
         }
+
+        // For the requests that lose the race for this slot while this one is decided (KnownTakenAsync).
+        schedules.Keep(doctorId, startsAt, schedule, began);
 
         var rules = schedule.Rules;
         // Only the slot that starts at that instant, if there is one.
@@ -199,9 +214,6 @@ internal sealed class Booking(
             return new BookingResult.WrongState("Só consultas agendadas podem ser canceladas.");
         }
 
-        // Answered once the doctor's calendar has let go of the slot: it can be booked again at once, on any silo.
-        await calendar.ForgetAsync(row.DoctorId, row.StartsAt);
-
         foreach (var party in new[] { row.PatientId, row.DoctorId }.Where(p => p != byUserId))
         {
             await notifications.EnqueueAsync(appointmentId, NotificationKinds.Cancelled, party, cancellationToken);
@@ -265,7 +277,6 @@ internal sealed class Booking(
             slot.StartsAt.AddMinutes(-rules.BufferBeforeMinutes), slot.EndsAt.AddMinutes(rules.BufferAfterMinutes), patientId, now, cancellationToken);
         if (moved)
         {
-            await calendar.ForgetAsync(row.DoctorId, row.StartsAt);
             // The doctor learns of the new time, and the patient has it in writing.
             await notifications.EnqueueAsync(replacement.Id, NotificationKinds.Rescheduled, row.DoctorId, cancellationToken);
             await notifications.EnqueueAsync(replacement.Id, NotificationKinds.Rescheduled, patientId, cancellationToken);

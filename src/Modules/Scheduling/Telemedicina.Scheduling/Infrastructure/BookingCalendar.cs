@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
 using Telemedicina.Grains.Abstractions;
 
@@ -6,9 +7,10 @@ namespace Telemedicina.Scheduling.Infrastructure;
 /// <summary>
 /// The doctors' calendars (<see cref="IDoctorCalendarGrain"/>) as bookings use them: a lost race is answered from memory,
 /// and nothing else depends on them. A calendar that does not answer within <see cref="Patience"/> or fails is
-/// treated as knowing nothing, and the request goes to the database as it would without it.
+/// treated as knowing nothing, and the request goes to the database as it would without it. Without a cluster
+/// (<paramref name="grains"/> null: the module composed alone, as the integration tests do) there are no calendars.
 /// </summary>
-internal sealed partial class BookingCalendar(IGrainFactory grains, ILogger<BookingCalendar> logger)
+internal sealed partial class BookingCalendar(IGrainFactory? grains, ILogger<BookingCalendar> logger)
 {
     /// <summary>How long a booking or a cancellation waits for a calendar (a call takes well under a millisecond).</summary>
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(1);
@@ -19,24 +21,38 @@ internal sealed partial class BookingCalendar(IGrainFactory grains, ILogger<Book
     /// </summary>
     public async Task<CalendarHold> TryHoldAsync(Guid doctorId, DateTimeOffset startsAt)
     {
+        if (grains is null)
+        {
+            return new CalendarHold(null, Guid.Empty, Taken: false, []);
+        }
+
         var calendar = grains.GetGrain<IDoctorCalendarGrain>(doctorId);
         var holdId = Guid.NewGuid();
         try
         {
-            return await calendar.TryHold(startsAt, holdId).WaitAsync(Patience) ? new CalendarHold(calendar, holdId, Taken: false) : CalendarHold.KnownTaken;
+            var answer = await calendar.TryHold(startsAt, holdId).WaitAsync(Patience);
+            return answer.Held ? new CalendarHold(calendar, holdId, Taken: false, []) : new CalendarHold(null, Guid.Empty, Taken: true, answer.Taken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // Settled all the same: a hold that was taken late (the calendar answered after the wait) is released
             // with the booking instead of lasting until its expiry.
             LogUnavailable(logger, e, doctorId);
-            return new CalendarHold(calendar, holdId, Taken: false);
+            return new CalendarHold(calendar, holdId, Taken: false, []);
         }
     }
 
-    /// <summary>Tells the doctor's calendar that the appointment starting at <paramref name="startsAt"/> no longer holds its slot.</summary>
+    /// <summary>
+    /// Tells the doctor's calendar that the appointment starting at <paramref name="startsAt"/> no longer holds its slot
+    /// (cancelled, moved, completed, no-show), once that is committed.
+    /// </summary>
     public async Task ForgetAsync(Guid doctorId, DateTimeOffset startsAt)
     {
+        if (grains is null)
+        {
+            return;
+        }
+
         try
         {
             await grains.GetGrain<IDoctorCalendarGrain>(doctorId).Forget(startsAt).WaitAsync(Patience);
@@ -52,10 +68,12 @@ internal sealed partial class BookingCalendar(IGrainFactory grains, ILogger<Book
     private static partial void LogUnavailable(ILogger logger, Exception exception, Guid doctorId);
 }
 
-/// <summary>What a doctor's calendar answered to a booking: taken, or a hold to settle.</summary>
-internal readonly record struct CalendarHold(IDoctorCalendarGrain? Calendar, Guid HoldId, bool Taken)
+/// <summary>
+/// What a doctor's calendar answered to a booking: taken (with the starts of that day it knows to be taken), or a
+/// hold to settle.
+/// </summary>
+internal readonly record struct CalendarHold(IDoctorCalendarGrain? Calendar, Guid HoldId, bool Taken, ImmutableArray<DateTimeOffset> KnownTaken)
 {
-    public static CalendarHold KnownTaken => new(null, Guid.Empty, Taken: true);
 
     /// <summary>Ends the hold (one-way): remembered as booked, or released.</summary>
     public void Settle(bool booked)

@@ -13,7 +13,7 @@ namespace Telemedicina.Scheduling.Infrastructure;
 /// name them: the doctor of each appointment and the person themselves; a doctor's export names no patient.
 /// </summary>
 internal sealed class SchedulingPersonalData(
-    NpgsqlDataSource db, AppointmentStore appointments, BookingCalendar calendar, Notifications notifications, IUserDirectory directory, TimeProvider clock)
+    NpgsqlDataSource db, AppointmentStore appointments, Notifications notifications, IUserDirectory directory, TimeProvider clock)
     : IPersonalDataHolder
 {
     public const string ErasureCancelReason = "Cancelada porque o titular pediu a eliminação dos seus dados (LGPD).";
@@ -85,7 +85,7 @@ internal sealed class SchedulingPersonalData(
         await using (var connection = await db.OpenConnectionAsync(cancellationToken))
         {
             var future = await connection.QueryAsync<FutureRow>(
-                "SELECT id, doctor_id, patient_id, starts_at FROM scheduling.appointments WHERE (patient_id = @userId OR doctor_id = @userId) AND status = 'scheduled' AND starts_at > @now",
+                "SELECT id, doctor_id, patient_id FROM scheduling.appointments WHERE (patient_id = @userId OR doctor_id = @userId) AND status = 'scheduled' AND starts_at > @now",
                 new { userId, now });
             foreach (var appointment in future)
             {
@@ -93,7 +93,6 @@ internal sealed class SchedulingPersonalData(
                     new Transition(userId, "cancelled-erasure", ErasureCancelReason, now), cancellationToken);
                 if (cancelled is not null)
                 {
-                    await calendar.ForgetAsync(appointment.DoctorId, appointment.StartsAt);
                     var other = appointment.PatientId == userId ? appointment.DoctorId : appointment.PatientId;
                     await notifications.EnqueueAsync(appointment.Id, NotificationKinds.Cancelled, other, cancellationToken);
                 }
@@ -117,7 +116,7 @@ internal sealed class SchedulingPersonalData(
             [new("consultas realizadas ou canceladas, com motivo e histórico", "prontuário e registros de atendimento (Lei 13.787/2018; Res. CFM 1.821/2007)", "20 anos")]);
     }
 
-    private sealed record FutureRow(Guid Id, Guid DoctorId, Guid PatientId, DateTimeOffset StartsAt);
+    private sealed record FutureRow(Guid Id, Guid DoctorId, Guid PatientId);
 
     private sealed record ExportHistoryRow(Guid AppointmentId, DateTimeOffset At, Guid? ByUserId, string What, string? FromStatus, string? ToStatus, string? Why);
 
