@@ -11,9 +11,10 @@ namespace Telemedicina.Grains.Abstractions;
 /// <remarks>
 /// The database stays the only judge of a booking (its exclusion constraints): the calendar never says yes, it
 /// only says "taken" for what it knows to be taken, and "don't know" for everything else, which is then decided as
-/// before. What it knows is short-lived and dropped on every cancellation (<see cref="Forget"/>), so it can be wrong
-/// only for the instant between a cancellation's commit and its <see cref="Forget"/>, when a request would have lost
-/// the same way a moment earlier. An activation that goes (idle collection, its silo's death) takes its knowledge
+/// before. What it knows is short-lived and dropped whenever an appointment stops being live (cancelled, moved,
+/// completed, no-show: <see cref="Forget"/>), so it can be wrong only for the instant between that commit and its
+/// <see cref="Forget"/>, when a request would have lost the same way a moment earlier. A silo that dies in that
+/// instant leaves the slot refused until the entry expires (a minute at most). An activation that goes (idle collection, its silo's death) takes its knowledge
 /// with it: requests are then decided by the database until it has learned again. Nothing here is persisted and no
 /// method awaits anything: every call is one short turn.
 /// </remarks>
@@ -22,8 +23,8 @@ public interface IDoctorCalendarGrain : IGrainWithGuidKey
 {
     /// <summary>
     /// Refused (<see cref="HoldAnswer.Held"/> false) when a booking of the slot starting at <paramref name="startsAt"/>
-    /// is known (in progress or done), with every start the calendar knows to be taken, so that the refusal's
-    /// alternatives leave them out; otherwise holds that start for <paramref name="holdId"/> until <see cref="Settle"/>
+    /// is known (in progress or done), with the starts of the following day the calendar knows to be taken, so that
+    /// the refusal's alternatives leave them out; otherwise holds that start for <paramref name="holdId"/> until <see cref="Settle"/>
     /// (or its expiry).
     /// </summary>
     [Alias("TryHold")]
@@ -35,8 +36,9 @@ public interface IDoctorCalendarGrain : IGrainWithGuidKey
     Task Settle(Guid holdId, bool booked);
 
     /// <summary>
-    /// The appointment that started at <paramref name="startsAt"/> was cancelled or moved: its slot is free again.
-    /// Awaited (not one-way), so that the cancellation is answered only once the slot can be booked again, on any silo.
+    /// The appointment that starts at <paramref name="startsAt"/> is no longer live (cancelled, moved, completed,
+    /// no-show): its slot is free again. Awaited (not one-way), so that the change is answered only once the slot can
+    /// be booked again, on any silo.
     /// </summary>
     [Alias("Forget")]
     Task Forget(DateTimeOffset startsAt);
