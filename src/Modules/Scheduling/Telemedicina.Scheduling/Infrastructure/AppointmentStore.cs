@@ -295,7 +295,6 @@ internal sealed class AppointmentStore(NpgsqlDataSource db, BookingCalendar cale
         }
 
         var previousName = current.Status;
-
         var toName = AppointmentStatusNames.ToName(to);
         await connection.ExecuteAsync(
             """

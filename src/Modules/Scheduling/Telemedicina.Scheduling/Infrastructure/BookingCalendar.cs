@@ -74,7 +74,6 @@ internal sealed partial class BookingCalendar(IGrainFactory? grains, ILogger<Boo
 /// </summary>
 internal readonly record struct CalendarHold(IDoctorCalendarGrain? Calendar, Guid HoldId, bool Taken, ImmutableArray<DateTimeOffset> KnownTaken)
 {
-
     /// <summary>Ends the hold (one-way): remembered as booked, or released.</summary>
     public void Settle(bool booked)
     {
