@@ -23,10 +23,13 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         // A short ring so the missed-call test does not wait a minute; long enough for the others to accept.
         // A CDN for the UI bundles, as in AWS (the CSP must allow it; no test here loads the bundles).
+        // Bookings decided on a silo's read of the schedule for a minute rather than two seconds, while the doctor's
+        // calendar announces no change: a change that is not announced fails the tests that follow it, at any speed.
         _cluster = await TestCluster.StartAsync(silos: 2, new Dictionary<string, string>
         {
             ["Calls__RingTimeout"] = RingTimeout.ToString(),
             ["Web__AssetsBaseUrl"] = AssetsBaseUrl,
+            ["Scheduling__RecentReadsFor"] = "00:01:00",
         });
         using var api = _cluster.Api(0);
         _admin = await api.LoginDemoAdminAsync();

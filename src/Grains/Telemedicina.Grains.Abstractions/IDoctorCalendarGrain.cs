@@ -42,10 +42,24 @@ public interface IDoctorCalendarGrain : IGrainWithGuidKey
     /// </summary>
     [Alias("Forget")]
     Task Forget(DateTimeOffset startsAt);
+
+    /// <summary>
+    /// The doctor's rules or days off changed (committed): reads of the schedule made before are no longer used
+    /// (<see cref="HoldAnswer.Revision"/>). Awaited, like <see cref="Forget"/>.
+    /// </summary>
+    [Alias("ScheduleChanged")]
+    Task ScheduleChanged();
 }
 
-/// <summary>A calendar's answer to <see cref="IDoctorCalendarGrain.TryHold"/>.</summary>
+/// <summary>
+/// A calendar's answer to <see cref="IDoctorCalendarGrain.TryHold"/>. <see cref="Revision"/> names what the calendar
+/// has been told so far: it changes with every <see cref="IDoctorCalendarGrain.Forget"/> and
+/// <see cref="IDoctorCalendarGrain.ScheduleChanged"/>, and with every activation. A read of the doctor's schedule
+/// begun after an answer carrying a revision shows every change announced before it; while the calendar still answers
+/// that revision, nothing has been freed or changed since, except by what it is not told of (a slot taken by a move).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("Telemedicina.HoldAnswer")]
 public sealed record HoldAnswer(
     [property: Id(0)] bool Held,
-    [property: Id(1)] ImmutableArray<DateTimeOffset> Taken);
+    [property: Id(1)] ImmutableArray<DateTimeOffset> Taken,
+    [property: Id(2)] Guid Revision);

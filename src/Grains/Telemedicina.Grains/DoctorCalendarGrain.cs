@@ -8,12 +8,15 @@ internal sealed class DoctorCalendarGrain(TimeProvider clock) : Grain, IDoctorCa
 {
     private readonly RecentBookings _recent = new();
 
+    // New with every activation, so that no read tagged by an earlier one is trusted by a later one.
+    private Guid _revision = Guid.NewGuid();
+
     public Task<HoldAnswer> TryHold(DateTimeOffset startsAt, Guid holdId)
     {
         var now = clock.GetUtcNow();
         return Task.FromResult(_recent.TryHold(startsAt, holdId, now)
-            ? new HoldAnswer(Held: true, [])
-            : new HoldAnswer(Held: false, _recent.TakenBetween(startsAt, startsAt + RecentBookings.TakenReach, now)));
+            ? new HoldAnswer(Held: true, [], _revision)
+            : new HoldAnswer(Held: false, _recent.TakenBetween(startsAt, startsAt + RecentBookings.TakenReach, now), _revision));
     }
 
     public Task Settle(Guid holdId, bool booked)
@@ -25,6 +28,13 @@ internal sealed class DoctorCalendarGrain(TimeProvider clock) : Grain, IDoctorCa
     public Task Forget(DateTimeOffset startsAt)
     {
         _recent.Forget(startsAt);
+        _revision = Guid.NewGuid();
+        return Task.CompletedTask;
+    }
+
+    public Task ScheduleChanged()
+    {
+        _revision = Guid.NewGuid();
         return Task.CompletedTask;
     }
 }

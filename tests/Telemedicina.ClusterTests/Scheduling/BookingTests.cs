@@ -194,6 +194,66 @@ public sealed class BookingTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ASiloThatReadASlotTaken_BooksItAtOnce_OnceItWasCancelledOnTheOtherSilo()
+    {
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        var doctor = await Scenario.VerifiedDoctorAsync(silo1, fixture.Admin);
+        var first = await Scenario.ConsentingPatientAsync(silo1);
+        var second = await Scenario.ConsentingPatientAsync(silo2);
+        var slot = (await silo1.SlotsAsync(first, doctor.Id, DateTimeOffset.UtcNow.AddHours(5), DateTimeOffset.UtcNow.AddHours(9)))[0];
+        var booked = await silo1.BookAsync(first, doctor.Id, slot.StartsAt);
+
+        // Silo 2 reads the schedule, that booking in it, to answer a second request for the slot; the fixture lets a
+        // silo decide bookings on its reads for a minute while the doctor's calendar announces no change.
+        using (var taken = await silo2.SendAsync(HttpMethod.Post, "/api/v1/scheduling/appointments",
+            new { doctorId = doctor.Id, startsAt = TelemedicinaApi.Iso(slot.StartsAt) }, second.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, taken.StatusCode);
+        }
+
+        await silo1.SendAsync<Appointment>(HttpMethod.Post, $"/api/v1/scheduling/appointments/{booked.AppointmentId}/cancel",
+            new { reason = "imprevisto" }, doctor.AccessToken);
+        var rebooked = await silo2.BookAsync(second, doctor.Id, slot.StartsAt);
+        Assert.Equal(slot.StartsAt, rebooked.StartsAt);
+    }
+
+    [Fact]
+    public async Task NoSiloBooksOnAReadOlderThanTheDoctorsNewDaysOffOrHours()
+    {
+        using var silo1 = fixture.Cluster.Api(0);
+        using var silo2 = fixture.Cluster.Api(1);
+        var doctor = await Scenario.VerifiedDoctorAsync(silo1, fixture.Admin);
+        var patients = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Scenario.ConsentingPatientAsync(silo2)));
+        var saoPaulo = TimeZoneInfo.FindSystemTimeZoneById("America/Sao_Paulo");
+        string LocalDate(DateTimeOffset instant) => TimeZoneInfo.ConvertTime(instant, saoPaulo).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+        // Two slots of one read (12 hours apart at most), either side of midnight in the doctor's zone (03:00 UTC):
+        // the first at 00:00, 00:30, ... or 02:30 UTC, so that the slot 15 minutes after it is on the same local day.
+        var slots = await silo2.SlotsAsync(patients[0], doctor.Id, DateTimeOffset.UtcNow.AddHours(1), DateTimeOffset.UtcNow.AddDays(3));
+        var before = slots.First(s => s.StartsAt.UtcDateTime.Hour < 3 && s.StartsAt.Minute % 30 == 0 && s.StartsAt.AddMinutes(15).UtcDateTime.Hour < 3);
+        var after = slots.First(s => s.StartsAt > before.StartsAt && s.StartsAt.UtcDateTime.Hour >= 3);
+        Assert.True(after.StartsAt - before.StartsAt < TimeSpan.FromHours(12));
+        Assert.NotEqual(LocalDate(before.StartsAt), LocalDate(after.StartsAt));
+
+        // Silo 2 reads the schedule to book the first; the doctor then takes the next local day off on silo 1.
+        await silo2.BookAsync(patients[0], doctor.Id, before.StartsAt);
+        await silo1.SendAsync<JsonElement>(HttpMethod.Post, "/api/v1/scheduling/doctors/me/blocked-dates",
+            new { date = LocalDate(after.StartsAt), reason = "Congresso" }, doctor.AccessToken, HttpStatusCode.Created);
+        using (var dayOff = await silo2.SendAsync(HttpMethod.Post, "/api/v1/scheduling/appointments",
+            new { doctorId = doctor.Id, startsAt = TelemedicinaApi.Iso(after.StartsAt) }, patients[1].AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, dayOff.StatusCode);
+        }
+
+        // Consultations of 30 minutes from now on: a start 15 minutes after one is no longer a slot.
+        await silo1.SetAllDayAvailabilityAsync(doctor, slotMinutes: 30);
+        using var offGrid = await silo2.SendAsync(HttpMethod.Post, "/api/v1/scheduling/appointments",
+            new { doctorId = doctor.Id, startsAt = TelemedicinaApi.Iso(before.StartsAt.AddMinutes(15)) }, patients[2].AccessToken);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, offGrid.StatusCode);
+    }
+
+    [Fact]
     public async Task OutsideAvailabilityOrNotice_Is422()
     {
         using var api = fixture.Cluster.Api(1);

@@ -135,7 +135,8 @@ internal static class FaultInjection
         if (calendarStall is { } stalled)
         {
             silo.StallIncoming(stalled, [nameof(IDoctorCalendarGrain)],
-                new(StringComparer.Ordinal) { nameof(IDoctorCalendarGrain.TryHold), nameof(IDoctorCalendarGrain.Settle), nameof(IDoctorCalendarGrain.Forget) });
+                new(StringComparer.Ordinal) { nameof(IDoctorCalendarGrain.TryHold), nameof(IDoctorCalendarGrain.Settle), nameof(IDoctorCalendarGrain.Forget),
+                    nameof(IDoctorCalendarGrain.ScheduleChanged) });
         }
 
         if (roomReadsStall is { } roomStall)

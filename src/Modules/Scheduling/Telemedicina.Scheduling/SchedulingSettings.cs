@@ -26,6 +26,13 @@ public sealed class SchedulingSettings
     /// <summary>How often the cluster-wide jobs run.</summary>
     public TimeSpan JobInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How long a silo decides bookings of a doctor on its last read of that doctor's schedule, while the doctor's
+    /// calendar announces no change (a cancellation, a move, new rules or days off). The database still refuses a slot
+    /// booked meanwhile. Zero reads the schedule for every booking.
+    /// </summary>
+    public TimeSpan RecentReadsFor { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Default booking window when the doctor sets none.</summary>
     public int BookingWindowDays { get; set; } = 30;
 }

@@ -5,8 +5,11 @@ using Telemedicina.Scheduling.Domain;
 
 namespace Telemedicina.Scheduling.Infrastructure;
 
-/// <summary>Reads and replaces doctors' availability rules and blocked dates.</summary>
-internal sealed class AvailabilityStore(NpgsqlDataSource db, TimeProvider clock)
+/// <summary>
+/// Reads and replaces doctors' availability rules and blocked dates. Every change is told to the doctor's calendar once
+/// committed and before it is answered, so that no booking is decided afterwards on a read made before it.
+/// </summary>
+internal sealed class AvailabilityStore(NpgsqlDataSource db, BookingCalendar calendar, TimeProvider clock)
 {
     private const string RulesSql =
         """
@@ -23,10 +26,11 @@ internal sealed class AvailabilityStore(NpgsqlDataSource db, TimeProvider clock)
     }
 
     /// <summary>
-    /// What a booking at <paramref name="instant"/> is decided on, in one round trip: the rules, the days off three
+    /// What a booking at <paramref name="instant"/> is decided on, in one round trip: the rules, the days off four
     /// days each side of it (UTC dates: they cover the local days around it in any zone) and the doctor's busy spans
     /// from a day before to two days after it (the slot, its buffers and the rest of its day for the alternatives of
-    /// a 409). Null when the doctor has no rules.
+    /// a 409). It serves bookings 12 hours either side of the instant (<see cref="ScheduleAround.Covers"/>). Null when
+    /// the doctor has no rules.
     /// </summary>
     public async Task<ScheduleAround?> AroundAsync(Guid doctorId, DateTimeOffset instant, CancellationToken cancellationToken)
     {
@@ -35,7 +39,7 @@ internal sealed class AvailabilityStore(NpgsqlDataSource db, TimeProvider clock)
         var command = new CommandDefinition(
             RulesSql + "SELECT date FROM scheduling.blocked_dates WHERE doctor_id = @doctorId AND date BETWEEN @firstDay AND @lastDay;\n" +
             AppointmentStore.BusySql,
-            new { doctorId, firstDay = day.AddDays(-3), lastDay = day.AddDays(3), from = instant.AddDays(-1), to = instant.AddDays(2) },
+            new { doctorId, firstDay = day.AddDays(-4), lastDay = day.AddDays(4), from = instant.AddDays(-1), to = instant.AddDays(2) },
             cancellationToken: cancellationToken);
         return await connection.ReadMultipleAsync<ScheduleAround?>(command, async results =>
         {
@@ -66,7 +70,7 @@ internal sealed class AvailabilityStore(NpgsqlDataSource db, TimeProvider clock)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        await connection.ExecuteAsync(
+        var replaced = await connection.ExecuteScalarAsync<bool>(
             """
             INSERT INTO scheduling.availability (doctor_id, time_zone, slot_minutes, buffer_before_minutes, buffer_after_minutes,
                                                  minimum_notice_minutes, booking_window_days, updated_at)
@@ -75,6 +79,7 @@ internal sealed class AvailabilityStore(NpgsqlDataSource db, TimeProvider clock)
                 buffer_before_minutes = excluded.buffer_before_minutes, buffer_after_minutes = excluded.buffer_after_minutes,
                 minimum_notice_minutes = excluded.minimum_notice_minutes, booking_window_days = excluded.booking_window_days,
                 updated_at = excluded.updated_at
+            RETURNING xmax <> 0
             """,
             new
             {
@@ -88,6 +93,11 @@ internal sealed class AvailabilityStore(NpgsqlDataSource db, TimeProvider clock)
             availability.Weekly.Select(w => new { availability.DoctorId, Day = (short)w.DayOfWeek, w.StartMinute, w.EndMinute }),
             tx);
         await tx.CommitAsync(cancellationToken);
+        // A doctor's first rules replace nothing that a read could hold (a read without rules is not kept).
+        if (replaced)
+        {
+            await calendar.ScheduleChangedAsync(availability.DoctorId);
+        }
     }
 
     public async Task<IReadOnlySet<DateOnly>> BlockedDatesAsync(Guid doctorId, DateOnly from, DateOnly to, CancellationToken cancellationToken)
@@ -117,12 +127,23 @@ internal sealed class AvailabilityStore(NpgsqlDataSource db, TimeProvider clock)
             ON CONFLICT (doctor_id, date) DO UPDATE SET reason = excluded.reason
             """,
             new { doctorId, date, reason, now = clock.GetUtcNow() });
+        await calendar.ScheduleChangedAsync(doctorId);
     }
 
     public async Task<bool> RemoveBlockedAsync(Guid doctorId, DateOnly date, CancellationToken cancellationToken)
     {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync("DELETE FROM scheduling.blocked_dates WHERE doctor_id = @doctorId AND date = @date", new { doctorId, date }) == 1;
+        bool removed;
+        await using (var connection = await db.OpenConnectionAsync(cancellationToken))
+        {
+            removed = await connection.ExecuteAsync("DELETE FROM scheduling.blocked_dates WHERE doctor_id = @doctorId AND date = @date", new { doctorId, date }) == 1;
+        }
+
+        if (removed)
+        {
+            await calendar.ScheduleChangedAsync(doctorId);
+        }
+
+        return removed;
     }
 
     private sealed class AvailabilityRow
@@ -159,7 +180,16 @@ internal sealed class AvailabilityStore(NpgsqlDataSource db, TimeProvider clock)
 /// <see cref="BusyFrom"/> and <see cref="BusyUntil"/>.
 /// </summary>
 internal sealed record ScheduleAround(
-    Availability Rules, IReadOnlySet<DateOnly> Blocked, IReadOnlyList<BusySpan> Busy, DateTimeOffset BusyFrom, DateTimeOffset BusyUntil);
+    Availability Rules, IReadOnlySet<DateOnly> Blocked, IReadOnlyList<BusySpan> Busy, DateTimeOffset BusyFrom, DateTimeOffset BusyUntil)
+{
+    /// <summary>
+    /// True when this read holds everything a booking at <paramref name="startsAt"/> is decided on, alternatives of its
+    /// day included: busy spans from 12 hours before it to 36 hours after (a slot and its buffers last at most 8
+    /// hours), and days off around it. A read around an instant covers the starts 12 hours either side of it.
+    /// </summary>
+    public bool Covers(DateTimeOffset startsAt) =>
+        BusyFrom <= startsAt - TimeSpan.FromHours(12) && startsAt + TimeSpan.FromHours(36) <= BusyUntil;
+}
 
 /// <summary>A day the doctor does not work.</summary>
 internal sealed class BlockedDate

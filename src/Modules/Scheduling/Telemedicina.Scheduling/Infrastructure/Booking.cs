@@ -62,13 +62,13 @@ internal sealed class Booking(
         var hold = await calendar.TryHoldAsync(doctorId, startsAt);
         if (hold.Taken)
         {
-            return await KnownTakenAsync(doctorId, startsAt, hold.KnownTaken, cancellationToken);
+            return await KnownTakenAsync(doctorId, startsAt, hold.KnownTaken, hold.Revision, cancellationToken);
         }
 
         var booked = false;
         try
         {
-            var result = await DecideAsync(patientId, doctorId, startsAt, reason, cancellationToken);
+            var result = await DecideAsync(patientId, doctorId, startsAt, reason, hold.Revision, cancellationToken);
             booked = result is BookingResult.Booked;
             return result;
         }
@@ -78,23 +78,16 @@ internal sealed class Booking(
         }
     }
 
-    // The slot starting at startsAt is being booked or was just booked: its alternatives, from a read of the schedule
-    // around it made on this silo in the last two seconds (RecentSchedules), else from a read of its own. The read may
-    // not show that booking yet, nor the others the calendar knows of: their slots are added to the busy spans.
+    // The slot starting at startsAt is being booked or was just booked: its alternatives, from a recent read of the
+    // schedule on this silo (RecentSchedules), else from a read of its own. The read may not show that booking yet,
+    // nor the others the calendar knows of: their slots are added to the busy spans.
     private async Task<BookingResult> KnownTakenAsync(
-        Guid doctorId, DateTimeOffset startsAt, IReadOnlyList<DateTimeOffset> knownTaken, CancellationToken cancellationToken)
+        Guid doctorId, DateTimeOffset startsAt, IReadOnlyList<DateTimeOffset> knownTaken, Guid? revision, CancellationToken cancellationToken)
     {
-        var schedule = schedules.Find(doctorId, startsAt);
+        var schedule = await ScheduleAsync(doctorId, startsAt, revision, cancellationToken);
         if (schedule is null)
         {
-            var began = clock.GetUtcNow();
-            schedule = await availability.AroundAsync(doctorId, startsAt, cancellationToken);
-            if (schedule is null)
-            {
-                return new BookingResult.Unprocessable("Este médico não está disponível para agendamento.");
-            }
-
-            schedules.Keep(doctorId, startsAt, schedule, began);
+            return new BookingResult.Unprocessable("Este médico não está disponível para agendamento.");
         }
 
         var rules = schedule.Rules;
@@ -104,14 +97,34 @@ internal sealed class Booking(
         return new BookingResult.Taken("Este horário acabou de ser reservado.", alternatives);
     }
 
-    private async Task<BookingResult> DecideAsync(Guid patientId, Guid doctorId, DateTimeOffset startsAt, string? reason, CancellationToken cancellationToken)
+    // The doctor's schedule around startsAt: this silo's recent read when the doctor's calendar has announced no change
+    // since it began (RecentSchedules), else a read, kept for the next requests.
+    private async Task<ScheduleAround?> ScheduleAsync(Guid doctorId, DateTimeOffset startsAt, Guid? revision, CancellationToken cancellationToken)
+    {
+        if (schedules.Find(doctorId, startsAt, revision) is { } recent)
+        {
+            return recent;
+        }
+
+        var began = clock.GetUtcNow();
+        var schedule = await availability.AroundAsync(doctorId, startsAt, cancellationToken);
+        if (schedule is not null)
+        {
+            schedules.Keep(doctorId, startsAt, schedule, began, revision);
+        }
+
+        return schedule;
+    }
+
+    private async Task<BookingResult> DecideAsync(
+        Guid patientId, Guid doctorId, DateTimeOffset startsAt, string? reason, Guid? revision, CancellationToken cancellationToken)
     {
         // Three independent reads, at once and one round trip each: both parties (Identity), the consent (Audit) and
-        // the doctor's schedule around the slot (rules, days off, busy spans). The rules are checked in this order.
-        var began = clock.GetUtcNow();
+        // the doctor's schedule around the slot (rules, days off, busy spans; usually a recent read under load). The
+        // rules are checked in this order.
         var partiesLookup = directory.FindUserAndDoctorAsync(patientId, doctorId, cancellationToken);
         var consentLookup = consents.HasConsentAsync(patientId, ConsentTypes.Telemedicine, cancellationToken);
-        var scheduleLookup = availability.AroundAsync(doctorId, startsAt, cancellationToken);
+        var scheduleLookup = ScheduleAsync(doctorId, startsAt, revision, cancellationToken);
         await Task.WhenAll(partiesLookup, consentLookup, scheduleLookup);
         var (patient, doctor) = await partiesLookup;
         if (patient is null || !patient.EmailConfirmed)
@@ -129,9 +142,6 @@ internal sealed class Booking(
         {
             return new BookingResult.Unprocessable("Este médico não está disponível para agendamento.");
         }
-
-        // For the requests that lose the race for this slot while this one is decided (KnownTakenAsync).
-        schedules.Keep(doctorId, startsAt, schedule, began);
 
         var rules = schedule.Rules;
         // Only the slot that starts at that instant, if there is one.
@@ -307,7 +317,7 @@ internal sealed class Booking(
             : [];
         bool Free(Slot s) => !own.Any(a => a.StartsAt < s.EndsAt && s.StartsAt < a.EndsAt);
 
-        var sameDay = (known is not null && known.BusyFrom <= from.AddDays(-1) && known.BusyUntil >= from.AddDays(2)
+        var sameDay = (known is not null && known.Covers(from)
             ? Compute(rules, known.Blocked, from, from.AddDays(1), known.Busy)
             : await ComputeAsync(rules, from, from.AddDays(1), withBusy: true, cancellationToken)).Where(Free).ToList();
         if (sameDay.Count >= Wanted)

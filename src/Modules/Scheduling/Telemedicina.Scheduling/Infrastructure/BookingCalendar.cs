@@ -23,7 +23,7 @@ internal sealed partial class BookingCalendar(IGrainFactory? grains, ILogger<Boo
     {
         if (grains is null)
         {
-            return new CalendarHold(null, Guid.Empty, Taken: false, []);
+            return new CalendarHold(null, Guid.Empty, Taken: false, [], Revision: null);
         }
 
         var calendar = grains.GetGrain<IDoctorCalendarGrain>(doctorId);
@@ -31,14 +31,16 @@ internal sealed partial class BookingCalendar(IGrainFactory? grains, ILogger<Boo
         try
         {
             var answer = await calendar.TryHold(startsAt, holdId).WaitAsync(Patience);
-            return answer.Held ? new CalendarHold(calendar, holdId, Taken: false, []) : new CalendarHold(null, Guid.Empty, Taken: true, answer.Taken);
+            return answer.Held
+                ? new CalendarHold(calendar, holdId, Taken: false, [], answer.Revision)
+                : new CalendarHold(null, Guid.Empty, Taken: true, answer.Taken, answer.Revision);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // Settled all the same: a hold that was taken late (the calendar answered after the wait) is released
             // with the booking instead of lasting until its expiry.
             LogUnavailable(logger, e, doctorId);
-            return new CalendarHold(calendar, holdId, Taken: false, []);
+            return new CalendarHold(calendar, holdId, Taken: false, [], Revision: null);
         }
     }
 
@@ -64,15 +66,38 @@ internal sealed partial class BookingCalendar(IGrainFactory? grains, ILogger<Boo
         }
     }
 
+    /// <summary>
+    /// Tells the doctor's calendar that the doctor's rules or days off changed, once that is committed: this silo's
+    /// and the others' earlier reads of the schedule are no longer used (<see cref="RecentSchedules"/>).
+    /// </summary>
+    public async Task ScheduleChangedAsync(Guid doctorId)
+    {
+        if (grains is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await grains.GetGrain<IDoctorCalendarGrain>(doctorId).ScheduleChanged().WaitAsync(Patience);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Reads are used for RecentSchedules.FreshFor at most: bookings may be decided on the old rules that long.
+            LogUnavailable(logger, e, doctorId);
+        }
+    }
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "The calendar of doctor {DoctorId} did not answer; the database decides alone")]
     private static partial void LogUnavailable(ILogger logger, Exception exception, Guid doctorId);
 }
 
 /// <summary>
 /// What a doctor's calendar answered to a booking: taken (with the starts of that day it knows to be taken), or a
-/// hold to settle.
+/// hold to settle; and the calendar's revision (<see cref="HoldAnswer.Revision"/>), null when no calendar answered.
 /// </summary>
-internal readonly record struct CalendarHold(IDoctorCalendarGrain? Calendar, Guid HoldId, bool Taken, ImmutableArray<DateTimeOffset> KnownTaken)
+internal readonly record struct CalendarHold(
+    IDoctorCalendarGrain? Calendar, Guid HoldId, bool Taken, ImmutableArray<DateTimeOffset> KnownTaken, Guid? Revision)
 {
     /// <summary>Ends the hold (one-way): remembered as booked, or released.</summary>
     public void Settle(bool booked)
