@@ -187,6 +187,32 @@ public sealed class SlotCalculatorTests
 
     [Theory]
     [MemberData(nameof(Zones))]
+    public void Compute_GivesSlotsInStartOrder_AndALimitGivesTheFirstOnes(string zone)
+    {
+        // Three intervals a day, listed out of order, 25-minute slots with buffers, across this year's and Brazil's
+        // last summer-time transitions and a day of appointments: the calculator does not sort, so its order is the
+        // order it walks days, intervals and wall-clock times in; with a limit it stops there.
+        var weekly = Enum.GetValues<DayOfWeek>()
+            .SelectMany(d => new[] { new WeeklyInterval(d, 18 * 60, 24 * 60), new WeeklyInterval(d, 0, 150), new WeeklyInterval(d, 8 * 60, 12 * 60) })
+            .ToList();
+        var availability = new Availability(Guid.NewGuid(), zone, 25, 5, 10, null, 30, weekly);
+        foreach (var anchor in new[] { At("2026-03-08T06:50:00Z"), At("2026-11-01T05:55:00Z"), At("2026-04-04T14:20:00Z"), At("2018-11-04T02:45:00Z"), At("2019-02-17T01:10:00Z") })
+        {
+            var busy = Enumerable.Range(0, 12).Select(i => new BusySpan(anchor.AddMinutes(95 * i), anchor.AddMinutes(95 * i + 40))).ToList();
+            var from = anchor.AddDays(-1);
+            var all = Day(availability, from, anchor.AddDays(2), busy);
+            Assert.True(all.Count > 20, $"{all.Count} slots around {anchor:O} in {zone}");
+            Assert.Equal(all.OrderBy(s => s.StartsAt).Select(s => s.StartsAt), all.Select(s => s.StartsAt));
+            Assert.Equal(all.Select(s => s.StartsAt).Distinct().Count(), all.Count);
+            foreach (var limit in new[] { 1, 5, all.Count - 1, all.Count, all.Count + 1 })
+            {
+                Assert.Equal(all.Take(limit), SlotCalculator.Compute(availability, new HashSet<DateOnly>(), from, anchor.AddDays(2), Past, Future, busy, limit));
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Zones))]
     public void OffsetBounds_HoldEveryOffsetTheZoneHas(string zone)
     {
         var info = TimeZoneInfo.FindSystemTimeZoneById(zone);

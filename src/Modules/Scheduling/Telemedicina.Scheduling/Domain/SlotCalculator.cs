@@ -7,6 +7,16 @@ namespace Telemedicina.Scheduling.Domain;
 /// </summary>
 internal static class SlotCalculator
 {
+    /// <summary>
+    /// The free slots that start in [<paramref name="from"/>, <paramref name="to"/>), between
+    /// <paramref name="earliest"/> and <paramref name="latest"/>, in order; the first <paramref name="limit"/> of them
+    /// only, when given (a 409's alternatives: five, usually found within the hour, out of a day's hundred).
+    /// </summary>
+    /// <remarks>
+    /// Slots come out in start order without sorting: days in order, a day's intervals in order (they never overlap:
+    /// the rules refuse that), and local wall-clock times map to instants in the same order (a repeated local time
+    /// counts once, at its first occurrence; a skipped one yields nothing). So stopping at the limit gives the first ones.
+    /// </remarks>
     public static IReadOnlyList<Slot> Compute(
         Availability availability,
         IReadOnlySet<DateOnly> blockedDates,
@@ -14,7 +24,8 @@ internal static class SlotCalculator
         DateTimeOffset to,
         DateTimeOffset earliest,
         DateTimeOffset latest,
-        IReadOnlyList<BusySpan> busy)
+        IReadOnlyList<BusySpan> busy,
+        int limit = int.MaxValue)
     {
         var zone = TimeZoneInfo.FindSystemTimeZoneById(availability.TimeZone);
         var firstDay = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(from, zone).DateTime).AddDays(-1);
@@ -81,11 +92,15 @@ internal static class SlotCalculator
                     }
 
                     slots.Add(slot);
+                    if (slots.Count >= limit)
+                    {
+                        return slots;
+                    }
                 }
             }
         }
 
-        return slots.OrderBy(s => s.StartsAt).ToList();
+        return slots;
     }
 
     /// <summary>

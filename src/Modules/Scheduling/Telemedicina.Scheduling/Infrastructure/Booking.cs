@@ -317,8 +317,9 @@ internal sealed class Booking(
             : [];
         bool Free(Slot s) => !own.Any(a => a.StartsAt < s.EndsAt && s.StartsAt < a.EndsAt);
 
+        // The first slots are enough unless some are the patient's own to leave out.
         var sameDay = (known is not null && known.Covers(from)
-            ? Compute(rules, known.Blocked, from, from.AddDays(1), known.Busy)
+            ? Compute(rules, known.Blocked, from, from.AddDays(1), known.Busy, own.Count == 0 ? Wanted : int.MaxValue)
             : await ComputeAsync(rules, from, from.AddDays(1), withBusy: true, cancellationToken)).Where(Free).ToList();
         if (sameDay.Count >= Wanted)
         {
@@ -339,11 +340,11 @@ internal sealed class Booking(
     }
 
     private IReadOnlyList<Slot> Compute(
-        Availability rules, IReadOnlySet<DateOnly> blocked, DateTimeOffset from, DateTimeOffset to, IReadOnlyList<BusySpan> busy)
+        Availability rules, IReadOnlySet<DateOnly> blocked, DateTimeOffset from, DateTimeOffset to, IReadOnlyList<BusySpan> busy, int limit = int.MaxValue)
     {
         var now = clock.GetUtcNow();
         var notice = AvailabilityRules.EffectiveNotice(rules.MinimumNoticeMinutes, settings.Value.MinimumNotice);
         var window = TimeSpan.FromDays(rules.BookingWindowDays > 0 ? rules.BookingWindowDays : settings.Value.BookingWindowDays);
-        return SlotCalculator.Compute(rules, blocked, from, to, now + notice, now + window, busy);
+        return SlotCalculator.Compute(rules, blocked, from, to, now + notice, now + window, busy, limit);
     }
 }
