@@ -83,7 +83,7 @@ internal sealed partial class BookingCalendar(IGrainFactory? grains, ILogger<Boo
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // Reads are used for RecentSchedules.FreshFor at most: bookings may be decided on the old rules that long.
+            // Reads are used for SchedulingSettings.RecentReadsFor at most: bookings may be decided on the old rules that long.
             LogUnavailable(logger, e, doctorId);
         }
     }
