@@ -191,6 +191,13 @@ public sealed class TelemedicinaApi(Uri baseUrl, Outbox? outbox = null) : IDispo
     public Task<Booked> BookAsync(TestUser patient, Guid doctorId, DateTimeOffset startsAt) =>
         SendAsync<Booked>(HttpMethod.Post, "/api/v1/scheduling/appointments", new { doctorId, startsAt = Iso(startsAt) }, patient.AccessToken, HttpStatusCode.Created);
 
+    /// <summary>The status a booking request is answered with, for the tests of refusals that do not read their body.</summary>
+    public async Task<HttpStatusCode> BookingStatusAsync(TestUser patient, Guid doctorId, DateTimeOffset startsAt)
+    {
+        using var response = await SendAsync(HttpMethod.Post, "/api/v1/scheduling/appointments", new { doctorId, startsAt = Iso(startsAt) }, patient.AccessToken);
+        return response.StatusCode;
+    }
+
     public Task<Appointment> GetAppointmentAsync(TestUser user, Guid appointmentId) =>
         SendAsync<Appointment>(HttpMethod.Get, $"/api/v1/scheduling/appointments/{appointmentId}", null, user.AccessToken);
 

@@ -206,11 +206,7 @@ public sealed class BookingTests(ClusterFixture fixture)
 
         // Silo 2 reads the schedule, that booking in it, to answer a second request for the slot; the fixture lets a
         // silo decide bookings on its reads for a minute while the doctor's calendar announces no change.
-        using (var taken = await silo2.SendAsync(HttpMethod.Post, "/api/v1/scheduling/appointments",
-            new { doctorId = doctor.Id, startsAt = TelemedicinaApi.Iso(slot.StartsAt) }, second.AccessToken))
-        {
-            Assert.Equal(HttpStatusCode.Conflict, taken.StatusCode);
-        }
+        Assert.Equal(HttpStatusCode.Conflict, await silo2.BookingStatusAsync(second, doctor.Id, slot.StartsAt));
 
         await silo1.SendAsync<Appointment>(HttpMethod.Post, $"/api/v1/scheduling/appointments/{booked.AppointmentId}/cancel",
             new { reason = "imprevisto" }, doctor.AccessToken);
@@ -240,17 +236,11 @@ public sealed class BookingTests(ClusterFixture fixture)
         await silo2.BookAsync(patients[0], doctor.Id, before.StartsAt);
         await silo1.SendAsync<JsonElement>(HttpMethod.Post, "/api/v1/scheduling/doctors/me/blocked-dates",
             new { date = LocalDate(after.StartsAt), reason = "Congresso" }, doctor.AccessToken, HttpStatusCode.Created);
-        using (var dayOff = await silo2.SendAsync(HttpMethod.Post, "/api/v1/scheduling/appointments",
-            new { doctorId = doctor.Id, startsAt = TelemedicinaApi.Iso(after.StartsAt) }, patients[1].AccessToken))
-        {
-            Assert.Equal(HttpStatusCode.UnprocessableEntity, dayOff.StatusCode);
-        }
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, await silo2.BookingStatusAsync(patients[1], doctor.Id, after.StartsAt));
 
         // Consultations of 30 minutes from now on: a start 15 minutes after one is no longer a slot.
         await silo1.SetAllDayAvailabilityAsync(doctor, slotMinutes: 30);
-        using var offGrid = await silo2.SendAsync(HttpMethod.Post, "/api/v1/scheduling/appointments",
-            new { doctorId = doctor.Id, startsAt = TelemedicinaApi.Iso(before.StartsAt.AddMinutes(15)) }, patients[2].AccessToken);
-        Assert.Equal(HttpStatusCode.UnprocessableEntity, offGrid.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, await silo2.BookingStatusAsync(patients[2], doctor.Id, before.StartsAt.AddMinutes(15)));
     }
 
     [Fact]

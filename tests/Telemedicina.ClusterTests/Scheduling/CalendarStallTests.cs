@@ -23,11 +23,7 @@ public sealed class CalendarStallTests
         var slot = (await api.SlotsAsync(first, doctor.Id, DateTimeOffset.UtcNow.AddHours(5), DateTimeOffset.UtcNow.AddHours(9)))[0];
 
         var booked = await api.BookAsync(first, doctor.Id, slot.StartsAt);
-        using (var taken = await api.SendAsync(HttpMethod.Post, "/api/v1/scheduling/appointments",
-            new { doctorId = doctor.Id, startsAt = TelemedicinaApi.Iso(slot.StartsAt) }, second.AccessToken))
-        {
-            Assert.Equal(HttpStatusCode.Conflict, taken.StatusCode);
-        }
+        Assert.Equal(HttpStatusCode.Conflict, await api.BookingStatusAsync(second, doctor.Id, slot.StartsAt));
 
         var cancelled = await api.SendAsync<Appointment>(HttpMethod.Post, $"/api/v1/scheduling/appointments/{booked.AppointmentId}/cancel",
             new { reason = "imprevisto" }, doctor.AccessToken);
