@@ -31,9 +31,11 @@ internal sealed partial class BookingCalendar(IGrainFactory? grains, ILogger<Boo
         try
         {
             var answer = await calendar.TryHold(startsAt, holdId).WaitAsync(Patience);
+            // An empty revision comes from a calendar of an earlier version (a rolling deployment), which never changes it.
+            Guid? revision = answer.Revision == Guid.Empty ? null : answer.Revision;
             return answer.Held
-                ? new CalendarHold(calendar, holdId, Taken: false, [], answer.Revision)
-                : new CalendarHold(null, Guid.Empty, Taken: true, answer.Taken, answer.Revision);
+                ? new CalendarHold(calendar, holdId, Taken: false, [], revision)
+                : new CalendarHold(null, Guid.Empty, Taken: true, answer.Taken, revision);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
