@@ -85,6 +85,7 @@ public static class IdentityModule
         services.AddSingleton<SigningKeyStore>();
         services.AddHostedService(sp => sp.GetRequiredService<SigningKeyStore>());
         services.AddSingleton<TokenSigner>();
+        services.AddSingleton<VerifiedSignatures>();
         services.AddSingleton<TokenService>();
         services.AddSingleton<HubTickets>();
         services.AddSingleton<IRetentionTask, HubTicketsRetention>();
@@ -105,7 +106,7 @@ public static class IdentityModule
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<SigningKeyStore, IOptions<IdentitySettings>, AccessRevocations, HubTickets>((options, keys, identity, revocations, hubTickets) =>
+            .Configure<SigningKeyStore, IOptions<IdentitySettings>, AccessRevocations, HubTickets, VerifiedSignatures>((options, keys, identity, revocations, hubTickets, signatures) =>
             {
                 options.MapInboundClaims = false;
 
@@ -118,6 +119,8 @@ public static class IdentityModule
                     ValidAudiences = [identity.Value.Audience, hubTickets.Audience],
                     ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
                     IssuerSigningKeyResolver = (_, _, keyId, _) => keys.ResolveValidationKeys(keyId),
+                    // A session's token is checked on each of its calls: its signature once (VerifiedSignatures).
+                    CryptoProviderFactory = signatures,
                     NameClaimType = "name",
                     RoleClaimType = CurrentUser.RoleClaim,
                     ClockSkew = identity.Value.ClockSkew,

@@ -1,0 +1,156 @@
+using System.Security.Cryptography;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using Telemedicina.Identity.Infrastructure;
+
+namespace Telemedicina.UnitTests.Identity;
+
+/// <summary>
+/// The remembered signatures of access-token validation, through the real token handler and real ES256 keys: a token is
+/// verified once, and nothing that was not signed so (other bytes, another signature, another key) or that is no longer
+/// valid otherwise (expired) passes because of that memory.
+/// </summary>
+public sealed class VerifiedSignaturesTests : IDisposable
+{
+    private const string Issuer = "telemedicina-tests";
+    private const string Audience = "telemedicina-api";
+    private static readonly DateTime Now = DateTime.UtcNow;
+
+    private readonly ECDsa _ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private readonly ECDsa _otherEcdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private readonly ECDsaSecurityKey _key;
+    private readonly VerifiedSignatures _signatures = new(capacity: 100, remember: TimeSpan.FromMinutes(15));
+    private readonly JsonWebTokenHandler _handler = new();
+
+    public VerifiedSignaturesTests()
+    {
+        _key = new ECDsaSecurityKey(_ecdsa) { KeyId = "key-1" };
+    }
+
+    [Fact]
+    public async Task AValidToken_IsVerifiedOnce_AndAcceptedEveryTime()
+    {
+        var token = Sign(_key, "patient-1");
+
+        for (var i = 0; i < 5; i++)
+        {
+            var result = await ValidateAsync(token, _key);
+            Assert.True(result.IsValid, result.Exception?.Message);
+            Assert.Equal("patient-1", ((JsonWebToken)result.SecurityToken).Subject);
+        }
+
+        Assert.Equal(1, _signatures.Verifications);
+        Assert.Equal(1, _signatures.Remembered);
+    }
+
+    [Fact]
+    public async Task OtherSignedBytes_UnderARememberedSignature_AreRefused()
+    {
+        var token = Sign(_key, "patient-1");
+        Assert.True((await ValidateAsync(token, _key)).IsValid);
+
+        // The same header and signature over another subject: what a client would try to become someone else.
+        var parts = token.Split('.');
+        var forged = Sign(_key, "patient-2").Split('.');
+        var result = await ValidateAsync($"{parts[0]}.{forged[1]}.{parts[2]}", _key);
+
+        Assert.False(result.IsValid);
+        Assert.IsType<SecurityTokenInvalidSignatureException>(result.Exception);
+        Assert.Equal(2, _signatures.Verifications);
+        Assert.Equal(1, _signatures.Remembered);
+    }
+
+    [Fact]
+    public async Task AnotherSignature_OverRememberedBytes_IsRefused()
+    {
+        var token = Sign(_key, "patient-1");
+        Assert.True((await ValidateAsync(token, _key)).IsValid);
+
+        var parts = token.Split('.');
+        var signature = Base64UrlEncoder.DecodeBytes(parts[2]);
+        signature[^1] ^= 0x01;
+        var result = await ValidateAsync($"{parts[0]}.{parts[1]}.{Base64UrlEncoder.Encode(signature)}", _key);
+
+        Assert.False(result.IsValid);
+        Assert.IsType<SecurityTokenInvalidSignatureException>(result.Exception);
+    }
+
+    [Fact]
+    public async Task AnotherKeyWithTheSameId_DoesNotInheritTheMemory()
+    {
+        var token = Sign(_key, "patient-1");
+        Assert.True((await ValidateAsync(token, _key)).IsValid);
+
+        // The key id resolves to other key material (a key replaced): the token is checked against it, and fails.
+        var replaced = new ECDsaSecurityKey(_otherEcdsa) { KeyId = _key.KeyId };
+        var result = await ValidateAsync(token, replaced);
+
+        Assert.False(result.IsValid);
+        Assert.IsType<SecurityTokenInvalidSignatureException>(result.Exception);
+        Assert.Equal(2, _signatures.Verifications);
+    }
+
+    [Fact]
+    public async Task AnExpiredToken_IsRefused_ThoughItsSignatureIsRemembered()
+    {
+        var token = Sign(_key, "patient-1", expires: Now.AddMinutes(-5));
+
+        for (var i = 0; i < 2; i++)
+        {
+            var result = await ValidateAsync(token, _key);
+            Assert.False(result.IsValid);
+            Assert.IsType<SecurityTokenExpiredException>(result.Exception);
+        }
+
+        // The signature was checked first and found valid, then remembered: the lifetime still refused it both times.
+        Assert.Equal(1, _signatures.Verifications);
+        Assert.Equal(1, _signatures.Remembered);
+    }
+
+    [Fact]
+    public async Task ItRemembersNoMoreThanItsCapacity_AndStillAcceptsEveryValidToken()
+    {
+        using var small = new VerifiedSignatures(capacity: 3, remember: TimeSpan.FromMinutes(15));
+
+        for (var i = 0; i < 20; i++)
+        {
+            var result = await ValidateAsync(Sign(_key, $"patient-{i}"), _key, small);
+            Assert.True(result.IsValid, result.Exception?.Message);
+            Assert.InRange(small.Remembered, 1, 3);
+        }
+
+        Assert.Equal(20, small.Verifications);
+    }
+
+    public void Dispose()
+    {
+        _signatures.Dispose();
+        _ecdsa.Dispose();
+        _otherEcdsa.Dispose();
+    }
+
+    private string Sign(SecurityKey key, string subject, DateTime? expires = null) =>
+        _handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = Issuer,
+            Audience = Audience,
+            IssuedAt = Now.AddMinutes(-10),
+            NotBefore = Now.AddMinutes(-10),
+            Expires = expires ?? Now.AddMinutes(10),
+            Claims = new Dictionary<string, object> { ["sub"] = subject },
+            SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.EcdsaSha256),
+        });
+
+    private Task<TokenValidationResult> ValidateAsync(string token, SecurityKey resolved, VerifiedSignatures? signatures = null) =>
+        _handler.ValidateTokenAsync(token, new TokenValidationParameters
+        {
+            ValidIssuer = Issuer,
+            ValidAudience = Audience,
+            ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
+            IssuerSigningKeyResolver = (_, _, _, _) => [resolved],
+            ClockSkew = TimeSpan.Zero,
+            RequireExpirationTime = true,
+            RequireSignedTokens = true,
+            CryptoProviderFactory = signatures ?? _signatures,
+        });
+}
