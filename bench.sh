@@ -20,7 +20,7 @@ Profiles:
                (systems in a rotated order; the report adds the median of the runs), S3, Signal cost,
                S4 (64 clients, 8 doctors, 20 s), S2 (ours, limit: up to 19,500 connections), S5 (200 rooms, ours and peer-redis)
   --micro      the BenchmarkDotNet micro-benchmarks instead (bench/Telemedicina.Bench.Micro: slot computation, the
-               signal envelope), short job; writes docs/benchmarks-micro.md; other options go to BenchmarkDotNet
+               signal envelope, access-token validation), short job; writes docs/benchmarks-micro.md; other options go to BenchmarkDotNet
   --full       60 s per point, the S1 ramp to saturation, finer S2 steps, longer S4/S5; for a quiet machine
   --smoke      every scenario at tiny size (10 rooms, 5 s per point, S2 to 100 connections, S4 8 clients, S5 10 rooms);
                proves the wiring and checks correctness (writes bench/results/smoke.*; exit code 1 when a scenario

@@ -122,6 +122,9 @@ public sealed class SlotCalculatorTests
                 .ToList();
             var taken = SlotCalculator.Merge(busy);
             Assert.All(taken.Zip(taken.Skip(1)), pair => Assert.True(pair.First.Until < pair.Second.From, "merged spans are sorted and apart"));
+            // Spans given in order (no sort) and spans merged already (a schedule's read keeps them so) merge the same.
+            Assert.Equal(taken, SlotCalculator.Merge([.. busy.OrderBy(b => b.From)]));
+            Assert.Equal(taken, SlotCalculator.Merge(taken));
             for (var probe = 0; probe < 60; probe++)
             {
                 var from = random.Next(-5, 210);

@@ -41,13 +41,11 @@ internal static class SlotCalculator
         var afterLatest = latest == DateTimeOffset.MaxValue ? DateTime.MaxValue : latest.UtcDateTime.AddTicks(1);
         highest = afterLatest < highest ? afterLatest : highest;
         var taken = Merge(busy);
-        var weekly = availability.Weekly
-            .GroupBy(w => w.DayOfWeek)
-            .ToDictionary(g => g.Key, g => g.OrderBy(w => w.StartMinute).ToArray());
+        var weekly = ByDay(availability.Weekly);
 
         for (var day = firstDay; day <= lastDay; day = day.AddDays(1))
         {
-            if (blockedDates.Contains(day) || !weekly.TryGetValue(day.DayOfWeek, out var intervals))
+            if (blockedDates.Contains(day) || weekly[(int)day.DayOfWeek] is not { } intervals)
             {
                 continue;
             }
@@ -109,10 +107,31 @@ internal static class SlotCalculator
     /// for a month of slots as one with none (micro-benchmark, docs/benchmarks-micro.md). A zero-length span still
     /// blocks a slot that strictly contains it, as before; inverted spans (never stored) are left out.
     /// </summary>
+    /// <remarks>
+    /// Spans already in order (a schedule's read keeps them merged) are joined in one pass; others are sorted first.
+    /// </remarks>
     internal static List<BusySpan> Merge(IReadOnlyList<BusySpan> busy)
     {
-        var merged = new List<BusySpan>(busy.Count);
-        foreach (var span in busy.Where(b => b.From <= b.Until).OrderBy(b => b.From))
+        var sorted = new List<BusySpan>(busy.Count);
+        var inOrder = true;
+        foreach (var span in busy)
+        {
+            if (span.From > span.Until)
+            {
+                continue;
+            }
+
+            inOrder &= sorted.Count == 0 || sorted[^1].From <= span.From;
+            sorted.Add(span);
+        }
+
+        if (!inOrder)
+        {
+            sorted.Sort(static (a, b) => a.From.CompareTo(b.From));
+        }
+
+        var merged = new List<BusySpan>(sorted.Count);
+        foreach (var span in sorted)
         {
             if (merged.Count > 0 && span.From <= merged[^1].Until)
             {
@@ -128,6 +147,23 @@ internal static class SlotCalculator
         }
 
         return merged;
+    }
+
+    /// <summary>The weekly intervals of each day of the week (indexed by <see cref="DayOfWeek"/>), in order; null for a day without any.</summary>
+    private static List<WeeklyInterval>?[] ByDay(IReadOnlyList<WeeklyInterval> weekly)
+    {
+        var byDay = new List<WeeklyInterval>?[7];
+        foreach (var interval in weekly)
+        {
+            (byDay[(int)interval.DayOfWeek] ??= []).Add(interval);
+        }
+
+        foreach (var intervals in byDay)
+        {
+            intervals?.Sort(static (a, b) => a.StartMinute.CompareTo(b.StartMinute));
+        }
+
+        return byDay;
     }
 
     /// <summary>Whether [from, until) overlaps one of the sorted, disjoint <paramref name="taken"/> spans.</summary>

@@ -50,7 +50,8 @@ internal sealed class AvailabilityStore(NpgsqlDataSource db, BookingCalendar cal
             }
 
             var blocked = (await results.ReadAsync<DateOnly>()).ToHashSet();
-            var busy = (await results.ReadAsync<AppointmentStore.BusyRow>()).Select(r => new BusySpan(r.BlockedFrom, r.BlockedUntil)).ToList();
+            // Kept merged: every booking decided on this read (RecentSchedules) then checks them in one pass.
+            var busy = SlotCalculator.Merge((await results.ReadAsync<AppointmentStore.BusyRow>()).Select(r => new BusySpan(r.BlockedFrom, r.BlockedUntil)).ToList());
             return new ScheduleAround(rules, blocked, busy, instant.AddDays(-1), instant.AddDays(2));
         });
     }
