@@ -46,16 +46,11 @@ public sealed class VerifiedSignaturesTests : IDisposable
     [Fact]
     public async Task OtherSignedBytes_UnderARememberedSignature_AreRefused()
     {
-        var token = Sign(_key, "patient-1");
-        Assert.True((await ValidateAsync(token, _key)).IsValid);
+        var parts = (await RememberedAsync()).Split('.');
 
         // The same header and signature over another subject: what a client would try to become someone else.
-        var parts = token.Split('.');
         var forged = Sign(_key, "patient-2").Split('.');
-        var result = await ValidateAsync($"{parts[0]}.{forged[1]}.{parts[2]}", _key);
-
-        Assert.False(result.IsValid);
-        Assert.IsType<SecurityTokenInvalidSignatureException>(result.Exception);
+        await AssertBadSignatureAsync($"{parts[0]}.{forged[1]}.{parts[2]}", _key);
         Assert.Equal(2, _signatures.Verifications);
         Assert.Equal(1, _signatures.Remembered);
     }
@@ -63,30 +58,20 @@ public sealed class VerifiedSignaturesTests : IDisposable
     [Fact]
     public async Task AnotherSignature_OverRememberedBytes_IsRefused()
     {
-        var token = Sign(_key, "patient-1");
-        Assert.True((await ValidateAsync(token, _key)).IsValid);
+        var parts = (await RememberedAsync()).Split('.');
 
-        var parts = token.Split('.');
         var signature = Base64UrlEncoder.DecodeBytes(parts[2]);
         signature[^1] ^= 0x01;
-        var result = await ValidateAsync($"{parts[0]}.{parts[1]}.{Base64UrlEncoder.Encode(signature)}", _key);
-
-        Assert.False(result.IsValid);
-        Assert.IsType<SecurityTokenInvalidSignatureException>(result.Exception);
+        await AssertBadSignatureAsync($"{parts[0]}.{parts[1]}.{Base64UrlEncoder.Encode(signature)}", _key);
     }
 
     [Fact]
     public async Task AnotherKeyWithTheSameId_DoesNotInheritTheMemory()
     {
-        var token = Sign(_key, "patient-1");
-        Assert.True((await ValidateAsync(token, _key)).IsValid);
+        var token = await RememberedAsync();
 
         // The key id resolves to other key material (a key replaced): the token is checked against it, and fails.
-        var replaced = new ECDsaSecurityKey(_otherEcdsa) { KeyId = _key.KeyId };
-        var result = await ValidateAsync(token, replaced);
-
-        Assert.False(result.IsValid);
-        Assert.IsType<SecurityTokenInvalidSignatureException>(result.Exception);
+        await AssertBadSignatureAsync(token, new ECDsaSecurityKey(_otherEcdsa) { KeyId = _key.KeyId });
         Assert.Equal(2, _signatures.Verifications);
     }
 
@@ -127,6 +112,21 @@ public sealed class VerifiedSignaturesTests : IDisposable
         _signatures.Dispose();
         _ecdsa.Dispose();
         _otherEcdsa.Dispose();
+    }
+
+    /// <summary>A valid token of patient-1, validated once: its signature is remembered.</summary>
+    private async Task<string> RememberedAsync()
+    {
+        var token = Sign(_key, "patient-1");
+        Assert.True((await ValidateAsync(token, _key)).IsValid);
+        return token;
+    }
+
+    private async Task AssertBadSignatureAsync(string token, SecurityKey resolved)
+    {
+        var result = await ValidateAsync(token, resolved);
+        Assert.False(result.IsValid);
+        Assert.IsType<SecurityTokenInvalidSignatureException>(result.Exception);
     }
 
     private string Sign(SecurityKey key, string subject, DateTime? expires = null) =>
