@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using System.Security.Cryptography;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Telemedicina.Identity.Infrastructure;
@@ -105,6 +107,46 @@ public sealed class VerifiedSignaturesTests : IDisposable
         }
 
         Assert.Equal(20, small.Verifications);
+    }
+
+    [Fact]
+    public async Task ItsMetrics_CountVerifiedAndRememberedSignatures_AndHowManyItHolds()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        using var signatures = new VerifiedSignatures(capacity: 100, remember: TimeSpan.FromMinutes(15), services.GetRequiredService<IMeterFactory>());
+        var token = Sign(_key, "patient-1");
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True((await ValidateAsync(token, _key, signatures)).IsValid);
+        }
+
+        Assert.True((await ValidateAsync(Sign(_key, "patient-2"), _key, signatures)).IsValid);
+        Assert.False((await ValidateAsync(token[..^2] + (token[^2] == 'A' ? "B" : "A") + token[^1], _key, signatures)).IsValid);
+
+        var seen = new Dictionary<string, long>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == VerifiedSignatures.MeterName && instrument.Meter.Scope == services.GetRequiredService<IMeterFactory>())
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            var outcome = tags.ToArray().SingleOrDefault(t => t.Key == "outcome").Value;
+            seen[outcome is null ? instrument.Name : $"{instrument.Name}/{outcome}"] = value;
+        });
+        listener.SetMeasurementEventCallback<int>((instrument, value, _, _) => seen[instrument.Name] = value);
+        listener.Start();
+        listener.RecordObservableInstruments();
+
+        // Two tokens verified once each, the first remembered twice; the forged one verified and refused, not kept.
+        Assert.Equal(3, seen["telemedicina.identity.token_signatures/verified"]);
+        Assert.Equal(2, seen["telemedicina.identity.token_signatures/remembered"]);
+        Assert.Equal(2, seen["telemedicina.identity.token_signatures.remembered"]);
     }
 
     public void Dispose()

@@ -224,7 +224,7 @@ internal static class HostComposition
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter("Microsoft.Orleans", "Telemedicina.Calls", "Npgsql", "Microsoft.AspNetCore.Http.Connections", "Microsoft.AspNetCore.SignalR.Server"))
+                .AddMeter("Microsoft.Orleans", "Telemedicina.Calls", "Telemedicina.Identity", "Npgsql", "Microsoft.AspNetCore.Http.Connections", "Microsoft.AspNetCore.SignalR.Server"))
             .UseOtlpExporter();
         return builder;
     }

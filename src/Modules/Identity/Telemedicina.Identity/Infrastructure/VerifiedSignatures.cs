@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Caching.Memory;
@@ -25,29 +26,54 @@ internal sealed class VerifiedSignatures : CryptoProviderFactory, IDisposable
     /// <summary>At most this many signatures are remembered per silo (a few hundred bytes each); more are checked every time until some expire.</summary>
     public const int Capacity = 100_000;
 
+    /// <summary>The meter of its metrics, the Identity module's.</summary>
+    public const string MeterName = "Telemedicina.Identity";
+
     /// <summary>A signature not presented for this long is forgotten (hub tickets, used once, do not stay).</summary>
     private static readonly TimeSpan Unused = TimeSpan.FromMinutes(2);
 
     private readonly MemoryCache _valid;
     private readonly TimeSpan _remember;
+    private readonly Meter? _meter;
     private long _verifications;
+    private long _recalled;
 
-    public VerifiedSignatures(IOptions<IdentitySettings> settings)
-        : this(Capacity, settings.Value.AccessTokenLifetime + settings.Value.ClockSkew)
+    public VerifiedSignatures(IOptions<IdentitySettings> settings, IMeterFactory? meters = null)
+        : this(Capacity, settings.Value.AccessTokenLifetime + settings.Value.ClockSkew, meters)
     {
     }
 
     /// <param name="capacity">How many valid signatures are remembered at most.</param>
     /// <param name="remember">How long one is remembered at most: no token it signed is valid for longer.</param>
-    internal VerifiedSignatures(int capacity, TimeSpan remember)
+    /// <param name="meters">Where its metrics go (operators: how many checks the memory saves, how full it is).</param>
+    internal VerifiedSignatures(int capacity, TimeSpan remember, IMeterFactory? meters = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         _valid = new MemoryCache(new MemoryCacheOptions { SizeLimit = capacity });
         _remember = remember;
+        if (meters is not null)
+        {
+            _meter = meters.Create(MeterName);
+            _meter.CreateObservableCounter(
+                "telemedicina.identity.token_signatures",
+                () => new[]
+                {
+                    new Measurement<long>(Verifications, new KeyValuePair<string, object?>("outcome", "verified")),
+                    new Measurement<long>(Recalled, new KeyValuePair<string, object?>("outcome", "remembered")),
+                },
+                "{signature}",
+                "Access-token signatures checked: verified with the key, or found valid in this silo's memory");
+            _meter.CreateObservableUpDownCounter(
+                "telemedicina.identity.token_signatures.remembered", () => Remembered, "{signature}",
+                $"Valid access-token signatures this silo remembers (at most {capacity})");
+        }
     }
 
     /// <summary>How many signatures were verified by the key's provider, not from memory.</summary>
     internal long Verifications => Interlocked.Read(ref _verifications);
+
+    /// <summary>How many signatures were found valid in memory.</summary>
+    internal long Recalled => Interlocked.Read(ref _recalled);
 
     /// <summary>How many valid signatures are remembered now.</summary>
     internal int Remembered => _valid.Count;
@@ -58,13 +84,18 @@ internal sealed class VerifiedSignatures : CryptoProviderFactory, IDisposable
     public override void ReleaseSignatureProvider(SignatureProvider signatureProvider) =>
         base.ReleaseSignatureProvider(signatureProvider is Remembering remembering ? remembering.Inner : signatureProvider);
 
-    public void Dispose() => _valid.Dispose();
+    public void Dispose()
+    {
+        _meter?.Dispose();
+        _valid.Dispose();
+    }
 
     private bool Verify(SignatureProvider inner, ReadOnlySpan<byte> signed, ReadOnlySpan<byte> signature, Func<bool> verify)
     {
         var fingerprint = Fingerprint.Of(inner.Key, inner.Algorithm, signed, signature);
         if (_valid.TryGetValue(fingerprint, out _))
         {
+            Interlocked.Increment(ref _recalled);
             return true;
         }
 
