@@ -12,6 +12,8 @@ namespace Telemedicina.Scheduling.Infrastructure;
 /// </summary>
 internal sealed partial class BookingCalendar(IGrainFactory? grains, ILogger<BookingCalendar> logger)
 {
+    private readonly GuidGrainReferences<IDoctorCalendarGrain>? _calendars = grains is null ? null : new(grains);
+
     /// <summary>How long a booking or a cancellation waits for a calendar (a call takes well under a millisecond).</summary>
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(1);
 
@@ -21,12 +23,12 @@ internal sealed partial class BookingCalendar(IGrainFactory? grains, ILogger<Boo
     /// </summary>
     public async Task<CalendarHold> TryHoldAsync(Guid doctorId, DateTimeOffset startsAt)
     {
-        if (grains is null)
+        if (_calendars is null)
         {
             return new CalendarHold(null, Guid.Empty, Taken: false, [], Revision: null);
         }
 
-        var calendar = grains.GetGrain<IDoctorCalendarGrain>(doctorId);
+        var calendar = _calendars.Get(doctorId);
         var holdId = Guid.NewGuid();
         try
         {
@@ -52,14 +54,14 @@ internal sealed partial class BookingCalendar(IGrainFactory? grains, ILogger<Boo
     /// </summary>
     public async Task ForgetAsync(Guid doctorId, DateTimeOffset startsAt)
     {
-        if (grains is null)
+        if (_calendars is null)
         {
             return;
         }
 
         try
         {
-            await grains.GetGrain<IDoctorCalendarGrain>(doctorId).Forget(startsAt).WaitAsync(Patience);
+            await _calendars.Get(doctorId).Forget(startsAt).WaitAsync(Patience);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -74,14 +76,14 @@ internal sealed partial class BookingCalendar(IGrainFactory? grains, ILogger<Boo
     /// </summary>
     public async Task ScheduleChangedAsync(Guid doctorId)
     {
-        if (grains is null)
+        if (_calendars is null)
         {
             return;
         }
 
         try
         {
-            await grains.GetGrain<IDoctorCalendarGrain>(doctorId).ScheduleChanged().WaitAsync(Patience);
+            await _calendars.Get(doctorId).ScheduleChanged().WaitAsync(Patience);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
