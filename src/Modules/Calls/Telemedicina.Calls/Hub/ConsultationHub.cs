@@ -83,7 +83,7 @@ public sealed class ConsultationHub(
         local.Remove(Context.ConnectionId);
         try
         {
-            foreach (var joined in state.Rooms.Values)
+            foreach (var joined in state.JoinedRooms)
             {
                 await joined.Room.ConnectionClosed(me, Context.ConnectionId);
             }
@@ -362,10 +362,17 @@ public sealed class ConsultationHub(
     /// <summary>A room this connection joined: its grain and the other party.</summary>
     private sealed record JoinedRoom(IConsultationRoomGrain Room, Guid Counterpart);
 
-    /// <summary>What the hub keeps per connection: joined rooms, message numbering, rate limit.</summary>
+    /// <summary>
+    /// What the hub keeps per connection: joined rooms, message numbering, rate limit. Each is made on the connection's
+    /// first message that needs it: most of a silo's connections (up to ~19,500) are pages waiting for a call that
+    /// never send one, and the three took about 400 bytes of its heap per connection.
+    /// </summary>
     private sealed class ConnectionState(CallsSettings limits, LocalConnection local) : IDisposable
     {
         private int _refused;
+        private Dictionary<Guid, JoinedRoom>? _rooms;
+        private SendNumbering? _numbering;
+        private TokenBucketRateLimiter? _limiter;
 
         /// <summary>This connection in the silo's registry (joined rooms, acknowledged signals).</summary>
         public LocalConnection Local { get; } = local;
@@ -374,19 +381,24 @@ public sealed class ConsultationHub(
         /// The rooms joined, with their grain reference: GetGrain resolves the interface type through its
         /// attributes on every call (5 % of a silo's CPU when it ran for every signal, bench profile).
         /// </summary>
-        public Dictionary<Guid, JoinedRoom> Rooms { get; } = [];
+        public Dictionary<Guid, JoinedRoom> Rooms => _rooms ??= [];
+
+        /// <summary>The rooms joined, without making the dictionary for a connection that joined none.</summary>
+        public IEnumerable<JoinedRoom> JoinedRooms => _rooms?.Values ?? Enumerable.Empty<JoinedRoom>();
 
         /// <summary>The caller's user id, read from the token's claims once.</summary>
         public Guid? UserId { get; set; }
 
-        public SendNumbering Numbering { get; } = new();
+        // The hub runs one invocation of a connection at a time (MaximumParallelInvocationsPerClient = 1), so these are
+        // made by one thread; OnDisconnectedAsync reads them only to let go.
+        public SendNumbering Numbering => _numbering ??= new();
 
         /// <summary>
         /// Replenished on use (<see cref="TryAcquire"/>), in proportion to the time elapsed, not by a timer: an
         /// auto-replenishing limiter starts a timer per connection, and a silo holding 19,500 idle connections
         /// would run 19,500 timer callbacks a second for nothing.
         /// </summary>
-        private readonly TokenBucketRateLimiter _limiter = new(new TokenBucketRateLimiterOptions
+        private TokenBucketRateLimiter Limiter => _limiter ??= new(new TokenBucketRateLimiterOptions
         {
             TokenLimit = limits.MessageBurst,
             TokensPerPeriod = limits.MessagesPerSecond,
@@ -397,13 +409,14 @@ public sealed class ConsultationHub(
 
         public bool TryAcquire()
         {
-            _limiter.TryReplenish();
-            using var lease = _limiter.AttemptAcquire();
+            var limiter = Limiter;
+            limiter.TryReplenish();
+            using var lease = limiter.AttemptAcquire();
             return lease.IsAcquired;
         }
 
         public int Refuse() => Interlocked.Increment(ref _refused);
 
-        public void Dispose() => _limiter.Dispose();
+        public void Dispose() => _limiter?.Dispose();
     }
 }
