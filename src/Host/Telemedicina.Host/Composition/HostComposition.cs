@@ -178,6 +178,7 @@ internal static class HostComposition
             });
             // Idle-activation collection (CollectionAge, CollectionQuantum) can be tuned under Orleans:GrainCollection.
             silo.Services.Configure<GrainCollectionOptions>(configuration.GetSection("Orleans:GrainCollection"));
+            ConfigureDirectoryCache(silo.Services, configuration);
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = jobInterval < o.MinimumReminderPeriod ? jobInterval : o.MinimumReminderPeriod);
             silo.Configure<ClusterMembershipOptions>(o =>
             {
@@ -227,6 +228,24 @@ internal static class HostComposition
                 .AddMeter("Microsoft.Orleans", "Telemedicina.Calls", "Telemedicina.Identity", "Npgsql", "Microsoft.AspNetCore.Http.Connections", "Microsoft.AspNetCore.SignalR.Server"))
             .UseOtlpExporter();
         return builder;
+    }
+
+    /// <summary>Addresses of other silos' grains a silo remembers, unless <c>Orleans:DirectoryCache:CacheSize</c> says otherwise.</summary>
+    internal const int DirectoryCacheSize = 100_000;
+
+    /// <summary>
+    /// The cache of the grain addresses a silo calls. Orleans sizes it for a million: its dictionary is made that large
+    /// at start (about 18 MB of each silo's heap, which every full GC walks), and the dashboard's metrics count it by
+    /// walking every bucket once a second (1.4 % of a silo's CPU relaying signals, S1 profile at 400 rooms). A silo here
+    /// calls tens of thousands of grains at most (the presence of its up to ~20,000 connections, their rooms, the
+    /// doctors' calendars); a miss costs one directory lookup. <c>Orleans:DirectoryCache</c> binds the other cache settings
+    /// of <see cref="GrainDirectoryOptions"/> too (not <c>Orleans:GrainDirectory</c>: Orleans reads that section's children
+    /// as named grain-directory providers).
+    /// </summary>
+    internal static void ConfigureDirectoryCache(IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<GrainDirectoryOptions>(o => o.CacheSize = DirectoryCacheSize);
+        services.Configure<GrainDirectoryOptions>(configuration.GetSection("Orleans:DirectoryCache"));
     }
 
     public static WebApplication UseTelemedicina(this WebApplication app)
