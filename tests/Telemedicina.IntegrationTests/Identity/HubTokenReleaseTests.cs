@@ -1,10 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
-using Telemedicina.Identity;
-using Telemedicina.Identity.Application;
 
 namespace Telemedicina.IntegrationTests.Identity;
 
@@ -20,12 +15,7 @@ public sealed class HubTokenReleaseTests() : ModulesTest("hubtoken")
         var ct = TestContext.Current.CancellationToken;
         var (silo, _) = await TwoSilosAsync(TimeProvider.System, ct);
         var user = Guid.NewGuid();
-        var now = DateTimeOffset.UtcNow;
-        var token = silo.GetRequiredService<TokenSigner>().Sign(
-            silo.GetRequiredService<IOptions<IdentitySettings>>().Value.Audience,
-            now.AddSeconds(-1),
-            now.AddMinutes(15),
-            new AccessTokenSubject(user, "patient", "Paciente", Guid.NewGuid().ToString("N")));
+        var token = Bearer.PatientToken(silo, user);
 
         // A native client's WebSocket: the token in the Authorization header.
         var (headerResult, header) = await AuthenticateAsync(silo, "/hubs/consultation", webSocket: true, r => r.Headers.Authorization = "Bearer " + token);
@@ -66,21 +56,16 @@ public sealed class HubTokenReleaseTests() : ModulesTest("hubtoken")
         Assert.Equal("Bearer " + forged, refused.Headers.Authorization.ToString());
     }
 
-    private static async Task<(AuthenticateResult Result, HttpRequest Request)> AuthenticateAsync(
-        IServiceProvider silo, string path, bool webSocket, Action<HttpRequest> token)
-    {
-        await using var scope = silo.CreateAsyncScope();
-        var http = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
-        http.Request.Method = "GET";
-        http.Request.Path = path;
-        if (webSocket)
+    private static Task<(AuthenticateResult Result, HttpRequest Request)> AuthenticateAsync(
+        IServiceProvider silo, string path, bool webSocket, Action<HttpRequest> token) =>
+        Bearer.AuthenticateAsync(silo, path, request =>
         {
-            http.Request.Headers.Connection = "Upgrade";
-            http.Request.Headers.Upgrade = "websocket";
-        }
+            if (webSocket)
+            {
+                request.Headers.Connection = "Upgrade";
+                request.Headers.Upgrade = "websocket";
+            }
 
-        token(http.Request);
-        var result = await scope.ServiceProvider.GetRequiredService<IAuthenticationService>().AuthenticateAsync(http, JwtBearerDefaults.AuthenticationScheme);
-        return (result, http.Request);
-    }
+            token(request);
+        });
 }

@@ -1,9 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authentication.JwtBearer;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
-using Telemedicina.Identity;
 using Telemedicina.Identity.Application;
 using Telemedicina.Identity.Infrastructure;
 
@@ -21,13 +17,8 @@ public sealed class VerifiedSignaturesBearerTests() : ModulesTest("signatures")
     {
         var ct = TestContext.Current.CancellationToken;
         var (one, two) = await TwoSilosAsync(TimeProvider.System, ct);
-        var now = DateTimeOffset.UtcNow;
         var user = Guid.NewGuid();
-        var token = one.GetRequiredService<TokenSigner>().Sign(
-            one.GetRequiredService<IOptions<IdentitySettings>>().Value.Audience,
-            now.AddSeconds(-1),
-            now.AddMinutes(15),
-            new AccessTokenSubject(user, "patient", "Paciente", Guid.NewGuid().ToString("N")));
+        var token = Bearer.PatientToken(one, user);
 
         for (var i = 0; i < 5; i++)
         {
@@ -58,12 +49,6 @@ public sealed class VerifiedSignaturesBearerTests() : ModulesTest("signatures")
         Assert.Equal(2, one.GetRequiredService<VerifiedSignatures>().Verifications);
     }
 
-    private static async Task<AuthenticateResult> AuthenticateAsync(IServiceProvider silo, string token)
-    {
-        await using var scope = silo.CreateAsyncScope();
-        var http = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
-        http.Request.Path = "/api/v1/identity/me";
-        http.Request.Headers.Authorization = "Bearer " + token;
-        return await scope.ServiceProvider.GetRequiredService<IAuthenticationService>().AuthenticateAsync(http, JwtBearerDefaults.AuthenticationScheme);
-    }
+    private static async Task<AuthenticateResult> AuthenticateAsync(IServiceProvider silo, string token) =>
+        (await Bearer.AuthenticateAsync(silo, "/api/v1/identity/me", r => r.Headers.Authorization = "Bearer " + token)).Result;
 }
