@@ -482,18 +482,27 @@ internal sealed partial class ConsultationRoomGrain(
 
     public async Task Restore(Guid userId, UserConnection connection, ImmutableArray<SentSignal> sent)
     {
+        Admit(userId);
         await AttachAsync(userId, connection, lastSeq: null);
         Adopt(userId, sent);
     }
 
     private async Task<RoomSnapshot> JoinCore(Guid userId, UserConnection connection, long? lastSeq)
     {
-        var role = await AttachAsync(userId, connection, lastSeq);
-        var view = await ViewAsync();
-        return new RoomSnapshot(view, userId, role, Counterpart(userId), S.JoinClosesAt);
+        var role = Admit(userId);
+        // The view's one presence read (the counterpart's: the joining party is online here) is asked while the party
+        // attaches, not after: the two are independent, and the room takes no other call meanwhile. After a crash the
+        // presence grains are the busiest in the cluster and every resume re-activates its room, which writes the
+        // state and the history: in a row, the read was a fifth of a resume (S5 in docs/benchmarks.md).
+        var counterpart = Counterpart(userId);
+        var counterpartPresence = PresenceOrGuessAsync(counterpart);
+        await AttachAsync(userId, connection, lastSeq);
+        var view = await ViewAsync((counterpart, counterpartPresence));
+        return new RoomSnapshot(view, userId, role, counterpart, S.JoinClosesAt);
     }
 
-    private async Task<ParticipantRole> AttachAsync(Guid userId, UserConnection connection, long? lastSeq)
+    // A party of a room whose call was accepted may attach a connection.
+    private ParticipantRole Admit(Guid userId)
     {
         var role = EnsureParty(userId);
         if (S.Status != CallStatus.Accepted)
@@ -502,6 +511,11 @@ internal sealed partial class ConsultationRoomGrain(
                 S.Status == CallStatus.Ringing ? "A sala só abre depois que o médico aceita a chamada." : Describe(S.Status));
         }
 
+        return role;
+    }
+
+    private async Task AttachAsync(Guid userId, UserConnection connection, long? lastSeq)
+    {
         var firstConnection = AddConnection(userId, connection);
         if (lastSeq is { } handled)
         {
@@ -522,8 +536,6 @@ internal sealed partial class ConsultationRoomGrain(
             // written at once: after a crash every affected room does all three on resume, and in a row they added up.
             await Task.WhenAll(Presence(userId).SetInCall(RoomId), RecordJoinAsync(userId, rejoin, now));
         }
-
-        return role;
     }
 
     // The signals a restored connection's silo says the lost activation acknowledged to it (ADR 0005). One that
@@ -983,15 +995,16 @@ internal sealed partial class ConsultationRoomGrain(
         return targets.Count > dead.Count;
     }
 
-    private async Task<CallView> ViewAsync()
+    // asked: a party's presence read already under way.
+    private async Task<CallView> ViewAsync((Guid UserId, Task<PresenceView> Presence)? asked = null)
     {
         // The two presence grains answer in parallel (often on two silos). A party with a connection in this room is
         // online and in this call: its presence grain is not asked. After a crash those grains are the busiest in the
         // cluster (Orleans deactivates a share of them on every silo, and every connection registers again), and each
         // party's resume waited on both (S5 log: the resumes finished when the presence grains did, ~3 s after the
         // lost silo was declared dead).
-        var patientPresence = PresenceOrGuessAsync(S.Patient!.UserId);
-        var doctorPresence = PresenceOrGuessAsync(S.Doctor!.UserId);
+        var patientPresence = asked is { } p && p.UserId == S.Patient!.UserId ? p.Presence : PresenceOrGuessAsync(S.Patient!.UserId);
+        var doctorPresence = asked is { } d && d.UserId == S.Doctor!.UserId ? d.Presence : PresenceOrGuessAsync(S.Doctor!.UserId);
         await Task.WhenAll(patientPresence, doctorPresence);
         var patient = await patientPresence;
         var doctor = await doctorPresence;
