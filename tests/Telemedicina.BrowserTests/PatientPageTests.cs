@@ -49,6 +49,48 @@ public sealed class PatientPageTests(ClusterFixture fixture)
     }
 
     /// <summary>
+    /// The doctors' list is redrawn when a search answers. A keyboard user who tabbed into it before stays on the same
+    /// doctor, and Enter shows that doctor's slots; when the answer leaves the doctor out, the focus goes back to the
+    /// search field. It fell to the page: Enter did nothing (CI, the keyboard booking test above under load).
+    /// </summary>
+    [Fact]
+    public async Task AKeyboardUserInTheDoctorsList_StaysOnTheDoctorWhenTheSearchAnswers()
+    {
+        var baseUrl = fixture.Cluster.Silos[0].BaseUrl;
+        using var api = fixture.Cluster.Api(0);
+        var doctor = await Scenario.VerifiedDoctorAsync(api, fixture.Admin);
+        var patient = await Scenario.ConsentingPatientAsync(api);
+
+        await using var browser = await BrowserSession.StartAsync();
+        var page = await browser.NewPageAsync();
+        await CallPage.LoginAsync(page, baseUrl, patient.Email, patient.Password, "paciente");
+        var search = page.GetByTestId("doctor-search");
+        await search.FillAsync(doctor.FullName);
+        await Assertions.Expect(page.GetByTestId("doctor-item")).ToHaveCountAsync(1, new() { Timeout = 15_000 });
+        var item = page.Locator($"[data-testid='doctor-item'][data-doctor-id='{doctor.Id}']");
+        await item.FocusAsync();
+
+        // The search answers again while the focus is on the doctor: the same query, typed again (the field is not focused).
+        await SearchAgainAsync(doctor.FullName + " ");
+        Assert.Equal(doctor.Id.ToString(), await page.EvaluateAsync<string?>("() => document.activeElement?.dataset.doctorId ?? null"));
+        await page.Keyboard.PressAsync("Enter");
+        await page.GetByTestId("slot-item").First.WaitForAsync(new() { Timeout = 15_000 });
+
+        // An answer without that doctor: back to the search field.
+        await item.FocusAsync();
+        await SearchAgainAsync("nenhum médico se chama assim " + Guid.NewGuid().ToString("N")[..6]);
+        await page.GetByTestId("no-doctors").WaitForAsync();
+        Assert.Equal("doctor-search", await page.EvaluateAsync<string?>("() => document.activeElement?.dataset.testid ?? null"));
+
+        async Task SearchAgainAsync(string text)
+        {
+            var old = await item.ElementHandleAsync();
+            await search.EvaluateAsync("(field, text) => { field.value = text; field.dispatchEvent(new Event('input')); }", text);
+            await page.WaitForFunctionAsync("button => !button.isConnected", old, new() { Timeout = 15_000 });
+        }
+    }
+
+    /// <summary>
     /// On a phone, "Remarcar" in the list of appointments takes the patient up to the slots (they opened 1,200 px
     /// above the screen and nothing seemed to happen); the old appointment then says when it was moved to in the
     /// patient's own time, not as a UTC timestamp; and cancelling says so instead of leaving "Consulta remarcada" up.

@@ -141,6 +141,17 @@ export async function renderPatient(app: App): Promise<() => void> {
     }
   };
 
+  // The list is redrawn when a search answers. A keyboard user may have tabbed into it before: the focus stays on the
+  // same doctor, or goes back to the search field when the answer leaves that doctor out, not to the top of the page.
+  const showDoctors = (...items: Node[]) => {
+    const active = document.activeElement;
+    const focused = active instanceof HTMLElement && doctors.contains(active) ? active.dataset.doctorId ?? "" : null;
+    doctors.replaceChildren(...items);
+    if (focused !== null) {
+      ([...doctors.querySelectorAll<HTMLElement>("[data-doctor-id]")].find((b) => b.dataset.doctorId === focused) ?? search).focus();
+    }
+  };
+
   const loadDoctors = async () => {
     const q = search.value.trim();
     const current = doctorsTurn();
@@ -148,16 +159,16 @@ export async function renderPatient(app: App): Promise<() => void> {
       const list = await app.http.get<Doctor[]>(`/api/v1/scheduling/doctors${q ? `?q=${encodeURIComponent(q)}` : ""}`);
       if (!current()) return;
       if (list.length === 0) {
-        doctors.replaceChildren(h("li", { class: "muted", "data-testid": "no-doctors" }, q ? `Nenhum médico encontrado para "${q}".` : "Nenhum médico disponível no momento."));
+        showDoctors(h("li", { class: "muted", "data-testid": "no-doctors" }, q ? `Nenhum médico encontrado para "${q}".` : "Nenhum médico disponível no momento."));
         return;
       }
 
-      doctors.replaceChildren(...list.map((d) => h("li", {},
+      showDoctors(...list.map((d) => h("li", {},
         h("button", { type: "button", class: "doctor", "data-testid": "doctor-item", "data-doctor-id": d.doctorId, onclick: () => { rescheduling = null; void showSlots(d); } },
           h("strong", {}, d.fullName), h("span", { class: "muted" }, d.specialty)))));
     } catch (e) {
       if (!current()) return;
-      doctors.replaceChildren(message("error", e instanceof ApiError ? e.message : "Não foi possível buscar médicos."));
+      showDoctors(message("error", e instanceof ApiError ? e.message : "Não foi possível buscar médicos."));
     }
   };
 
