@@ -526,7 +526,12 @@ public sealed class VideoCallTests(ClusterFixture fixture)
             await Assertions.Expect(input).ToHaveValueAsync("");
         }
 
-        Assert.Equal("", await OffScreenAsync(patientPage, "chat-input", "chat-send"));
+        // Given a moment: in one CI run on a loaded machine the field was off the screen when checked at once (the
+        // message says where everything was, if it happens again).
+        await CallPage.WaitForAsync(async () => await OffScreenAsync(patientPage, "chat-input", "chat-send") == "", TimeSpan.FromSeconds(3),
+            () => $"after 8 messages, off the screen: {OffScreenAsync(patientPage, "chat-input", "chat-send").Result}; " + patientPage.EvaluateAsync<string>("""
+                () => JSON.stringify({ y: scrollY, h: innerHeight, vv: visualViewport?.height, focus: document.activeElement?.dataset.testid, els: [...document.querySelectorAll('.room > *, .call-area > *, .chat > *')].map(e => [e.className || e.dataset.testid, Math.round(e.getBoundingClientRect().top), Math.round(e.getBoundingClientRect().height)]) })
+                """).Result);
         var newestInView = await patientPage.EvaluateAsync<bool>("""
             () => {
               const log = document.querySelector("[data-testid='chat-log']").getBoundingClientRect();
